@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { DatabaseError } from '../errors.js';
+import { parseFlag } from './flags.js';
+import { derivePhase, type PhaseFlags, type Routing } from './phase.js';
+
+/** Shadow-queue limits (DESIGN.md invariant 4). */
+export interface ShadowLimits {
+  /** Shadow writes running at once. Default 4. */
+  readonly concurrency: number;
+  /** Shadow writes waiting; beyond it a write is dropped, counted and logged. Default 10,000. */
+  readonly queueLimit: number;
+  /** Deadline of one shadow write, in ms. Default 5,000. */
+  readonly timeoutMs: number;
+  /** How long `close()` waits for queued and in-flight shadow writes, in ms. Default 10,000. */
+  readonly drainTimeoutMs: number;
+}
+
+/** Everything `createDatabase` needs. `loadConfig()` builds it from the environment. */
+export interface DatabaseConfig {
+  /** `file:path.db` (default `file:./data/bot.db`), `:memory:`, or `libsql://…` (Turso). */
+  readonly libsqlUrl: string;
+  readonly libsqlAuthToken?: string | undefined;
+  /** PostgreSQL connection string; required when the phase uses PostgreSQL. */
+  readonly databaseUrl?: string | undefined;
+  /** PostgreSQL pool size (postgres.js `max`). Default 10. */
+  readonly pgPoolSize: number;
+  readonly flags: PhaseFlags;
+  /** Apply pending migrations when connecting. Default true (`DB_AUTO_MIGRATE=false` turns it off). */
+  readonly autoMigrate: boolean;
+  readonly shadow: ShadowLimits;
+}
+
+const intVar = (name: string, dflt: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return dflt;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const envSchema = z.object({
+  LIBSQL_URL: z.string().optional(),
+  LIBSQL_AUTH_TOKEN: z.string().optional(),
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .refine((v) => !v || /^postgres(ql)?:\/\//.test(v.trim()), 'DATABASE_URL must start with postgres:// or postgresql://'),
+  PG_POOL_SIZE: intVar('PG_POOL_SIZE', 10, 1, 1000),
+  SHADOW_CONCURRENCY: intVar('SHADOW_CONCURRENCY', 4, 1, 256),
+  SHADOW_QUEUE_LIMIT: intVar('SHADOW_QUEUE_LIMIT', 10_000, 1, 10_000_000),
+  SHADOW_TIMEOUT_MS: intVar('SHADOW_TIMEOUT_MS', 5_000, 10, 600_000),
+  SHADOW_DRAIN_TIMEOUT_MS: intVar('SHADOW_DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
+  DB_AUTO_MIGRATE: z.string().optional(),
+});
+
+/**
+ * Reads and validates the environment once: LIBSQL_URL, LIBSQL_AUTH_TOKEN, DATABASE_URL,
+ * PG_POOL_SIZE, USE_POSTGRES_PRIMARY/READ/SHADOW, SHADOW_*, DB_AUTO_MIGRATE.
+ *
+ * @param env defaults to `process.env`.
+ * @param defaults.libsqlUrl the LibSQL URL used when LIBSQL_URL is unset (an app's data folder).
+ * @throws DatabaseError `INVALID_FLAG`, `UNSAFE_PHASE`, `INVALID_CONFIG`, `DATABASE_URL_MISSING`.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  defaults: { libsqlUrl?: string } = {},
+): DatabaseConfig & { routing: Routing } {
+  const flags: PhaseFlags = {
+    usePostgresPrimary: parseFlag('USE_POSTGRES_PRIMARY', env.USE_POSTGRES_PRIMARY),
+    usePostgresRead: parseFlag('USE_POSTGRES_READ', env.USE_POSTGRES_READ),
+    usePostgresShadow: parseFlag('USE_POSTGRES_SHADOW', env.USE_POSTGRES_SHADOW),
+  };
+  const routing = derivePhase(flags);
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? '');
+    throw new DatabaseError('INVALID_CONFIG', `${variable}: ${issue.message}`, { variable });
+  }
+  const e = parsed.data;
+  const databaseUrl = e.DATABASE_URL?.trim() || undefined;
+  if (routing.needsPostgres && !databaseUrl) {
+    throw new DatabaseError(
+      'DATABASE_URL_MISSING',
+      `phase ${routing.phase} (${routing.description}) needs PostgreSQL: set DATABASE_URL (Railway's Postgres add-on sets it)`,
+      { variable: 'DATABASE_URL', phase: routing.phase },
+    );
+  }
+  return {
+    libsqlUrl: e.LIBSQL_URL?.trim() || defaults.libsqlUrl || 'file:./data/bot.db',
+    libsqlAuthToken: e.LIBSQL_AUTH_TOKEN?.trim() || undefined,
+    databaseUrl,
+    pgPoolSize: e.PG_POOL_SIZE,
+    flags,
+    autoMigrate: parseFlag('DB_AUTO_MIGRATE', e.DB_AUTO_MIGRATE ?? 'true'),
+    shadow: {
+      concurrency: e.SHADOW_CONCURRENCY,
+      queueLimit: e.SHADOW_QUEUE_LIMIT,
+      timeoutMs: e.SHADOW_TIMEOUT_MS,
+      drainTimeoutMs: e.SHADOW_DRAIN_TIMEOUT_MS,
+    },
+    routing,
+  };
+}

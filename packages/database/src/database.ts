@@ -1,0 +1,169 @@
+import type { DatabaseConfig } from './config/env.js';
+import { derivePhase, type Routing } from './config/phase.js';
+import { DatabaseError, describeError } from './errors.js';
+import { createLogger, redact, redactUrl, type Logger } from './logger.js';
+import { migratePostgres, migrateSqlite } from './migrations/migrate.js';
+import { RoutedStore } from './routing/routed-store.js';
+import { ShadowQueue, type ShadowStats } from './routing/shadow-queue.js';
+import { DocumentService } from './services/document-service.js';
+import { MessageService } from './services/message-service.js';
+import { QueryService } from './services/query-service.js';
+import { UserProfileService } from './services/user-profile-service.js';
+import { PgConnection } from './stores/pg/pg-connection.js';
+import { pgDialect } from './stores/pg/pg-dialect.js';
+import { SqlStore } from './stores/sql-store.js';
+import { openSqlite } from './stores/sqlite/sqlite-connection.js';
+import { sqliteDialect } from './stores/sqlite/sqlite-dialect.js';
+
+/** Reachability of one backend, as `/status` and `db status` show it. */
+export interface BackendHealth {
+  readonly ok: boolean;
+  /** Round trip of `SELECT 1`, in ms. */
+  readonly latencyMs: number | null;
+  readonly error: string | null;
+}
+
+/** A configured data layer: the four services plus routing, statistics and shutdown. */
+export interface Database {
+  readonly messageService: MessageService;
+  readonly queryService: QueryService;
+  readonly documentService: DocumentService;
+  readonly userProfileService: UserProfileService;
+  /** The phase and where writes, shadow writes and reads go. */
+  readonly routing: Routing;
+  /** Shadow-write counters, or null when the phase has no shadow. */
+  shadowStats(): ShadowStats | null;
+  /** Primary write and read latency (ms), phase-5 read fallbacks, shadow statistics. */
+  stats(): {
+    phase: Routing['phase'];
+    primary: { backend: Routing['primary']; writeLatencyMs: ReturnType<RoutedStore['primaryLatency']['summary']> };
+    reads: { backend: Routing['reads']; latencyMs: ReturnType<RoutedStore['readLatency']['summary']>; fallbacks: number };
+    shadow: ShadowStats | null;
+  };
+  /** Pings each open backend (never throws). */
+  health(): Promise<{ sqlite: BackendHealth | null; postgres: BackendHealth | null }>;
+  /**
+   * Drains shadow writes (at most `config.shadow.drainTimeoutMs`), then closes every connection.
+   * Resolves with what the drain left undone (logged as `shadow_drain_incomplete` when > 0).
+   */
+  close(): Promise<{ drained: boolean; remaining: number }>;
+  /** The backends themselves (tests, transfer tools). @internal */
+  readonly backends: { readonly sqlite: SqlStore | null; readonly postgres: SqlStore | null; readonly pg: PgConnection | null };
+}
+
+/** Options of {@link createDatabase} beyond the environment's config. */
+export interface CreateOptions {
+  readonly logger?: Logger;
+}
+
+async function connectStep<T>(backend: string, url: string | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const d = describeError(e);
+    throw new DatabaseError('DATABASE_UNREACHABLE', `${backend} at ${redactUrl(url) ?? '?'} is unreachable: ${redact(d.message)} (${d.code})`, { backend, cause: d.code }, { cause: e });
+  }
+}
+
+/**
+ * Opens the backends the phase needs, applies migrations (unless `autoMigrate` is false) and
+ * wires the router. The phase comes from `config.flags` (DESIGN.md table).
+ *
+ * @example
+ * const db = await createDatabase(loadConfig());
+ * await db.messageService.saveHumanMessage({ userId: 'u1', username: 'ada', channelId: 'c1', content: 'hi' });
+ * await db.close();
+ * @throws DatabaseError `UNSAFE_PHASE`, `DATABASE_URL_MISSING`, `DATABASE_UNREACHABLE` (one line, credentials redacted).
+ */
+export async function createDatabase(config: DatabaseConfig, options: CreateOptions = {}): Promise<Database> {
+  const routing = derivePhase(config.flags);
+  const log = options.logger ?? createLogger();
+  const needsSqlite = routing.primary === 'sqlite' || routing.shadow === 'sqlite';
+  if (routing.needsPostgres && !config.databaseUrl) {
+    throw new DatabaseError('DATABASE_URL_MISSING', `phase ${routing.phase} needs PostgreSQL: set DATABASE_URL`, { variable: 'DATABASE_URL' });
+  }
+
+  let sqlite: SqlStore | null = null;
+  let pg: PgConnection | null = null;
+  let postgresStore: SqlStore | null = null;
+  try {
+    if (needsSqlite) {
+      const conn = await connectStep('LibSQL', config.libsqlUrl, async () => {
+        if (config.autoMigrate) await migrateSqlite(config.libsqlUrl, config.libsqlAuthToken);
+        const c = await openSqlite({ url: config.libsqlUrl, authToken: config.libsqlAuthToken });
+        await c.query('SELECT 1', []);
+        return c;
+      });
+      sqlite = new SqlStore(conn, sqliteDialect);
+    }
+    if (routing.needsPostgres) {
+      const url = config.databaseUrl!;
+      pg = await connectStep('PostgreSQL', url, async () => {
+        if (config.autoMigrate) await migratePostgres(url);
+        const c = new PgConnection({ url, max: config.pgPoolSize });
+        try {
+          await c.query('SELECT 1', []);
+        } catch (e) {
+          await c.close().catch(() => {});
+          throw e;
+        }
+        return c;
+      });
+      postgresStore = new SqlStore(pg, pgDialect);
+    }
+  } catch (e) {
+    await sqlite?.close().catch(() => {});
+    throw e;
+  }
+
+  const byName = { sqlite, postgres: postgresStore };
+  const primary = byName[routing.primary]!;
+  const reads = byName[routing.reads]!;
+  const shadowStore = routing.shadow ? byName[routing.shadow]! : null;
+  const queue = shadowStore ? new ShadowQueue(shadowStore, config.shadow, log, routing.phase) : null;
+  const store = new RoutedStore({ primary, reads, shadow: queue, routing, logger: log });
+  const ctx = { store, log };
+  log.info(
+    { event: 'database_ready', phase: routing.phase, primary: routing.primary, shadow: routing.shadow, reads: routing.reads, libsqlUrl: needsSqlite ? redactUrl(config.libsqlUrl) : undefined, postgres: pg ? redactUrl(config.databaseUrl) : undefined },
+    `phase ${routing.phase}: ${routing.description}`,
+  );
+
+  let closed: Promise<{ drained: boolean; remaining: number }> | null = null;
+  const ping = async (s: SqlStore | null): Promise<BackendHealth | null> => {
+    if (!s) return null;
+    const t0 = performance.now();
+    try {
+      await Promise.race([s.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('no answer within 2000 ms')), 2000).unref())]);
+      return { ok: true, latencyMs: Math.round((performance.now() - t0) * 1000) / 1000, error: null };
+    } catch (e) {
+      return { ok: false, latencyMs: null, error: redact(describeError(e).message) };
+    }
+  };
+
+  return {
+    messageService: new MessageService(ctx),
+    queryService: new QueryService(ctx),
+    documentService: new DocumentService(ctx),
+    userProfileService: new UserProfileService(ctx),
+    routing,
+    backends: { sqlite, postgres: postgresStore, pg },
+    shadowStats: () => queue?.stats() ?? null,
+    stats: () => ({
+      phase: routing.phase,
+      primary: { backend: routing.primary, writeLatencyMs: store.primaryLatency.summary() },
+      reads: { backend: routing.reads, latencyMs: store.readLatency.summary(), fallbacks: store.readFallbacks },
+      shadow: queue?.stats() ?? null,
+    }),
+    health: async () => ({ sqlite: await ping(sqlite), postgres: await ping(postgresStore) }),
+    close() {
+      closed ??= (async () => {
+        const result = queue ? await queue.drain(config.shadow.drainTimeoutMs) : { drained: true, remaining: 0 };
+        if (!result.drained) log.error({ event: 'shadow_drain_incomplete', remaining: result.remaining, stats: queue?.stats() }, 'closing with shadow writes not done');
+        else if (queue) log.info({ event: 'shadow_drained', stats: queue.stats() }, 'shadow writes drained');
+        await Promise.allSettled([sqlite?.close(), postgresStore?.close()]);
+        return result;
+      })();
+      return closed;
+    },
+  };
+}

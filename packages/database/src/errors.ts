@@ -1,0 +1,67 @@
+/**
+ * Stable error codes. Tests, scripts and operators match on `code`, never on message text.
+ *
+ * | code                 | thrown by                                                     |
+ * |----------------------|---------------------------------------------------------------|
+ * | INVALID_FLAG         | config: a flag is not true/false/1/0/yes/no/on/off            |
+ * | UNSAFE_PHASE         | config: USE_POSTGRES_READ without shadow and without primary  |
+ * | INVALID_CONFIG       | config: another variable is malformed                         |
+ * | DATABASE_URL_MISSING | config: a flag needs PostgreSQL and DATABASE_URL is unset     |
+ * | DATABASE_UNREACHABLE | createDatabase / CLI: a backend did not answer                |
+ * | VERSION_CONFLICT     | updates with a stale `expectedVersion` (optimistic locking)   |
+ * | NOT_FOUND            | an update or delete of a row that does not exist (for the user) |
+ * | FORBIDDEN            | a user acting on a document they do not own or share          |
+ * | INVALID_INPUT        | a service argument that fails validation                      |
+ * | SHADOW_WRITE_FAILED  | logged (never thrown) when a shadow write fails               |
+ * | SHADOW_TIMEOUT       | logged (never thrown) when a shadow write passes its deadline |
+ * | SHADOW_QUEUE_FULL    | logged (never thrown) when the shadow queue drops a write     |
+ * | CLOSED               | a call after `close()`                                        |
+ */
+export type ErrorCode =
+  | 'INVALID_FLAG'
+  | 'UNSAFE_PHASE'
+  | 'INVALID_CONFIG'
+  | 'DATABASE_URL_MISSING'
+  | 'DATABASE_UNREACHABLE'
+  | 'VERSION_CONFLICT'
+  | 'NOT_FOUND'
+  | 'FORBIDDEN'
+  | 'INVALID_INPUT'
+  | 'SHADOW_WRITE_FAILED'
+  | 'SHADOW_TIMEOUT'
+  | 'SHADOW_QUEUE_FULL'
+  | 'CLOSED'
+  | 'VERIFY_DRIFT'
+  | 'IMPORT_REJECTED_ROWS'
+  | 'EXPORT_INVALID';
+
+/** The one error class of the package: a stable `code` plus context fields. */
+export class DatabaseError extends Error {
+  override readonly name = 'DatabaseError';
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** True when `e` is a {@link DatabaseError}, optionally with the given code. */
+export function isDatabaseError(e: unknown, code?: ErrorCode): e is DatabaseError {
+  return e instanceof DatabaseError && (code === undefined || e.code === code);
+}
+
+/**
+ * A backend error reduced to `{ code, message }` for logs: SQLSTATE for PostgreSQL
+ * (`23505`…), `SQLITE_*` for LibSQL, `ECONNREFUSED`/`ECONNRESET`… for the network.
+ */
+export function describeError(e: unknown): { code: string; message: string } {
+  if (e && typeof e === 'object') {
+    const o = e as { code?: unknown; message?: unknown; errno?: unknown };
+    const code = typeof o.code === 'string' ? o.code : typeof o.errno === 'string' ? o.errno : 'UNKNOWN';
+    return { code, message: typeof o.message === 'string' ? o.message : String(e) };
+  }
+  return { code: 'UNKNOWN', message: String(e) };
+}

@@ -1,0 +1,18 @@
+export { loadConfig, type DatabaseConfig, type ShadowLimits } from './config/env.js';
+export { ACCEPTED_FLAG_VALUES, parseFlag } from './config/flags.js';
+export { derivePhase, type Phase, type PhaseFlags, type Routing } from './config/phase.js';
+export { createDatabase, type BackendHealth, type CreateOptions, type Database } from './database.js';
+export { closeDatabase, documentService, getDatabase, messageService, queryService, userProfileService } from './default-database.js';
+export { DatabaseError, describeError, isDatabaseError, type ErrorCode } from './errors.js';
+export { keyId, newId, nowSeconds } from './ids.js';
+export { createLogger, redact, redactUrl, type Logger } from './logger.js';
+export { migratePostgres, migrateSqlite, migrationsFolder } from './migrations/migrate.js';
+export type { ShadowStats } from './routing/shadow-queue.js';
+export { tableNames, tables, type TableName, type TableSpec } from './schema/tables.js';
+export { sanitizeJson, sanitizeText } from './services/sanitize.js';
+export { searchTerms } from './services/search-terms.js';
+export type { Collaborator, CollaboratorRole, Document, DocumentService } from './services/document-service.js';
+export type { Message, MessageService, SaveMessageInput } from './services/message-service.js';
+export type { QueryRecord, QueryService, QueryStats } from './services/query-service.js';
+export type { AnalysisSnapshot, UserProfile, UserProfileService } from './services/user-profile-service.js';
+export type { Row, RowChange, Store } from './stores/store.js';

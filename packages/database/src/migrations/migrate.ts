@@ -1,0 +1,37 @@
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@libsql/client';
+import { drizzle as drizzleLibsql } from 'drizzle-orm/libsql';
+import { migrate as migrateLibsql } from 'drizzle-orm/libsql/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js';
+import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+
+/** Folder of the committed drizzle-kit migrations of a dialect (`drizzle/sqlite`, `drizzle/pg`). */
+export function migrationsFolder(dialect: 'sqlite' | 'pg'): string {
+  return fileURLToPath(new URL(`../../drizzle/${dialect}`, import.meta.url));
+}
+
+/** Applies pending LibSQL migrations (drizzle's `__drizzle_migrations` table records them). */
+export async function migrateSqlite(url: string, authToken?: string): Promise<void> {
+  const client = createClient({ url, authToken });
+  try {
+    await migrateLibsql(drizzleLibsql(client), { migrationsFolder: migrationsFolder('sqlite') });
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Applies pending PostgreSQL migrations under an advisory lock, so several processes starting at
+ * once (a deploy with replicas, parallel tests) apply them exactly once.
+ */
+export async function migratePostgres(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await sql`SELECT pg_advisory_lock(hashtext('repo-database:migrate'))`;
+    await migratePg(drizzlePg(sql), { migrationsFolder: migrationsFolder('pg') });
+    await sql`SELECT pg_advisory_unlock(hashtext('repo-database:migrate'))`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,164 @@
+import type { Routing } from '../config/phase.js';
+import type { Logger } from '../logger.js';
+import type { TableName } from '../schema/tables.js';
+import type { OrderBy, RecentSpec, Row, RowChange, SearchSpec, Store } from '../stores/store.js';
+import { LatencyWindow } from './latency.js';
+import type { ShadowQueue } from './shadow-queue.js';
+import { shadowKey } from './shadow-key.js';
+
+/** How long a phase-5 read waits for this process's earlier shadow writes, in ms. */
+export const READ_YOUR_WRITES_WAIT_MS = 1_000;
+
+/**
+ * The router: a {@link Store} that wraps the primary, the read backend and the shadow queue
+ * (Kysely's RuntimeDriver shape). Writes go to the primary; once it commits, the committed row
+ * states are handed to the shadow queue. Reads go to the phase's read backend; in phase 5 a read
+ * first waits (≤ {@link READ_YOUR_WRITES_WAIT_MS}) for this process's earlier shadow writes, and
+ * reads the primary if they have not landed, so a read right after a write sees it.
+ */
+export class RoutedStore implements Store {
+  readonly kind = 'routed' as const;
+  readonly #primary: Store;
+  readonly #reads: Store;
+  readonly #shadow: ShadowQueue | null;
+  readonly #routing: Routing;
+  readonly #log: Logger;
+  /** Primary write latency per call (ms). */
+  readonly primaryLatency = new LatencyWindow();
+  /** Read latency per call (ms). */
+  readonly readLatency = new LatencyWindow();
+  /** Phase-5 reads served by the primary because shadow writes had not landed in time. */
+  readFallbacks = 0;
+
+  constructor(args: { primary: Store; reads: Store; shadow: ShadowQueue | null; routing: Routing; logger: Logger }) {
+    this.#primary = args.primary;
+    this.#reads = args.reads;
+    this.#shadow = args.shadow;
+    this.#routing = args.routing;
+    this.#log = args.logger;
+  }
+
+  #afterCommit(changes: RowChange[]): void {
+    if (this.#shadow && changes.length > 0) this.#shadow.enqueue(shadowKey(changes), changes);
+  }
+
+  async #write<T>(fn: (s: Store) => Promise<T>, changesOf: (r: T) => RowChange[]): Promise<T> {
+    const t0 = performance.now();
+    const result = await fn(this.#primary);
+    this.primaryLatency.record(performance.now() - t0);
+    this.#afterCommit(changesOf(result));
+    return result;
+  }
+
+  async #read<T>(fn: (s: Store) => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    let store = this.#reads;
+    if (this.#routing.phase === '5' && this.#shadow && !(await this.#shadow.barrier(READ_YOUR_WRITES_WAIT_MS))) {
+      this.readFallbacks++;
+      this.#log.warn({ event: 'read_fallback', phase: '5', reason: 'shadow writes not landed' }, 'read served by the primary');
+      store = this.#primary;
+    }
+    const r = await fn(store);
+    this.readLatency.record(performance.now() - t0);
+    return r;
+  }
+
+  insert(table: TableName, row: Row) {
+    return this.#write((s) => s.insert(table, row), (r) => [{ table, op: 'upsert', row: r }]);
+  }
+  update(table: TableName, id: string, patch: Row, opts: { now: number; expectedVersion?: number | undefined }) {
+    return this.#write((s) => s.update(table, id, patch, opts), (r) => [{ table, op: 'upsert', row: r }]);
+  }
+  delete(table: TableName, id: string, now: number) {
+    return this.#write((s) => s.delete(table, id, now), (r) => (r ? [r] : []));
+  }
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    const changes: RowChange[] = [];
+    const t0 = performance.now();
+    const result = await this.#primary.transaction((tx) => fn(new CollectingStore(tx, changes)));
+    this.primaryLatency.record(performance.now() - t0);
+    this.#afterCommit(changes);
+    return result;
+  }
+  applyChanges(changes: readonly RowChange[], opts?: { signal?: AbortSignal }) {
+    return this.#write((s) => s.applyChanges(changes, opts), () => [...changes]);
+  }
+
+  get(table: TableName, id: string) {
+    return this.#read((s) => s.get(table, id));
+  }
+  find(table: TableName, where: Readonly<Row>, opts: { orderBy: OrderBy; limit: number; columns?: readonly string[] }) {
+    return this.#read((s) => s.find(table, where, opts));
+  }
+  tombstoneVersion(table: TableName, id: string) {
+    return this.#primary.tombstoneVersion(table, id);
+  }
+  recentMessages(spec: RecentSpec) {
+    return this.#read((s) => s.recentMessages(spec));
+  }
+  searchMessages(spec: SearchSpec) {
+    return this.#read((s) => s.searchMessages(spec));
+  }
+  listDocumentsForUser(userId: string, limit: number) {
+    return this.#read((s) => s.listDocumentsForUser(userId, limit));
+  }
+  ping() {
+    return this.#primary.ping();
+  }
+  async close() {}
+}
+
+/** Inside a routed transaction: everything on the primary's transaction, changes collected for after commit. */
+class CollectingStore implements Store {
+  readonly kind: Store['kind'];
+  constructor(
+    private readonly tx: Store,
+    private readonly changes: RowChange[],
+  ) {
+    this.kind = tx.kind;
+  }
+  async insert(table: TableName, row: Row) {
+    const r = await this.tx.insert(table, row);
+    this.changes.push({ table, op: 'upsert', row: r });
+    return r;
+  }
+  async update(table: TableName, id: string, patch: Row, opts: { now: number; expectedVersion?: number | undefined }) {
+    const r = await this.tx.update(table, id, patch, opts);
+    this.changes.push({ table, op: 'upsert', row: r });
+    return r;
+  }
+  async delete(table: TableName, id: string, now: number) {
+    const r = await this.tx.delete(table, id, now);
+    if (r) this.changes.push(r);
+    return r;
+  }
+  async applyChanges(changes: readonly RowChange[], opts?: { signal?: AbortSignal }) {
+    await this.tx.applyChanges(changes, opts);
+    this.changes.push(...changes);
+  }
+  get(table: TableName, id: string) {
+    return this.tx.get(table, id);
+  }
+  find(table: TableName, where: Readonly<Row>, opts: { orderBy: OrderBy; limit: number; columns?: readonly string[] }) {
+    return this.tx.find(table, where, opts);
+  }
+  tombstoneVersion(table: TableName, id: string) {
+    return this.tx.tombstoneVersion(table, id);
+  }
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  recentMessages(spec: RecentSpec) {
+    return this.tx.recentMessages(spec);
+  }
+  searchMessages(spec: SearchSpec) {
+    return this.tx.searchMessages(spec);
+  }
+  listDocumentsForUser(userId: string, limit: number) {
+    return this.tx.listDocumentsForUser(userId, limit);
+  }
+  ping() {
+    return this.tx.ping();
+  }
+  async close() {}
+}

@@ -1,0 +1,199 @@
+import type { ShadowLimits } from '../config/env.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RowChange, Store } from '../stores/store.js';
+import { LatencyWindow } from './latency.js';
+
+/** Counters of shadow writes, one per row change. */
+export interface ShadowStats {
+  readonly backend: 'sqlite' | 'postgres' | null;
+  /** Row changes accepted into the queue. */
+  readonly enqueued: number;
+  readonly succeeded: number;
+  /** Failed on the shadow backend (error or deadline). */
+  readonly failed: number;
+  /** Failed by passing the per-write deadline (included in `failed`). */
+  readonly timedOut: number;
+  /** Refused because the queue was full (never attempted). */
+  readonly dropped: number;
+  /** Row changes being written now. */
+  readonly inFlight: number;
+  /** Row changes waiting. */
+  readonly queued: number;
+  /** Shadow apply latency in ms (time on the shadow backend, per job). */
+  readonly latencyMs: ReturnType<LatencyWindow['summary']>;
+  /** failed / (succeeded + failed), 0 when nothing finished. */
+  readonly failureRate: number;
+  readonly lastError: { code: string; message: string; at: string } | null;
+}
+
+interface Job {
+  readonly seq: number;
+  readonly key: string;
+  readonly changes: readonly RowChange[];
+}
+
+/**
+ * Fire-and-forget shadow writes with bounded concurrency, a bounded queue and a per-write
+ * deadline (DESIGN.md invariants 1 and 4). Jobs with the same key run in enqueue order; other
+ * keys run in parallel. `enqueue` never throws and never waits.
+ */
+export class ShadowQueue {
+  readonly #target: Store;
+  readonly #limits: ShadowLimits;
+  readonly #log: Logger;
+  readonly #phase: string;
+  readonly #byKey = new Map<string, Job[]>();
+  readonly #ready: string[] = [];
+  readonly #busyKeys = new Set<string>();
+  readonly #settled = new Set<number>();
+  readonly #latency = new LatencyWindow();
+  #seq = 0;
+  #lowestUnsettled = 1;
+  #waiters: Array<{ upTo: number; resolve: () => void }> = [];
+  #queuedRows = 0;
+  #inFlightRows = 0;
+  #running = 0;
+  #counts = { enqueued: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0 };
+  #lastError: ShadowStats['lastError'] = null;
+
+  constructor(target: Store, limits: ShadowLimits, log: Logger, phase: string) {
+    this.#target = target;
+    this.#limits = limits;
+    this.#log = log;
+    this.#phase = phase;
+  }
+
+  /** Queues the committed changes of one primary operation. Never throws, never waits. */
+  enqueue(key: string, changes: readonly RowChange[]): void {
+    if (changes.length === 0) return;
+    if (this.#queuedRows + changes.length > this.#limits.queueLimit) {
+      this.#counts.dropped += changes.length;
+      for (const c of changes) this.#logFailure('shadow_write_dropped', c, { code: 'SHADOW_QUEUE_FULL', message: `queue limit ${this.#limits.queueLimit} reached` });
+      return;
+    }
+    const job: Job = { seq: ++this.#seq, key, changes };
+    this.#counts.enqueued += changes.length;
+    this.#queuedRows += changes.length;
+    const list = this.#byKey.get(key);
+    if (list) list.push(job);
+    else {
+      this.#byKey.set(key, [job]);
+      if (!this.#busyKeys.has(key)) this.#ready.push(key);
+    }
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#running < this.#limits.concurrency && this.#ready.length > 0) {
+      const key = this.#ready.shift()!;
+      const list = this.#byKey.get(key)!;
+      const job = list.shift()!;
+      if (list.length === 0) this.#byKey.delete(key);
+      this.#busyKeys.add(key);
+      this.#running++;
+      this.#queuedRows -= job.changes.length;
+      this.#inFlightRows += job.changes.length;
+      void this.#run(job);
+    }
+  }
+
+  async #run(job: Job): Promise<void> {
+    const started = performance.now();
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort(new Error(`shadow write passed its ${this.#limits.timeoutMs} ms deadline`));
+    }, this.#limits.timeoutMs);
+    try {
+      await this.#target.applyChanges(job.changes, { signal: ac.signal });
+      if (timedOut) throw new Error('deadline');
+      this.#counts.succeeded += job.changes.length;
+      this.#latency.record(performance.now() - started);
+    } catch (e) {
+      const err = timedOut ? { code: 'SHADOW_TIMEOUT', message: `no answer within ${this.#limits.timeoutMs} ms` } : describeError(e);
+      this.#counts.failed += job.changes.length;
+      if (timedOut) this.#counts.timedOut += job.changes.length;
+      this.#lastError = { ...err, at: new Date().toISOString() };
+      for (const c of job.changes) this.#logFailure('shadow_write_failed', c, err);
+    } finally {
+      clearTimeout(timer);
+      this.#running--;
+      this.#inFlightRows -= job.changes.length;
+      this.#busyKeys.delete(job.key);
+      if (this.#byKey.has(job.key)) this.#ready.push(job.key);
+      this.#settle(job.seq);
+      this.#pump();
+    }
+  }
+
+  #settle(seq: number): void {
+    this.#settled.add(seq);
+    while (this.#settled.delete(this.#lowestUnsettled)) this.#lowestUnsettled++;
+    if (this.#waiters.length) {
+      const keep: Array<{ upTo: number; resolve: () => void }> = [];
+      for (const w of this.#waiters) {
+        if (w.upTo < this.#lowestUnsettled) w.resolve();
+        else keep.push(w);
+      }
+      this.#waiters = keep;
+    }
+  }
+
+  #logFailure(event: string, c: RowChange, err: { code: string; message: string }): void {
+    this.#log.warn(
+      {
+        event,
+        backend: this.#target.kind,
+        phase: this.#phase,
+        table: c.table,
+        id: c.op === 'upsert' ? c.row.id : c.id,
+        op: c.op,
+        version: c.op === 'upsert' ? c.row.version : c.version,
+        code: event === 'shadow_write_dropped' ? 'SHADOW_QUEUE_FULL' : err.code === 'SHADOW_TIMEOUT' ? 'SHADOW_TIMEOUT' : 'SHADOW_WRITE_FAILED',
+        cause: err.code,
+        error: err.message,
+      },
+      event === 'shadow_write_dropped' ? 'shadow write dropped: queue full' : 'shadow write failed',
+    );
+  }
+
+  /**
+   * Resolves true once every job enqueued before this call has settled (succeeded or failed),
+   * false after `timeoutMs`. Used for read-your-writes in phase 5.
+   */
+  barrier(timeoutMs: number): Promise<boolean> {
+    const upTo = this.#seq;
+    if (upTo < this.#lowestUnsettled) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#waiters.push({
+        upTo,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      });
+    });
+  }
+
+  /** Waits for queued and in-flight writes, at most `timeoutMs`. Returns what was left. */
+  async drain(timeoutMs: number): Promise<{ drained: boolean; remaining: number }> {
+    const drained = await this.barrier(timeoutMs);
+    return { drained, remaining: this.#queuedRows + this.#inFlightRows };
+  }
+
+  stats(): ShadowStats {
+    const done = this.#counts.succeeded + this.#counts.failed;
+    return {
+      backend: this.#target.kind === 'routed' ? null : this.#target.kind,
+      ...this.#counts,
+      inFlight: this.#inFlightRows,
+      queued: this.#queuedRows,
+      latencyMs: this.#latency.summary(),
+      failureRate: done === 0 ? 0 : this.#counts.failed / done,
+      lastError: this.#lastError,
+    };
+  }
+}

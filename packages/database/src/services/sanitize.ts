@@ -1,0 +1,59 @@
+/**
+ * The text policy, the same on both backends (DESIGN.md "Known traps"): PostgreSQL rejects
+ * U+0000 in text and jsonb and lone UTF-16 surrogates in jsonb; SQLite stores both. So before any
+ * write, and in `normalizeRow`, we **strip U+0000** and **replace each lone surrogate with
+ * U+FFFD**, in text columns and in every JSON string (keys and values). The service logs the row
+ * id and the fields changed (`event: 'input_sanitized'`), so nothing changes silently.
+ */
+// eslint-disable-next-line no-control-regex
+const NUL = /\u0000/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Applies the policy to one string. */
+export function sanitizeText(s: string): string {
+  // Fast path: most text has neither.
+  if (!s.includes('\u0000') && !/[\uD800-\uDFFF]/.test(s)) return s;
+  return s.replace(NUL, '').replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** Applies the policy to every string of a JSON value, keys included. Returns a new value only when something changed. */
+export function sanitizeJson(v: unknown): unknown {
+  if (typeof v === 'string') return sanitizeText(v);
+  if (Array.isArray(v)) {
+    let changed = false;
+    const out = v.map((x) => {
+      const y = sanitizeJson(x);
+      if (y !== x) changed = true;
+      return y;
+    });
+    return changed ? out : v;
+  }
+  if (v && typeof v === 'object') {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const k2 = sanitizeText(k);
+      const y = sanitizeJson(x);
+      if (k2 !== k || y !== x) changed = true;
+      out[k2] = y;
+    }
+    return changed ? out : v;
+  }
+  return v;
+}
+
+/**
+ * Sanitises the named fields of `row` in place; returns the names of the fields that changed.
+ */
+export function sanitizeFields(row: Record<string, unknown>, fields: readonly string[]): string[] {
+  const changed: string[] = [];
+  for (const f of fields) {
+    const v = row[f];
+    const s = typeof v === 'string' ? sanitizeText(v) : sanitizeJson(v);
+    if (s !== v) {
+      row[f] = s;
+      changed.push(f);
+    }
+  }
+  return changed;
+}

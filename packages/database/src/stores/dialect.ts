@@ -1,0 +1,28 @@
+import type { ColumnSpec } from '../schema/columns.js';
+import type { RecentSpec, SearchSpec } from './store.js';
+
+/** A fragment of SQL with `?` placeholders and its parameters. */
+export interface Fragment {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/**
+ * What differs between LibSQL and PostgreSQL, and nothing else: placeholders, casts, value
+ * encoding, full-text search and JSON containment. Everything else in `sql-store.ts` is shared.
+ */
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** Rewrites `?` placeholders into the driver's form (`$1`, `$2`… on PostgreSQL). */
+  placeholders(sql: string): string;
+  /** A cast after a placeholder so an `INSERT … SELECT ?` knows the column type ('' on LibSQL). */
+  cast(col: ColumnSpec): string;
+  /** JS value → driver parameter. */
+  encode(col: ColumnSpec, value: unknown): unknown;
+  /** Driver value → JS value. */
+  decode(col: ColumnSpec, value: unknown): unknown;
+  /** `FROM … WHERE …` of a full-text search (alias `m` for messages). */
+  searchFrom(spec: SearchSpec): Fragment;
+  /** A WHERE condition for a flat metadata containment filter on alias `m`. */
+  metadataContains(filter: NonNullable<RecentSpec['metadata']>): Fragment;
+}

@@ -1,0 +1,87 @@
+import postgres from 'postgres';
+import type { Connection } from '../connection.js';
+
+/** Options of {@link PgConnection}. */
+export interface PgOptions {
+  /** postgres:// connection string. Never logged unredacted. */
+  readonly url: string;
+  /** Pool size (postgres.js `max`). */
+  readonly max: number;
+  /** Seconds to wait for a TCP connection (postgres.js `connect_timeout`). Default 10. */
+  readonly connectTimeoutS?: number;
+  readonly applicationName?: string;
+}
+
+type Sql = postgres.Sql<Record<string, never>>;
+
+class TxConnection implements Connection {
+  constructor(private readonly tx: postgres.TransactionSql<Record<string, never>>) {}
+  async query(sql: string, params: readonly unknown[]) {
+    return (await this.tx.unsafe(sql, params as any[])) as unknown as Record<string, unknown>[];
+  }
+  transaction<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  async close() {}
+}
+
+/**
+ * A PostgreSQL pool (postgres.js). postgres.js has no per-query timeout (DESIGN.md invariant 4):
+ * when a caller's `signal` aborts, the whole pool is recycled (`end({ timeout: 0 })` destroys its
+ * sockets), which is the only way to free a connection stalled on the network; new work gets a
+ * fresh pool.
+ */
+export class PgConnection implements Connection {
+  #sql: Sql;
+  readonly #opts: PgOptions;
+  /** Pools recycled after an abort (for statistics and tests). */
+  recycled = 0;
+
+  constructor(opts: PgOptions) {
+    this.#opts = opts;
+    this.#sql = this.#open();
+  }
+
+  #open(): Sql {
+    return postgres(this.#opts.url, {
+      max: this.#opts.max,
+      connect_timeout: this.#opts.connectTimeoutS ?? 10,
+      idle_timeout: 60,
+      onnotice: () => {},
+      connection: { application_name: this.#opts.applicationName ?? 'repo-database' },
+    }) as Sql;
+  }
+
+  /** The live postgres.js instance (for bulk paths such as COPY). @internal */
+  get sql(): Sql {
+    return this.#sql;
+  }
+
+  #guard<T>(signal: AbortSignal | undefined, work: (sql: Sql) => Promise<T>): Promise<T> {
+    const sql = this.#sql;
+    if (!signal) return work(sql);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const onAbort = () => this.#recycle(sql);
+    signal.addEventListener('abort', onAbort, { once: true });
+    return work(sql).finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  #recycle(sql: Sql) {
+    if (sql !== this.#sql) return; // already recycled
+    this.recycled++;
+    this.#sql = this.#open();
+    void sql.end({ timeout: 0 }).catch(() => {});
+  }
+
+  query(text: string, params: readonly unknown[], opts: { signal?: AbortSignal | undefined } = {}) {
+    return this.#guard(opts.signal, async (sql) => (await sql.unsafe(text, params as any[])) as unknown as Record<string, unknown>[]);
+  }
+
+  transaction<T>(fn: (c: Connection) => Promise<T>, opts: { signal?: AbortSignal | undefined } = {}): Promise<T> {
+    return this.#guard(opts.signal, (sql) => sql.begin((tx) => fn(new TxConnection(tx))) as Promise<T>);
+  }
+
+  async close() {
+    await this.#sql.end({ timeout: 5 });
+  }
+}

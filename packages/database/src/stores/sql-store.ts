@@ -1,0 +1,185 @@
+import { DatabaseError } from '../errors.js';
+import { TOMBSTONES_TABLE, type TableName } from '../schema/tables.js';
+import type { Connection } from './connection.js';
+import type { Dialect } from './dialect.js';
+import type { OrderBy, RecentSpec, Row, RowChange, SearchSpec, Store } from './store.js';
+import { q, tableSql } from './table-sql.js';
+
+/**
+ * The one implementation of {@link Store}, over a {@link Connection} and a {@link Dialect}.
+ * Only placeholders, casts, codecs, full-text search and JSON containment differ per backend.
+ */
+export class SqlStore implements Store {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly #conn: Connection;
+  readonly #d: Dialect;
+  readonly #onClose: () => Promise<void>;
+
+  constructor(conn: Connection, dialect: Dialect, onClose: () => Promise<void> = () => conn.close()) {
+    this.#conn = conn;
+    this.#d = dialect;
+    this.kind = dialect.name;
+    this.#onClose = onClose;
+  }
+
+  #query(sql: string, params: readonly unknown[], signal?: AbortSignal) {
+    return this.#conn.query(this.#d.placeholders(sql), params, { signal });
+  }
+
+  async insert(table: TableName, row: Row): Promise<Row> {
+    const t = tableSql(this.#d, table);
+    await this.#conn.query(t.insert, t.encodeRow(row));
+    const stored: Row = {};
+    for (const c of t.columns) stored[c.name] = row[c.name] === undefined ? c.default ?? null : row[c.name];
+    return stored;
+  }
+
+  async update(table: TableName, id: string, patch: Row, opts: { now: number; expectedVersion?: number | undefined }): Promise<Row> {
+    const t = tableSql(this.#d, table);
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    for (const [name, value] of Object.entries(patch)) {
+      const col = t.byName.get(name);
+      if (!col || ['id', 'version', 'created_at', 'updated_at'].includes(name)) {
+        throw new DatabaseError('INVALID_INPUT', `${table}.${name} cannot be updated`, { table, column: name });
+      }
+      sets.push(`${q(name)} = ?${this.#d.cast(col)}`);
+      params.push(this.#d.encode(col, value));
+    }
+    sets.push('updated_at = ?', 'version = version + 1');
+    params.push(opts.now, id);
+    let where = 'id = ?';
+    if (opts.expectedVersion !== undefined) (where += ' AND version = ?'), params.push(opts.expectedVersion);
+    const rows = await this.#query(`UPDATE ${q(table)} SET ${sets.join(', ')} WHERE ${where} RETURNING ${t.returnList}`, params);
+    if (rows[0]) return t.decodeRow(rows[0]);
+    const current = await this.get(table, id);
+    if (!current) throw new DatabaseError('NOT_FOUND', `${table} ${id} not found`, { table, id });
+    throw new DatabaseError('VERSION_CONFLICT', `${table} ${id} is at version ${String(current.version)}, not ${String(opts.expectedVersion)}`, {
+      table,
+      id,
+      expectedVersion: opts.expectedVersion,
+      currentVersion: current.version,
+    });
+  }
+
+  async delete(table: TableName, id: string, now: number): Promise<RowChange | null> {
+    const rows = await this.#query(`DELETE FROM ${q(table)} WHERE id = ? RETURNING version`, [id]);
+    if (!rows[0]) return null;
+    const change: RowChange = { table, op: 'delete', id, version: Number(rows[0].version) + 1 };
+    await this.#tombstone(change, now);
+    return change;
+  }
+
+  async #tombstone(change: Extract<RowChange, { op: 'delete' }>, now: number, signal?: AbortSignal): Promise<void> {
+    await this.#query(
+      `INSERT INTO ${q(TOMBSTONES_TABLE)} (table_name, id, version, deleted_at) VALUES (?, ?, ?, ?) ` +
+        `ON CONFLICT (table_name, id) DO UPDATE SET version = excluded.version, deleted_at = excluded.deleted_at ` +
+        `WHERE ${q(TOMBSTONES_TABLE)}.version < excluded.version`,
+      [change.table, change.id, change.version, now],
+      signal,
+    );
+  }
+
+  async get(table: TableName, id: string): Promise<Row | null> {
+    const t = tableSql(this.#d, table);
+    const rows = await this.#query(`SELECT ${t.selectList} FROM ${q(table)} m WHERE m.id = ?`, [id]);
+    return rows[0] ? t.decodeRow(rows[0]) : null;
+  }
+
+  async find(table: TableName, where: Readonly<Row>, opts: { orderBy: OrderBy; limit: number; columns?: readonly string[] }): Promise<Row[]> {
+    const t = tableSql(this.#d, table);
+    const conds: string[] = [];
+    const params: unknown[] = [];
+    for (const [name, value] of Object.entries(where)) {
+      const col = t.byName.get(name);
+      if (!col) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`, { table, column: name });
+      conds.push(`m.${q(name)} = ?`);
+      params.push(this.#d.encode(col, value));
+    }
+    for (const [name] of opts.orderBy) if (!t.byName.has(name)) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`);
+    const order = opts.orderBy.map(([n, dir]) => `m.${q(n)} ${dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
+    const cols = opts.columns ? opts.columns.map((n) => `m.${q(n)}`).join(', ') : t.selectList;
+    params.push(opts.limit);
+    const rows = await this.#query(
+      `SELECT ${cols} FROM ${q(table)} m${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}${order ? ` ORDER BY ${order}` : ''} LIMIT ?`,
+      params,
+    );
+    return rows.map((r) => t.decodeRow(r));
+  }
+
+  async tombstoneVersion(table: TableName, id: string): Promise<number | null> {
+    const rows = await this.#query(`SELECT version FROM ${q(TOMBSTONES_TABLE)} WHERE table_name = ? AND id = ?`, [table, id]);
+    return rows[0] ? Number(rows[0].version) : null;
+  }
+
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    return this.#conn.transaction((c) => fn(new SqlStore(c, this.#d, async () => {})));
+  }
+
+  async applyChanges(changes: readonly RowChange[], opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (changes.length === 0) return;
+    const now = Math.floor(Date.now() / 1000);
+    await this.#conn.transaction(async (c) => {
+      const tx = new SqlStore(c, this.#d, async () => {});
+      for (const ch of changes) {
+        if (ch.op === 'upsert') {
+          const t = tableSql(this.#d, ch.table);
+          const id = String(ch.row.id);
+          await c.query(t.guardedUpsert, [...t.encodeRow(ch.row), ch.table, id, Number(ch.row.version)], opts);
+        } else {
+          await tx.#tombstone(ch, now, opts.signal);
+          await tx.#query(`DELETE FROM ${q(ch.table)} WHERE id = ? AND version < ?`, [ch.id, ch.version], opts.signal);
+        }
+      }
+    }, opts);
+  }
+
+  async recentMessages(spec: RecentSpec): Promise<Row[]> {
+    const t = tableSql(this.#d, 'messages');
+    const conds: string[] = [];
+    const params: unknown[] = [];
+    if (spec.channelId !== undefined) (conds.push('m.channel_id = ?'), params.push(spec.channelId));
+    if (spec.userId !== undefined) (conds.push('m.user_id = ?'), params.push(spec.userId));
+    if (spec.metadata && Object.keys(spec.metadata).length > 0) {
+      const f = this.#d.metadataContains(spec.metadata);
+      conds.push(`(${f.sql})`);
+      params.push(...f.params);
+    }
+    if (conds.length === 0) throw new DatabaseError('INVALID_INPUT', 'recentMessages needs channelId or userId');
+    params.push(spec.limit);
+    const rows = await this.#query(
+      `SELECT ${t.selectList} FROM messages m WHERE ${conds.join(' AND ')} ORDER BY m.timestamp DESC, m.id DESC LIMIT ?`,
+      params,
+    );
+    return rows.map((r) => t.decodeRow(r));
+  }
+
+  async searchMessages(spec: SearchSpec): Promise<Row[]> {
+    const t = tableSql(this.#d, 'messages');
+    const from = this.#d.searchFrom(spec);
+    const rows = await this.#query(`SELECT ${t.selectList} ${from.sql} ORDER BY m.timestamp DESC, m.id DESC LIMIT ?`, [
+      ...from.params,
+      spec.limit,
+    ]);
+    return rows.map((r) => t.decodeRow(r));
+  }
+
+  async listDocumentsForUser(userId: string, limit: number): Promise<Row[]> {
+    const t = tableSql(this.#d, 'documents');
+    const rows = await this.#query(
+      `SELECT ${t.selectList} FROM documents m WHERE m.owner_id = ? OR EXISTS ` +
+        `(SELECT 1 FROM document_collaborators c WHERE c.document_id = m.id AND c.user_id = ?) ` +
+        `ORDER BY m.updated_at DESC, m.id DESC LIMIT ?`,
+      [userId, userId, limit],
+    );
+    return rows.map((r) => t.decodeRow(r));
+  }
+
+  async ping(): Promise<void> {
+    await this.#query('SELECT 1 AS ok', []);
+  }
+
+  close(): Promise<void> {
+    return this.#onClose();
+  }
+}

@@ -1,0 +1,58 @@
+import type { ColumnSpec } from '../schema/columns.js';
+import { TOMBSTONES_TABLE, tables, type TableName } from '../schema/tables.js';
+import type { Dialect } from './dialect.js';
+import type { Row } from './store.js';
+
+/** Quotes an identifier that comes from the table specs (never from user input). */
+export const q = (name: string): string => `"${name}"`;
+
+/** Prepared SQL text and codecs of one table in one dialect. @internal */
+export interface TableSql {
+  readonly columns: readonly ColumnSpec[];
+  readonly byName: ReadonlyMap<string, ColumnSpec>;
+  readonly selectList: string;
+  /** Unqualified column list for RETURNING (SQLite forbids qualified names there). */
+  readonly returnList: string;
+  readonly insert: string;
+  /** Version-guarded upsert of one row; params = row values then (table, id, version) for the tombstone check. */
+  readonly guardedUpsert: string;
+  encodeRow(row: Row): unknown[];
+  decodeRow(raw: Record<string, unknown>): Row;
+}
+
+const cache = new Map<string, TableSql>();
+
+/** The SQL and codecs of `table` for `dialect`, built once. @internal */
+export function tableSql(dialect: Dialect, table: TableName): TableSql {
+  const key = `${dialect.name}:${table}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const columns = tables[table].columns;
+  const names = columns.map((c) => q(c.name)).join(', ');
+  const values = columns.map(() => '?').join(', ');
+  const casted = columns.map((c) => `?${dialect.cast(c)}`).join(', ');
+  const updates = columns
+    .filter((c) => c.name !== 'id')
+    .map((c) => `${q(c.name)} = excluded.${q(c.name)}`)
+    .join(', ');
+  const built: TableSql = {
+    columns,
+    byName: new Map(columns.map((c) => [c.name, c])),
+    selectList: columns.map((c) => `m.${q(c.name)}`).join(', '),
+    returnList: names,
+    insert: dialect.placeholders(`INSERT INTO ${q(table)} (${names}) VALUES (${values})`),
+    guardedUpsert: dialect.placeholders(
+      `INSERT INTO ${q(table)} (${names}) SELECT ${casted} ` +
+        `WHERE NOT EXISTS (SELECT 1 FROM ${q(TOMBSTONES_TABLE)} t WHERE t.table_name = ? AND t.id = ? AND t.version >= ?) ` +
+        `ON CONFLICT (id) DO UPDATE SET ${updates} WHERE ${q(table)}.version < excluded.version`,
+    ),
+    encodeRow: (row) => columns.map((c) => dialect.encode(c, row[c.name] === undefined ? c.default ?? null : row[c.name])),
+    decodeRow: (raw) => {
+      const out: Row = {};
+      for (const c of columns) out[c.name] = dialect.decode(c, raw[c.name]);
+      return out;
+    },
+  };
+  cache.set(key, built);
+  return built;
+}
