@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { tables, type TableName } from '../schema/tables.js';
+import { sanitizeJson, sanitizeText } from '../services/sanitize.js';
+import type { Row } from '../stores/store.js';
+
+/**
+ * The one canonical row form (DESIGN.md invariant 7), used by export, import, verify and compare
+ * reads, so the two backends compare without noise from type mapping:
+ * - only the table's columns, in declaration order, missing ones as null;
+ * - booleans true/false; `int`/`timestamp` as JS integers; `bigint` as a string of digits (exact);
+ * - text with the NUL / lone-surrogate policy applied (sanitize.ts); JSON values with the same
+ *   policy and object keys sorted.
+ * Input: a logical row as the stores return it (see schema/columns.ts).
+ */
+export function normalizeRow(table: TableName, row: Readonly<Row>): Row {
+  const out: Row = {};
+  for (const c of tables[table].columns) {
+    const v = row[c.name];
+    if (v === null || v === undefined) {
+      out[c.name] = null;
+      continue;
+    }
+    switch (c.type) {
+      case 'id':
+      case 'text':
+        out[c.name] = sanitizeText(String(v));
+        break;
+      case 'int':
+      case 'timestamp':
+        out[c.name] = Number(v);
+        break;
+      case 'bigint':
+        out[c.name] = String(v);
+        break;
+      case 'bool':
+        out[c.name] = v === true || v === 1 || v === 1n;
+        break;
+      case 'real':
+        out[c.name] = Number(v);
+        break;
+      case 'json':
+        out[c.name] = sortKeys(sanitizeJson(v));
+        break;
+    }
+  }
+  return out;
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
+/** The canonical row as one JSON line (keys in column order, nested keys sorted). */
+export function canonicalJson(table: TableName, row: Readonly<Row>): string {
+  return JSON.stringify(normalizeRow(table, row));
+}
+
+/** sha256 hex of {@link canonicalJson}: the per-row checksum of export metadata and verify. */
+export function rowChecksum(table: TableName, row: Readonly<Row>): string {
+  return createHash('sha256').update(canonicalJson(table, row)).digest('hex');
+}
