@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import type { ExitCode } from '../exit-codes.js';
+
+/**
+ * One CLI command: registers itself on the program. Its action gets the context and returns
+ * the exit code (see exit-codes.ts).
+ */
+export interface CommandModule {
+  register(program: Command, run: (action: (ctx: CliContext) => Promise<ExitCode>) => Promise<void>): void;
+}
+
+/** Every command, in the order `--help` lists them. Add new commands here. */
+export const commands: CommandModule[] = [];

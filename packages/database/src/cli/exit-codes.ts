@@ -1,0 +1,23 @@
+/**
+ * Exit codes of the `db` CLI. Scripts can trust them: 0 only when the command fully succeeded.
+ *
+ * | code | name          | meaning                                                        |
+ * |------|---------------|----------------------------------------------------------------|
+ * | 0    | OK            | done; for verify/gate: zero drift / every criterion passed     |
+ * | 1    | FAILURE       | an unexpected error (message on stderr)                         |
+ * | 2    | USAGE         | bad arguments or invalid configuration (flags, env)            |
+ * | 3    | UNREACHABLE   | a database did not answer                                       |
+ * | 4    | DRIFT         | verify found drift / gate found a failing criterion             |
+ * | 5    | REJECTED_ROWS | check found problem rows / import or copy rejected rows         |
+ * | 6    | INVALID_DATA  | export files do not match metadata.json (checksum, count)       |
+ */
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  UNREACHABLE: 3,
+  DRIFT: 4,
+  REJECTED_ROWS: 5,
+  INVALID_DATA: 6,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
