@@ -5,6 +5,8 @@ import { createLogger, redact, redactUrl, type Logger } from './logger.js';
 import { migratePostgres, migrateSqlite } from './migrations/migrate.js';
 import { RoutedStore } from './routing/routed-store.js';
 import { ShadowQueue, type ShadowStats } from './routing/shadow-queue.js';
+import type { ShadowSink } from './routing/shadow-sink.js';
+import { WorkerShadow } from './routing/worker-shadow.js';
 import { DocumentService } from './services/document-service.js';
 import { MessageService } from './services/message-service.js';
 import { QueryService } from './services/query-service.js';
@@ -119,8 +121,16 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
   const byName = { sqlite, postgres: postgresStore };
   const primary = byName[routing.primary]!;
   const reads = byName[routing.reads]!;
-  const shadowStore = routing.shadow ? byName[routing.shadow]! : null;
-  const queue = shadowStore ? new ShadowQueue(shadowStore, config.shadow, log, routing.phase) : null;
+  let queue: ShadowSink | null = null;
+  if (routing.shadow && config.shadow.mode === 'inline') {
+    queue = new ShadowQueue(byName[routing.shadow]!, config.shadow, log, routing.phase);
+  } else if (routing.shadow) {
+    const target =
+      routing.shadow === 'sqlite'
+        ? { backend: 'sqlite' as const, url: config.libsqlUrl, authToken: config.libsqlAuthToken }
+        : { backend: 'postgres' as const, url: config.databaseUrl!, poolSize: Math.max(2, config.shadow.concurrency), applicationName: 'repo-database-shadow' };
+    queue = new WorkerShadow(target, config.shadow, log, routing.phase);
+  }
   const store = new RoutedStore({ primary, reads, shadow: queue, routing, logger: log });
   const ctx = { store, log };
   log.info(

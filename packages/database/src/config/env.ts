@@ -13,6 +13,11 @@ export interface ShadowLimits {
   readonly timeoutMs: number;
   /** How long `close()` waits for queued and in-flight shadow writes, in ms. Default 10,000. */
   readonly drainTimeoutMs: number;
+  /**
+   * `worker` (default): shadow writes run on a worker thread with their own connection, so their
+   * CPU and garbage never land on the caller's thread. `inline`: on the caller's event loop.
+   */
+  readonly mode: 'worker' | 'inline';
 }
 
 /** Everything `createDatabase` needs. `loadConfig()` builds it from the environment. */
@@ -56,6 +61,7 @@ const envSchema = z.object({
   SHADOW_QUEUE_LIMIT: intVar('SHADOW_QUEUE_LIMIT', 10_000, 1, 10_000_000),
   SHADOW_TIMEOUT_MS: intVar('SHADOW_TIMEOUT_MS', 5_000, 10, 600_000),
   SHADOW_DRAIN_TIMEOUT_MS: intVar('SHADOW_DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
+  SHADOW_MODE: z.enum(['worker', 'inline']).optional(),
   DB_AUTO_MIGRATE: z.string().optional(),
 });
 
@@ -104,6 +110,7 @@ export function loadConfig(
       queueLimit: e.SHADOW_QUEUE_LIMIT,
       timeoutMs: e.SHADOW_TIMEOUT_MS,
       drainTimeoutMs: e.SHADOW_DRAIN_TIMEOUT_MS,
+      mode: e.SHADOW_MODE ?? 'worker',
     },
     routing,
   };

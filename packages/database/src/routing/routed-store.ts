@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { TableName } from '../schema/tables.js';
 import type { OrderBy, RecentSpec, Row, RowChange, SearchSpec, Store } from '../stores/store.js';
 import { LatencyWindow } from './latency.js';
-import type { ShadowQueue } from './shadow-queue.js';
+import type { ShadowSink } from './shadow-sink.js';
 import { shadowKey } from './shadow-key.js';
 
 /** How long a phase-5 read waits for this process's earlier shadow writes, in ms. */
@@ -20,7 +20,7 @@ export class RoutedStore implements Store {
   readonly kind = 'routed' as const;
   readonly #primary: Store;
   readonly #reads: Store;
-  readonly #shadow: ShadowQueue | null;
+  readonly #shadow: ShadowSink | null;
   readonly #routing: Routing;
   readonly #log: Logger;
   /** Primary write latency per call (ms). */
@@ -30,7 +30,7 @@ export class RoutedStore implements Store {
   /** Phase-5 reads served by the primary because shadow writes had not landed in time. */
   readFallbacks = 0;
 
-  constructor(args: { primary: Store; reads: Store; shadow: ShadowQueue | null; routing: Routing; logger: Logger }) {
+  constructor(args: { primary: Store; reads: Store; shadow: ShadowSink | null; routing: Routing; logger: Logger }) {
     this.#primary = args.primary;
     this.#reads = args.reads;
     this.#shadow = args.shadow;

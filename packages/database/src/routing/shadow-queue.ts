@@ -1,6 +1,7 @@
 import type { ShadowLimits } from '../config/env.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { ShadowSink } from './shadow-sink.js';
 import type { RowChange, Store } from '../stores/store.js';
 import { LatencyWindow } from './latency.js';
 
@@ -27,6 +28,15 @@ export interface ShadowStats {
   readonly lastError: { code: string; message: string; at: string } | null;
 }
 
+/** Jobs applied together in one shadow transaction at most. */
+const MAX_BATCH_JOBS = 64;
+
+class ShadowTimeout extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+  }
+}
+
 interface Job {
   readonly seq: number;
   readonly key: string;
@@ -38,10 +48,10 @@ interface Job {
  * deadline (DESIGN.md invariants 1 and 4). Jobs with the same key run in enqueue order; other
  * keys run in parallel. `enqueue` never throws and never waits.
  */
-export class ShadowQueue {
+export class ShadowQueue implements ShadowSink {
   readonly #target: Store;
   readonly #limits: ShadowLimits;
-  readonly #log: Logger;
+  readonly #log: Pick<Logger, 'warn'>;
   readonly #phase: string;
   readonly #byKey = new Map<string, Job[]>();
   readonly #ready: string[] = [];
@@ -57,7 +67,7 @@ export class ShadowQueue {
   #counts = { enqueued: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0 };
   #lastError: ShadowStats['lastError'] = null;
 
-  constructor(target: Store, limits: ShadowLimits, log: Logger, phase: string) {
+  constructor(target: Store, limits: ShadowLimits, log: Pick<Logger, 'warn'>, phase: string) {
     this.#target = target;
     this.#limits = limits;
     this.#log = log;
@@ -81,25 +91,44 @@ export class ShadowQueue {
       this.#byKey.set(key, [job]);
       if (!this.#busyKeys.has(key)) this.#ready.push(key);
     }
-    this.#pump();
+    this.#schedule();
+  }
+
+  #scheduled = false;
+
+  /**
+   * Starts jobs on a later turn of the event loop (setImmediate), so the caller's `enqueue`
+   * costs a few map operations and none of the shadow's encoding or socket work.
+   */
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#pump();
+    });
   }
 
   #pump(): void {
     while (this.#running < this.#limits.concurrency && this.#ready.length > 0) {
-      const key = this.#ready.shift()!;
-      const list = this.#byKey.get(key)!;
-      const job = list.shift()!;
-      if (list.length === 0) this.#byKey.delete(key);
-      this.#busyKeys.add(key);
+      const batch: Job[] = [];
+      while (batch.length < MAX_BATCH_JOBS && this.#ready.length > 0) {
+        const key = this.#ready.shift()!;
+        const list = this.#byKey.get(key)!;
+        const job = list.shift()!;
+        if (list.length === 0) this.#byKey.delete(key);
+        this.#busyKeys.add(key);
+        this.#queuedRows -= job.changes.length;
+        this.#inFlightRows += job.changes.length;
+        batch.push(job);
+      }
       this.#running++;
-      this.#queuedRows -= job.changes.length;
-      this.#inFlightRows += job.changes.length;
-      void this.#run(job);
+      void this.#runBatch(batch);
     }
   }
 
-  async #run(job: Job): Promise<void> {
-    const started = performance.now();
+  /** Applies `changes` within the deadline; the abort recycles a stalled PostgreSQL pool. */
+  async #apply(changes: readonly RowChange[]): Promise<void> {
     const ac = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -107,25 +136,61 @@ export class ShadowQueue {
       ac.abort(new Error(`shadow write passed its ${this.#limits.timeoutMs} ms deadline`));
     }, this.#limits.timeoutMs);
     try {
-      await this.#target.applyChanges(job.changes, { signal: ac.signal });
-      if (timedOut) throw new Error('deadline');
-      this.#counts.succeeded += job.changes.length;
-      this.#latency.record(performance.now() - started);
+      await this.#target.applyChanges(changes, { signal: ac.signal });
+      if (timedOut) throw new ShadowTimeout(this.#limits.timeoutMs);
     } catch (e) {
-      const err = timedOut ? { code: 'SHADOW_TIMEOUT', message: `no answer within ${this.#limits.timeoutMs} ms` } : describeError(e);
-      this.#counts.failed += job.changes.length;
-      if (timedOut) this.#counts.timedOut += job.changes.length;
-      this.#lastError = { ...err, at: new Date().toISOString() };
-      for (const c of job.changes) this.#logFailure('shadow_write_failed', c, err);
+      throw timedOut ? new ShadowTimeout(this.#limits.timeoutMs) : e;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Ready jobs (one per key, so per-key order holds) are applied together in one transaction:
+   * one commit instead of one per row. If the batch fails for a reason other than the deadline,
+   * each job is retried alone so one bad row does not fail the others.
+   */
+  async #runBatch(batch: Job[]): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.#apply(batch.flatMap((j) => j.changes));
+      for (const j of batch) this.#succeed(j);
+      this.#latency.record(performance.now() - started);
+    } catch (e) {
+      if (batch.length === 1 || e instanceof ShadowTimeout) for (const j of batch) this.#fail(j, e);
+      else {
+        for (const j of batch) {
+          try {
+            await this.#apply(j.changes);
+            this.#succeed(j);
+          } catch (e2) {
+            this.#fail(j, e2);
+          }
+        }
+      }
+    } finally {
       this.#running--;
-      this.#inFlightRows -= job.changes.length;
-      this.#busyKeys.delete(job.key);
-      if (this.#byKey.has(job.key)) this.#ready.push(job.key);
-      this.#settle(job.seq);
+      for (const j of batch) {
+        this.#inFlightRows -= j.changes.length;
+        this.#busyKeys.delete(j.key);
+        if (this.#byKey.has(j.key)) this.#ready.push(j.key);
+        this.#settle(j.seq);
+      }
       this.#pump();
     }
+  }
+
+  #succeed(job: Job): void {
+    this.#counts.succeeded += job.changes.length;
+  }
+
+  #fail(job: Job, e: unknown): void {
+    const timedOut = e instanceof ShadowTimeout;
+    const err = timedOut ? { code: 'SHADOW_TIMEOUT', message: (e as Error).message } : describeError(e);
+    this.#counts.failed += job.changes.length;
+    if (timedOut) this.#counts.timedOut += job.changes.length;
+    this.#lastError = { ...err, at: new Date().toISOString() };
+    for (const c of job.changes) this.#logFailure('shadow_write_failed', c, err);
   }
 
   #settle(seq: number): void {

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench`: benchmarks measured as ratios against a baseline in the same run (never timed
+ * tests). Results go to stdout as markdown; copy them into docs/benchmarks.md.
+ *
+ * Environment: BENCH_ROUNDS (default 5), BENCH_PER_ROUND (default 1000), BENCH_ONLY=phase|transfer.
+ */
+import { benchPhaseLatency, phaseLatencyReport } from './phase-latency.js';
+
+const only = process.env.BENCH_ONLY;
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const perRound = Number(process.env.BENCH_PER_ROUND ?? 1000);
+
+if (!only || only === 'phase') {
+  console.log(`## saveHumanMessage latency by phase (${rounds} rounds × ${perRound} calls per phase, interleaved)\n`);
+  const results = await benchPhaseLatency({ rounds, perRound, warmup: 200 });
+  console.log(phaseLatencyReport(results));
+  console.log();
+}

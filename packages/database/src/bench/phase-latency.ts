@@ -1,0 +1,100 @@
+import { loadConfig } from '../config/env.js';
+import { createDatabase, type Database } from '../database.js';
+import { createLogger } from '../logger.js';
+import { createTestPostgres } from '../testing/postgres.js';
+import { createTestSqlite } from '../testing/sqlite.js';
+import { fmt, summarize } from './stats.js';
+
+/** Result of one phase: saveHumanMessage latency in ms, as the caller sees it. */
+export interface PhaseLatency {
+  phase: string;
+  n: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  shadow: { succeeded: number; failed: number; dropped: number } | null;
+}
+
+const FLAGS: Record<string, Record<string, string>> = {
+  '1': {},
+  '4': { USE_POSTGRES_SHADOW: 'true' },
+  '6': { USE_POSTGRES_PRIMARY: 'true' },
+};
+
+const CONTENT = 'The best way to predict the future is to invent it. -- Alan Kay';
+
+async function measure(db: Database, n: number, samples: number[], seq: { i: number }): Promise<void> {
+  for (let k = 0; k < n; k++) {
+    const i = seq.i++;
+    const t0 = performance.now();
+    await db.messageService.saveHumanMessage({
+      userId: `u${i % 50}`,
+      username: `user${i % 50}`,
+      channelId: `c${i % 8}`,
+      content: `${CONTENT} #${i}`,
+      metadata: { topic: i % 3 === 0 ? 'billing' : 'chat', seq: i },
+    });
+    samples.push(performance.now() - t0);
+    // The next chat event arrives on a later turn of the event loop, as it would over HTTP.
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/**
+ * saveHumanMessage latency (ms) in phases 1, 4 and 6, measured in one run on one machine:
+ * the phases take turns in rounds (1, 4, 6, 1, 4, 6, …) so drift of the machine hits all alike.
+ * Each phase has its own LibSQL file and PostgreSQL database, with the shadow queue at defaults.
+ */
+export async function benchPhaseLatency(opts: { perRound: number; rounds: number; warmup: number }): Promise<PhaseLatency[]> {
+  const logger = createLogger({ level: 'error' });
+  const setups = await Promise.all(
+    Object.entries(FLAGS).map(async ([phase, flags]) => {
+      const pg = await createTestPostgres(`bench_p${phase}`);
+      const lite = createTestSqlite();
+      const db = await createDatabase(loadConfig({ LIBSQL_URL: lite.url, DATABASE_URL: pg.url, ...flags }), { logger });
+      return { phase, pg, lite, db, samples: [] as number[], seq: { i: 0 } };
+    }),
+  );
+  try {
+    for (const s of setups) await measure(s.db, opts.warmup, [], s.seq);
+    for (let r = 0; r < opts.rounds; r++) {
+      for (const s of setups) {
+        await measure(s.db, opts.perRound, s.samples, s.seq);
+        await waitIdle(s.db);
+      }
+    }
+    return setups.map((s) => {
+      const st = s.db.shadowStats();
+      return { phase: s.phase, ...summarize(s.samples), shadow: st && { succeeded: st.succeeded, failed: st.failed, dropped: st.dropped } };
+    });
+  } finally {
+    for (const s of setups) {
+      await s.db.close();
+      await s.pg.drop();
+      s.lite.remove();
+    }
+  }
+}
+
+async function waitIdle(db: Database): Promise<void> {
+  for (;;) {
+    const st = db.shadowStats();
+    if (!st || st.queued + st.inFlight === 0) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Markdown table of the results plus the phase 4 / phase 1 ratios and the targets. */
+export function phaseLatencyReport(results: PhaseLatency[]): string {
+  const by = Object.fromEntries(results.map((r) => [r.phase, r]));
+  const p1 = by['1']!;
+  const p4 = by['4']!;
+  const lines = [
+    '| phase | calls | p50 ms | p99 ms | mean ms | shadow ok/failed/dropped |',
+    '|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.phase} | ${r.n} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.mean)} | ${r.shadow ? `${r.shadow.succeeded}/${r.shadow.failed}/${r.shadow.dropped}` : '-'} |`),
+    '',
+    `phase 4 / phase 1: p50 ratio ${fmt(p4.p50 / p1.p50, 3)} (target ≤ 1.05), p99 ratio ${fmt(p4.p99 / p1.p99, 3)} (target ≤ 1.10)`,
+  ];
+  return lines.join('\n');
+}

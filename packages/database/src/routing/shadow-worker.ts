@@ -1,0 +1,55 @@
+/**
+ * Worker-thread entry of the shadow writer (see worker-shadow.ts). Owns its own connection to
+ * the shadow backend and a {@link ShadowQueue}; talks to the main thread only by messages.
+ * @internal
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ShadowLimits } from '../config/env.js';
+import { openStore, type BackendTarget } from '../stores/open-store.js';
+import { ShadowQueue } from './shadow-queue.js';
+import type { ToWorker } from './worker-messages.js';
+
+const data = workerData as { target: BackendTarget; limits: ShadowLimits; phase: string };
+const port = parentPort!;
+const { store } = await openStore(data.target);
+const log = { warn: (obj: object, msg?: string) => port.postMessage({ type: 'log', obj, msg }) };
+const queue = new ShadowQueue(store, data.limits, log, data.phase);
+
+let lastPushed = '';
+let pushTimer: NodeJS.Timeout | null = null;
+function pushStats(force = false) {
+  const s = JSON.stringify(queue.stats());
+  if (force || s !== lastPushed) {
+    lastPushed = s;
+    port.postMessage({ type: 'stats', stats: JSON.parse(s) });
+  }
+}
+function schedulePush() {
+  pushTimer ??= setTimeout(() => {
+    pushTimer = null;
+    pushStats();
+    const st = queue.stats();
+    if (st.queued + st.inFlight > 0) schedulePush();
+  }, 20);
+}
+
+port.on('message', async (m: ToWorker) => {
+  switch (m.type) {
+    case 'enqueue':
+      for (const job of m.jobs) queue.enqueue(job.key, job.changes);
+      schedulePush();
+      break;
+    case 'barrier':
+      port.postMessage({ type: 'barrier', id: m.id, ok: await queue.barrier(m.timeoutMs) });
+      break;
+    case 'drain': {
+      const result = await queue.drain(m.timeoutMs);
+      pushStats(true);
+      port.postMessage({ type: 'drained', ...result });
+      await store.close().catch(() => {});
+      port.close();
+      break;
+    }
+  }
+});
+port.postMessage({ type: 'ready' });

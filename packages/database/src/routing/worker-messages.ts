@@ -1,0 +1,16 @@
+import type { RowChange } from '../stores/store.js';
+import type { ShadowStats } from './shadow-queue.js';
+
+/** Main thread → shadow worker. @internal */
+export type ToWorker =
+  | { type: 'enqueue'; jobs: Array<{ key: string; changes: readonly RowChange[] }> }
+  | { type: 'barrier'; id: number; timeoutMs: number }
+  | { type: 'drain'; timeoutMs: number };
+
+/** Shadow worker → main thread. @internal */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'log'; obj: Record<string, unknown>; msg?: string }
+  | { type: 'stats'; stats: ShadowStats }
+  | { type: 'barrier'; id: number; ok: boolean }
+  | { type: 'drained'; drained: boolean; remaining: number };
