@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { createDatabase, type Database, type Logger } from '@repo/database';
+import type { BotConfig } from './config.js';
+import { buildServer, type BotServer } from './server.js';
+
+/** A listening bot: its HTTP app, its database and how to stop both. */
+export interface RunningBot {
+  readonly app: BotServer;
+  readonly db: Database;
+  /** Base URL to reach it from this machine (`http://127.0.0.1:<port>` when bound to 0.0.0.0). */
+  readonly url: string;
+  /**
+   * Graceful stop: stop accepting (fastify `close`, in-flight requests finish, keep-alive clients
+   * get 503), then `db.close()`, which drains shadow writes for at most SHADOW_DRAIN_TIMEOUT_MS
+   * and logs what was left. Idempotent. Resolves with the drain result.
+   */
+  stop(): Promise<{ drained: boolean; remaining: number }>;
+}
+
+/** For `file:` URLs, creates the database's folder (the default lives in `apps/bot/data/`). */
+function ensureFolder(libsqlUrl: string): void {
+  if (!libsqlUrl.startsWith('file:')) return;
+  const path = libsqlUrl.slice('file:'.length).split('?')[0]!;
+  if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+}
+
+/**
+ * Opens the database (migrating it), builds the HTTP app and listens on `config.host:config.port`.
+ * @throws DatabaseError `UNSAFE_PHASE`, `DATABASE_URL_MISSING`, `DATABASE_UNREACHABLE` from
+ *   `createDatabase`; a listen error (`EADDRINUSE`, `EACCES`) after closing the database again.
+ */
+export async function startBot(config: BotConfig, logger: Logger): Promise<RunningBot> {
+  ensureFolder(config.db.libsqlUrl);
+  const db = await createDatabase(config.db, { logger });
+  const app = buildServer({ db, logger, flags: config.flags });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (e) {
+    await app.close().catch(() => {});
+    await db.close();
+    throw e;
+  }
+  const { port } = app.server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ event: 'bot_listening', host: config.host, port, phase: db.routing.phase }, `bot listening on ${config.host}:${port} (phase ${db.routing.phase})`);
+
+  let stopping: Promise<{ drained: boolean; remaining: number }> | null = null;
+  return {
+    app,
+    db,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        await app.close();
+        const result = await db.close();
+        logger.info({ event: 'bot_stopped', ...result }, result.drained ? 'bot stopped, shadow writes drained' : `bot stopped with ${result.remaining} shadow writes not done`);
+        return result;
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * On SIGTERM (Railway sends it on every deploy) or SIGINT: `bot.stop()`, then `exit(0)`
+ * (`exit(1)` when stopping throws). A second signal exits at once with 1.
+ */
+export function stopOnSignals(bot: RunningBot, logger: Logger, exit: (code: number) => void = (c) => process.exit(c)): () => void {
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++received > 1) {
+      logger.warn({ event: 'shutdown_forced', signal }, `second ${signal}: exiting without waiting`);
+      exit(1);
+      return;
+    }
+    logger.info({ event: 'shutdown', signal }, `${signal}: no new requests, finishing in-flight ones, draining shadow writes`);
+    bot.stop().then(
+      () => exit(0),
+      (e: unknown) => {
+        logger.error({ event: 'shutdown_failed', error: e instanceof Error ? e.message : String(e) }, 'shutdown failed');
+        exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}

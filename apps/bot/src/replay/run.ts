@@ -1,0 +1,126 @@
+import type { ShadowStats } from '@repo/database';
+import { getStatus, postMessage, waitForShadowSettled } from './client.js';
+import { planReplay, type DocState, type EventKind } from './plan.js';
+
+/** Settings of {@link runReplay}. */
+export interface ReplayOptions {
+  /** Base URL of the bot (`http://127.0.0.1:3000`). */
+  readonly url: string;
+  /** Corpus entries to post as chat messages, in order. */
+  readonly entries: readonly string[];
+  /** Requests in flight at once. */
+  readonly concurrency: number;
+  readonly users: number;
+  readonly channels: number;
+  /** A `!search` every this many entries (0 = none). */
+  readonly searchEvery: number;
+  readonly seed: number;
+  /** Per-request deadline, ms. Default 30,000. */
+  readonly requestTimeoutMs?: number;
+  /** How long to wait after the last request for shadow writes to settle, ms. Default 30,000. */
+  readonly settleTimeoutMs?: number;
+  /** First message time, unix s (default: the plan ends about now). */
+  readonly startAt?: number;
+  /** Called after each request with (done, total). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** What a replay did, as printed (text or `--json`). Times in ms. */
+export interface ReplaySummary {
+  readonly url: string;
+  readonly phase: string;
+  readonly entries: number;
+  readonly requests: { readonly sent: number; readonly ok: number; readonly failed: number };
+  /** Human messages plus bot replies stored (two per successful request). */
+  readonly messagesStored: number;
+  readonly events: Readonly<Record<EventKind, number>>;
+  readonly searches: { readonly answered: number; readonly withHits: number };
+  readonly documentsCreated: number;
+  /** First failed requests (at most 10), `#index kind: error`. */
+  readonly errors: string[];
+  /** Shadow counters of this run (`GET /status` after minus before; inFlight/queued as after); null when the phase has no shadow. */
+  readonly shadow: (Pick<ShadowStats, 'backend' | 'enqueued' | 'succeeded' | 'failed' | 'timedOut' | 'dropped' | 'inFlight' | 'queued'> & { readonly settled: boolean }) | null;
+  /** Time to send every request and get every answer. */
+  readonly elapsedMs: number;
+  /** Time waited afterwards for shadow writes to settle. */
+  readonly settleMs: number;
+  /** Successful requests per second of `elapsedMs`. */
+  readonly messagesPerSecond: number;
+}
+
+const DOC_CREATED = /^Created document ([0-9a-f-]{36}) /;
+
+/**
+ * Posts a replay plan (see `plan.ts`) to a running bot over HTTP with `concurrency` requests in
+ * flight, as a chat platform would, then reads `/status` once shadow writes have settled.
+ * Never throws for a failed request: failures are counted in `requests.failed` and `errors`.
+ * @throws Error when `/status` cannot be read after the run.
+ */
+export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
+  const plan = planReplay(opts.entries, { users: opts.users, channels: opts.channels, searchEvery: opts.searchEvery, seed: opts.seed, searchLag: 2 * opts.concurrency + 2, startAt: opts.startAt });
+  const docs: DocState = new Map();
+  const events = Object.fromEntries(['chat', 'search', 'doc-new', 'doc-edit', 'doc-share', 'doc-list', 'profile', 'help'].map((k) => [k, 0])) as Record<EventKind, number>;
+  const searches = { answered: 0, withHits: 0 };
+  const errors: string[] = [];
+  let ok = 0;
+  let failed = 0;
+  let documentsCreated = 0;
+  let next = 0;
+  let done = 0;
+
+  // Counters of a long-running bot include earlier traffic: report this run's share.
+  const before = (await getStatus(opts.url)).stats.shadow;
+  const started = performance.now();
+  const worker = async () => {
+    for (let i = next++; i < plan.events.length; i = next++) {
+      const ev = plan.events[i]!;
+      const user = plan.users[ev.user]!;
+      events[ev.kind]++;
+      const res = await postMessage(
+        opts.url,
+        { userId: user.id, username: user.name, channelId: plan.channels[ev.channel]!, content: ev.render(docs), timestamp: ev.timestamp, externalId: ev.externalId },
+        opts.requestTimeoutMs ?? 30_000,
+      );
+      if (res.ok) {
+        ok++;
+        if (res.body.command === 'search') {
+          searches.answered++;
+          if ((res.body.hits ?? 0) > 0) searches.withHits++;
+        }
+        const created = DOC_CREATED.exec(res.body.reply);
+        if (res.body.command === 'doc' && created) {
+          documentsCreated++;
+          docs.set(ev.user, [...(docs.get(ev.user) ?? []), created[1]!]);
+        }
+      } else {
+        failed++;
+        if (errors.length < 10) errors.push(`#${i} ${ev.kind}: ${res.error}`);
+      }
+      opts.onProgress?.(++done, plan.events.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
+  const elapsedMs = Math.round(performance.now() - started);
+
+  const settleStarted = performance.now();
+  const { status, settled } = await waitForShadowSettled(opts.url, opts.settleTimeoutMs ?? 30_000);
+  const s = status.stats.shadow;
+  const delta = (k: 'enqueued' | 'succeeded' | 'failed' | 'timedOut' | 'dropped') => (s ? s[k] - (before?.[k] ?? 0) : 0);
+  return {
+    url: opts.url,
+    phase: status.phase,
+    entries: plan.entries,
+    requests: { sent: plan.events.length, ok, failed },
+    messagesStored: ok * 2,
+    events,
+    searches,
+    documentsCreated,
+    errors,
+    shadow: s
+      ? { backend: s.backend, enqueued: delta('enqueued'), succeeded: delta('succeeded'), failed: delta('failed'), timedOut: delta('timedOut'), dropped: delta('dropped'), inFlight: s.inFlight, queued: s.queued, settled }
+      : null,
+    elapsedMs,
+    settleMs: Math.round(performance.now() - settleStarted),
+    messagesPerSecond: elapsedMs > 0 ? Math.round((ok / (elapsedMs / 1000)) * 10) / 10 : 0,
+  };
+}

@@ -1,0 +1,22 @@
+import type { ReplaySummary } from './run.js';
+
+/** The replay summary as lines of text (the default output of `bot replay`). */
+export function formatSummary(s: ReplaySummary, target: string): string {
+  const e = s.events;
+  const docs = e['doc-new'] + e['doc-edit'] + e['doc-share'] + e['doc-list'];
+  const lines = [
+    `replay      ${s.entries} fortune entries + ${s.requests.sent - s.entries} commands -> ${target} (phase ${s.phase})`,
+    `requests    ${s.requests.sent} sent, ${s.requests.ok} ok, ${s.requests.failed} failed`,
+    `messages    ${s.messagesStored} stored (${s.requests.ok} from users + ${s.requests.ok} bot replies)`,
+    `searches    ${s.searches.answered} answered, ${s.searches.withHits} found hits`,
+    `commands    ${docs} !doc (${s.documentsCreated} documents created), ${e.profile} !profile, ${e.help} !help`,
+    `errors      ${s.requests.failed}`,
+    ...s.errors.map((x) => `            ${x}`),
+    s.shadow
+      ? `shadow      ${s.shadow.backend}: ${s.shadow.succeeded} succeeded, ${s.shadow.failed} failed (${s.shadow.timedOut} timed out), ${s.shadow.dropped} dropped` +
+        (s.shadow.settled ? `; settled in ${(s.settleMs / 1000).toFixed(1)} s` : `; NOT settled after ${(s.settleMs / 1000).toFixed(1)} s (${s.shadow.queued} queued, ${s.shadow.inFlight} in flight)`)
+      : 'shadow      none in this phase',
+    `elapsed     ${(s.elapsedMs / 1000).toFixed(1)} s, ${s.messagesPerSecond} messages/s`,
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,66 @@
+import { describeError, isDatabaseError, redact, type Database, type Logger, type PhaseFlags } from '@repo/database';
+import Fastify, { LogController, type FastifyError } from 'fastify';
+import type { z } from 'zod';
+import { handleMessage, messageBody } from './handle-message.js';
+import { statusOf } from './status.js';
+
+/** What {@link buildServer} needs. */
+export interface BuildServerOptions {
+  readonly db: Database;
+  /** The package's pino logger (`createLogger({ name: 'bot' })`); fastify logs through it too. */
+  readonly logger: Logger;
+  /** The phase flags as configured (shown by `/status`); derived from `db.routing` when omitted. */
+  readonly flags?: PhaseFlags;
+}
+
+/** Largest accepted request body, in bytes (1 MiB). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** `path: message` of zod's issues, for a 400 body. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`)
+    .join('; ');
+}
+
+/**
+ * The bot's HTTP app (not listening yet: call `listen`, or `inject` in tests).
+ * - `POST /messages` `{ userId, username, channelId, content, timestamp?, externalId? }` →
+ *   200 `{ reply, messageId, replyId, queryId, durationMs, command, hits? }`;
+ *   400 `{ error: 'BAD_REQUEST', message }` for an invalid body; 500 `{ error, code }` when a backend fails.
+ * - `GET /healthz` → 200 `{ ok: true }` (503 once closing).
+ * - `GET /status` → `{ phase, flags, routing, backends, stats }` (see {@link statusOf}).
+ * Request logging is off: the pipeline logs one `message_handled` line per message at debug.
+ * The caller owns `db`: closing the app does not close it.
+ */
+export function buildServer({ db, logger, flags }: BuildServerOptions) {
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isDatabaseError(err, 'INVALID_INPUT')) return reply.code(400).send({ error: 'BAD_REQUEST', message: redact(err.message) });
+    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.code ?? 'BAD_REQUEST', message: redact(err.message) });
+    const d = describeError(err);
+    const closed = isDatabaseError(err, 'CLOSED');
+    logger.error({ event: 'request_failed', method: req.method, url: req.url, code: d.code, error: d.message }, 'request failed');
+    return reply.code(closed ? 503 : 500).send({ error: closed ? 'UNAVAILABLE' : 'INTERNAL', code: d.code, message: 'the bot could not handle this message; see the logs' });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  app.post('/messages', async (req, reply) => {
+    const parsed = messageBody.safeParse(req.body);
+    if (!parsed.success) return reply.code(400).send({ error: 'BAD_REQUEST', message: `invalid message: ${describeIssues(parsed.error)}` });
+    return handleMessage(db, logger, parsed.data);
+  });
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/status', async () => statusOf(db, flags));
+  return app;
+}
+
+/** The app {@link buildServer} returns. */
+export type BotServer = ReturnType<typeof buildServer>;
