@@ -16,6 +16,7 @@
  * | SHADOW_TIMEOUT       | logged (never thrown) when a shadow write passes its deadline |
  * | SHADOW_QUEUE_FULL    | logged (never thrown) when the shadow queue drops a write     |
  * | CLOSED               | a call after `close()`                                        |
+ * | SCHEMA_MISSING       | transfer tools: a table is missing on a backend               |
  */
 export type ErrorCode =
   | 'INVALID_FLAG'
@@ -33,7 +34,8 @@ export type ErrorCode =
   | 'CLOSED'
   | 'VERIFY_DRIFT'
   | 'IMPORT_REJECTED_ROWS'
-  | 'EXPORT_INVALID';
+  | 'EXPORT_INVALID'
+  | 'SCHEMA_MISSING';
 
 /** The one error class of the package: a stable `code` plus context fields. */
 export class DatabaseError extends Error {
