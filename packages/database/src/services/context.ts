@@ -29,14 +29,23 @@ export function sanitizeRow(ctx: ServiceContext, table: string, row: Record<stri
 
 const RETRYABLE = new Set(['23505', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT']);
 
-/** Runs a read-modify-write again when another writer got there first (version conflict or unique race), up to 5 times. */
+/** How many times {@link withRetry} tries a read-modify-write. */
+export const RETRY_ATTEMPTS = 12;
+
+/**
+ * Runs a read-modify-write again when another writer got there first (version conflict or unique
+ * race), up to {@link RETRY_ATTEMPTS} times, waiting a random 0–2^attempt ms (at most 100 ms)
+ * between tries so concurrent writers of one row spread out instead of colliding again.
+ * @throws the last error when every attempt conflicted, or any other error at once.
+ */
 export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
       const code = (e as { code?: string }).code ?? '';
-      if (attempt >= 5 || !(isDatabaseError(e, 'VERSION_CONFLICT') || RETRYABLE.has(code))) throw e;
+      if (attempt >= RETRY_ATTEMPTS || !(isDatabaseError(e, 'VERSION_CONFLICT') || RETRYABLE.has(code))) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
     }
   }
 }

@@ -29,7 +29,6 @@ export function tableSql(dialect: Dialect, table: TableName): TableSql {
   if (hit) return hit;
   const columns = tables[table].columns;
   const names = columns.map((c) => q(c.name)).join(', ');
-  const values = columns.map(() => '?').join(', ');
   const casted = columns.map((c) => `?${dialect.cast(c)}`).join(', ');
   const updates = columns
     .filter((c) => c.name !== 'id')
@@ -40,7 +39,7 @@ export function tableSql(dialect: Dialect, table: TableName): TableSql {
     byName: new Map(columns.map((c) => [c.name, c])),
     selectList: columns.map((c) => `m.${q(c.name)}`).join(', '),
     returnList: names,
-    insert: dialect.placeholders(`INSERT INTO ${q(table)} (${names}) VALUES (${values})`),
+    insert: dialect.placeholders(`INSERT INTO ${q(table)} (${names}) VALUES (${casted})`),
     guardedUpsert: dialect.placeholders(
       `INSERT INTO ${q(table)} (${names}) SELECT ${casted} ` +
         `WHERE NOT EXISTS (SELECT 1 FROM ${q(TOMBSTONES_TABLE)} t WHERE t.table_name = ? AND t.id = ? AND t.version >= ?) ` +

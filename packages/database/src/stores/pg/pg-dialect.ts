@@ -14,8 +14,9 @@ const PG_TYPES: Record<ColumnSpec['type'], string> = {
 };
 
 /**
- * PostgreSQL dialect (postgres.js). JSON travels as text cast to jsonb; int8 arrives as a
- * string (postgres.js default) and is narrowed here for `timestamp` columns.
+ * PostgreSQL dialect (postgres.js). JSON travels as text cast to jsonb (`?::text::jsonb`: every
+ * statement that binds a JSON value uses `cast`); int8 arrives as a string (postgres.js default)
+ * and is narrowed here for `timestamp` columns.
  */
 export const pgDialect: Dialect = {
   name: 'postgres',
@@ -23,7 +24,9 @@ export const pgDialect: Dialect = {
     let i = 0;
     return sql.replace(/\?/g, () => `$${++i}`);
   },
-  cast: (col) => `::${PG_TYPES[col.type]}`,
+  // JSON travels as text: a parameter the server types as jsonb would be JSON.stringify'd a second
+  // time by postgres.js (its jsonb serializer), storing a jsonb *string*. `$n::text::jsonb` types it text.
+  cast: (col) => (col.type === 'json' ? '::text::jsonb' : `::${PG_TYPES[col.type]}`),
   encode(col: ColumnSpec, v: unknown): unknown {
     if (v === undefined || v === null) return null;
     if (col.type === 'json') return JSON.stringify(v);
@@ -52,6 +55,6 @@ export const pgDialect: Dialect = {
     return { sql: `FROM messages m WHERE ${where.join(' AND ')}`, params };
   },
   metadataContains(filter): Fragment {
-    return { sql: `m.metadata @> ?::jsonb`, params: [JSON.stringify(filter)] };
+    return { sql: `m.metadata @> ?::text::jsonb`, params: [JSON.stringify(filter)] };
   },
 };

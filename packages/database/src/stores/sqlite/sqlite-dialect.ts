@@ -51,20 +51,20 @@ export const sqliteDialect: Dialect = {
     return { sql: `FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE ${where.join(' AND ')}`, params };
   },
   metadataContains(filter): Fragment {
+    // json_each compares raw keys, so any key works (a JSON path such as `$."a\"b"` cannot
+    // express every key). Types are compared as PostgreSQL's `@>` does: 2 is not '2' nor true,
+    // and integers equal reals of the same value.
     const parts: string[] = [];
     const params: unknown[] = [];
     for (const [key, value] of Object.entries(filter)) {
-      const path = `$."${key.replaceAll('"', '\\"')}"`;
-      if (value === null) {
-        parts.push(`json_type(m.metadata, ?) = 'null'`);
-        params.push(path);
-      } else if (typeof value === 'boolean') {
-        parts.push(`json_type(m.metadata, ?) = ?`);
-        params.push(path, value ? 'true' : 'false');
-      } else {
-        parts.push(`json_extract(m.metadata, ?) = ? AND json_type(m.metadata, ?) = ?`);
-        params.push(path, value, path, typeof value === 'string' ? 'text' : Number.isInteger(value) ? 'integer' : 'real');
-      }
+      let test: string;
+      if (value === null) test = `j.type = 'null'`;
+      else if (typeof value === 'boolean') test = value ? `j.type = 'true'` : `j.type = 'false'`;
+      else if (typeof value === 'number') test = `j.type IN ('integer', 'real') AND j.atom = ?`;
+      else test = `j.type = 'text' AND j.atom = ?`;
+      parts.push(`EXISTS (SELECT 1 FROM json_each(m.metadata) j WHERE j.key = ? AND ${test})`);
+      params.push(key);
+      if (value !== null && typeof value !== 'boolean') params.push(value);
     }
     return { sql: parts.join(' AND ') || '1=1', params };
   },
