@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient, type Client } from '@libsql/client';
+import { migrateSqlite, migrationsFolder } from '../migrations/migrate.js';
+import { tableNames, tables, type TableName } from '../schema/tables.js';
+import { datasetCounts, rowBuilders } from './generate-rows.js';
+import { loadTextSource, Rng } from './generate-text.js';
+
+/** Bump when generated data changes shape, so cached files are rebuilt. */
+const GENERATOR_VERSION = 1;
+/** SQLite's bound-parameter limit is 32,766 (since 3.32); stay under it per statement. */
+const MAX_PARAMS = 30_000;
+const ROWS_PER_TRANSACTION = 50_000;
+
+/** A generated LibSQL file and what it holds. */
+export interface GeneratedDataSet {
+  /** Absolute path of the LibSQL file, and its `file:` URL. */
+  readonly path: string;
+  readonly url: string;
+  readonly counts: Record<TableName, number>;
+  /** Rows of all six tables. */
+  readonly totalRows: number;
+  /** File size in bytes (after generation; WAL checkpointed). */
+  readonly bytes: number;
+  /** Where the text came from ('fortunes' or 'built-in'). */
+  readonly textSource: string;
+  /** Seconds the generation took (of the run that built the file, when it came from the cache). */
+  readonly seconds: number;
+  /** True when an earlier run's file was reused. */
+  readonly cached: boolean;
+}
+
+/**
+ * A LibSQL file with the real schema (the committed migrations, FTS5 table and triggers included)
+ * and `messages` messages plus the other tables at realistic proportions ({@link datasetCounts}).
+ * Files are cached in `dir` by size, generator version, text source and migration journal; a file
+ * is reused only when its sidecar `.json` (written last) is there. Deterministic for a given key.
+ * Rows go in as multi-row INSERTs, 50k rows per transaction, with `synchronous = OFF`.
+ */
+export async function generateLibsqlFile(opts: { messages: number; dir: string; log?: (line: string) => void }): Promise<GeneratedDataSet> {
+  const text = loadTextSource();
+  const journal = readFileSync(join(migrationsFolder('sqlite'), 'meta', '_journal.json'));
+  const key = createHash('sha256').update(`${GENERATOR_VERSION}:${text.source}:`).update(journal).digest('hex').slice(0, 10);
+  mkdirSync(opts.dir, { recursive: true });
+  const path = join(opts.dir, `libsql-${opts.messages}-${key}.db`);
+  const sidecar = `${path}.json`;
+  if (existsSync(path) && existsSync(sidecar)) return { ...(JSON.parse(readFileSync(sidecar, 'utf8')) as GeneratedDataSet), cached: true };
+
+  for (const f of [path, `${path}-wal`, `${path}-shm`, sidecar]) rmSync(f, { force: true });
+  const url = `file:${path}`;
+  const t0 = performance.now();
+  await migrateSqlite(url);
+  const counts = datasetCounts(opts.messages);
+  const client = createClient({ url, intMode: 'bigint' });
+  try {
+    await client.execute('PRAGMA journal_mode = WAL');
+    await client.execute('PRAGMA synchronous = OFF');
+    await client.execute('PRAGMA cache_size = -262144');
+    const build = rowBuilders(opts.messages, new Rng(opts.messages), text);
+    // The FTS5 index is built once after the load ('rebuild') rather than row by row by the trigger.
+    const trigger = await client.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_fts_ai'");
+    const triggerSql = trigger.rows[0]?.[0];
+    if (typeof triggerSql === 'string') await client.execute('DROP TRIGGER messages_fts_ai');
+    for (const table of tableNames) {
+      const t = performance.now();
+      await insertRows(client, table, counts[table], build[table]);
+      opts.log?.(`  ${table}: ${counts[table]} rows in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
+    if (typeof triggerSql === 'string') {
+      const t = performance.now();
+      await client.execute("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')");
+      await client.execute(triggerSql);
+      opts.log?.(`  messages_fts: rebuilt in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
+    await client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+  } finally {
+    client.close();
+  }
+  const result: GeneratedDataSet = {
+    path,
+    url,
+    counts,
+    totalRows: Object.values(counts).reduce((a, b) => a + b, 0),
+    bytes: statSync(path).size,
+    textSource: text.source,
+    seconds: (performance.now() - t0) / 1000,
+    cached: false,
+  };
+  writeFileSync(sidecar, JSON.stringify(result, null, 2));
+  return result;
+}
+
+async function insertRows(client: Client, table: TableName, count: number, build: (i: number) => unknown[]): Promise<void> {
+  const cols = tables[table].columns.map((c) => `"${c.name}"`);
+  const perStatement = Math.max(1, Math.min(1_000, Math.floor(MAX_PARAMS / cols.length)));
+  const tuple = `(${cols.map(() => '?').join(',')})`;
+  const fullSql = `INSERT INTO "${table}" (${cols.join(',')}) VALUES ${Array(perStatement).fill(tuple).join(',')}`;
+  for (let start = 0; start < count; start += ROWS_PER_TRANSACTION) {
+    const end = Math.min(count, start + ROWS_PER_TRANSACTION);
+    const tx = await client.transaction('write');
+    try {
+      for (let i = start; i < end; i += perStatement) {
+        const n = Math.min(perStatement, end - i);
+        const args: unknown[] = [];
+        for (let k = 0; k < n; k++) for (const v of build(i + k)) args.push(v);
+        const sql = n === perStatement ? fullSql : `INSERT INTO "${table}" (${cols.join(',')}) VALUES ${Array(n).fill(tuple).join(',')}`;
+        await tx.execute({ sql, args: args as never });
+      }
+      await tx.commit();
+    } finally {
+      tx.close();
+    }
+  }
+}
