@@ -1,0 +1,153 @@
+import { tables, type TableName } from '../schema/tables.js';
+import { sanitizeText } from '../services/sanitize.js';
+import type { Row } from '../stores/store.js';
+import { coerce, NOTE_BEYOND_2_53, NOTE_NUL, NOTE_SURROGATE } from './coerce.js';
+import { InvalidUtf8, sampleValue, storageClass } from './sqlite-value.js';
+
+/** Which tool produced a reject record. */
+export type RejectStage = 'check' | 'export' | 'import' | 'copy';
+
+/**
+ * A row that cannot go to PostgreSQL, and why. Written one per line to `rejects/<table>.ndjson`
+ * (import, copy) or `rejects/export/<table>.ndjson` (export) and listed by `db check`.
+ */
+export interface Reject {
+  readonly table: TableName;
+  /** The row's id, or null when the id itself is missing or unusable. */
+  readonly id: string | null;
+  /** SQLite rowid of the source row (check, export, copy): finds rows whose id is unusable. */
+  readonly rowid?: string | undefined;
+  /** The column at fault, or null for row-level reasons (duplicate id, PostgreSQL errors). */
+  readonly column: string | null;
+  /** Why, starting with a stable kind: `missing`, `invalid JSON`, `out of range`, `orphan`, `duplicate id`, `postgres <SQLSTATE>`… */
+  readonly reason: string;
+  /** The offending value, printable, cut to 120 characters (see `sampleValue`). */
+  readonly value: string | null;
+  readonly stage: RejectStage;
+}
+
+/** A deliberate coercion applied to one column of one row (see coerce.ts). */
+export interface ColumnNote {
+  readonly column: string;
+  readonly note: string;
+}
+
+/** The result of converting one row: the logical row, or a reject. Notes in both cases. */
+export type Conversion =
+  | { readonly ok: true; readonly row: Row; readonly notes: readonly ColumnNote[] | null }
+  | { readonly ok: false; readonly reject: Reject; readonly notes: readonly ColumnNote[] | null };
+
+/** Facts about a source row that are not column values. */
+export interface ConvertMeta {
+  readonly rowid?: bigint | undefined;
+  /** Per foreign-key column: whether the referenced row exists in the same snapshot. */
+  readonly parentExists?: Readonly<Record<string, boolean>> | undefined;
+}
+
+/** True when a note means the text policy changed a value (the row counts as "sanitized"). */
+export const isSanitizeNote = (note: string): boolean => note === NOTE_NUL || note === NOTE_SURROGATE;
+
+/** True when a note only informs (the value is kept as is, e.g. a bigint beyond 2^53): neither sanitized nor coerced. */
+export const isInfoNote = (note: string): boolean => note === NOTE_BEYOND_2_53;
+
+/** Counts a row's notes into `into`: `sanitized` and `coerced` go up by at most one each. */
+export function countNotes(into: { sanitized: number; coerced: number }, notes: readonly ColumnNote[] | null): void {
+  if (!notes) return;
+  if (notes.some((n) => isSanitizeNote(n.note))) into.sanitized++;
+  if (notes.some((n) => !isSanitizeNote(n.note) && !isInfoNote(n.note))) into.coerced++;
+}
+
+/**
+ * THE conversion of check, export, import and copy: raw values → the logical row of a table
+ * spec, or a {@link Reject}. One converter per run; it remembers, per table, the previous id
+ * (rows must arrive in id order, so a later duplicate is rejected) and the ids it rejected (so
+ * a child row whose parent was rejected is rejected as an orphan instead of failing the foreign
+ * key in PostgreSQL).
+ *
+ * Row-level rules, in order: id present, text, and exact (no U+0000 or lone surrogate); not a
+ * duplicate of the previous id; each column coerced (coerce.ts); NOT NULL columns present
+ * (missing values are rejected, never defaulted); parents present and not rejected.
+ */
+export class Converter {
+  readonly #canonical: boolean;
+  readonly #stage: RejectStage;
+  readonly #lastId = new Map<TableName, string>();
+  readonly #rejected = new Map<TableName, Set<string>>();
+
+  /**
+   * @param mode `sqlite`: values as the source reader returns them (sqlite-value.ts);
+   *   `canonical`: a parsed NDJSON line of an export (already logical).
+   */
+  constructor(mode: 'sqlite' | 'canonical', stage: RejectStage) {
+    this.#canonical = mode === 'canonical';
+    this.#stage = stage;
+  }
+
+  /** Records that `id` of `table` did not reach PostgreSQL (its children become orphans). */
+  markRejected(table: TableName, id: string): void {
+    let set = this.#rejected.get(table);
+    if (!set) this.#rejected.set(table, (set = new Set()));
+    set.add(id);
+  }
+
+  /** Converts one row. `values` is keyed by column name; absent columns count as NULL. */
+  convert(table: TableName, values: Readonly<Record<string, unknown>>, meta: ConvertMeta = {}): Conversion {
+    let notes: ColumnNote[] | null = null;
+    const rowid = meta.rowid === undefined ? undefined : meta.rowid.toString();
+    const fail = (id: string | null, column: string | null, reason: string, value: unknown, mark = true): Conversion => {
+      if (id !== null && mark) this.markRejected(table, id);
+      const reject: Reject = { table, id, rowid, column, reason, value: value === undefined ? null : sampleValue(value), stage: this.#stage };
+      return { ok: false, reject, notes };
+    };
+
+    const rawId = values.id;
+    if (rawId === null || rawId === undefined) return fail(null, 'id', 'missing: id is NOT NULL', null);
+    if (typeof rawId !== 'string') {
+      const why = rawId instanceof InvalidUtf8 ? `invalid UTF-8 at byte ${rawId.offset}` : `${storageClass(rawId)}, not text`;
+      return fail(null, 'id', `unusable id: ${why}`, rawId);
+    }
+    if (sanitizeText(rawId) !== rawId) return fail(null, 'id', 'unusable id: contains U+0000 or a lone surrogate (ids must stay exact)', rawId);
+    const id = rawId;
+    if (this.#lastId.get(table) === id) {
+      // Not marked: the first row with this id is the one that stands (or fell) for it.
+      return fail(id, null, 'duplicate id: an earlier row with this id comes first (the source table has no primary key)', id, false);
+    }
+    this.#lastId.set(table, id);
+
+    // Every column is coerced even after a problem, so notes and the reason cover the whole row.
+    const spec = tables[table];
+    const row: Row = {};
+    const problems: { column: string; reason: string; value: unknown }[] = [];
+    for (const c of spec.columns) {
+      const v = values[c.name];
+      if (v === null || v === undefined) {
+        if (c.notNull) problems.push({ column: c.name, reason: `missing: ${c.name} is NOT NULL`, value: null });
+        row[c.name] = null;
+        continue;
+      }
+      const r = coerce(c.type, v, this.#canonical);
+      if (!r.ok) {
+        problems.push({ column: c.name, reason: r.reason, value: v });
+        continue;
+      }
+      if (r.notes) for (const note of r.notes) (notes ??= []).push({ column: c.name, note });
+      if (r.value === null && c.notNull) problems.push({ column: c.name, reason: `missing: ${c.name} is NOT NULL`, value: v });
+      row[c.name] = r.value;
+    }
+    if (problems.length === 0) {
+      for (const fk of spec.foreignKeys) {
+        const parent = row[fk.column];
+        if (parent === null) continue;
+        const label = `${fk.references.table.replace(/s$/, '')} ${String(parent)}`;
+        if (meta.parentExists && meta.parentExists[fk.column] === false) problems.push({ column: fk.column, reason: `orphan: ${label} missing`, value: parent });
+        else if (this.#rejected.get(fk.references.table)?.has(String(parent))) problems.push({ column: fk.column, reason: `orphan: ${label} was rejected`, value: parent });
+      }
+    }
+    if (problems.length > 0) {
+      const [first, ...more] = problems;
+      const reason = more.length ? `${first!.reason}; also ${more.map((p) => `${p.column}: ${p.reason}`).join('; ')}` : first!.reason;
+      return fail(id, first!.column, reason, first!.value);
+    }
+    return { ok: true, row, notes };
+  }
+}

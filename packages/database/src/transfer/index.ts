@@ -1,0 +1,11 @@
+export { checkDatabase, type CheckOptions, type CheckReport, type ColumnProfile, type TableProfile } from './check.js';
+export { CONVERSION_POLICY, formatCheckReport } from './check-report.js';
+export { Converter, isSanitizeNote, type ColumnNote, type Conversion, type Reject, type RejectStage } from './convert.js';
+export { copyDatabase, type CopyOptions, type CopySummary } from './copy.js';
+export { exportDatabase, exportRejectsPath, type ExportOptions, type ExportSummary } from './export.js';
+export { importDirectory, type ImportOptions, type ImportSummary, type ImportTableSummary } from './import.js';
+export { EXPORT_FORMAT, readMetadata, validateExport, type ExportedTable, type ExportMetadata } from './metadata.js';
+export { journal, migrationStatus, postgresMigrationStatus, sqliteMigrationStatus, type BackendMigrationStatus } from './migration-status.js';
+export { canonicalJson, normalizeRow, rowChecksum } from './normalize-row.js';
+export { formatLoadSummary, formatTable, type TableSummary, type TransferProgress } from './summary.js';
+export { backfillOrderWarning, journalModeWarning } from './warnings.js';

@@ -1,0 +1,52 @@
+import postgres from 'postgres';
+import { DatabaseError, describeError } from '../errors.js';
+import { redact, redactUrl } from '../logger.js';
+import { postgresMigrationStatus } from './migration-status.js';
+
+/** The postgres.js instance the bulk path uses. */
+export type PgSql = postgres.Sql;
+
+/** An open PostgreSQL target of import/copy. */
+export interface Target {
+  readonly sql: PgSql;
+  /** The URL with credentials removed. */
+  readonly label: string;
+  /** Pool size (postgres.js `max`). */
+  readonly poolSize: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a postgres.js pool for a bulk load and checks the target before anything is written:
+ * it answers, and its schema has no pending migration.
+ * Notices (e.g. `to_tsvector`'s "word is too long to be indexed") are dropped.
+ * @param opts.max pool size (postgres.js `max`); one connection per batch in flight.
+ * @throws DatabaseError `DATABASE_UNREACHABLE` when it does not answer; `INVALID_CONFIG` when migrations are pending.
+ */
+export async function openTarget(url: string, opts: { max: number; applicationName?: string }): Promise<Target> {
+  const label = redactUrl(url) ?? '';
+  const sql = postgres(url, {
+    max: opts.max,
+    connect_timeout: 10,
+    idle_timeout: 30,
+    onnotice: () => {},
+    connection: { application_name: opts.applicationName ?? 'repo-database:transfer' },
+  });
+  try {
+    await sql`SELECT 1`;
+  } catch (e) {
+    await sql.end({ timeout: 0 }).catch(() => {});
+    const d = describeError(e);
+    throw new DatabaseError('DATABASE_UNREACHABLE', `PostgreSQL at ${label} is unreachable: ${redact(d.message)} (${d.code})`, { backend: 'postgres' }, { cause: e });
+  }
+  const status = await postgresMigrationStatus(url);
+  if (status.pending.length > 0) {
+    await sql.end({ timeout: 5 }).catch(() => {});
+    throw new DatabaseError(
+      'INVALID_CONFIG',
+      `PostgreSQL schema at ${label} is behind (pending: ${status.pending.join(', ')}): run \`pnpm db migrate --target postgres\` first`,
+      { backend: 'postgres', pending: status.pending },
+    );
+  }
+  return { sql, label, poolSize: opts.max, close: () => sql.end({ timeout: 5 }) };
+}

@@ -1,0 +1,209 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createClient, type Client, type InValue, type Transaction } from '@libsql/client';
+import { DatabaseError, describeError } from '../errors.js';
+import { redact, redactUrl } from '../logger.js';
+import { tables, type TableName } from '../schema/tables.js';
+import { decodeText, SqliteBlob, type SqliteValue } from './sqlite-value.js';
+
+/** Where the LibSQL source is. */
+export interface SourceOptions {
+  /** `file:path.db` or `libsql://…` (Turso). A `file:` that does not exist is an error, never created. */
+  readonly url: string;
+  readonly authToken?: string | undefined;
+  /** Busy timeout in ms (SQLITE_BUSY while the bot writes). Default 5,000. */
+  readonly busyTimeoutMs?: number | undefined;
+}
+
+/** One source row: its rowid, its values by spec column, and whether each foreign key's parent exists. */
+export interface SourceRow {
+  readonly rowid: bigint;
+  readonly values: Record<string, SqliteValue>;
+  readonly parentExists: Record<string, boolean>;
+}
+
+/** How a source table compares with its spec. */
+export interface SourceTableInfo {
+  readonly exists: boolean;
+  /** Spec columns the source table lacks (read as NULL). */
+  readonly missingColumns: readonly string[];
+  /** Source columns the spec does not know (not migrated). */
+  readonly extraColumns: readonly string[];
+}
+
+/** A consistent read of the whole source: one read transaction, so all tables are from one instant. */
+export interface Snapshot {
+  describe(table: TableName): Promise<SourceTableInfo>;
+  /** `count(*)` of a table in this snapshot (0 when it does not exist). */
+  count(table: TableName): Promise<number>;
+  /**
+   * Streams a table in chunks of at most `chunkRows`: first the rows whose id is not text (NULL,
+   * integer, blob: rejects, by rowid), then every text id in `(id, rowid)` keyset order, so rows
+   * are in id order and duplicate ids (a hand-made table without a primary key) are adjacent.
+   * @throws Error when the rows read do not add up to `count(*)` (nothing is ever skipped silently).
+   */
+  rows(table: TableName, chunkRows: number): AsyncGenerator<SourceRow[]>;
+}
+
+/** An open LibSQL source. */
+export interface Source {
+  /** The URL with credentials removed, for reports. */
+  readonly label: string;
+  /** `wal`, `delete`… for files; null for remote databases. */
+  readonly journalMode: string | null;
+  /** Runs `fn` inside one read transaction. */
+  snapshot<T>(fn: (s: Snapshot) => Promise<T>): Promise<T>;
+  close(): void;
+}
+
+/** The local path of a `file:` URL, or null for remote URLs and `:memory:`. */
+export function sqliteFilePath(url: string): string | null {
+  if (!url.startsWith('file:')) return null;
+  const bare = url.split('?')[0]!;
+  const path = bare.startsWith('file://') ? fileURLToPath(bare) : bare.slice('file:'.length);
+  return path && path !== ':memory:' ? path : null;
+}
+
+/**
+ * Opens the LibSQL source for reading (`intMode: 'bigint'`, so nothing loses precision).
+ * Does not change the database (no journal-mode switch): check `journalMode` and warn when it is
+ * not `wal`, because then a long read transaction blocks the bot's writers.
+ * @throws DatabaseError `DATABASE_UNREACHABLE` when the file does not exist or the server does not answer.
+ */
+export async function openSource(opts: SourceOptions): Promise<Source> {
+  const path = sqliteFilePath(opts.url);
+  const label = redactUrl(opts.url) ?? '';
+  if (path !== null && !existsSync(path)) {
+    throw new DatabaseError('DATABASE_UNREACHABLE', `LibSQL file ${path} does not exist (LIBSQL_URL=${label}); nothing to read`, { backend: 'sqlite' });
+  }
+  let client: Client;
+  let journalMode: string | null = null;
+  try {
+    client = createClient({ url: opts.url, authToken: opts.authToken, intMode: 'bigint', timeout: opts.busyTimeoutMs ?? 5_000 } as Parameters<typeof createClient>[0]);
+    await client.execute('SELECT 1');
+    if (path !== null) journalMode = String((await client.execute('PRAGMA journal_mode')).rows[0]?.[0] ?? '') || null;
+  } catch (e) {
+    const d = describeError(e);
+    throw new DatabaseError('DATABASE_UNREACHABLE', `LibSQL at ${label} is unreachable: ${redact(d.message)} (${d.code})`, { backend: 'sqlite' }, { cause: e });
+  }
+  return {
+    label,
+    journalMode,
+    async snapshot(fn) {
+      const tx = await client.transaction('read');
+      try {
+        return await fn(new TxSnapshot(tx));
+      } finally {
+        tx.close();
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Source rows per read for a table: about 40,000 values (≈3,300 messages, ≈290 profiles). */
+export const defaultChunkRows = (table: TableName): number => Math.max(100, Math.floor(40_000 / tables[table].columns.length));
+
+const qi = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * Text comes back as BLOB bytes (decoded in JS) and BLOBs as `hex()` text: see sqlite-value.ts
+ * for why. Every other storage class comes back as is.
+ */
+const lossless = (col: string) => `CASE typeof(${qi(col)}) WHEN 'text' THEN CAST(${qi(col)} AS BLOB) WHEN 'blob' THEN hex(${qi(col)}) ELSE ${qi(col)} END`;
+
+function decode(v: unknown): SqliteValue {
+  if (v instanceof ArrayBuffer) return decodeText(new Uint8Array(v));
+  if (typeof v === 'string') return SqliteBlob.fromHex(v);
+  return v as SqliteValue;
+}
+
+class TxSnapshot implements Snapshot {
+  readonly #info = new Map<TableName, SourceTableInfo & { present: Set<string> }>();
+  constructor(private readonly tx: Transaction) {}
+
+  async #describe(table: TableName) {
+    const hit = this.#info.get(table);
+    if (hit) return hit;
+    const rs = await this.tx.execute({ sql: 'SELECT name FROM pragma_table_info(?)', args: [table] });
+    const present = new Set(rs.rows.map((r) => String(r[0])));
+    const spec = tables[table].columns.map((c) => c.name);
+    const info = {
+      exists: present.size > 0,
+      present,
+      missingColumns: present.size ? spec.filter((c) => !present.has(c)) : spec,
+      extraColumns: [...present].filter((c) => !spec.includes(c)),
+    };
+    this.#info.set(table, info);
+    return info;
+  }
+
+  async describe(table: TableName): Promise<SourceTableInfo> {
+    const { exists, missingColumns, extraColumns } = await this.#describe(table);
+    return { exists, missingColumns, extraColumns };
+  }
+
+  async count(table: TableName): Promise<number> {
+    if (!(await this.#describe(table)).exists) return 0;
+    const rs = await this.tx.execute(`SELECT count(*) FROM ${qi(table)}`);
+    return Number(rs.rows[0]![0]);
+  }
+
+  async #selectList(table: TableName): Promise<string> {
+    const info = await this.#describe(table);
+    const cols = tables[table].columns.map((c) => (info.present.has(c.name) ? `${lossless(c.name)} AS ${qi(c.name)}` : `NULL AS ${qi(c.name)}`));
+    for (const fk of tables[table].foreignKeys) {
+      const parent = await this.#describe(fk.references.table);
+      const exists =
+        parent.exists && info.present.has(fk.column)
+          ? `EXISTS (SELECT 1 FROM ${qi(fk.references.table)} p WHERE p.${qi(fk.references.column)} = t.${qi(fk.column)})`
+          : '0';
+      cols.push(`${exists} AS ${qi(`__fk_${fk.column}`)}`);
+    }
+    return `t.rowid AS __rowid, ${cols.join(', ')}`;
+  }
+
+  #toRow(table: TableName, r: Record<string, unknown>): SourceRow {
+    const values: Record<string, SqliteValue> = {};
+    for (const c of tables[table].columns) values[c.name] = decode(r[c.name]);
+    const parentExists: Record<string, boolean> = {};
+    for (const fk of tables[table].foreignKeys) parentExists[fk.column] = Number(r[`__fk_${fk.column}`]) === 1;
+    return { rowid: r.__rowid as bigint, values, parentExists };
+  }
+
+  async *rows(table: TableName, chunkRows: number): AsyncGenerator<SourceRow[]> {
+    const info = await this.#describe(table);
+    if (!info.exists) return;
+    if (!info.present.has('id')) throw new Error(`${table} has no id column in the source`);
+    const select = `SELECT ${await this.#selectList(table)} FROM ${qi(table)} t`;
+    let read = 0;
+    // Pass 1: ids that are not text (NULL, numbers, blobs) sort outside the text keyset; by rowid.
+    let lastRowid = -1n;
+    for (;;) {
+      const rs = await this.tx.execute({ sql: `${select} WHERE typeof(t.id) <> 'text' AND t.rowid > ? ORDER BY t.rowid LIMIT ?`, args: [lastRowid, chunkRows] });
+      if (rs.rows.length === 0) break;
+      const chunk = rs.rows.map((r) => this.#toRow(table, r as unknown as Record<string, unknown>));
+      lastRowid = chunk[chunk.length - 1]!.rowid;
+      read += chunk.length;
+      yield chunk;
+    }
+    // Pass 2: text ids in (id, rowid) order; the key is the id's bytes, so it round-trips exactly.
+    let key: InValue = new ArrayBuffer(0);
+    lastRowid = -1n;
+    for (;;) {
+      const rs = await this.tx.execute({
+        sql: `${select} WHERE typeof(t.id) = 'text' AND (t.id, t.rowid) > (CAST(? AS TEXT), ?) ORDER BY t.id, t.rowid LIMIT ?`,
+        args: [key, lastRowid, chunkRows],
+      });
+      if (rs.rows.length === 0) break;
+      const last = rs.rows[rs.rows.length - 1] as unknown as Record<string, unknown>;
+      key = last.id as ArrayBuffer;
+      lastRowid = last.__rowid as bigint;
+      const chunk = rs.rows.map((r) => this.#toRow(table, r as unknown as Record<string, unknown>));
+      read += chunk.length;
+      yield chunk;
+    }
+    const total = await this.count(table);
+    if (read !== total) throw new Error(`${table}: read ${read} rows but the snapshot holds ${total}; refusing to continue`);
+  }
+}
