@@ -7,5 +7,5 @@ export { importDirectory, type ImportOptions, type ImportSummary, type ImportTab
 export { EXPORT_FORMAT, readMetadata, validateExport, type ExportedTable, type ExportMetadata } from './metadata.js';
 export { journal, migrationStatus, postgresMigrationStatus, sqliteMigrationStatus, type BackendMigrationStatus } from './migration-status.js';
 export { canonicalJson, normalizeRow, rowChecksum } from './normalize-row.js';
-export { formatLoadSummary, formatTable, type TableSummary, type TransferProgress } from './summary.js';
+export { formatExportSummary, formatLoadSummary, formatTable, type TableSummary, type TransferProgress } from './summary.js';
 export { backfillOrderWarning, journalModeWarning } from './warnings.js';

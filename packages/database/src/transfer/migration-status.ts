@@ -23,8 +23,8 @@ export interface BackendMigrationStatus {
   /** False when the database could not be opened (then `error` says why; nothing else is known). */
   readonly reachable: boolean;
   readonly error?: string | undefined;
-  /** Journal entries recorded as applied, in journal order; `changed` when the .sql file's hash differs from the recorded one. */
-  readonly applied: ReadonlyArray<{ readonly tag: string; readonly appliedAt: string; readonly changed: boolean }>;
+  /** Journal entries recorded as applied, in journal order: `createdAt` is the migration's own time (drizzle records no apply time); `changed` when the .sql file's hash differs from the recorded one. */
+  readonly applied: ReadonlyArray<{ readonly tag: string; readonly createdAt: string; readonly changed: boolean }>;
   /** Journal entries not recorded as applied, in order (what `migrate` would apply). */
   readonly pending: readonly string[];
   /** Recorded migrations that match no journal entry (applied by another version of the code). */
@@ -50,7 +50,7 @@ function compare(backend: 'sqlite' | 'postgres', dialect: 'sqlite' | 'pg', recor
   const pending = [];
   for (const e of entries) {
     const r = byTime.get(e.createdAt);
-    if (r) applied.push({ tag: e.tag, appliedAt: new Date(e.createdAt).toISOString(), changed: r.hash !== e.hash });
+    if (r) applied.push({ tag: e.tag, createdAt: new Date(e.createdAt).toISOString(), changed: r.hash !== e.hash });
     else pending.push(e.tag);
   }
   const known = new Set(entries.map((e) => e.createdAt));

@@ -73,3 +73,10 @@ export function formatLoadSummary(tables: readonly TableSummary[]): string {
     [...tables.map((s) => row(s.table, s)), row('total', t)],
   );
 }
+
+/** The summary table printed by export: table, read, exported, rejected, sanitized, coerced, seconds, rows/s. */
+export function formatExportSummary(tables: readonly TableSummary[]): string {
+  const t = totals(tables);
+  const row = (name: string, s: Omit<TableSummary, 'table'>) => [name, s.read, s.imported, s.rejected, s.sanitized, s.coerced, s.seconds.toFixed(2), rowsPerSecond(s.read, s.seconds)];
+  return formatTable(['table', 'read', 'exported', 'rejected', 'sanitized', 'coerced', 'seconds', 'rows/s'], [...tables.map((s) => row(s.table, s)), row('total', t)]);
+}

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import type { ExitCode } from '../exit-codes.js';
+import { checkCommand } from './check.js';
+import { copyCommand } from './copy.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
+import { migrateCommand } from './migrate.js';
 
 /**
  * One CLI command: registers itself on the program. Its action gets the context and returns
@@ -11,4 +16,10 @@ export interface CommandModule {
 }
 
 /** Every command, in the order `--help` lists them. Add new commands here. */
-export const commands: CommandModule[] = [];
+export const commands: CommandModule[] = [
+  migrateCommand,
+  checkCommand,
+  exportCommand,
+  importCommand,
+  copyCommand,
+];

@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { DatabaseError, describeError } from '../../errors.js';
+import { redact, redactUrl } from '../../logger.js';
+import { migratePostgres, migrateSqlite } from '../../migrations/migrate.js';
+import { postgresMigrationStatus, sqliteMigrationStatus, type BackendMigrationStatus } from '../../transfer/migration-status.js';
+import { requirePostgresUrl, type CliContext } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CommandModule } from './index.js';
+
+type Target = 'sqlite' | 'postgres' | 'both';
+type Backend = 'sqlite' | 'postgres';
+
+function backends(ctx: CliContext, target: Target | undefined): Backend[] {
+  if (target === undefined) {
+    if (ctx.config.databaseUrl) return ['sqlite', 'postgres'];
+    ctx.warn('note: DATABASE_URL is unset, so only LibSQL is considered (pass --target to choose).');
+    return ['sqlite'];
+  }
+  if (target !== 'sqlite') requirePostgresUrl(ctx);
+  return target === 'both' ? ['sqlite', 'postgres'] : [target];
+}
+
+function status(ctx: CliContext, b: Backend): Promise<BackendMigrationStatus> {
+  return b === 'sqlite' ? sqliteMigrationStatus(ctx.config.libsqlUrl, ctx.config.libsqlAuthToken) : postgresMigrationStatus(ctx.config.databaseUrl!);
+}
+
+function describe(s: BackendMigrationStatus): string[] {
+  if (!s.reachable) return [`${s.backend}: unreachable — ${s.error ?? 'unknown error'}`];
+  const lines = [`${s.backend}: at ${s.current ?? '(nothing applied)'}; latest ${s.latest ?? '-'}; ${s.pending.length ? `${s.pending.length} pending` : 'up to date'}`];
+  for (const a of s.applied) lines.push(`  applied  ${a.tag}${a.changed ? '  (file changed since it was applied!)' : ''}`);
+  for (const p of s.pending) lines.push(`  pending  ${p}`);
+  if (s.unknown) lines.push(`  ${s.unknown} applied migration(s) not in this code's journal (applied by a newer version?)`);
+  return lines;
+}
+
+async function apply(ctx: CliContext, b: Backend): Promise<void> {
+  const url = b === 'sqlite' ? ctx.config.libsqlUrl : ctx.config.databaseUrl!;
+  try {
+    if (b === 'sqlite') await migrateSqlite(url, ctx.config.libsqlAuthToken);
+    else await migratePostgres(url);
+  } catch (e) {
+    const d = describeError(e);
+    const unreachable = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|CONNECT_TIMEOUT|CONNECTION|SQLITE_CANTOPEN/i.test(`${d.code} ${d.message}`);
+    throw new DatabaseError(unreachable ? 'DATABASE_UNREACHABLE' : 'INVALID_CONFIG', `migrating ${b} at ${redactUrl(url)} failed: ${redact(d.message)} (${d.code})`, { backend: b }, { cause: e });
+  }
+}
+
+/** `db migrate [--target sqlite|postgres|both]` and `db migrate status`. */
+export const migrateCommand: CommandModule = {
+  register(program, run) {
+    const migrate: Command = program
+      .command('migrate')
+      .description('apply pending schema migrations (drizzle/<dialect>); `migrate status` lists applied and pending ones')
+      .option('--target <target>', 'sqlite, postgres or both (default: both when DATABASE_URL is set, else sqlite)')
+      .addHelpText('after', '\nExit codes: 0 ok; 2 bad --target or DATABASE_URL missing; 3 a database is unreachable; 1 a migration failed.')
+      .action((o: { target?: string }) =>
+        run(async (ctx) => {
+          const list = backends(ctx, parseTarget(o.target));
+          const out: Record<string, { appliedNow: string[]; status: BackendMigrationStatus }> = {};
+          for (const b of list) {
+            const before = await status(ctx, b);
+            await apply(ctx, b);
+            const after = await status(ctx, b);
+            const appliedNow = before.reachable ? before.pending.filter((t) => !after.pending.includes(t)) : after.applied.map((a) => a.tag);
+            out[b] = { appliedNow, status: after };
+            ctx.say(`${b}: ${appliedNow.length ? `applied ${appliedNow.join(', ')}` : 'nothing to apply'}; now at ${after.current ?? '-'}`);
+          }
+          ctx.result(out);
+          return ExitCode.OK;
+        }),
+      );
+    migrate
+      .command('status')
+      .description('list applied and pending migrations per backend (reads drizzle\'s __drizzle_migrations; changes nothing)')
+      .action(() =>
+        run(async (ctx) => {
+          const list = backends(ctx, parseTarget(migrate.opts<{ target?: string }>().target));
+          const out: Record<string, BackendMigrationStatus> = {};
+          for (const b of list) {
+            out[b] = await status(ctx, b);
+            for (const l of describe(out[b])) ctx.say(l);
+          }
+          ctx.result(out);
+          return Object.values(out).every((s) => s.reachable) ? ExitCode.OK : ExitCode.UNREACHABLE;
+        }),
+      );
+  },
+};
+
+function parseTarget(v: string | undefined): Target | undefined {
+  if (v === undefined) return undefined;
+  const t = v === 'pg' ? 'postgres' : v;
+  if (t === 'sqlite' || t === 'postgres' || t === 'both') return t;
+  throw new DatabaseError('INVALID_INPUT', `--target must be sqlite, postgres or both, got ${JSON.stringify(v)}`);
+}
