@@ -4,8 +4,11 @@
  * tests). Results go to stdout as markdown; copy them into docs/benchmarks.md.
  *
  * Environment: BENCH_ROUNDS (default 5), BENCH_PER_ROUND (default 1000), BENCH_ONLY=phase|transfer.
+ * Transfer (transfer-run.ts): BENCH_SIZES (message counts, default 100000,1000000), BENCH_TRANSFER_ROUNDS
+ * (default 1); it also writes bench-results/transfer-<date>.md and its section of docs/benchmarks.md.
  */
 import { benchPhaseLatency, phaseLatencyReport } from './phase-latency.js';
+import { runTransferBench } from './transfer-run.js';
 
 const only = process.env.BENCH_ONLY;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -16,4 +19,8 @@ if (!only || only === 'phase') {
   const results = await benchPhaseLatency({ rounds, perRound, warmup: 200 });
   console.log(phaseLatencyReport(results));
   console.log();
+}
+
+if (!only || only === 'transfer') {
+  await runTransferBench();
 }

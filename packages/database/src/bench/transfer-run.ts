@@ -1,0 +1,60 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { testServerUrl } from '../testing/postgres.js';
+import { benchTransfer } from './transfer-bench.js';
+import { serverVersion } from './transfer-measure.js';
+import { transferReport, updateBenchmarksDoc } from './transfer-report.js';
+
+/** The repository root (this file is `packages/database/dist/bench/transfer-run.js`). */
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/**
+ * Sizes from `BENCH_SIZES` (message counts, comma-separated, `_` allowed: `100_000,1_000_000`);
+ * default 100k and 1M. @throws Error on a value that is not a positive integer.
+ */
+export function benchSizes(env: string | undefined): number[] {
+  if (!env || env.trim() === '') return [100_000, 1_000_000];
+  return env.split(',').map((s) => {
+    const n = Number(s.trim().replaceAll('_', ''));
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_SIZES: "${s}" is not a positive integer (example: BENCH_SIZES=100000,1000000)`);
+    return n;
+  });
+}
+
+/**
+ * `BENCH_ONLY=transfer pnpm bench`: runs {@link benchTransfer} at `BENCH_SIZES` with
+ * `BENCH_TRANSFER_ROUNDS` rounds (default 1), prints the markdown report on stdout, writes it to
+ * `bench-results/transfer-<date>.md` and puts it into `docs/benchmarks.md` (other sections kept).
+ * Progress goes to stderr. Data sets are cached in `bench-results/transfer-data/`.
+ */
+export async function runTransferBench(): Promise<void> {
+  const sizes = benchSizes(process.env.BENCH_SIZES);
+  const rounds = Number(process.env.BENCH_TRANSFER_ROUNDS ?? 1);
+  const resultsDir = join(ROOT, 'bench-results');
+  const log = (l: string) => process.stderr.write(`[bench transfer] ${l}\n`);
+  const t0 = performance.now();
+  const loadBefore = loadavg()[0]!;
+  const postgres = await serverVersion(await testServerUrl());
+  const result = await benchTransfer({ sizes, workDir: join(resultsDir, 'transfer-data'), rounds, log });
+  const date = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  const defaults = !process.env.BENCH_SIZES && rounds === 1;
+  const command = defaults
+    ? 'BENCH_ONLY=transfer pnpm bench'
+    : `BENCH_ONLY=transfer BENCH_SIZES=${sizes.join(',')}${rounds > 1 ? ` BENCH_TRANSFER_ROUNDS=${rounds}` : ''} pnpm bench`;
+  const report = transferReport(result, {
+    date,
+    command,
+    postgres,
+    loadBefore,
+    loadAfter: loadavg()[0]!,
+    totalSeconds: (performance.now() - t0) / 1000,
+  });
+  console.log(report);
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `transfer-${new Date().toISOString().slice(0, 19).replaceAll(':', '-')}.md`);
+  writeFileSync(file, report);
+  updateBenchmarksDoc(join(ROOT, 'docs', 'benchmarks.md'), report);
+  log(`report written to ${file} and docs/benchmarks.md`);
+}
