@@ -2,7 +2,7 @@ import { DatabaseError } from '../errors.js';
 import { TOMBSTONES_TABLE, type TableName } from '../schema/tables.js';
 import type { Connection } from './connection.js';
 import type { Dialect } from './dialect.js';
-import type { OrderBy, RecentSpec, Row, RowChange, SearchSpec, Store } from './store.js';
+import type { ApplyOptions, OrderBy, RecentSpec, Row, RowChange, SearchSpec, Store } from './store.js';
 import { q, tableSql } from './table-sql.js';
 
 /**
@@ -116,7 +116,7 @@ export class SqlStore implements Store {
     return this.#conn.transaction((c) => fn(new SqlStore(c, this.#d, async () => {})));
   }
 
-  async applyChanges(changes: readonly RowChange[], opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async applyChanges(changes: readonly RowChange[], opts: ApplyOptions = {}): Promise<void> {
     if (changes.length === 0) return;
     const now = Math.floor(Date.now() / 1000);
     await this.#conn.transaction(async (c) => {
@@ -125,10 +125,11 @@ export class SqlStore implements Store {
         if (ch.op === 'upsert') {
           const t = tableSql(this.#d, ch.table);
           const id = String(ch.row.id);
-          await c.query(t.guardedUpsert, [...t.encodeRow(ch.row), ch.table, id, Number(ch.row.version)], opts);
+          await c.query(opts.force ? t.forcedUpsert : t.guardedUpsert, [...t.encodeRow(ch.row), ch.table, id, Number(ch.row.version)], opts);
         } else {
           await tx.#tombstone(ch, now, opts.signal);
-          await tx.#query(`DELETE FROM ${q(ch.table)} WHERE id = ? AND version < ?`, [ch.id, ch.version], opts.signal);
+          if (opts.force) await tx.#query(`DELETE FROM ${q(ch.table)} WHERE id = ?`, [ch.id], opts.signal);
+          else await tx.#query(`DELETE FROM ${q(ch.table)} WHERE id = ? AND version < ?`, [ch.id, ch.version], opts.signal);
         }
       }
     }, opts);

@@ -12,6 +12,20 @@ export type RowChange =
   | { readonly table: TableName; readonly op: 'upsert'; readonly row: Row }
   | { readonly table: TableName; readonly op: 'delete'; readonly id: string; readonly version: number };
 
+/** Options of `Store.applyChanges`. */
+export interface ApplyOptions {
+  /** Aborts the transaction (the shadow-write deadline). */
+  readonly signal?: AbortSignal;
+  /**
+   * Reconcile's forced mode, for making a target equal to the source of truth: an upsert also
+   * replaces a row of the SAME version (`WHERE target.version <= excluded.version`, so a corrupted
+   * copy with equal version is repaired, while a newer row written meanwhile still wins) and is
+   * blocked only by a tombstone of a higher version; a delete removes the row whatever its version
+   * (the tombstone is still recorded). Never used by shadow writes.
+   */
+  readonly force?: boolean;
+}
+
 /** Ordering of `find`: column and direction pairs. */
 export type OrderBy = ReadonlyArray<readonly [column: string, direction: 'asc' | 'desc']>;
 
@@ -63,8 +77,11 @@ export interface Store {
   /** Runs `fn` in one transaction; rolls back when it throws. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 
-  /** Applies changes in one transaction with the version guard; older or equal versions are no-ops. */
-  applyChanges(changes: readonly RowChange[], opts?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Applies changes in one transaction with the version guard; older or equal versions are no-ops.
+   * `force` (reconcile only, see {@link ApplyOptions}) also lets an equal version win.
+   */
+  applyChanges(changes: readonly RowChange[], opts?: ApplyOptions): Promise<void>;
 
   /** Messages newest first (timestamp, then id), scoped to a channel and/or a user. */
   recentMessages(spec: RecentSpec): Promise<Row[]>;

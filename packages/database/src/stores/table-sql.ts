@@ -16,6 +16,11 @@ export interface TableSql {
   readonly insert: string;
   /** Version-guarded upsert of one row; params = row values then (table, id, version) for the tombstone check. */
   readonly guardedUpsert: string;
+  /**
+   * Reconcile's forced upsert (same params): also replaces a row of EQUAL version (same version,
+   * different content: a corrupted copy), and only a tombstone of a HIGHER version blocks it.
+   */
+  readonly forcedUpsert: string;
   encodeRow(row: Row): unknown[];
   decodeRow(raw: Record<string, unknown>): Row;
 }
@@ -44,6 +49,11 @@ export function tableSql(dialect: Dialect, table: TableName): TableSql {
       `INSERT INTO ${q(table)} (${names}) SELECT ${casted} ` +
         `WHERE NOT EXISTS (SELECT 1 FROM ${q(TOMBSTONES_TABLE)} t WHERE t.table_name = ? AND t.id = ? AND t.version >= ?) ` +
         `ON CONFLICT (id) DO UPDATE SET ${updates} WHERE ${q(table)}.version < excluded.version`,
+    ),
+    forcedUpsert: dialect.placeholders(
+      `INSERT INTO ${q(table)} (${names}) SELECT ${casted} ` +
+        `WHERE NOT EXISTS (SELECT 1 FROM ${q(TOMBSTONES_TABLE)} t WHERE t.table_name = ? AND t.id = ? AND t.version > ?) ` +
+        `ON CONFLICT (id) DO UPDATE SET ${updates} WHERE ${q(table)}.version <= excluded.version`,
     ),
     encodeRow: (row) => columns.map((c) => dialect.encode(c, row[c.name] === undefined ? c.default ?? null : row[c.name])),
     decodeRow: (raw) => {
