@@ -4,8 +4,12 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client, type InValue } from '@libsql/client';
+import type postgres from 'postgres';
+import { expect } from 'vitest';
 import { migrateSqlite } from '../src/migrations/migrate.js';
 import { tables, type TableName } from '../src/schema/tables.js';
+import { pgDialect } from '../src/stores/pg/pg-dialect.js';
+import { tableSql } from '../src/stores/table-sql.js';
 import { createTestSqlite } from '../src/testing/index.js';
 
 export const T0 = 1_700_000_000;
@@ -148,4 +152,34 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Asserts that PostgreSQL holds each accepted trap with its deliberate conversion, and no rejected one. */
+export async function expectTrapsLoaded(sql: postgres.Sql): Promise<void> {
+  const one = async (table: TableName, id: string) => {
+    const t = tableSql(pgDialect, table);
+    const rows = await sql.unsafe(`SELECT ${t.selectList} FROM "${table}" m WHERE m.id = $1`, [id]);
+    return rows[0] ? t.decodeRow(rows[0]) : null;
+  };
+  const m = TRAPS.messages;
+  expect((await one('messages', m.nulText))?.content).toBe('beforeafter');
+  expect((await one('messages', m.nulJson))?.metadata).toEqual({ note: 'ab', k: 1 });
+  expect((await one('messages', m.surrogateText))?.content).toBe('a\uFFFDb');
+  expect((await one('messages', m.surrogateJson))?.metadata).toEqual({ s: 'x\uFFFDy' });
+  expect((await one('messages', m.timestampMs))?.timestamp).toBe(1_627_303_906);
+  expect((await one('messages', m.timestampIso))?.timestamp).toBe(1_627_303_906);
+  const big = await sql`SELECT id, external_id::text AS e FROM messages WHERE external_id IS NOT NULL ORDER BY id`;
+  expect(big.map((r) => [r.id, r.e])).toEqual([
+    [m.big53, '9007199254740993'],
+    [m.big63, '9223372036854775807'],
+  ]);
+  const [five] = await sql`SELECT length(content) AS n, md5(content) = md5(${FIVE_MB_TEXT}) AS same FROM messages WHERE id = ${m.fiveMb}`;
+  expect(five).toEqual({ n: FIVE_MB_TEXT.length, same: true });
+  for (const [id, b] of Object.entries(TRAPS.queries.bools)) expect((await one('queries', id))?.success, id).toBe(b);
+  expect(await one('user_profiles', 'p2')).toMatchObject({ opted_out: false, is_bot: true, last_seen_at: 1_627_303_906 });
+  expect(await one('document_collaborators', 'dc1')).toMatchObject({ document_id: 'd1' });
+  const rejected = [...Object.keys(m.rejected), ...Object.keys(TRAPS.queries.rejected), ...Object.keys(TRAPS.documents.rejected), ...Object.keys(TRAPS.document_collaborators.rejected)];
+  const present = await sql`SELECT id FROM messages WHERE id IN ${sql(rejected)} UNION ALL SELECT id FROM queries WHERE id IN ${sql(rejected)}
+    UNION ALL SELECT id FROM documents WHERE id IN ${sql(rejected)} UNION ALL SELECT id FROM document_collaborators WHERE id IN ${sql(rejected)}`;
+  expect(present).toEqual([]);
 }
