@@ -170,7 +170,8 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
         const result = queue ? await queue.drain(config.shadow.drainTimeoutMs) : { drained: true, remaining: 0 };
         if (!result.drained) log.error({ event: 'shadow_drain_incomplete', remaining: result.remaining, stats: queue?.stats() }, 'closing with shadow writes not done');
         else if (queue) log.info({ event: 'shadow_drained', stats: queue.stats() }, 'shadow writes drained');
-        await Promise.allSettled([sqlite?.close(), postgresStore?.close()]);
+        // A drain that gave up means the shadow is stalled: do not wait for its queries again.
+        await Promise.allSettled([sqlite?.close(), result.drained ? postgresStore?.close() : pg?.close({ timeoutS: 0 })]);
         return result;
       })();
       return closed;

@@ -81,7 +81,11 @@ export class PgConnection implements Connection {
     return this.#guard(opts.signal, (sql) => sql.begin((tx) => fn(new TxConnection(tx))) as Promise<T>);
   }
 
-  async close() {
-    await this.#sql.end({ timeout: 5 });
+  /**
+   * Ends the pool: queries still running get `timeoutS` seconds (default 5) before their sockets
+   * are destroyed; 0 destroys them at once (after a drain gave up on a stalled backend).
+   */
+  async close(opts: { timeoutS?: number } = {}) {
+    await this.#sql.end({ timeout: opts.timeoutS ?? 5 });
   }
 }
