@@ -19,7 +19,7 @@ export const raw = (sql: string) => ({ sql });
 type Value = InValue | { sql: string };
 
 /** Inserts one row with plain SQL: spec defaults for columns not given, row-meta columns filled. */
-export async function insertRow(c: Client, table: TableName, values: Record<string, Value>): Promise<void> {
+export async function insertRow(c: Pick<Client, 'execute'>, table: TableName, values: Record<string, Value>): Promise<void> {
   const row: Record<string, Value> = {};
   for (const col of tables[table].columns) {
     if (col.name in values) row[col.name] = values[col.name]!;
