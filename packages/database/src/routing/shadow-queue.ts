@@ -21,6 +21,12 @@ export interface ShadowStats {
   readonly inFlight: number;
   /** Row changes waiting. */
   readonly queued: number;
+  /**
+   * Row changes handed to the shadow writer that it has not counted yet: in worker mode, buffered
+   * or in transit to the worker thread (whose counters arrive every ~20 ms); always 0 inline.
+   * Shadow writes have settled when `queued + inFlight + unacknowledged` is 0.
+   */
+  readonly unacknowledged: number;
   /** Shadow apply latency in ms (time on the shadow backend, per job). */
   readonly latencyMs: ReturnType<LatencyWindow['summary']>;
   /** failed / (succeeded + failed), 0 when nothing finished. */
@@ -256,6 +262,7 @@ export class ShadowQueue implements ShadowSink {
       ...this.#counts,
       inFlight: this.#inFlightRows,
       queued: this.#queuedRows,
+      unacknowledged: 0,
       latencyMs: this.#latency.summary(),
       failureRate: done === 0 ? 0 : this.#counts.failed / done,
       lastError: this.#lastError,

@@ -25,6 +25,7 @@ const emptyStats = (backend: ShadowStats['backend']): ShadowStats => ({
   dropped: 0,
   inFlight: 0,
   queued: 0,
+  unacknowledged: 0,
   latencyMs: { count: 0, p50: null, p95: null, p99: null },
   failureRate: 0,
   lastError: null,
@@ -43,6 +44,8 @@ export class WorkerShadow implements ShadowSink {
   #flushScheduled = false;
   #stats: ShadowStats;
   #sent = 0;
+  /** Rows posted to the worker (compared with what it has counted: see `stats().unacknowledged`). */
+  #postedRows = 0;
   #barrierId = 0;
   readonly #barriers = new Map<number, (ok: boolean) => void>();
   #drained: ((r: { drained: boolean; remaining: number }) => void) | null = null;
@@ -107,6 +110,7 @@ export class WorkerShadow implements ShadowSink {
       return;
     }
     this.#sent += jobs.length;
+    this.#postedRows += jobs.reduce((n, j) => n + j.changes.length, 0);
     this.#post({ type: 'enqueue', jobs });
   }
 
@@ -153,6 +157,11 @@ export class WorkerShadow implements ShadowSink {
   }
 
   stats(): ShadowStats {
-    return this.#stats;
+    // The worker's counters lag (and are all 0 until it has started): rows still buffered here, or
+    // posted but not yet counted by the worker as enqueued or dropped, are reported as unacknowledged.
+    const s = this.#stats;
+    const buffered = this.#buffer.reduce((n, j) => n + j.changes.length, 0);
+    const unacknowledged = buffered + Math.max(0, this.#postedRows - (s.enqueued + s.dropped));
+    return unacknowledged === s.unacknowledged ? s : { ...s, unacknowledged };
   }
 }
