@@ -1,0 +1,102 @@
+// Rows PostgreSQL itself refuses (after the conversion accepted them) are isolated by bisection
+// and rejected with their SQLSTATE, the rest of their batch is loaded, and the pool is healthy
+// afterwards: back to its size, no connection idle in an (aborted) transaction.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@libsql/client';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
+import { tables } from '../src/schema/tables.js';
+import type { Row } from '../src/stores/store.js';
+import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
+import { copyDatabase, type CopySummary } from '../src/transfer/copy.js';
+import { PgBatch, PgLoader } from '../src/transfer/pg-loader.js';
+import { openTarget } from '../src/transfer/pg-target.js';
+import { insertRow, T0 } from './transfer-fixtures.js';
+
+/** 5 MiB of distinct words: its tsvector exceeds PostgreSQL's 1 MiB limit (SQLSTATE 54000). */
+const UNINDEXABLE = Array.from({ length: 600_000 }, (_, i) => `w${i}`).join(' ');
+
+let src: ReturnType<typeof createTestSqlite>;
+let pg: Awaited<ReturnType<typeof createTestPostgres>>;
+let sql: postgres.Sql;
+let rejectsDir: string;
+let copied: CopySummary;
+
+beforeAll(async () => {
+  src = createTestSqlite('pool.db');
+  await migrateSqlite(src.url);
+  const client = createClient({ url: src.url, intMode: 'bigint' });
+  const c = await client.transaction('write');
+  for (let i = 0; i < 1_000; i++) {
+    const id = `m${String(i).padStart(4, '0')}`;
+    await insertRow(c, 'messages', { id, user_id: 'u', username: 'u', channel_id: 'c', role: 'user', content: id === 'm0500' ? UNINDEXABLE : `hi ${i}`, timestamp: T0 });
+  }
+  for (let i = 0; i < 600; i++) await insertRow(c, 'user_profiles', { id: `p${String(i).padStart(4, '0')}`, user_id: `user-${i}`, message_count: i });
+  await c.commit();
+  client.close();
+
+  pg = await createTestPostgres('xfer_pool');
+  await migratePostgres(pg.url);
+  sql = postgres(pg.url, { max: 4, onnotice: () => {} });
+  // A profile for user-300 already exists in PostgreSQL under another id: p0300 violates user_profiles_user_uq.
+  await sql`INSERT INTO user_profiles (${sql(tables.user_profiles.columns.filter((col) => col.notNull).map((col) => col.name))})
+            SELECT ${sql.unsafe(tables.user_profiles.columns.filter((col) => col.notNull).map((col) => (col.name === 'id' ? `'other-id'` : col.name === 'user_id' ? `'user-300'` : col.type === 'bool' ? 'false' : col.name.endsWith('_at') ? String(T0) : col.name === 'version' ? '1' : '0')).join(', '))}`;
+  rejectsDir = mkdtempSync(join(tmpdir(), 'pool-rejects-'));
+  copied = await copyDatabase({ libsqlUrl: src.url, databaseUrl: pg.url, rejectsDir, batchRows: 200, concurrency: 3 });
+});
+afterAll(async () => {
+  await sql?.end();
+  await pg?.drop();
+  src?.remove();
+  if (rejectsDir) rmSync(rejectsDir, { recursive: true, force: true });
+});
+
+const rejects = (table: string) =>
+  readFileSync(join(rejectsDir, `${table}.ndjson`), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { id: string; reason: string; stage: string });
+
+describe('rows PostgreSQL refuses', () => {
+  it('are isolated by bisection and rejected with their SQLSTATE; the rest of the batch is loaded', async () => {
+    const m = copied.tables.find((t) => t.table === 'messages')!;
+    const p = copied.tables.find((t) => t.table === 'user_profiles')!;
+    expect(m).toMatchObject({ read: 1_000, imported: 999, rejected: 1 });
+    expect(p).toMatchObject({ read: 600, imported: 599, rejected: 1 });
+    expect(rejects('messages')).toEqual([expect.objectContaining({ id: 'm0500', stage: 'copy', reason: expect.stringMatching(/^postgres 54000: string is too long for tsvector/) })]);
+    expect(rejects('user_profiles')).toEqual([expect.objectContaining({ id: 'p0300', reason: expect.stringMatching(/^postgres 23505: .*user_profiles_user_uq.*Key \(user_id\)=\(user-300\)/) })]);
+    expect(await sql`SELECT count(*)::int AS n FROM messages`).toEqual([{ n: 999 }]);
+    expect(await sql`SELECT count(*)::int AS n FROM user_profiles`).toEqual([{ n: 600 }]); // 599 + the pre-existing one
+  });
+
+  it('leave no connection idle in an (aborted) transaction', async () => {
+    expect(await sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`).toEqual([{ n: 0 }]);
+  });
+
+  it('leave the loader pool at its full size and usable', async () => {
+    const target = await openTarget(pg.url, { max: 3, applicationName: 'pool-test' });
+    try {
+      const profile = (id: string, userId: string): Row => {
+        const row: Row = {};
+        for (const col of tables.user_profiles.columns) row[col.name] = col.default ?? null;
+        return { ...row, id, user_id: userId, created_at: T0, updated_at: T0, version: 1 };
+      };
+      const batch = new PgBatch('user_profiles');
+      batch.add(profile('q1', 'new-1'));
+      batch.add(profile('q2', 'user-300')); // conflicts
+      batch.add(profile('q3', 'new-3'));
+      const r = await new PgLoader(target.sql, 'user_profiles', 'import').load(batch);
+      expect(r.written).toBe(2);
+      expect(r.rejected.map((x) => x.reject.id)).toEqual(['q2']);
+      const pids = await Promise.all([1, 2, 3].map(() => target.sql`SELECT pg_backend_pid() AS pid, pg_sleep(0.2)`.then((x) => x[0]!.pid as number)));
+      expect(new Set(pids).size).toBe(3);
+      const states = await sql`SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pool-test'`;
+      expect(states.map((s) => s.state).filter((s) => String(s).startsWith('idle in transaction'))).toEqual([]);
+    } finally {
+      await target.close();
+    }
+  });
+});
