@@ -4,8 +4,12 @@ import type { ExitCode } from '../exit-codes.js';
 import { checkCommand } from './check.js';
 import { copyCommand } from './copy.js';
 import { exportCommand } from './export.js';
+import { gateCommand } from './gate.js';
 import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
+import { reconcileCommand } from './reconcile.js';
+import { statusCommand } from './status.js';
+import { verifyCommand } from './verify.js';
 
 /**
  * One CLI command: registers itself on the program. Its action gets the context and returns
@@ -22,4 +26,8 @@ export const commands: CommandModule[] = [
   exportCommand,
   importCommand,
   copyCommand,
+  verifyCommand,
+  reconcileCommand,
+  statusCommand,
+  gateCommand,
 ];

@@ -1,0 +1,108 @@
+import cliProgress from 'cli-progress';
+import { Option } from 'commander';
+import { DatabaseError } from '../../errors.js';
+import { redactUrl } from '../../logger.js';
+import type { SideName } from '../../transfer/backend-pair.js';
+import { reconcile, type ReconcileResult } from '../../transfer/reconcile.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CliContext } from '../context.js';
+import type { CommandModule } from './index.js';
+import { driftLine, verifyOptionsOf, verifyProgress, withVerifyOptions, type VerifyCliOptions } from './verify.js';
+
+interface ReconcileCliOptions extends VerifyCliOptions {
+  readonly from: SideName;
+  readonly dryRun: boolean;
+  readonly allowNonPrimary: boolean;
+}
+
+/** Refuses to copy from the side that is not the configured primary, unless told writes are stopped. */
+function checkDirection(ctx: CliContext, o: ReconcileCliOptions): void {
+  const r = ctx.config.routing;
+  if (o.from === r.primary || o.allowNonPrimary || o.dryRun) return;
+  throw new DatabaseError(
+    'INVALID_INPUT',
+    `phase ${r.phase} (from USE_POSTGRES_* here) writes to ${r.primary}: reconciling --from ${o.from} would overwrite or delete rows the app is ` +
+      `writing on ${r.primary}. Run with the same variables as the bot (e.g. \`railway run pnpm db reconcile …\`), use --from ${r.primary}, ` +
+      `or pass --allow-non-primary once writes are stopped.`,
+    { from: o.from, primary: r.primary },
+  );
+}
+
+function applyBar(ctx: CliContext): { onApply: (done: number, total: number) => void; stop: () => void } {
+  if (!ctx.interactive) return { onApply: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar({ format: 'reconcile [{bar}] {percentage}% | {value}/{total} rows', hideCursor: true }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    onApply(done, total) {
+      if (!started) (started = true), bar.start(Math.max(total, 1), done);
+      else bar.update(done);
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+function format(r: ReconcileResult): string {
+  const p = r.planned;
+  const out = [
+    `verify found ${r.verify.drift} drifted rows of ${r.verify.rows}${r.verify.reportFile ? ` (${r.verify.reportFile})` : ''}.`,
+    `${r.dryRun ? 'would' : 'plan:'} upsert ${p.upsert}, delete ${p.delete} on ${r.to}; ${p.skip_newer} left alone (${r.to} holds a newer version); ${p.none} already equal.`,
+  ];
+  for (const a of r.sample) {
+    out.push(`  ${a.table} ${a.id}  ${a.action.padEnd(10)}  ${r.from} v${a.sourceVersion ?? '—'} → ${r.to} v${a.targetVersion ?? '—'}`);
+  }
+  if (r.dryRun) {
+    out.push(r.verify.drift === 0 ? 'dry run: nothing to do.' : `dry run: nothing written. Run without --dry-run to copy ${r.from} over ${r.to}.`);
+    return out.join('\n');
+  }
+  out.push(`applied ${r.applied} row changes to ${r.to} in ${(r.durationMs / 1000).toFixed(1)} s; ${r.failed.length} refused.`);
+  for (const f of r.failed.slice(0, 20)) out.push(`  refused ${f.table} ${f.id}: ${f.error}`);
+  if (r.remaining === 0) out.push('OK: the reconciled rows now match (run `pnpm db verify` for a full pass).');
+  else {
+    out.push(`DRIFT LEFT: ${r.remaining} rows still differ:`);
+    for (const e of r.remainingSample) out.push(driftLine(e));
+    if (p.skip_newer > 0) out.push(`Rows where ${r.to} is newer were not touched: if ${r.to} is right, run \`pnpm db reconcile --from ${r.to}\`.`);
+  }
+  return out.join('\n');
+}
+
+/** `db reconcile --from sqlite|postgres`: copies the source of truth over the drift found by verify. */
+export const reconcileCommand: CommandModule = {
+  register(program, run) {
+    withVerifyOptions(
+      program
+        .command('reconcile')
+        .description('copy the source of truth over the drift verify finds (version-guarded); --from postgres is the rollback path after phase 6')
+        .addOption(new Option('--from <side>', 'the source of truth').choices(['sqlite', 'postgres']).makeOptionMandatory())
+        .option('--dry-run', 'print what would change, write nothing', false)
+        .option('--allow-non-primary', 'allow --from the side that is not the primary of the configured phase (only when writes are stopped)', false),
+    )
+      .addHelpText(
+        'after',
+        '\nRuns verify, then for each drifted row reads the source again and writes it to the other side with a forced, ' +
+          'version-guarded upsert (an equal version with other content is replaced; a newer row written meanwhile wins), or ' +
+          'deletes it there (with a tombstone) when the source has no such row. Rows whose target version is newer are left alone ' +
+          'and reported. The repaired rows are compared again at the end.\n' +
+          '--from must be the primary of the phase in USE_POSTGRES_* (sqlite in phases 1/4/5, postgres in 6/6+) unless --allow-non-primary.\n' +
+          'Exit codes: 0 no drift left (dry run: there was none); 4 drift left (dry run: drift found); 2 bad usage; 3 unreachable; 1 anything else.',
+      )
+      .action((o: ReconcileCliOptions) =>
+        run(async (ctx) => {
+          checkDirection(ctx, o);
+          const opts = verifyOptionsOf(ctx, o);
+          ctx.say(`reconcile --from ${o.from}${o.dryRun ? ' (dry run)' : ''}: LibSQL ${redactUrl(opts.libsqlUrl)} ↔ PostgreSQL ${redactUrl(opts.databaseUrl)}`);
+          const bar = verifyProgress(ctx);
+          const apply = applyBar(ctx);
+          let r: ReconcileResult;
+          try {
+            r = await reconcile({ ...opts, from: o.from, dryRun: o.dryRun, onProgress: bar.onProgress, onRecheck: bar.onRecheck, onApply: (d, t) => (bar.stop(), apply.onApply(d, t)) });
+          } finally {
+            bar.stop();
+            apply.stop();
+          }
+          ctx.say(format(r));
+          ctx.result(r);
+          return r.ok ? ExitCode.OK : ExitCode.DRIFT;
+        }),
+      );
+  },
+};

@@ -1,0 +1,151 @@
+import { describeError } from '../errors.js';
+import { redact } from '../logger.js';
+import { searchTerms } from '../services/search-terms.js';
+import type { Row } from '../stores/store.js';
+import type { Side } from './backend-pair.js';
+
+/** Read-latency sample of {@link measureReadLatency}; all times in ms. */
+export interface LatencySample {
+  readonly calls: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly maxMs: number;
+  /** Calls per kind of read. */
+  readonly byKind: Readonly<Record<string, number>>;
+}
+
+/** Nearest-rank percentile of sorted values (ms). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/** Up to `n` random messages of a side (for read samples and the search check). */
+export async function sampleMessages(side: Side, n: number): Promise<Row[]> {
+  return side.query(`SELECT id, user_id, channel_id, content FROM messages ORDER BY random() LIMIT ?`, [n]);
+}
+
+/**
+ * Runs `calls` of the app's real read queries one after another against `side`'s store and
+ * measures each (ms): `get` by id, `recentMessages` by channel and by user (50 rows),
+ * `searchMessages` (a word of a sampled message, scoped to its channel), `listDocumentsForUser`
+ * (an owner, when there are documents). The first 10 calls warm the pool and are not counted.
+ * With no messages, only document and profile reads run (or nothing: `calls` 0).
+ */
+export async function measureReadLatency(side: Side, calls: number): Promise<LatencySample> {
+  const msgs = await sampleMessages(side, 50);
+  const owners = (await side.query(`SELECT owner_id FROM documents ORDER BY random() LIMIT 20`, [])).map((r) => String(r.owner_id));
+  const store = side.store;
+  const reads: Array<[string, () => Promise<unknown>]> = [];
+  for (const m of msgs) {
+    const id = String(m.id);
+    const channelId = String(m.channel_id);
+    const userId = String(m.user_id);
+    const word = searchTerms(String(m.content ?? ''))[0];
+    reads.push(['get', () => store.get('messages', id)]);
+    reads.push(['recentMessages(channel)', () => store.recentMessages({ channelId, limit: 50 })]);
+    reads.push(['recentMessages(user)', () => store.recentMessages({ userId, limit: 50 })]);
+    if (word) reads.push(['searchMessages', () => store.searchMessages({ terms: [word], channelId, limit: 20 })]);
+  }
+  for (const o of owners) reads.push(['listDocumentsForUser', () => store.listDocumentsForUser(o, 20)]);
+  if (reads.length === 0) return { calls: 0, p50Ms: 0, p95Ms: 0, maxMs: 0, byKind: {} };
+  const times: number[] = [];
+  const byKind: Record<string, number> = {};
+  for (let i = 0; i < calls + 10; i++) {
+    const [kind, read] = reads[i % reads.length]!;
+    const t0 = performance.now();
+    await read();
+    if (i < 10) continue;
+    times.push(performance.now() - t0);
+    byKind[kind] = (byKind[kind] ?? 0) + 1;
+  }
+  times.sort((a, b) => a - b);
+  return { calls: times.length, p50Ms: round(percentile(times, 50)), p95Ms: round(percentile(times, 95)), maxMs: round(times.at(-1) ?? 0), byKind };
+}
+
+/** Result of {@link checkSearch}. */
+export interface SearchCheck {
+  /** Messages tried (random ones with at least one word). */
+  readonly tried: number;
+  readonly found: number;
+  /** The first miss: the message id and the words searched. */
+  readonly miss: { readonly id: string; readonly terms: readonly string[] } | null;
+}
+
+/**
+ * Full-text search works: for up to `n` random stored messages, a search for their longest
+ * words (up to 3, scoped to the message's channel and user) must return that message.
+ */
+export async function checkSearch(side: Side, n = 5): Promise<SearchCheck> {
+  const msgs = await sampleMessages(side, n * 4);
+  let tried = 0;
+  let found = 0;
+  let miss: SearchCheck['miss'] = null;
+  for (const m of msgs) {
+    if (tried === n) break;
+    const terms = searchTerms(String(m.content ?? ''))
+      .sort((a, b) => b.length - a.length)
+      .slice(0, 3);
+    if (terms.length === 0) continue;
+    tried++;
+    const rows = await side.store.searchMessages({ terms, channelId: String(m.channel_id), userId: String(m.user_id), limit: 200 });
+    if (rows.some((r) => r.id === m.id)) found++;
+    else miss ??= { id: String(m.id), terms };
+  }
+  return { tried, found, miss };
+}
+
+/** Collaborators whose document does not exist (foreign-key violations), on one side. */
+export async function orphanCollaborators(side: Side): Promise<number> {
+  const rows = await side.query(
+    `SELECT count(*) AS n FROM document_collaborators c WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id)`,
+    [],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Shadow-write counters read from the bot's `GET /status` (`stats.shadow`). */
+export interface BotShadow {
+  readonly phase: string | null;
+  readonly backend: string | null;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly dropped: number;
+  /** The bot's own `failureRate` (failed / (succeeded + failed)). */
+  readonly reportedFailureRate: number | null;
+  /** (failed + dropped) / (succeeded + failed + dropped): a dropped write is a missed write too. */
+  readonly failureRate: number | null;
+}
+
+/**
+ * Reads `GET <botUrl>/status` (5 s deadline) and extracts the shadow counters.
+ * @throws Error with a one-line, redacted reason when the bot does not answer or the body has no `stats`.
+ */
+export async function readBotShadow(botUrl: string, fetchImpl: typeof fetch = fetch): Promise<BotShadow | null> {
+  const url = /\/status\/?$/.test(botUrl) ? botUrl : `${botUrl.replace(/\/+$/, '')}/status`;
+  let body: { phase?: unknown; stats?: { shadow?: Record<string, unknown> | null } };
+  try {
+    const res = await fetchImpl(url, { signal: AbortSignal.timeout(5_000), headers: { accept: 'application/json' } });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    body = (await res.json()) as typeof body;
+  } catch (e) {
+    throw new Error(`GET ${redact(url)} failed: ${redact(describeError(e).message)}`);
+  }
+  if (!body || typeof body !== 'object' || !body.stats) throw new Error(`GET ${redact(url)}: no "stats" in the answer (is this the bot's /status?)`);
+  const s = body.stats.shadow;
+  if (!s) return null;
+  const n = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : 0);
+  const [succeeded, failed, dropped] = [n('succeeded'), n('failed'), n('dropped')];
+  const total = succeeded + failed + dropped;
+  return {
+    phase: typeof body.phase === 'string' ? body.phase : null,
+    backend: typeof s.backend === 'string' ? s.backend : null,
+    succeeded,
+    failed,
+    dropped,
+    reportedFailureRate: typeof s.failureRate === 'number' ? s.failureRate : null,
+    failureRate: total > 0 ? (failed + dropped) / total : null,
+  };
+}

@@ -1,0 +1,213 @@
+import { describeError } from '../errors.js';
+import { redact } from '../logger.js';
+import { tableNames, type TableName } from '../schema/tables.js';
+import type { Row, RowChange } from '../stores/store.js';
+import { openBackendPair, type BackendPair, type BackendUrls, type SideName } from './backend-pair.js';
+import { canonicalJson, normalizeRow } from './normalize-row.js';
+import { fetchRows, fetchTombstones } from './row-stream.js';
+import { summarize, type VerifySummary } from './verify-report.js';
+import { checkTables, recheck, verifyTables, type DriftEntry, type VerifyOptions, type VerifyResult } from './verify.js';
+
+/** What reconcile does (or, with `dryRun`, would do) to one drifted row of the target. */
+export type ReconcileActionKind =
+  /** Write the source row over the target (forced, version-guarded: a newer target row still wins). */
+  | 'upsert'
+  /** The source has no such row: delete it on the target and record a tombstone. */
+  | 'delete'
+  /** The target holds a NEWER version than the source: left alone (run reconcile the other way if that side is right). */
+  | 'skip_newer'
+  /** Both sides already agree (the drift resolved itself meanwhile). */
+  | 'none';
+
+/** One planned repair. Versions are null when the row is absent on that side. */
+export interface ReconcileAction {
+  readonly table: TableName;
+  readonly id: string;
+  readonly action: ReconcileActionKind;
+  readonly sourceVersion: number | null;
+  readonly targetVersion: number | null;
+}
+
+/** Result of {@link reconcile}. */
+export interface ReconcileResult {
+  /** True when no drift is left on the reconciled ids (for a dry run: when there was none). */
+  readonly ok: boolean;
+  readonly from: SideName;
+  readonly to: SideName;
+  readonly dryRun: boolean;
+  /** The verify run that found the drift. */
+  readonly verify: VerifySummary;
+  /** Actions by kind. */
+  readonly planned: Readonly<Record<ReconcileActionKind, number>>;
+  /** Row changes written to the target (0 on a dry run). */
+  readonly applied: number;
+  /** Changes the target refused (a foreign key, a unique key held by another id…), with the error. */
+  readonly failed: ReadonlyArray<{ readonly table: TableName; readonly id: string; readonly error: string }>;
+  /** Drift left on the reconciled ids afterwards (re-read on both sides); null on a dry run. */
+  readonly remaining: number | null;
+  /** Entries of the drift left (first `sampleSize`). */
+  readonly remainingSample: readonly DriftEntry[];
+  /** The first `sampleSize` actions, for the screen. */
+  readonly sample: readonly ReconcileAction[];
+  readonly durationMs: number;
+}
+
+/** Options of {@link reconcile}: the verify options plus the direction. */
+export interface ReconcileOptions extends VerifyOptions {
+  /** The source of truth. Its rows (or their absence) are copied over the other side. */
+  readonly from: SideName;
+  /** Plan only: read both sides and report the actions, write nothing. */
+  readonly dryRun?: boolean;
+  /** Drift found by an earlier verify to repair instead of running one now. */
+  readonly drift?: VerifyResult;
+  /** Row changes per target transaction. Default 500. */
+  readonly batchSize?: number;
+  /** Called after each applied batch with the number of rows handled so far and the total. */
+  readonly onApply?: (done: number, total: number) => void;
+}
+
+const ID_BATCH = 500;
+
+/**
+ * Copies the source of truth over the drift (DESIGN.md invariant 6). Runs verify (or takes
+ * `opts.drift`), then for every drifted id reads the source row again and, on the target:
+ * - source row present → forced upsert of its canonical form (`applyChanges(…, { force: true })`:
+ *   an equal version with other content is replaced, a newer target row written meanwhile wins);
+ * - source row absent → delete with a tombstone (version: the source's tombstone, at least the
+ *   target row's version + 1);
+ * - target row newer than the source → left alone and reported (`skip_newer`).
+ * Deletes run first (children first), then upserts (parents first), in batches of `batchSize`
+ * per transaction; a batch the target refuses is retried row by row so one bad row is reported
+ * instead of blocking the rest. Finally the reconciled ids are compared again.
+ *
+ * `--from postgres` is the rollback path after phase 6 without the LibSQL shadow.
+ *
+ * @example
+ * const r = await reconcile({ libsqlUrl, databaseUrl, from: 'sqlite', dataDir: 'migration-data' });
+ * // r.remaining === 0 → a verify is clean
+ * @throws DatabaseError `DATABASE_URL_MISSING`, `DATABASE_UNREACHABLE`, `SCHEMA_MISSING`, `INVALID_INPUT`.
+ */
+export async function reconcile(opts: ReconcileOptions): Promise<ReconcileResult> {
+  const t0 = performance.now();
+  const names = checkTables(opts.tables);
+  const pair = opts.pair ?? (await openBackendPair({ libsqlUrl: opts.libsqlUrl ?? '', libsqlAuthToken: opts.libsqlAuthToken, databaseUrl: opts.databaseUrl }));
+  const sampleSize = opts.sampleSize ?? 20;
+  try {
+    const verify = opts.drift ?? (await verifyTables({ ...opts, pair, tables: names }));
+    const source = pair[opts.from];
+    const target = pair[opts.from === 'sqlite' ? 'postgres' : 'sqlite'];
+
+    const planned: Record<ReconcileActionKind, number> = { upsert: 0, delete: 0, skip_newer: 0, none: 0 };
+    const sample: ReconcileAction[] = [];
+    const deletes = new Map<TableName, RowChange[]>();
+    const upserts = new Map<TableName, RowChange[]>();
+    const touched = new Map<TableName, string[]>();
+    for (const t of verify.tables) {
+      if (!names.includes(t.table)) continue;
+      const ids = [...t.ids.missingInPostgres, ...t.ids.missingInSqlite, ...t.ids.different];
+      touched.set(t.table, ids);
+      for (let k = 0; k < ids.length; k += ID_BATCH) {
+        const batch = ids.slice(k, k + ID_BATCH);
+        const [src, tgt, tombs] = await Promise.all([fetchRows(source, t.table, batch), fetchRows(target, t.table, batch), fetchTombstones(source, t.table, batch)]);
+        for (const id of batch) {
+          const { action, change } = plan(t.table, id, src.get(id), tgt.get(id), tombs.get(id));
+          planned[action]++;
+          if (sample.length < sampleSize) sample.push({ table: t.table, id, action, sourceVersion: version(src.get(id)), targetVersion: version(tgt.get(id)) });
+          if (change?.op === 'delete') push(deletes, t.table, change);
+          else if (change) push(upserts, t.table, change);
+        }
+      }
+    }
+
+    const failed: Array<{ table: TableName; id: string; error: string }> = [];
+    let applied = 0;
+    let remaining: number | null = null;
+    const remainingSample: DriftEntry[] = [];
+    if (!opts.dryRun) {
+      const total = planned.upsert + planned.delete;
+      const batchSize = opts.batchSize ?? 500;
+      const ordered: RowChange[][] = [
+        ...[...tableNames].reverse().map((t) => deletes.get(t) ?? []),
+        ...tableNames.map((t) => upserts.get(t) ?? []),
+      ];
+      for (const list of ordered) {
+        for (let k = 0; k < list.length; k += batchSize) {
+          const batch = list.slice(k, k + batchSize);
+          applied += await applyBatch(target.store, batch, failed);
+          opts.onApply?.(applied + failed.length, total);
+        }
+      }
+      remaining = 0;
+      for (const [table, ids] of touched) {
+        for (const entry of await recheck(pair, table, ids)) {
+          remaining++;
+          if (remainingSample.length < sampleSize) remainingSample.push(entry);
+        }
+      }
+    }
+    return {
+      ok: opts.dryRun ? verify.drift === 0 : remaining === 0,
+      from: opts.from,
+      to: target.name,
+      dryRun: Boolean(opts.dryRun),
+      verify: summarize(verify),
+      planned,
+      applied,
+      failed,
+      remaining,
+      remainingSample,
+      sample,
+      durationMs: Math.round(performance.now() - t0),
+    };
+  } finally {
+    if (!opts.pair) await pair.close();
+  }
+}
+
+function version(row: Row | undefined): number | null {
+  return row && row.version !== null && row.version !== undefined ? Number(row.version) : null;
+}
+
+function push(map: Map<TableName, RowChange[]>, table: TableName, change: RowChange) {
+  const list = map.get(table);
+  if (list) list.push(change);
+  else map.set(table, [change]);
+}
+
+/** The action for one id, and the change that carries it out. */
+export function plan(
+  table: TableName,
+  id: string,
+  src: Row | undefined,
+  tgt: Row | undefined,
+  srcTombstone: number | undefined,
+): { action: ReconcileActionKind; change: RowChange | null } {
+  if (src) {
+    if (tgt && canonicalJson(table, src) === canonicalJson(table, tgt)) return { action: 'none', change: null };
+    if (tgt && (version(tgt) ?? 0) > (version(src) ?? 0)) return { action: 'skip_newer', change: null };
+    // The canonical form is the logical row with the text policy applied, so PostgreSQL accepts it.
+    return { action: 'upsert', change: { table, op: 'upsert', row: normalizeRow(table, src) } };
+  }
+  if (!tgt) return { action: 'none', change: null };
+  return { action: 'delete', change: { table, op: 'delete', id, version: Math.max(srcTombstone ?? 0, (version(tgt) ?? 0) + 1) } };
+}
+
+/** Applies one batch in one transaction; when the target refuses it, row by row. Returns rows applied. */
+async function applyBatch(store: BackendPair['sqlite']['store'], batch: readonly RowChange[], failed: Array<{ table: TableName; id: string; error: string }>): Promise<number> {
+  try {
+    await store.applyChanges(batch, { force: true });
+    return batch.length;
+  } catch {
+    let n = 0;
+    for (const ch of batch) {
+      try {
+        await store.applyChanges([ch], { force: true });
+        n++;
+      } catch (e) {
+        const d = describeError(e);
+        failed.push({ table: ch.table, id: ch.op === 'delete' ? ch.id : String(ch.row.id), error: `${d.code}: ${redact(d.message)}` });
+      }
+    }
+    return n;
+  }
+}

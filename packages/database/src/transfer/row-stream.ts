@@ -1,0 +1,210 @@
+import { isUtf8 } from 'node:buffer';
+import Libsql from 'libsql';
+import { TOMBSTONES_TABLE, tables, type TableName } from '../schema/tables.js';
+import type { Row } from '../stores/store.js';
+import { q, tableSql } from '../stores/table-sql.js';
+import type { Side } from './backend-pair.js';
+import { openWorkerChunkSource } from './row-stream-thread.js';
+import { canonicalJson, normalizeRow } from './normalize-row.js';
+import { sqliteFilePath } from './source.js';
+import { decodeText } from './sqlite-value.js';
+
+/** A key-ordered slice of one table: ids (as stored) and each row's canonical JSON (`canonicalJson`). */
+export interface CanonChunk {
+  readonly ids: readonly string[];
+  readonly canon: readonly string[];
+}
+
+/** Reads a table in id order, one chunk ahead of the caller. */
+export interface ChunkSource {
+  /** The next chunk, or null at the end. */
+  next(): Promise<CanonChunk | null>;
+  close(): Promise<void>;
+}
+
+/** How many ids go into one `IN (…)` list. */
+const ID_BATCH = 500;
+
+type ChunkReader = (afterId: string | null, limit: number) => Promise<CanonChunk>;
+
+/** GLOB pattern matching text with a character outside U+0001–U+007F (also bytes that are not UTF-8). */
+const NON_ASCII_GLOB = `'*[^\u0001-\u007f]*'`;
+
+/**
+ * The LibSQL select list, read losslessly and fast. `@libsql/client` and `libsql` cut TEXT at
+ * the first U+0000 and abort the process (a Rust panic) on TEXT that is not UTF-8, so text that
+ * is not plain ASCII, or holds U+0000, comes back as BLOB bytes and is decoded here (see
+ * sqlite-value.ts); plain ASCII text, the common case, comes back as text. Integers of `bigint`
+ * columns come back as their exact decimal text, so no other integer needs `bigint` mode.
+ */
+function selectList(side: Side, table: TableName): string {
+  const t = tableSql(side.dialect, table);
+  if (side.name !== 'sqlite') return t.selectList;
+  return t.columns
+    .map((c) => {
+      const v = `m.${q(c.name)}`;
+      const text = `WHEN typeof(${v}) = 'text' AND (${v} GLOB ${NON_ASCII_GLOB} OR instr(CAST(${v} AS BLOB), x'00') > 0) THEN CAST(${v} AS BLOB)`;
+      const int = c.type === 'bigint' ? ` WHEN typeof(${v}) = 'integer' THEN CAST(${v} AS TEXT)` : '';
+      return `CASE ${text}${int} ELSE ${v} END AS ${q(c.name)}`;
+    })
+    .join(', ');
+}
+
+/** Bytes of a LibSQL text value → string (invalid UTF-8 with U+FFFD: such a row can only be drift). */
+function bytesToText(v: unknown): unknown {
+  if (v instanceof ArrayBuffer) v = new Uint8Array(v);
+  if (!(v instanceof Uint8Array)) return v;
+  const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (isUtf8(b)) return b.toString('utf8');
+  const t = decodeText(b);
+  return typeof t === 'string' ? t : b.toString('utf8');
+}
+
+/** A raw row (by column index) → the logical row, through the dialect's codec. */
+function decoder(side: Side, table: TableName): (raw: readonly unknown[]) => Row {
+  const columns = tableSql(side.dialect, table).columns;
+  const decode = side.dialect.decode;
+  const lossless = side.name === 'sqlite';
+  return (raw) => {
+    const row: Row = {};
+    for (let j = 0; j < columns.length; j++) {
+      const c = columns[j]!;
+      row[c.name] = decode(c, lossless ? bytesToText(raw[j]) : raw[j]);
+    }
+    return row;
+  };
+}
+
+/**
+ * Keyset pagination (`WHERE id > last ORDER BY id LIMIT n`) through the store's codecs: each
+ * side decodes to the same logical row, then {@link canonicalJson} gives the canonical form.
+ * A local LibSQL file is read through the `libsql` driver in raw mode (arrays; integers as
+ * numbers, which is what the codec makes of `int`/`timestamp` anyway), avoiding
+ * @libsql/client's per-column property definitions (several times faster).
+ */
+function chunkReader(side: Side, table: TableName): { read: ChunkReader; close: () => void } {
+  const list = selectList(side, table);
+  const first = `SELECT ${list} FROM ${q(table)} m ORDER BY m.id LIMIT ?`;
+  const after = `SELECT ${list} FROM ${q(table)} m WHERE m.id > ? ORDER BY m.id LIMIT ?`;
+  const decode = decoder(side, table);
+  const names = tableSql(side.dialect, table).columns.map((c) => c.name);
+  const canonical = (raw: readonly unknown[]) => canonicalJson(table, decode(raw));
+  const path = side.name === 'sqlite' ? sqliteFilePath(side.url) : null;
+  if (path) {
+    const db = new Libsql(path, { timeout: 5_000 } as Libsql.Options);
+    const stmts = [db.prepare(first), db.prepare(after)].map((s) => s.raw(true));
+    return {
+      read: async (afterId, limit) => {
+        const raw = (afterId === null ? stmts[0]!.all(limit) : stmts[1]!.all(afterId, limit)) as unknown[][];
+        const ids: string[] = new Array(raw.length);
+        const canon: string[] = new Array(raw.length);
+        for (let i = 0; i < raw.length; i++) {
+          const r = raw[i]!;
+          ids[i] = String(bytesToText(r[0]));
+          canon[i] = canonical(r);
+        }
+        return { ids, canon };
+      },
+      close: () => db.close(),
+    };
+  }
+  return {
+    read: async (afterId, limit) => {
+      const rows = afterId === null ? await side.query(first, [limit]) : await side.query(after, [afterId, limit]);
+      const ids: string[] = new Array(rows.length);
+      const canon: string[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        const raw = names.map((n) => r[n]);
+        ids[i] = String(bytesToText(raw[0]));
+        canon[i] = canonical(raw);
+      }
+      return { ids, canon };
+    },
+    close: () => {},
+  };
+}
+
+/**
+ * Streams `table` of `side` in id order, `chunkSize` rows at a time, always reading the next
+ * chunk while the caller works on the current one (so both sides of a verify read at once).
+ * With `threads` (default true) and the compiled worker present (`dist/`), the reading and
+ * canonicalising run in a worker thread per side, so two cores work at once; otherwise here.
+ */
+export function openChunkSource(side: Side, table: TableName, chunkSize: number, opts: { threads?: boolean } = {}): ChunkSource {
+  return (opts.threads !== false && openWorkerChunkSource(side, table, chunkSize)) || openLocalChunkSource(side, table, chunkSize);
+}
+
+/** {@link openChunkSource} in this thread. @internal */
+export function openLocalChunkSource(side: Side, table: TableName, chunkSize: number): ChunkSource {
+  const reader = chunkReader(side, table);
+  let done = false;
+  const fetch = (afterId: string | null): Promise<CanonChunk> =>
+    // setImmediate: a synchronous LibSQL read must not start before the caller's other awaits.
+    new Promise<void>((r) => setImmediate(r)).then(() => reader.read(afterId, chunkSize));
+  let pending: Promise<CanonChunk> | null = fetch(null);
+  pending.catch(() => {}); // surfaced by next()
+  return {
+    async next() {
+      if (done || !pending) return null;
+      const chunk = await pending;
+      if (chunk.ids.length < chunkSize) {
+        done = true;
+        pending = null;
+      } else {
+        pending = fetch(chunk.ids[chunk.ids.length - 1]!);
+        pending.catch(() => {});
+      }
+      return chunk.ids.length > 0 ? chunk : null;
+    },
+    async close() {
+      done = true;
+      await pending?.catch(() => {});
+      reader.close();
+    },
+  };
+}
+
+/** Rows by id (logical rows, LibSQL text read losslessly), missing ids absent from the map. Batches of 500 ids. */
+export async function fetchRows(side: Side, table: TableName, ids: readonly string[]): Promise<Map<string, Row>> {
+  const list = selectList(side, table);
+  const decode = decoder(side, table);
+  const names = tableSql(side.dialect, table).columns.map((c) => c.name);
+  const out = new Map<string, Row>();
+  for (let i = 0; i < ids.length; i += ID_BATCH) {
+    const batch = ids.slice(i, i + ID_BATCH);
+    const rows = await side.query(`SELECT ${list} FROM ${q(table)} m WHERE m.id IN (${batch.map(() => '?').join(', ')})`, batch);
+    for (const r of rows) {
+      const row = decode(names.map((n) => r[n]));
+      out.set(String(row.id), row);
+    }
+  }
+  return out;
+}
+
+/** Tombstone versions by id (ids never deleted are absent from the map). */
+export async function fetchTombstones(side: Side, table: TableName, ids: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += ID_BATCH) {
+    const batch = ids.slice(i, i + ID_BATCH);
+    const rows = await side.query(
+      `SELECT id, version FROM ${q(TOMBSTONES_TABLE)} WHERE table_name = ? AND id IN (${batch.map(() => '?').join(', ')})`,
+      [table, ...batch],
+    );
+    for (const r of rows) out.set(String(r.id), Number(r.version));
+  }
+  return out;
+}
+
+/** `SELECT count(*)` of a table. */
+export async function countRows(side: Side, table: TableName): Promise<number> {
+  const rows = await side.query(`SELECT count(*) AS n FROM ${q(table)}`, []);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Column names whose canonical values (`normalizeRow`) differ between two rows of `table`. */
+export function differingColumns(table: TableName, a: Row, b: Row): string[] {
+  const na = normalizeRow(table, a);
+  const nb = normalizeRow(table, b);
+  return tables[table].columns.map((c) => c.name).filter((n) => JSON.stringify(na[n]) !== JSON.stringify(nb[n]));
+}

@@ -1,0 +1,313 @@
+import { DatabaseError } from '../errors.js';
+import { tableNames, type TableName } from '../schema/tables.js';
+import type { Row } from '../stores/store.js';
+import { openBackendPair, requireTables, type BackendPair, type BackendUrls } from './backend-pair.js';
+import { canonicalJson, rowChecksum } from './normalize-row.js';
+import { countRows, differingColumns, fetchRows, fetchTombstones, openChunkSource } from './row-stream.js';
+import { DriftFile, summarize, writeLastVerify } from './verify-report.js';
+
+/** How a row differs between the backends. */
+export type DriftKind = 'missing_in_postgres' | 'missing_in_sqlite' | 'different';
+
+/** One side of a drifted row: its version and checksum when present, its tombstone version when deleted. */
+export interface DriftSide {
+  /** The row's `version`, or null when the row is absent. */
+  readonly version: number | null;
+  /** `rowChecksum` (sha256 hex of the canonical JSON), or null when absent. */
+  readonly checksum: string | null;
+  /** Version of the `row_tombstones` entry when the row is absent because it was deleted; else null. */
+  readonly tombstoneVersion: number | null;
+}
+
+/** One drifted row, as written to `migration-data/verify/<timestamp>.ndjson`. */
+export interface DriftEntry {
+  readonly table: TableName;
+  readonly id: string;
+  readonly kind: DriftKind;
+  readonly sqlite: DriftSide;
+  readonly postgres: DriftSide;
+  /** For `different`: the columns whose canonical values differ. */
+  readonly columns: readonly string[];
+}
+
+/** Verify result of one table. Counts are rows seen by the key-ordered pass. */
+export interface TableVerifyResult {
+  readonly table: TableName;
+  readonly sqliteRows: number;
+  readonly postgresRows: number;
+  /** Rows identical on both sides (canonical JSON equal, i.e. same `rowChecksum`). */
+  readonly matched: number;
+  readonly missingInPostgres: number;
+  readonly missingInSqlite: number;
+  readonly different: number;
+  /** Mismatches of the pass that were gone at the re-check (writes in flight). */
+  readonly resolvedOnRecheck: number;
+  /** Every drifted id by kind (not in `last-verify.json`). */
+  readonly ids: { readonly missingInPostgres: string[]; readonly missingInSqlite: string[]; readonly different: string[] };
+  /** Time of the key-ordered pass, in ms. */
+  readonly durationMs: number;
+}
+
+/** Result of {@link verifyTables}. */
+export interface VerifyResult {
+  /** True only at zero drift in every table. */
+  readonly ok: boolean;
+  readonly startedAt: string;
+  /** Whole run including the re-check delay, in ms. */
+  readonly durationMs: number;
+  /** Rows compared: per table the larger side's count, summed. */
+  readonly rows: number;
+  /** `rows` per second of the key-ordered passes (the re-check delay excluded). */
+  readonly rowsPerSecond: number;
+  /** Drifted rows in total (after the re-check). */
+  readonly drift: number;
+  readonly recheckDelayMs: number;
+  readonly tables: readonly TableVerifyResult[];
+  /** The first drift entries (at most `sampleSize`), for the screen. */
+  readonly sample: readonly DriftEntry[];
+  /** The NDJSON file with every drift entry, or null when there was none (or no `dataDir`). */
+  readonly reportFile: string | null;
+}
+
+/** Progress of the key-ordered pass of one table. */
+export interface VerifyProgress {
+  readonly table: TableName;
+  /** Rows compared so far (the larger side). */
+  readonly done: number;
+  /** `count(*)` of the larger side at the start (an estimate while writes go on). */
+  readonly total: number;
+}
+
+/** Options of {@link verifyTables}. Either an open `pair` (left open) or the URLs (opened and closed here). */
+export interface VerifyOptions extends Partial<BackendUrls> {
+  readonly pair?: BackendPair;
+  /** Tables to compare; default all six. */
+  readonly tables?: readonly TableName[];
+  /** Rows per keyset chunk. Default 10,000. */
+  readonly chunkSize?: number;
+  /** Wait before re-checking mismatches, in ms (writes in flight converge meanwhile). Default 2,000; 0 re-checks at once. */
+  readonly recheckDelayMs?: number;
+  /** Drift entries kept in the result's `sample`. Default 20. */
+  readonly sampleSize?: number;
+  /** Folder for `verify/<timestamp>.ndjson` and `last-verify.json`; null writes no files. Default null. */
+  readonly dataDir?: string | null;
+  /** Read and canonicalise each side in a worker thread when the compiled worker exists. Default true. */
+  readonly threads?: boolean;
+  readonly onProgress?: (p: VerifyProgress) => void;
+  /** Called once before the re-check wait, with the number of mismatches to re-check. */
+  readonly onRecheck?: (candidates: number, delayMs: number) => void;
+}
+
+/** Default rows per chunk: big enough to amortise round trips, small enough to stay flat in memory. */
+export const DEFAULT_CHUNK_SIZE = 10_000;
+/** Tables smaller than this are read in the calling thread (starting a worker costs more). */
+export const WORKER_MIN_ROWS = 50_000;
+/** Default re-check delay, ms. */
+export const DEFAULT_RECHECK_DELAY_MS = 2_000;
+
+/**
+ * Compares the six tables (or `opts.tables`) row by row on LibSQL and PostgreSQL (DESIGN.md
+ * invariant 6). Both sides are read in key order (keyset pagination by id, `chunkSize` rows, the
+ * next chunk of each side read while the current ones are compared) and merge-joined; a row
+ * matches when its canonical JSON (`canonicalJson`, so the same `rowChecksum`) is identical.
+ * Mismatches are read again by id after `recheckDelayMs`, so writes in flight (a shadow write
+ * not yet landed) are not called drift. A row absent on both sides matches, whether or not a
+ * side holds a tombstone for it; `row_tombstones` itself is bookkeeping and is not compared.
+ *
+ * Writes `<dataDir>/verify/<timestamp>.ndjson` (every drift entry) and `<dataDir>/last-verify.json`
+ * (summary, read by `status` and `gate`) when `dataDir` is set.
+ *
+ * @example
+ * const r = await verifyTables({ libsqlUrl: 'file:./data/bot.db', databaseUrl, dataDir: 'migration-data' });
+ * if (!r.ok) console.log(r.drift, r.sample);
+ * @throws DatabaseError `DATABASE_URL_MISSING`, `DATABASE_UNREACHABLE`, `SCHEMA_MISSING`, `INVALID_INPUT` (unknown table).
+ */
+export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
+  const names = checkTables(opts.tables);
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const recheckDelayMs = opts.recheckDelayMs ?? DEFAULT_RECHECK_DELAY_MS;
+  const sampleSize = opts.sampleSize ?? 20;
+  const pair = opts.pair ?? (await openBackendPair({ libsqlUrl: opts.libsqlUrl ?? '', libsqlAuthToken: opts.libsqlAuthToken, databaseUrl: opts.databaseUrl }));
+  const started = new Date();
+  const t0 = performance.now();
+  try {
+    await requireTables(pair, names);
+    const passes: Array<{ table: TableName; sqliteRows: number; postgresRows: number; matched: number; candidates: string[]; durationMs: number }> = [];
+    let passMs = 0;
+    for (const table of names) {
+      const p = await mergePass(pair, table, chunkSize, opts.threads ?? true, opts.onProgress);
+      passMs += p.durationMs;
+      passes.push({ table, ...p });
+    }
+    const candidates = passes.reduce((n, p) => n + p.candidates.length, 0);
+    if (candidates > 0) {
+      opts.onRecheck?.(candidates, recheckDelayMs);
+      if (recheckDelayMs > 0) await new Promise((r) => setTimeout(r, recheckDelayMs));
+    }
+    const file = opts.dataDir ? new DriftFile(opts.dataDir, started) : null;
+    const sample: DriftEntry[] = [];
+    const tables: TableVerifyResult[] = [];
+    for (const p of passes) {
+      const ids = { missingInPostgres: [] as string[], missingInSqlite: [] as string[], different: [] as string[] };
+      for (const entry of await recheck(pair, p.table, p.candidates)) {
+        (entry.kind === 'missing_in_postgres' ? ids.missingInPostgres : entry.kind === 'missing_in_sqlite' ? ids.missingInSqlite : ids.different).push(entry.id);
+        if (sample.length < sampleSize) sample.push(entry);
+        file?.write(entry);
+      }
+      const drift = ids.missingInPostgres.length + ids.missingInSqlite.length + ids.different.length;
+      tables.push({
+        table: p.table,
+        sqliteRows: p.sqliteRows,
+        postgresRows: p.postgresRows,
+        matched: p.matched,
+        missingInPostgres: ids.missingInPostgres.length,
+        missingInSqlite: ids.missingInSqlite.length,
+        different: ids.different.length,
+        resolvedOnRecheck: p.candidates.length - drift,
+        ids,
+        durationMs: Math.round(p.durationMs),
+      });
+    }
+    const reportFile = (await file?.close()) ?? null;
+    const rows = passes.reduce((n, p) => n + Math.max(p.sqliteRows, p.postgresRows), 0);
+    const drift = tables.reduce((n, t) => n + t.missingInPostgres + t.missingInSqlite + t.different, 0);
+    const result: VerifyResult = {
+      ok: drift === 0,
+      startedAt: started.toISOString(),
+      durationMs: Math.round(performance.now() - t0),
+      rows,
+      rowsPerSecond: passMs > 0 ? Math.round((rows / passMs) * 1000) : 0,
+      drift,
+      recheckDelayMs,
+      tables,
+      sample,
+      reportFile,
+    };
+    if (opts.dataDir) writeLastVerify(opts.dataDir, summarize(result));
+    return result;
+  } finally {
+    if (!opts.pair) await pair.close();
+  }
+}
+
+/** Validates table names. @throws DatabaseError `INVALID_INPUT`. */
+export function checkTables(list: readonly string[] | undefined): TableName[] {
+  if (!list || list.length === 0) return [...tableNames];
+  for (const t of list) {
+    if (!(tableNames as readonly string[]).includes(t)) {
+      throw new DatabaseError('INVALID_INPUT', `unknown table ${JSON.stringify(t)}; tables: ${tableNames.join(', ')}`, { table: t });
+    }
+  }
+  return tableNames.filter((t) => list.includes(t));
+}
+
+/** The key-ordered pass: merge-joins both sides' chunk streams; returns the mismatched ids. */
+async function mergePass(pair: BackendPair, table: TableName, chunkSize: number, threads: boolean, onProgress: VerifyOptions['onProgress']) {
+  const t0 = performance.now();
+  const [na, nb] = await Promise.all([countRows(pair.sqlite, table), countRows(pair.postgres, table)]);
+  const total = Math.max(na, nb);
+  // A worker costs a few hundred ms to start: only worth it for big tables.
+  const useThreads = threads && total >= WORKER_MIN_ROWS;
+  const a = openChunkSource(pair.sqlite, table, chunkSize, { threads: useThreads });
+  const b = openChunkSource(pair.postgres, table, chunkSize, { threads: useThreads });
+  const candidates: string[] = [];
+  let sqliteRows = 0;
+  let postgresRows = 0;
+  let matched = 0;
+  try {
+    let ca = await a.next();
+    let cb = await b.next();
+    let i = 0;
+    let j = 0;
+    onProgress?.({ table, done: 0, total });
+    while (ca || cb) {
+      if (ca && i === ca.ids.length) {
+        sqliteRows += ca.ids.length;
+        ca = await a.next();
+        i = 0;
+        onProgress?.({ table, done: Math.max(sqliteRows, postgresRows), total });
+        continue;
+      }
+      if (cb && j === cb.ids.length) {
+        postgresRows += cb.ids.length;
+        cb = await b.next();
+        j = 0;
+        onProgress?.({ table, done: Math.max(sqliteRows, postgresRows), total });
+        continue;
+      }
+      // A side's order may disagree with JS string order (a non-C collation on PostgreSQL, ids
+      // outside the BMP): rows then look missing here, and the re-check by id sorts it out.
+      if (ca && cb) {
+        const ids = ca.ids;
+        const jds = cb.ids;
+        const ac = ca.canon;
+        const bc = cb.canon;
+        while (i < ids.length && j < jds.length) {
+          const x = ids[i]!;
+          const y = jds[j]!;
+          if (x === y) {
+            if (ac[i] === bc[j]) matched++;
+            else candidates.push(x);
+            i++;
+            j++;
+          } else if (x < y) {
+            candidates.push(x);
+            i++;
+          } else {
+            candidates.push(y);
+            j++;
+          }
+        }
+      } else if (ca) {
+        for (; i < ca.ids.length; i++) candidates.push(ca.ids[i]!);
+      } else if (cb) {
+        for (; j < cb.ids.length; j++) candidates.push(cb.ids[j]!);
+      }
+    }
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+  return { sqliteRows, postgresRows, matched, candidates, durationMs: performance.now() - t0 };
+}
+
+function sideOf(row: Row | undefined, tombstone: number | undefined, table: TableName): DriftSide {
+  return row
+    ? { version: row.version === null || row.version === undefined ? null : Number(row.version), checksum: rowChecksum(table, row), tombstoneVersion: null }
+    : { version: null, checksum: null, tombstoneVersion: tombstone ?? null };
+}
+
+/**
+ * Reads mismatched ids again on both sides and returns the ones that still differ, with
+ * versions, checksums, tombstones and the differing columns. Ids absent on both sides or equal
+ * now are dropped.
+ */
+export async function recheck(pair: BackendPair, table: TableName, ids: readonly string[]): Promise<DriftEntry[]> {
+  const out: DriftEntry[] = [];
+  const unique = [...new Set(ids)];
+  for (let k = 0; k < unique.length; k += 5_000) {
+    const batch = unique.slice(k, k + 5_000);
+    const [ra, rb] = await Promise.all([fetchRows(pair.sqlite, table, batch), fetchRows(pair.postgres, table, batch)]);
+    const drifted = batch.filter((id) => {
+      const a = ra.get(id);
+      const b = rb.get(id);
+      if (!a && !b) return false;
+      return !a || !b || canonicalJson(table, a) !== canonicalJson(table, b);
+    });
+    const absentA = drifted.filter((id) => !ra.has(id));
+    const absentB = drifted.filter((id) => !rb.has(id));
+    const [ta, tb] = await Promise.all([fetchTombstones(pair.sqlite, table, absentA), fetchTombstones(pair.postgres, table, absentB)]);
+    for (const id of drifted) {
+      const a = ra.get(id);
+      const b = rb.get(id);
+      out.push({
+        table,
+        id,
+        kind: !b ? 'missing_in_postgres' : !a ? 'missing_in_sqlite' : 'different',
+        sqlite: sideOf(a, ta.get(id), table),
+        postgres: sideOf(b, tb.get(id), table),
+        columns: a && b ? differingColumns(table, a, b) : [],
+      });
+    }
+  }
+  return out;
+}
