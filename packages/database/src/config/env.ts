@@ -55,7 +55,7 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .optional()
-    .refine((v) => !v || /^postgres(ql)?:\/\//.test(v.trim()), 'DATABASE_URL must start with postgres:// or postgresql://'),
+    .refine((v) => !v?.trim() || /^postgres(ql)?:\/\//.test(v.trim()), 'DATABASE_URL must start with postgres:// or postgresql://'),
   PG_POOL_SIZE: intVar('PG_POOL_SIZE', 10, 1, 1000),
   SHADOW_CONCURRENCY: intVar('SHADOW_CONCURRENCY', 4, 1, 256),
   SHADOW_QUEUE_LIMIT: intVar('SHADOW_QUEUE_LIMIT', 10_000, 1, 10_000_000),
