@@ -21,7 +21,7 @@ export interface CopyOptions {
   readonly chunkRows?: number | undefined;
   /** Rows per PostgreSQL statement. Default 2,000. */
   readonly batchRows?: number | undefined;
-  /** Statements in flight at once. Default 2. */
+  /** Statements in flight at once (one pooled connection each). Default 4. */
   readonly concurrency?: number | undefined;
   /** Only these tables (still in foreign-key order). Default all. */
   readonly tables?: readonly TableName[] | undefined;
@@ -62,7 +62,7 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
   const started = performance.now();
   const rejectsDir = opts.rejectsDir ?? join('migration-data', 'rejects');
   const source: Source = await openSource({ url: opts.libsqlUrl, authToken: opts.libsqlAuthToken });
-  const concurrency = opts.concurrency ?? 2;
+  const concurrency = opts.concurrency ?? 4;
   try {
     const warning = journalModeWarning(source);
     if (warning) opts.onWarning?.(warning);

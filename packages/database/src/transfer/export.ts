@@ -4,7 +4,7 @@ import { tableNames, type TableName } from '../schema/tables.js';
 import { AtomicFile, writeFileAtomic } from './atomic-file.js';
 import { Converter, countNotes } from './convert.js';
 import { CHECKSUM_ALGORITHM, EXPORT_FORMAT, TableDigest, type ExportedTable, type ExportMetadata } from './metadata.js';
-import { journal } from './migration-status.js';
+import { journal, sqliteMigrationStatus } from './migration-status.js';
 import { canonicalJson } from './normalize-row.js';
 import { RejectFile } from './reject-file.js';
 import { defaultChunkRows, openSource, type Snapshot } from './source.js';
@@ -96,6 +96,7 @@ export async function exportDatabase(opts: ExportOptions): Promise<ExportSummary
     if (warning) opts.onWarning?.(warning);
     await mkdir(outDir, { recursive: true });
     await rm(join(outDir, 'metadata.json'), { force: true });
+    const sourceMigration = (await sqliteMigrationStatus(opts.libsqlUrl, opts.libsqlAuthToken)).current;
     const converter = new Converter('sqlite', 'export');
     const { exportedAt, results } = await source.snapshot(async (snap) => {
       const at = new Date().toISOString();
@@ -106,6 +107,7 @@ export async function exportDatabase(opts: ExportOptions): Promise<ExportSummary
     const metadata: ExportMetadata = {
       format: EXPORT_FORMAT,
       schemaVersion: { sqlite: journal('sqlite').at(-1)?.tag ?? null, postgres: journal('pg').at(-1)?.tag ?? null },
+      sourceMigration,
       exportedAt,
       source: source.label,
       checksumAlgorithm: CHECKSUM_ALGORITHM,

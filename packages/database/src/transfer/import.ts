@@ -19,7 +19,7 @@ export interface ImportOptions {
   readonly databaseUrl: string;
   /** Rows per PostgreSQL statement. Default 2,000. */
   readonly batchRows?: number | undefined;
-  /** Statements in flight at once. Default 2. */
+  /** Statements in flight at once (one pooled connection each). Default 4. */
   readonly concurrency?: number | undefined;
   /** Only these tables (still in foreign-key order). Default all. */
   readonly tables?: readonly TableName[] | undefined;
@@ -83,7 +83,7 @@ export async function importDirectory(opts: ImportOptions): Promise<ImportSummar
   if (meta.schemaVersion?.postgres !== latestPg) {
     opts.onWarning?.(`warning: the export was made with PostgreSQL schema ${String(meta.schemaVersion?.postgres)}, this code is at ${String(latestPg)}`);
   }
-  const concurrency = opts.concurrency ?? 2;
+  const concurrency = opts.concurrency ?? 4;
   const target = await openTarget(opts.databaseUrl, { max: concurrency, applicationName: 'repo-database:import' });
   const rejectsDir = opts.rejectsDir ?? join(fromDir, 'rejects');
   try {

@@ -30,6 +30,8 @@ export interface ExportMetadata {
   readonly format: typeof EXPORT_FORMAT;
   /** Latest migration tag of each dialect's journal when the export ran (`drizzle/<dialect>/meta/_journal.json`). */
   readonly schemaVersion: { readonly sqlite: string | null; readonly postgres: string | null };
+  /** Last migration recorded as applied in the source database (`__drizzle_migrations`), or null. */
+  readonly sourceMigration: string | null;
   /** ISO-8601 UTC time of the snapshot. */
   readonly exportedAt: string;
   /** The source URL with credentials removed. */

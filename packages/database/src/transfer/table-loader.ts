@@ -22,7 +22,7 @@ export interface LoadTableOptions {
   readonly batchRows?: number | undefined;
   /** Approximate payload bytes per statement (large rows make smaller batches). Default 16 MiB. */
   readonly batchBytes?: number | undefined;
-  /** Statements in flight at once (each on its own pooled connection). Default 2. */
+  /** Statements in flight at once (each on its own pooled connection). Default 4. */
   readonly concurrency?: number | undefined;
   /** Total rows expected, for progress (null when unknown). */
   readonly total?: number | null | undefined;
@@ -42,7 +42,7 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<readonly
   const started = performance.now();
   const s = emptySummary(table);
   const loader = new PgLoader(opts.sql, table, opts.stage);
-  const inFlight = new InFlight(opts.concurrency ?? 2);
+  const inFlight = new InFlight(opts.concurrency ?? 4);
   const batchRows = opts.batchRows ?? 2_000;
   const batchBytes = opts.batchBytes ?? 16 << 20;
   const progress = () => opts.onProgress?.({ stage: 'load', table, done: s.imported + s.rejected, total: opts.total ?? null });

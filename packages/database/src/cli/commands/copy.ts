@@ -18,7 +18,7 @@ export const copyCommand: CommandModule = {
       .option('--rejects <dir>', 'folder of the rejects files', join('migration-data', 'rejects'))
       .option('--allow-rejects', 'exit 0 even when rows were rejected', false)
       .option('--batch-rows <n>', 'rows per statement', positiveInt, 2000)
-      .option('--concurrency <n>', 'statements in flight at once', positiveInt, 2)
+      .option('--concurrency <n>', 'statements in flight at once (PostgreSQL connections)', positiveInt, 4)
       .addHelpText(
         'after',
         '\nReads one consistent snapshot of LibSQL, converts each row as `db check` describes, and loads it with the version-guarded ' +

@@ -16,7 +16,7 @@ export const importCommand: CommandModule = {
       .option('--from <dir>', 'export folder', 'migration-data')
       .option('--allow-rejects', 'exit 0 even when rows were rejected', false)
       .option('--batch-rows <n>', 'rows per statement', positiveInt, 2000)
-      .option('--concurrency <n>', 'statements in flight at once', positiveInt, 2)
+      .option('--concurrency <n>', 'statements in flight at once (PostgreSQL connections)', positiveInt, 4)
       .addHelpText(
         'after',
         '\nNeeds DATABASE_URL and a migrated schema (`db migrate --target postgres`). Loads tables in foreign-key order with ' +
