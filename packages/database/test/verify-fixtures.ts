@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
 import postgres from 'postgres';
 import { newId } from '../src/ids.js';
@@ -98,4 +100,33 @@ export async function seedPhase4(urls: { sqliteUrl: string; pgUrl: string }, mes
     const drained = await db.close();
     if (!drained.drained) throw new Error(`shadow writes not drained: ${drained.remaining} left`);
   }
+}
+
+const PKG = fileURLToPath(new URL('..', import.meta.url));
+
+/** Result of {@link cli}: exit code, stdout, stderr, and stdout parsed as JSON when it is JSON. */
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly json: any;
+}
+
+/**
+ * Runs the built CLI (`node dist/cli/main.js …`, build first: `ensureFreshDist()`) as a child
+ * process with only `env` (plus PATH) as its environment. Never rejects.
+ */
+export function cli(args: string[], env: Record<string, string | undefined>): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['dist/cli/main.js', ...args], { cwd: PKG, env: { PATH: process.env.PATH, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      let json: unknown = null;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        /* text output */
+      }
+      resolve({ code, stdout, stderr, json });
+    });
+  });
 }

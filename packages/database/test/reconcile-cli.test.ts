@@ -1,0 +1,107 @@
+/**
+ * `db reconcile` as an operator runs it (built CLI, child process): the dry run, the repair, the
+ * direction check against the configured phase, and the rollback path after phase 6.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../src/ids.js';
+import { createBothDatabases, openRaw } from './helpers/backends.js';
+import { ensureFreshDist } from './helpers/fresh-dist.js';
+import { openPhase, silentLogger } from './helpers/phase-db.js';
+import { cli, seedPhase4, type Seeded } from './verify-fixtures.js';
+
+let urls: Awaited<ReturnType<typeof createBothDatabases>>;
+let raw: ReturnType<typeof openRaw>;
+let seeded: Seeded;
+let dataDir: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  ensureFreshDist();
+  urls = await createBothDatabases('reconcilecli');
+  seeded = await seedPhase4(urls);
+  raw = openRaw(urls.sqliteUrl, urls.pgUrl);
+  dataDir = mkdtempSync(join(tmpdir(), 'reconcile-cli-'));
+  env = { LIBSQL_URL: urls.sqliteUrl, DATABASE_URL: urls.pgUrl, USE_POSTGRES_SHADOW: 'true' };
+});
+
+afterAll(async () => {
+  await raw?.close();
+  await urls?.cleanup();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const verify = () => cli(['--json', 'verify', '--data-dir', dataDir, '--recheck-delay-ms', '0'], env);
+const common = ['--data-dir', dataDir, '--recheck-delay-ms', '0'];
+
+describe('db reconcile', () => {
+  it('--from sqlite: --dry-run writes nothing; the real run repairs; verify is clean', async () => {
+    const extra = newId();
+    await raw.pg.unsafe('DELETE FROM messages WHERE id = $1', [seeded.messages[0]!]);
+    await raw.pg.unsafe(`UPDATE messages SET metadata = '{"tampered": true}'::jsonb WHERE id = $1`, [seeded.messages[1]!]);
+    await raw.pg.unsafe(
+      `INSERT INTO messages (id, user_id, username, channel_id, role, content, external_id, metadata, "timestamp", created_at, updated_at, version)
+       VALUES ($1, 'u', 'n', 'c', 'human', 'only on postgres', NULL, '{}'::jsonb, 1, 1, 1, 1)`,
+      [extra],
+    );
+    expect((await verify()).code).toBe(4);
+
+    const dry = await cli(['reconcile', '--from', 'sqlite', '--dry-run', ...common], env);
+    expect(dry.code).toBe(4);
+    expect(dry.stdout).toContain('would upsert 2, delete 1 on postgres');
+    expect(dry.stdout).toContain('dry run: nothing written');
+    expect((await verify()).json.drift).toBe(3);
+
+    const run = await cli(['--json', 'reconcile', '--from', 'sqlite', ...common], env);
+    expect(run.code).toBe(0);
+    expect(run.json).toMatchObject({ ok: true, from: 'sqlite', to: 'postgres', applied: 3, remaining: 0, failed: [] });
+    expect((await verify()).code).toBe(0);
+    expect(await raw.pg.unsafe('SELECT 1 FROM messages WHERE id = $1', [extra])).toHaveLength(0);
+  });
+
+  it('refuses --from the side that is not the primary of the configured phase (exit 2), unless --allow-non-primary', async () => {
+    await raw.lite.execute({ sql: `UPDATE messages SET content = 'drift on LibSQL' WHERE id = ?`, args: [seeded.messages[2]!] });
+    const refused = await cli(['reconcile', '--from', 'postgres', ...common], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('phase 4');
+    expect(refused.stderr).toContain('--allow-non-primary');
+    expect((await verify()).json.drift).toBe(1); // untouched
+    const dry = await cli(['reconcile', '--from', 'postgres', '--dry-run', ...common], env); // a dry run writes nothing: allowed
+    expect(dry.code).toBe(4);
+    const forced = await cli(['reconcile', '--from', 'postgres', '--allow-non-primary', ...common], env);
+    expect(forced.code).toBe(0);
+    const back = await raw.lite.execute({ sql: 'SELECT content FROM messages WHERE id = ?', args: [seeded.messages[2]!] });
+    expect(back.rows[0]!.content).not.toBe('drift on LibSQL');
+  });
+
+  it('rollback after phase 6 without the LibSQL shadow: reconcile --from postgres with the phase-6 variables', async () => {
+    const db = await openPhase('6', urls, {}, silentLogger);
+    let written: string[];
+    try {
+      written = [];
+      for (let i = 0; i < 3; i++) written.push((await db.messageService.saveHumanMessage({ userId: seeded.userId, username: 'ada', channelId: seeded.channelId, content: `phase 6 #${i}` })).id);
+      await db.documentService.deleteDocument({ documentId: seeded.documents[0]!, userId: seeded.userId });
+    } finally {
+      await db.close();
+    }
+    const phase6 = { ...env, USE_POSTGRES_SHADOW: '', USE_POSTGRES_PRIMARY: 'true' };
+    const before = await cli(['--json', 'verify', ...common], phase6);
+    expect(before.code).toBe(4);
+    expect(before.json.drift).toBe(5); // 3 messages + the document + its collaborator (cascade)
+    const r = await cli(['--json', 'reconcile', '--from', 'postgres', ...common], phase6);
+    expect(r.code).toBe(0);
+    expect(r.json.planned).toMatchObject({ upsert: 3, delete: 2 });
+    expect((await cli(['verify', ...common], phase6)).code).toBe(0);
+    const lite = await raw.lite.execute({ sql: `SELECT count(*) AS n FROM messages WHERE id IN (?, ?, ?)`, args: written! });
+    expect(Number(lite.rows[0]!.n)).toBe(3);
+    const tomb = await raw.lite.execute({ sql: `SELECT version FROM row_tombstones WHERE table_name = 'documents' AND id = ?`, args: [seeded.documents[0]!] });
+    expect(tomb.rows).toHaveLength(1);
+  });
+
+  it('needs --from (exit 2) and accepts only sqlite or postgres', async () => {
+    expect((await cli(['reconcile', ...common], env)).code).toBe(2);
+    expect((await cli(['reconcile', '--from', 'mysql', ...common], env)).code).toBe(2);
+  });
+});
