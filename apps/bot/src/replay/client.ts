@@ -39,17 +39,27 @@ export async function getStatus(baseUrl: string, timeoutMs = 10_000): Promise<Bo
   return (await res.json()) as BotStatus;
 }
 
+/** How far apart two idle `/status` readings must be to call the shadow settled, ms. */
+export const SETTLE_POLL_MS = 100;
+
 /**
- * Polls `/status` until no shadow write is queued or in flight (or there is no shadow), at most
- * `timeoutMs`. Returns the last status and whether the shadow queue settled.
+ * Polls `/status` until shadow writes have settled (or there is no shadow), at most `timeoutMs`.
+ * Settled: `queued + inFlight + unacknowledged` is 0 (the shadow writer runs on a worker thread
+ * whose counters arrive every ~20 ms; `unacknowledged` covers what it has not counted yet) in two
+ * readings {@link SETTLE_POLL_MS} apart with the same counters. Returns the last status.
  */
 export async function waitForShadowSettled(baseUrl: string, timeoutMs: number): Promise<{ status: BotStatus; settled: boolean }> {
   const deadline = Date.now() + timeoutMs;
+  let previous = '';
   for (;;) {
     const status = await getStatus(baseUrl);
     const s = status.stats.shadow;
-    if (!s || s.queued + s.inFlight === 0) return { status, settled: true };
+    if (!s) return { status, settled: true };
+    const idle = s.queued + s.inFlight + (s.unacknowledged ?? 0) === 0;
+    const counters = JSON.stringify([s.enqueued, s.succeeded, s.failed, s.dropped]);
+    if (idle && counters === previous) return { status, settled: true };
+    previous = idle ? counters : '';
     if (Date.now() >= deadline) return { status, settled: false };
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
   }
 }

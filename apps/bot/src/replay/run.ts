@@ -21,8 +21,8 @@ export interface ReplayOptions {
   readonly settleTimeoutMs?: number;
   /** First message time, unix s (default: the plan ends about now). */
   readonly startAt?: number;
-  /** Called after each request with (done, total). */
-  readonly onProgress?: (done: number, total: number) => void;
+  /** Called after each request with (done, total); when it returns a promise, that worker waits for it. */
+  readonly onProgress?: (done: number, total: number) => void | Promise<void>;
 }
 
 /** What a replay did, as printed (text or `--json`). Times in ms. */
@@ -96,7 +96,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
         failed++;
         if (errors.length < 10) errors.push(`#${i} ${ev.kind}: ${res.error}`);
       }
-      opts.onProgress?.(++done, plan.events.length);
+      await opts.onProgress?.(++done, plan.events.length);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
