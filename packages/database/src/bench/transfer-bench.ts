@@ -2,7 +2,8 @@ import { createReadStream, mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { generateLibsqlFile, type GeneratedDataSet } from './generate-libsql.js';
-import { countPgRows, freshTarget, measureOp, type OpMeasure } from './transfer-measure.js';
+import { countPgRows, databaseName, freshTarget, measureOp, type OpMeasure } from './transfer-measure.js';
+import { watchDatabaseCpu } from './transfer-pgcpu.js';
 import { ensurePgloader, runPgloader, type PgloaderAvailability } from './transfer-pgloader.js';
 
 /** Every figure of one data set size. */
@@ -96,12 +97,14 @@ async function pgloaderRound(ds: GeneratedDataSet, opts: TransferBenchOptions): 
   const db = await freshTarget('bench_pgloader');
   try {
     const loadAvg = loadavg()[0]!;
+    const pg = watchDatabaseCpu(databaseName(db.url));
     const run = await runPgloader(ds.path, db.url, opts.workDir);
+    const pgCpuSeconds = pg.stop();
     const rows = await countPgRows(db.url);
     expectRows('pgloader', rows, ds);
     opts.log(`  pgloader ${ds.counts.messages}: ${run.seconds.toFixed(1)} s, ${run.peakRssMb.toFixed(0)} MB`);
     const { reportedRows, errors } = run;
-    return { seconds: run.seconds, innerSeconds: null, rows, peakRssMb: run.peakRssMb, loadAvg, detail: { reportedRows, errors }, reportedRows, errors };
+    return { seconds: run.seconds, innerSeconds: null, rows, peakRssMb: run.peakRssMb, cpuSeconds: run.cpuSeconds, pgCpuSeconds, loadAvg, detail: { reportedRows, errors }, reportedRows, errors };
   } finally {
     await db.drop();
   }

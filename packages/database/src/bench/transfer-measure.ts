@@ -6,6 +6,7 @@ import { redact } from '../logger.js';
 import { tableNames } from '../schema/tables.js';
 import { createTestPostgres } from '../testing/postgres.js';
 import { RESULT_PREFIX, type ChildOp, type ChildResult } from './transfer-protocol.js';
+import { watchDatabaseCpu } from './transfer-pgcpu.js';
 import { measureCommand } from './transfer-process.js';
 
 /** One measured operation. */
@@ -18,6 +19,10 @@ export interface OpMeasure {
   readonly rows: number;
   /** Peak resident set size of the process, in MB (MiB). */
   readonly peakRssMb: number;
+  /** User + system CPU seconds of the tool's process, or null when unknown. */
+  readonly cpuSeconds: number | null;
+  /** CPU seconds of the PostgreSQL backends serving the target database (see transfer-pgcpu.ts), or null. */
+  readonly pgCpuSeconds: number | null;
   /** 1-minute load average of the machine when the operation started. */
   readonly loadAvg: number;
   readonly detail: Record<string, unknown>;
@@ -32,12 +37,17 @@ const CHILD = fileURLToPath(new URL('./transfer-child.js', import.meta.url));
  */
 export async function measureOp(op: ChildOp): Promise<OpMeasure> {
   const loadAvg = loadavg()[0]!;
+  const pg = 'databaseUrl' in op ? watchDatabaseCpu(databaseName(op.databaseUrl)) : null;
   const m = await measureCommand(process.execPath, [CHILD, JSON.stringify(op)]);
+  const pgCpuSeconds = pg?.stop() ?? null;
   const line = m.stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
   if (m.exitCode !== 0 || !line) throw new Error(`${op.op} failed (exit ${m.exitCode}): ${redact((m.stderr || m.stdout).slice(-2000))}`);
   const r = JSON.parse(line.slice(RESULT_PREFIX.length)) as ChildResult;
-  return { seconds: m.seconds, innerSeconds: r.innerSeconds, rows: r.rows, peakRssMb: r.maxRssMb, loadAvg, detail: r.detail };
+  return { seconds: m.seconds, innerSeconds: r.innerSeconds, rows: r.rows, peakRssMb: r.maxRssMb, cpuSeconds: r.cpuSeconds, pgCpuSeconds, loadAvg, detail: r.detail };
 }
+
+/** The database name of a PostgreSQL URL. */
+export const databaseName = (url: string): string => decodeURIComponent(new URL(url).pathname.slice(1));
 
 /** Rows of the six tables in a PostgreSQL database (exact `count(*)`). */
 export async function countPgRows(url: string): Promise<number> {

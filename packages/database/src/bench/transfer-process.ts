@@ -9,6 +9,8 @@ export interface ProcessMeasure {
   readonly seconds: number;
   /** Peak resident set size in MB (MiB): GNU time's `%M`, else the last `VmHWM` polled from /proc. */
   readonly peakRssMb: number;
+  /** User + system CPU seconds of the process (all its threads), or null without GNU time. */
+  readonly cpuSeconds: number | null;
   readonly exitCode: number | null;
   readonly stdout: string;
   readonly stderr: string;
@@ -27,8 +29,8 @@ function vmHwmKb(pid: number): number {
 
 /**
  * Runs `cmd args` and measures it: wall seconds from spawn to exit and peak RSS. Under GNU time
- * (`/usr/bin/time -f %M`, Debian package `time`) when installed, so the peak is the kernel's
- * maxrss of the process; otherwise /proc/<pid>/status VmHWM polled every 50 ms (a high-water
+ * (`/usr/bin/time -f '%M %U %S'`, Debian package `time`) when installed, so the peak is the kernel's
+ * maxrss of the process (and user + system CPU seconds are known); otherwise /proc/<pid>/status VmHWM polled every 50 ms (a high-water
  * mark, so only growth in the last 50 ms before exit can be missed). Output is collected whole.
  */
 export function measureCommand(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ProcessMeasure> {
@@ -36,7 +38,7 @@ export function measureCommand(cmd: string, args: readonly string[], env: NodeJS
   const wrapped = existsSync(GNU_TIME);
   const t0 = performance.now();
   const child = wrapped
-    ? spawn(GNU_TIME, ['-f', '%M', '-o', timeFile, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+    ? spawn(GNU_TIME, ['-f', '%M %U %S', '-o', timeFile, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
     : spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
@@ -50,12 +52,15 @@ export function measureCommand(cmd: string, args: readonly string[], env: NodeJS
       const seconds = (performance.now() - t0) / 1000;
       if (poll) clearInterval(poll);
       let kb = polledKb;
+      let cpuSeconds: number | null = null;
       if (wrapped) {
         const lines = existsSync(timeFile) ? readFileSync(timeFile, 'utf8').trim().split('\n') : [];
-        kb = Number(lines[lines.length - 1]) || 0;
+        const [rss, user, sys] = (lines[lines.length - 1] ?? '').split(' ').map(Number);
+        kb = rss || 0;
+        if (Number.isFinite(user) && Number.isFinite(sys)) cpuSeconds = user! + sys!;
         rmSync(timeFile, { force: true });
       }
-      resolve({ seconds, peakRssMb: kb / 1024, exitCode: code, stdout, stderr });
+      resolve({ seconds, peakRssMb: kb / 1024, cpuSeconds, exitCode: code, stdout, stderr });
     });
   });
 }

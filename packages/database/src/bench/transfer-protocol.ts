@@ -13,6 +13,8 @@ export interface ChildResult {
   readonly rows: number;
   /** `process.resourceUsage().maxRSS` at the end, in MB (MiB). */
   readonly maxRssMb: number;
+  /** User + system CPU seconds of the process (all threads), from `process.resourceUsage()`. */
+  readonly cpuSeconds: number;
   /** Operation-specific figures (rejects, drift, …). */
   readonly detail: Record<string, unknown>;
 }

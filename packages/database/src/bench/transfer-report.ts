@@ -20,6 +20,7 @@ const MB = 1024 * 1024;
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const rate = (rows: number, s: number): number => rows / s;
 const mbps = (bytes: number, s: number): number => bytes / MB / s;
+const sum = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a + b);
 const ok = (met: boolean | null): string => (met === null ? 'n/a' : met ? '**met**' : '**not met**');
 
 function sizeTitle(s: SizeResult): string {
@@ -35,7 +36,8 @@ function sizeTitle(s: SizeResult): string {
 function line(name: string, m: OpMeasure, bytes: number, base: OpMeasure | null): string {
   const r = rate(m.rows, m.seconds);
   const vs = base ? `${fmt(r / rate(base.rows, base.seconds), 2)}×` : 'n/a';
-  return `| ${name} | ${int(m.rows)} | ${fmt(m.seconds, 1)} | ${int(r)} | ${fmt(mbps(bytes, m.seconds), 1)} | ${vs} | ${fmt(m.peakRssMb, 0)} | ${fmt(m.loadAvg, 2)} |`;
+  const cpu = (v: number | null) => (v === null ? '–' : fmt(v, 1));
+  return `| ${name} | ${int(m.rows)} | ${fmt(m.seconds, 1)} | ${int(r)} | ${fmt(mbps(bytes, m.seconds), 1)} | ${vs} | ${fmt(m.peakRssMb, 0)} | ${cpu(m.cpuSeconds)} | ${cpu(m.pgCpuSeconds)} | ${fmt(m.loadAvg, 2)} |`;
 }
 
 function sizeTable(s: SizeResult): string {
@@ -45,14 +47,16 @@ function sizeTable(s: SizeResult): string {
     innerSeconds: null,
     rows: s.import.rows,
     peakRssMb: Math.max(s.export.peakRssMb, s.import.peakRssMb),
+    cpuSeconds: sum(s.export.cpuSeconds, s.import.cpuSeconds),
+    pgCpuSeconds: s.import.pgCpuSeconds,
     loadAvg: s.export.loadAvg,
     detail: {},
   };
   return [
     sizeTitle(s),
-    '| operation | rows | wall s | rows/s | MB/s | vs pgloader | peak RSS MB | load avg |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|',
-    s.pgloader ? line('pgloader (baseline)', s.pgloader, b, s.pgloader) : '| pgloader (baseline) | unavailable | | | | | | |',
+    '| operation | rows | wall s | rows/s | MB/s | vs pgloader | peak RSS MB | tool CPU s | PG CPU s | load avg |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    s.pgloader ? line('pgloader (baseline)', s.pgloader, b, s.pgloader) : '| pgloader (baseline) | unavailable | | | | | | | | |',
     line('`copy`', s.copy, b, s.pgloader),
     line('`export`', s.export, b, null),
     line('`import`', s.import, b, null),
@@ -107,10 +111,14 @@ export function transferReport(r: TransferBenchResult, ctx: RunContext): string 
     'How: one generated LibSQL file per size (real migrations, FTS5 table and triggers; text from fortune files; JSON metadata; ' +
       'snowflake ids above 2^53), used by every tool. Each operation runs in its own process: wall seconds from spawn to exit ' +
       '(start-up included, as for pgloader), peak RSS from the process itself (`resourceUsage().maxRSS`; GNU time `%M` for pgloader). ' +
-      'rows/s = rows of all six tables / wall seconds; MB/s = LibSQL file size / wall seconds. Every load goes into a fresh ' +
+      'rows/s = rows of all six tables / wall seconds; MB/s = LibSQL file size / wall seconds. "tool CPU s" is the ' +
+      "process's user + system CPU (all threads); \"PG CPU s\" the CPU of the PostgreSQL backends serving the target " +
+      'database, polled from /proc (tells which side was the bottleneck: 2 cores in all). Every load goes into a fresh ' +
       'database migrated by our migrations and is checked by counting rows in PostgreSQL; `verify` compares the `copy` result ' +
       'with the source (it must report zero drift). pgloader loads **data only into that same schema** (same indexes, generated ' +
-      "tsvector and GIN index), excluding `messages_fts*` and `__drizzle_migrations`, otherwise pgloader's defaults.",
+      "tsvector and GIN index), excluding `messages_fts*` and `__drizzle_migrations`, otherwise pgloader's defaults, " +
+      'except a 4 GB heap (`--dynamic-space-size 4096`): with the Debian build\'s 1 GB, pgloader dies at 1M messages with ' +
+      '"Heap exhausted, game over".',
     '',
     ...r.sizes.map(sizeTable),
     '### Targets (issue 3)',
