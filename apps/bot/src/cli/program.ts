@@ -14,7 +14,7 @@ Environment:
   LIBSQL_URL            LibSQL database (default file:<apps/bot>/data/bot.db); LIBSQL_AUTH_TOKEN for Turso
   DATABASE_URL          PostgreSQL, needed from phase 4 on
   USE_POSTGRES_SHADOW / USE_POSTGRES_READ / USE_POSTGRES_PRIMARY   the phase (true/false/1/0/yes/no/on/off)
-  PG_POOL_SIZE, SHADOW_CONCURRENCY, SHADOW_QUEUE_LIMIT, SHADOW_TIMEOUT_MS, SHADOW_DRAIN_TIMEOUT_MS
+  PG_POOL_SIZE, SHADOW_CONCURRENCY, SHADOW_QUEUE_LIMIT, SHADOW_TIMEOUT_MS, SHADOW_DRAIN_TIMEOUT_MS, SHADOW_MODE
   PORT (3000), HOST (0.0.0.0), LOG_LEVEL (info), LOG_PRETTY
 
 Exit codes: 0 ok, 1 failure, 2 bad usage/config/missing corpus, 3 database unreachable.`;
