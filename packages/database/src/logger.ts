@@ -19,8 +19,30 @@ export function redactUrl(url: string | undefined): string | undefined {
 }
 
 /**
+ * Redacts every string in a log object's plain objects, arrays and errors, at any depth (to 8
+ * levels): `stats.lastError.message` can carry a driver's error text as well as `err.message`.
+ * Error-like objects (a string `message`) keep their fields but lose `stack`, which repeats the
+ * message. Other objects (Date, Buffer…) are left for pino to print.
+ */
+function redactDeep(v: unknown, depth: number): unknown {
+  if (typeof v === 'string') return redact(v);
+  if (v === null || typeof v !== 'object' || depth > 8) return v;
+  if (Array.isArray(v)) return v.map((x) => redactDeep(x, depth + 1));
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null && !(v instanceof Error)) return v; // Date, Buffer, Map…: as pino prints them
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = redactDeep(x, depth + 1);
+  if (typeof (v as Error).message === 'string') {
+    out.message = redact((v as Error).message);
+    out.stack = undefined;
+  }
+  return out;
+}
+
+/**
  * The package logger: pino JSON to stdout, with connection strings and tokens redacted from
- * known fields (`databaseUrl`, `libsqlAuthToken`, `*.password`…) and from every error message.
+ * known fields (`databaseUrl`, `libsqlAuthToken`, `*.password`…) and from every string of every log
+ * line, nested ones and error messages included (`redactDeep`).
  * Set `LOG_PRETTY=true` (or run in a terminal with `LOG_PRETTY` unset) for pino-pretty output.
  */
 export function createLogger(options: { level?: string; name?: string; destination?: pino.DestinationStream } = {}): Logger {
@@ -33,24 +55,23 @@ export function createLogger(options: { level?: string; name?: string; destinati
       censor: '***',
     },
     formatters: {
-      log(obj) {
-        for (const k of ['err', 'error', 'msg', 'message'] as const) {
-          const v = obj[k];
-          if (typeof v === 'string') obj[k] = redact(v);
-          else if (v && typeof v === 'object' && typeof (v as Error).message === 'string') {
-            obj[k] = { ...(v as object), message: redact((v as Error).message), stack: undefined };
-          }
-        }
-        return obj;
-      },
+      log: (obj) => redactDeep(obj, 0) as Record<string, unknown>,
+      bindings: (bindings) => redactDeep(bindings, 0) as Record<string, unknown>,
     },
     hooks: {
       logMethod(args, method) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? redact(a) : a)) as Parameters<typeof method>);
+        const redacted = args.map((a) => (typeof a === 'string' ? redact(a) : a));
+        // `log.error(err)` takes its msg from err.message, after the formatters: give it one.
+        if (redacted.length === 1 && redacted[0] instanceof Error) redacted.push(redact(redacted[0].message));
+        method.apply(this, redacted as Parameters<typeof method>);
       },
     },
   };
-  if (options.destination) return pino(base, options.destination);
-  if (pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
-  return pino(base);
+  const logger = options.destination ? pino(base, options.destination) : pretty ? pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } }) : pino(base);
+  // pino does not run `formatters.bindings` on a child's bindings: redact them on the way in.
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, opts) {
+    return child.call(this, redactDeep(bindings, 0) as typeof bindings, opts);
+  } as typeof logger.child;
+  return logger;
 }
