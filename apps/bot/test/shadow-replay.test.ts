@@ -92,14 +92,14 @@ describe('graceful stop', () => {
     const responses = await Promise.all(inFlight);
     const pendingAtSignal = (() => {
       const s = bot.db.shadowStats()!;
-      return s.queued + s.inFlight;
+      return s.queued + s.inFlight + s.unacknowledged;
     })();
     process.kill(process.pid, 'SIGTERM');
     await exited;
     expect(exits).toEqual([0]);
     expect(responses.map((r) => r.status)).toEqual(Array(60).fill(200));
     expect(pendingAtSignal).toBeGreaterThan(0);
-    expect(bot.db.shadowStats()).toMatchObject({ queued: 0, inFlight: 0, failed: 0, dropped: 0 });
+    expect(bot.db.shadowStats()).toMatchObject({ queued: 0, inFlight: 0, unacknowledged: 0, failed: 0, dropped: 0 });
     await expect(send(61)).rejects.toThrow();
     expect(await postgresCounts(backends.pg!.url)).toEqual(await sqliteCounts(backends.sqlite.url));
   });
