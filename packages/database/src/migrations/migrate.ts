@@ -5,6 +5,7 @@ import { migrate as migrateLibsql } from 'drizzle-orm/libsql/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js';
 import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { ensureParentFolder } from '../stores/sqlite/file-url.js';
 
 /** Folder of the committed drizzle-kit migrations of a dialect (`drizzle/sqlite`, `drizzle/pg`). */
 export function migrationsFolder(dialect: 'sqlite' | 'pg'): string {
@@ -13,6 +14,7 @@ export function migrationsFolder(dialect: 'sqlite' | 'pg'): string {
 
 /** Applies pending LibSQL migrations (drizzle's `__drizzle_migrations` table records them). */
 export async function migrateSqlite(url: string, authToken?: string): Promise<void> {
+  ensureParentFolder(url);
   const client = createClient({ url, authToken });
   try {
     await migrateLibsql(drizzleLibsql(client), { migrationsFolder: migrationsFolder('sqlite') });

@@ -1,4 +1,5 @@
 import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from '@libsql/client';
+import { ensureParentFolder } from './file-url.js';
 import type { Connection } from '../connection.js';
 
 /** Options of {@link openSqlite}. */
@@ -93,12 +94,7 @@ export class SqliteConnection implements Connection {
 
 /** Opens a LibSQL connection and, for local files, turns on WAL so readers in other processes do not block. */
 export async function openSqlite(opts: SqliteOptions): Promise<SqliteConnection> {
-  if (opts.url.startsWith('file:')) {
-    const { mkdirSync } = await import('node:fs');
-    const { dirname } = await import('node:path');
-    const path = opts.url.slice('file:'.length).split('?')[0]!;
-    if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  }
+  ensureParentFolder(opts.url);
   const conn = new SqliteConnection(opts);
   if (opts.url.startsWith('file:')) {
     await conn.client.execute('PRAGMA journal_mode = WAL');
