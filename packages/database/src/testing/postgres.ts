@@ -4,7 +4,13 @@ import { redactUrl } from '../logger.js';
 /** The server tests use, unless TEST_DATABASE_URL says otherwise. */
 export const DEFAULT_TEST_SERVER = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-let embedded: Promise<string> | null = null;
+/** Connections one embedded PGlite accepts at once (pglite-socket's default is 1); above any test pool size. */
+const EMBEDDED_MAX_CONNECTIONS = 64;
+
+let server: Promise<string | null> | null = null;
+let sharedEmbedded: Promise<string> | null = null;
+let announcedEmbedded = false;
+let template: Promise<import('@electric-sql/pglite').PGlite> | null = null;
 
 async function answers(url: string): Promise<boolean> {
   const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
@@ -18,39 +24,76 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** The real server's admin URL, or null when none answers (checked once per process). */
+function realServer(): Promise<string | null> {
+  server ??= (async () => {
+    const url = process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_SERVER;
+    if (await answers(url)) {
+      if (!process.env.__PG_ANNOUNCED) {
+        process.env.__PG_ANNOUNCED = '1';
+        process.stderr.write(`[tests] PostgreSQL: using the server at ${redactUrl(url)}\n`);
+      }
+      return url;
+    }
+    return null;
+  })();
+  return server;
+}
+
+/**
+ * Starts one embedded PGlite behind `@electric-sql/pglite-socket` on a free loopback port.
+ * PGlite holds exactly one database and ignores the database name a client asks for, so a
+ * "fresh database" on it has to be a fresh instance (a clone of a per-process template).
+ */
+async function startEmbedded(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  // initdb runs once per process (seconds); each database is a clone of that template (~1 s).
+  template ??= PGlite.create();
+  const db = (await (await template).clone()) as InstanceType<typeof PGlite>;
+  const socketServer = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: EMBEDDED_MAX_CONNECTIONS });
+  await socketServer.start();
+  const url = `postgres://postgres@${socketServer.getServerConn()}/postgres`;
+  if (!announcedEmbedded) {
+    announcedEmbedded = true;
+    const tried = process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_SERVER;
+    process.stderr.write(
+      `[tests] PostgreSQL: no server answered at ${redactUrl(tried)}; using embedded PGlite (one instance per test database, ` +
+        `up to ${EMBEDDED_MAX_CONNECTIONS} connections each), first on ${socketServer.getServerConn()}\n`,
+    );
+  }
+  return {
+    url,
+    stop: async () => {
+      await socketServer.stop();
+      await db.close();
+    },
+  };
+}
+
 /**
  * The admin URL of the PostgreSQL the tests use: TEST_DATABASE_URL, else the local server on
  * 127.0.0.1:5432; when neither answers, an embedded PGlite behind `@electric-sql/pglite-socket`
  * (its `maxConnections` defaults to 1, so it is raised above the pool size). Says which on stderr.
  */
 export async function testServerUrl(): Promise<string> {
-  const url = process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_SERVER;
-  if (await answers(url)) {
-    if (!process.env.__PG_ANNOUNCED) {
-      process.env.__PG_ANNOUNCED = '1';
-      process.stderr.write(`[tests] PostgreSQL: using the server at ${redactUrl(url)}\n`);
-    }
-    return url;
-  }
-  embedded ??= (async () => {
-    const { PGlite } = await import('@electric-sql/pglite');
-    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-    const db = await PGlite.create();
-    const port = 15432 + Math.floor(Math.random() * 1000);
-    const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 64 } as any);
-    await server.start();
-    process.stderr.write(`[tests] PostgreSQL: no server answered at ${redactUrl(url)}; started an embedded PGlite on 127.0.0.1:${port}\n`);
-    return `postgres://postgres@127.0.0.1:${port}/postgres`;
-  })();
-  return embedded;
+  const url = await realServer();
+  if (url) return url;
+  sharedEmbedded ??= startEmbedded().then((e) => e.url);
+  return sharedEmbedded;
 }
 
 /**
  * A fresh, empty database on the test server, dropped by `drop()`.
- * Each test file gets its own, so files can run in parallel.
+ * Each test file gets its own, so files can run in parallel. On embedded PGlite each call starts
+ * its own instance (PGlite has one database per instance), which `drop()` stops.
  */
 export async function createTestPostgres(prefix = 't'): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = await testServerUrl();
+  const admin = await realServer();
+  if (!admin) {
+    const embedded = await startEmbedded();
+    return { url: embedded.url, drop: embedded.stop };
+  }
   const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase();
   const sql = postgres(admin, { max: 1, onnotice: () => {} });
   try {
