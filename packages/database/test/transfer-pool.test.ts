@@ -12,6 +12,7 @@ import { tables } from '../src/schema/tables.js';
 import type { Row } from '../src/stores/store.js';
 import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
 import { copyDatabase, type CopySummary } from '../src/transfer/copy.js';
+import { copyIn, CopyFailedError } from '../src/transfer/pg-copy.js';
 import { PgBatch, PgLoader } from '../src/transfer/pg-loader.js';
 import { openTarget } from '../src/transfer/pg-target.js';
 import { insertRow, T0 } from './transfer-fixtures.js';
@@ -88,13 +89,33 @@ describe('rows PostgreSQL refuses', () => {
       batch.add(profile('q1', 'new-1'));
       batch.add(profile('q2', 'user-300')); // conflicts
       batch.add(profile('q3', 'new-3'));
-      const r = await new PgLoader(target.sql, 'user_profiles', 'import').load(batch);
+      const r = await new PgLoader(target, 'user_profiles', 'import').load(batch);
       expect(r.written).toBe(2);
       expect(r.rejected.map((x) => x.reject.id)).toEqual(['q2']);
       const pids = await Promise.all([1, 2, 3].map(() => target.sql`SELECT pg_backend_pid() AS pid, pg_sleep(0.2)`.then((x) => x[0]!.pid as number)));
       expect(new Set(pids).size).toBe(3);
       const states = await sql`SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pool-test'`;
       expect(states.map((s) => s.state).filter((s) => String(s).startsWith('idle in transaction'))).toEqual([]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('a COPY PostgreSQL fails after its last byte is detected (postgres.js says nothing), rolled back, pool clean', async () => {
+    const target = await openTarget(pg.url, { max: 2, applicationName: 'copy-fail-test' });
+    try {
+      const started = Date.now();
+      const attempt = target.sql.begin(async (tx) => {
+        const [{ pid }] = (await tx`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
+        await tx.unsafe('CREATE TEMP TABLE copy_fail (a integer) ON COMMIT DROP');
+        await copyIn(tx, 'COPY copy_fail (a) FROM STDIN', '1\nnot a number\n3\n', { pid, monitor: target.monitor });
+      });
+      await expect(attempt).rejects.toBeInstanceOf(CopyFailedError);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      const states = await sql`SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'copy-fail-test'`;
+      expect(states.map((s) => s.state).filter((s) => String(s).startsWith('idle in transaction'))).toEqual([]);
+      const pids = await Promise.all([1, 2].map(() => target.sql`SELECT pg_backend_pid() AS pid, pg_sleep(0.2)`.then((x) => x[0]!.pid as number)));
+      expect(new Set(pids).size).toBe(2);
     } finally {
       await target.close();
     }

@@ -8,14 +8,14 @@ export function positiveInt(value: string): number {
 }
 
 /**
- * An AbortSignal that fires on the first SIGINT/SIGTERM (the run stops after the statements in
+ * An AbortSignal that fires on the first SIGINT/SIGTERM (the run stops after the batches in
  * flight, so a re-run resumes cleanly); a second signal exits at once. `dispose()` removes the handlers.
  */
 export function interruptSignal(warn: (line: string) => void): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
     if (ac.signal.aborted) process.exit(130);
-    warn(`${name}: finishing the statements in flight, then stopping (press Ctrl-C again to exit at once). Run the same command again to resume.`);
+    warn(`${name}: finishing the batches in flight, then stopping (press Ctrl-C again to exit at once). Run the same command again to resume.`);
     ac.abort(new Error(`interrupted by ${name}; nothing is half-applied: run the same command again to resume (the version guard skips rows already there)`));
   };
   process.on('SIGINT', onSignal);

@@ -19,16 +19,16 @@ export interface CopyOptions {
   readonly rejectsDir?: string | undefined;
   /** Source rows per read. Default: about 40,000 values (≈3,300 messages, ≈300 profiles). */
   readonly chunkRows?: number | undefined;
-  /** Rows per PostgreSQL statement. Default 2,000. */
+  /** Rows per batch (one COPY + one guarded INSERT). Default 5,000. */
   readonly batchRows?: number | undefined;
-  /** Statements in flight at once (one pooled connection each). Default 4. */
+  /** Batches in flight at once (one pooled connection each). Default 4. */
   readonly concurrency?: number | undefined;
   /** Only these tables (still in foreign-key order). Default all. */
   readonly tables?: readonly TableName[] | undefined;
   readonly onProgress?: ((p: TransferProgress) => void) | undefined;
   /** Called with warnings before the work starts (e.g. the source is not in WAL mode). */
   readonly onWarning?: ((message: string) => void) | undefined;
-  /** Stops after the statements in flight; a re-run resumes safely (version guard). */
+  /** Stops after the batches in flight; a re-run resumes safely (version guard). */
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -56,7 +56,7 @@ async function* items(source: AsyncIterable<ReadonlyArray<{ rowid: bigint; value
  * `<rejectsDir>/<table>.ndjson`. Idempotent and resumable: re-running converges.
  *
  * @throws DatabaseError `DATABASE_UNREACHABLE` (either side), `INVALID_CONFIG` (PostgreSQL schema behind);
- *   driver errors when a connection is lost mid-run (nothing half-applied: each statement is atomic).
+ *   driver errors when a connection is lost mid-run (nothing half-applied: each batch is one transaction).
  */
 export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
   const started = performance.now();
@@ -78,7 +78,7 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
             const total = await snap.count(table);
             opts.onProgress?.({ stage: 'load', table, done: 0, total });
             const chunks = items(snap.rows(table, opts.chunkRows ?? defaultChunkRows(table)));
-            out.push(await loadTable(table, chunks, { ...opts, sql: target.sql, converter, rejects, stage: 'copy', total }));
+            out.push(await loadTable(table, chunks, { ...opts, target, converter, rejects, stage: 'copy', total }));
             await rejects.finish();
           } catch (e) {
             await rejects.abort();

@@ -17,15 +17,15 @@ export interface ImportOptions {
   readonly rejectsDir?: string | undefined;
   /** PostgreSQL target; its schema must be migrated. */
   readonly databaseUrl: string;
-  /** Rows per PostgreSQL statement. Default 2,000. */
+  /** Rows per batch (one COPY + one guarded INSERT). Default 5,000. */
   readonly batchRows?: number | undefined;
-  /** Statements in flight at once (one pooled connection each). Default 4. */
+  /** Batches in flight at once (one pooled connection each). Default 4. */
   readonly concurrency?: number | undefined;
   /** Only these tables (still in foreign-key order). Default all. */
   readonly tables?: readonly TableName[] | undefined;
   readonly onProgress?: ((p: TransferProgress) => void) | undefined;
   readonly onWarning?: ((message: string) => void) | undefined;
-  /** Stops after the statements in flight; a re-run resumes safely (version guard). */
+  /** Stops after the batches in flight; a re-run resumes safely (version guard). */
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -95,7 +95,7 @@ export async function importDirectory(opts: ImportOptions): Promise<ImportSummar
       const rejects = new RejectFile(join(rejectsDir, `${table}.ndjson`));
       try {
         opts.onProgress?.({ stage: 'load', table, done: 0, total: entry.rows });
-        const s = await loadTable(table, lineItems(join(fromDir, entry.file)), { ...opts, sql: target.sql, converter, rejects, stage: 'import', total: entry.rows });
+        const s = await loadTable(table, lineItems(join(fromDir, entry.file)), { ...opts, target, converter, rejects, stage: 'import', total: entry.rows });
         await rejects.finish();
         out.push({ ...s, rejectedAtExport: entry.rejected ?? 0 });
       } catch (e) {

@@ -9,6 +9,8 @@ export type PgSql = postgres.Sql;
 /** An open PostgreSQL target of import/copy. */
 export interface Target {
   readonly sql: PgSql;
+  /** A separate connection (max 1, opened on first use) for watching the pool's backends (see pg-copy.ts). */
+  readonly monitor: PgSql;
   /** The URL with credentials removed. */
   readonly label: string;
   /** Pool size (postgres.js `max`). */
@@ -20,7 +22,7 @@ export interface Target {
  * Opens a postgres.js pool for a bulk load and checks the target before anything is written:
  * it answers, and its schema has no pending migration.
  * Notices (e.g. `to_tsvector`'s "word is too long to be indexed") are dropped.
- * @param opts.max pool size (postgres.js `max`); one connection per batch in flight.
+ * @param opts.max pool size (postgres.js `max`); one connection per batch in flight (plus one monitor connection).
  * @throws DatabaseError `DATABASE_UNREACHABLE` when it does not answer; `INVALID_CONFIG` when migrations are pending.
  */
 export async function openTarget(url: string, opts: { max: number; applicationName?: string }): Promise<Target> {
@@ -48,5 +50,14 @@ export async function openTarget(url: string, opts: { max: number; applicationNa
       { backend: 'postgres', pending: status.pending },
     );
   }
-  return { sql, label, poolSize: opts.max, close: () => sql.end({ timeout: 5 }) };
+  const monitor = postgres(url, { max: 1, connect_timeout: 10, idle_timeout: 30, onnotice: () => {}, connection: { application_name: `${opts.applicationName ?? 'repo-database:transfer'}:monitor` } });
+  return {
+    sql,
+    monitor,
+    label,
+    poolSize: opts.max,
+    close: async () => {
+      await Promise.all([sql.end({ timeout: 5 }), monitor.end({ timeout: 5 })]);
+    },
+  };
 }

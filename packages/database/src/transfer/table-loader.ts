@@ -2,7 +2,7 @@ import type { TableName } from '../schema/tables.js';
 import { countNotes, type Converter, type ConvertMeta } from './convert.js';
 import { InFlight } from './in-flight.js';
 import { PgBatch, PgLoader } from './pg-loader.js';
-import type { PgSql } from './pg-target.js';
+import type { Target } from './pg-target.js';
 import type { RejectFile } from './reject-file.js';
 import { emptySummary, type TableSummary, type TransferProgress } from './summary.js';
 
@@ -14,15 +14,16 @@ export interface LoadItem {
 
 /** Tuning and wiring of {@link loadTable}. */
 export interface LoadTableOptions {
-  readonly sql: PgSql;
+  /** The PostgreSQL target (pool and monitor connection). */
+  readonly target: Pick<Target, 'sql' | 'monitor'>;
   readonly converter: Converter;
   readonly rejects: RejectFile;
   readonly stage: 'import' | 'copy';
-  /** Rows per statement. Default 2,000. */
+  /** Rows per batch (one COPY + one guarded INSERT). Default 5,000. */
   readonly batchRows?: number | undefined;
-  /** Approximate payload bytes per statement (large rows make smaller batches). Default 16 MiB. */
+  /** Approximate payload bytes per batch (large rows make smaller batches). Default 16 MiB. */
   readonly batchBytes?: number | undefined;
-  /** Statements in flight at once (each on its own pooled connection). Default 4. */
+  /** Batches in flight at once (each on its own pooled connection). Default 4. */
   readonly concurrency?: number | undefined;
   /** Total rows expected, for progress (null when unknown). */
   readonly total?: number | null | undefined;
@@ -41,9 +42,9 @@ export interface LoadTableOptions {
 export async function loadTable(table: TableName, chunks: AsyncIterable<readonly LoadItem[]>, opts: LoadTableOptions): Promise<TableSummary> {
   const started = performance.now();
   const s = emptySummary(table);
-  const loader = new PgLoader(opts.sql, table, opts.stage);
+  const loader = new PgLoader(opts.target, table, opts.stage);
   const inFlight = new InFlight(opts.concurrency ?? 4);
-  const batchRows = opts.batchRows ?? 2_000;
+  const batchRows = opts.batchRows ?? 5_000;
   const batchBytes = opts.batchBytes ?? 16 << 20;
   const progress = () => opts.onProgress?.({ stage: 'load', table, done: s.imported + s.rejected, total: opts.total ?? null });
   let batch = new PgBatch(table);
@@ -84,7 +85,7 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<readonly
     if (batch.size > 0) await flush();
     await inFlight.drain();
   } catch (e) {
-    await inFlight.drain().catch(() => {}); // let statements in flight finish before the pool closes
+    await inFlight.drain().catch(() => {}); // let batches in flight finish before the pool closes
     throw e;
   }
   progress();

@@ -17,8 +17,8 @@ export const copyCommand: CommandModule = {
       .option('--libsql-url <url>', 'LibSQL source (default: LIBSQL_URL)')
       .option('--rejects <dir>', 'folder of the rejects files', join('migration-data', 'rejects'))
       .option('--allow-rejects', 'exit 0 even when rows were rejected', false)
-      .option('--batch-rows <n>', 'rows per statement', positiveInt, 2000)
-      .option('--concurrency <n>', 'statements in flight at once (PostgreSQL connections)', positiveInt, 4)
+      .option('--batch-rows <n>', 'rows per batch (one COPY + one guarded INSERT)', positiveInt, 5000)
+      .option('--concurrency <n>', 'batches in flight at once (PostgreSQL connections)', positiveInt, 4)
       .addHelpText(
         'after',
         '\nReads one consistent snapshot of LibSQL, converts each row as `db check` describes, and loads it with the version-guarded ' +
