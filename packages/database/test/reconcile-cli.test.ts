@@ -25,6 +25,7 @@ beforeAll(async () => {
   raw = openRaw(urls.sqliteUrl, urls.pgUrl);
   dataDir = mkdtempSync(join(tmpdir(), 'reconcile-cli-'));
   env = { LIBSQL_URL: urls.sqliteUrl, DATABASE_URL: urls.pgUrl, USE_POSTGRES_SHADOW: 'true' };
+  common.push('--data-dir', dataDir, '--recheck-delay-ms', '0');
 });
 
 afterAll(async () => {
@@ -34,7 +35,7 @@ afterAll(async () => {
 });
 
 const verify = () => cli(['--json', 'verify', '--data-dir', dataDir, '--recheck-delay-ms', '0'], env);
-const common = ['--data-dir', dataDir, '--recheck-delay-ms', '0'];
+const common: string[] = [];
 
 describe('db reconcile', () => {
   it('--from sqlite: --dry-run writes nothing; the real run repairs; verify is clean', async () => {

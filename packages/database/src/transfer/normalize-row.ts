@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { LogicalType } from '../schema/columns.js';
 import { tables, type TableName } from '../schema/tables.js';
 import { sanitizeJson, sanitizeText } from '../services/sanitize.js';
 import type { Row } from '../stores/store.js';
@@ -14,36 +15,32 @@ import type { Row } from '../stores/store.js';
  */
 export function normalizeRow(table: TableName, row: Readonly<Row>): Row {
   const out: Row = {};
-  for (const c of tables[table].columns) {
-    const v = row[c.name];
-    if (v === null || v === undefined) {
-      out[c.name] = null;
-      continue;
-    }
-    switch (c.type) {
-      case 'id':
-      case 'text':
-        out[c.name] = sanitizeText(String(v));
-        break;
-      case 'int':
-      case 'timestamp':
-        out[c.name] = Number(v);
-        break;
-      case 'bigint':
-        out[c.name] = String(v);
-        break;
-      case 'bool':
-        out[c.name] = v === true || v === 1 || v === 1n;
-        break;
-      case 'real':
-        out[c.name] = Number(v);
-        break;
-      case 'json':
-        out[c.name] = sortKeys(sanitizeJson(v));
-        break;
-    }
-  }
+  for (const c of tables[table].columns) out[c.name] = normalizeValue(c.type, row[c.name]);
   return out;
+}
+
+/**
+ * One column's value in the canonical form (the per-column rule of {@link normalizeRow}), so a
+ * reader can build the canonical row straight from driver values without an intermediate row.
+ */
+export function normalizeValue(type: LogicalType, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  switch (type) {
+    case 'id':
+    case 'text':
+      return sanitizeText(String(v));
+    case 'int':
+    case 'timestamp':
+      return Number(v);
+    case 'bigint':
+      return String(v);
+    case 'bool':
+      return v === true || v === 1 || v === 1n;
+    case 'real':
+      return Number(v);
+    case 'json':
+      return sortKeys(sanitizeJson(v));
+  }
 }
 
 function sortKeys(v: unknown): unknown {

@@ -69,7 +69,7 @@ export function openWorkerChunkSource(side: Side, table: TableName, chunkSize: n
   if (!existsSync(WORKER_FILE)) return null;
   const setup: WorkerSetup = { side: side.name, url: side.url, authToken: side.authToken, table, chunkSize };
   // A larger young generation: the worker allocates short-lived rows at a high rate.
-  const worker = new Worker(WORKER_FILE, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+  const worker = new Worker(WORKER_FILE, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
   let waiting: { resolve: (r: WorkerReply) => void; reject: (e: unknown) => void } | null = null;
   let failure: unknown = null;
   let exited = false;

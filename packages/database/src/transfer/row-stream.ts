@@ -2,10 +2,11 @@ import { isUtf8 } from 'node:buffer';
 import Libsql from 'libsql';
 import { TOMBSTONES_TABLE, tables, type TableName } from '../schema/tables.js';
 import type { Row } from '../stores/store.js';
+import { PgConnection } from '../stores/pg/pg-connection.js';
 import { q, tableSql } from '../stores/table-sql.js';
 import type { Side } from './backend-pair.js';
 import { openWorkerChunkSource } from './row-stream-thread.js';
-import { canonicalJson, normalizeRow } from './normalize-row.js';
+import { normalizeRow, normalizeValue } from './normalize-row.js';
 import { sqliteFilePath } from './source.js';
 import { decodeText } from './sqlite-value.js';
 
@@ -76,50 +77,69 @@ function decoder(side: Side, table: TableName): (raw: readonly unknown[]) => Row
 }
 
 /**
+ * A raw row (by column index) → its canonical JSON, i.e. `canonicalJson(table, decode(raw))`
+ * built in one pass: each value goes through the dialect's codec, then `normalizeValue` (the
+ * per-column rule of `normalizeRow`), in column order, then `JSON.stringify`.
+ */
+function canonicalizer(side: Side, table: TableName): (raw: readonly unknown[]) => string {
+  const columns = tableSql(side.dialect, table).columns;
+  const decode = side.dialect.decode;
+  const lossless = side.name === 'sqlite';
+  return (raw) => {
+    const out: Row = {};
+    for (let j = 0; j < columns.length; j++) {
+      const c = columns[j]!;
+      out[c.name] = normalizeValue(c.type, decode(c, lossless ? bytesToText(raw[j]) : raw[j]));
+    }
+    return JSON.stringify(out);
+  };
+}
+
+/**
  * Keyset pagination (`WHERE id > last ORDER BY id LIMIT n`) through the store's codecs: each
- * side decodes to the same logical row, then {@link canonicalJson} gives the canonical form.
+ * side decodes to the same logical row, then the canonical form (`canonicalJson`) is built.
  * A local LibSQL file is read through the `libsql` driver in raw mode (arrays; integers as
  * numbers, which is what the codec makes of `int`/`timestamp` anyway), avoiding
- * @libsql/client's per-column property definitions (several times faster).
+ * @libsql/client's per-column property definitions (several times faster); PostgreSQL rows come
+ * as arrays too (postgres.js `.values()`).
  */
 function chunkReader(side: Side, table: TableName): { read: ChunkReader; close: () => void } {
   const list = selectList(side, table);
   const first = `SELECT ${list} FROM ${q(table)} m ORDER BY m.id LIMIT ?`;
   const after = `SELECT ${list} FROM ${q(table)} m WHERE m.id > ? ORDER BY m.id LIMIT ?`;
-  const decode = decoder(side, table);
-  const names = tableSql(side.dialect, table).columns.map((c) => c.name);
-  const canonical = (raw: readonly unknown[]) => canonicalJson(table, decode(raw));
+  const canonical = canonicalizer(side, table);
+  const toChunk = (raw: readonly (readonly unknown[])[]): CanonChunk => {
+    const ids: string[] = new Array(raw.length);
+    const canon: string[] = new Array(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      const r = raw[i]!;
+      ids[i] = String(bytesToText(r[0]));
+      canon[i] = canonical(r);
+    }
+    return { ids, canon };
+  };
   const path = side.name === 'sqlite' ? sqliteFilePath(side.url) : null;
   if (path) {
     const db = new Libsql(path, { timeout: 5_000 } as Libsql.Options);
     const stmts = [db.prepare(first), db.prepare(after)].map((s) => s.raw(true));
     return {
-      read: async (afterId, limit) => {
-        const raw = (afterId === null ? stmts[0]!.all(limit) : stmts[1]!.all(afterId, limit)) as unknown[][];
-        const ids: string[] = new Array(raw.length);
-        const canon: string[] = new Array(raw.length);
-        for (let i = 0; i < raw.length; i++) {
-          const r = raw[i]!;
-          ids[i] = String(bytesToText(r[0]));
-          canon[i] = canonical(r);
-        }
-        return { ids, canon };
-      },
+      read: async (afterId, limit) => toChunk((afterId === null ? stmts[0]!.all(limit) : stmts[1]!.all(afterId, limit)) as unknown[][]),
       close: () => db.close(),
     };
   }
+  if (side.conn instanceof PgConnection) {
+    const pg = side.conn;
+    const [pf, pa] = [first, after].map((s) => side.dialect.placeholders(s)) as [string, string];
+    return {
+      read: async (afterId, limit) => toChunk(await (afterId === null ? pg.sql.unsafe(pf, [limit]) : pg.sql.unsafe(pa, [afterId, limit])).values()),
+      close: () => {},
+    };
+  }
+  const names = tableSql(side.dialect, table).columns.map((c) => c.name);
   return {
     read: async (afterId, limit) => {
       const rows = afterId === null ? await side.query(first, [limit]) : await side.query(after, [afterId, limit]);
-      const ids: string[] = new Array(rows.length);
-      const canon: string[] = new Array(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i]!;
-        const raw = names.map((n) => r[n]);
-        ids[i] = String(bytesToText(raw[0]));
-        canon[i] = canonical(raw);
-      }
-      return { ids, canon };
+      return toChunk(rows.map((r) => names.map((n) => r[n])));
     },
     close: () => {},
   };

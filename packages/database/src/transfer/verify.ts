@@ -83,7 +83,7 @@ export interface VerifyOptions extends Partial<BackendUrls> {
   readonly pair?: BackendPair;
   /** Tables to compare; default all six. */
   readonly tables?: readonly TableName[];
-  /** Rows per keyset chunk. Default 10,000. */
+  /** Rows per keyset chunk. Default 5,000 (smaller chunks keep the garbage collector cheap; bigger ones amortise the round trip to a remote PostgreSQL). */
   readonly chunkSize?: number;
   /** Wait before re-checking mismatches, in ms (writes in flight converge meanwhile). Default 2,000; 0 re-checks at once. */
   readonly recheckDelayMs?: number;
@@ -98,8 +98,8 @@ export interface VerifyOptions extends Partial<BackendUrls> {
   readonly onRecheck?: (candidates: number, delayMs: number) => void;
 }
 
-/** Default rows per chunk: big enough to amortise round trips, small enough to stay flat in memory. */
-export const DEFAULT_CHUNK_SIZE = 10_000;
+/** Default rows per chunk (measured: 2,000–5,000 use the least CPU per row; 5,000 also hides a remote round trip). */
+export const DEFAULT_CHUNK_SIZE = 5_000;
 /** Tables smaller than this are read in the calling thread (starting a worker costs more). */
 export const WORKER_MIN_ROWS = 50_000;
 /** Default re-check delay, ms. */
