@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createClient, type Client, type InValue, type Transaction } from '@libsql/client';
 import { DatabaseError, describeError } from '../errors.js';
 import { redact, redactUrl } from '../logger.js';
 import { tables, type TableName } from '../schema/tables.js';
+import { clientReader, fileReader, type ReaderFactory, type SnapshotReader } from './source-reader.js';
 import { decodeText, SqliteBlob, type SqliteValue } from './sqlite-value.js';
 
 /** Where the LibSQL source is. */
@@ -13,6 +13,8 @@ export interface SourceOptions {
   readonly authToken?: string | undefined;
   /** Busy timeout in ms (SQLITE_BUSY while the bot writes). Default 5,000. */
   readonly busyTimeoutMs?: number | undefined;
+  /** Read a `file:` through `@libsql/client` as for remote databases (tests of that path). @internal */
+  readonly viaClient?: boolean | undefined;
 }
 
 /** One source row: its rowid, its values by spec column, and whether each foreign key's parent exists. */
@@ -65,8 +67,9 @@ export function sqliteFilePath(url: string): string | null {
 }
 
 /**
- * Opens the LibSQL source for reading (`intMode: 'bigint'`, so nothing loses precision).
- * Does not change the database (no journal-mode switch): check `journalMode` and warn when it is
+ * Opens the LibSQL source for reading, with integers as bigint so nothing loses precision: a
+ * local file through the `libsql` native binding, a remote database through `@libsql/client`
+ * (see source-reader.ts). Does not change the database (no journal-mode switch): check `journalMode` and warn when it is
  * not `wal`, because then a long read transaction blocks the bot's writers.
  * @throws DatabaseError `DATABASE_UNREACHABLE` when the file does not exist or the server does not answer.
  */
@@ -76,28 +79,26 @@ export async function openSource(opts: SourceOptions): Promise<Source> {
   if (path !== null && !existsSync(path)) {
     throw new DatabaseError('DATABASE_UNREACHABLE', `LibSQL file ${path} does not exist (LIBSQL_URL=${label}); nothing to read`, { backend: 'sqlite' });
   }
-  let client: Client;
-  let journalMode: string | null = null;
+  let factory: ReaderFactory;
   try {
-    client = createClient({ url: opts.url, authToken: opts.authToken, intMode: 'bigint', timeout: opts.busyTimeoutMs ?? 5_000 } as Parameters<typeof createClient>[0]);
-    await client.execute('SELECT 1');
-    if (path !== null) journalMode = String((await client.execute('PRAGMA journal_mode')).rows[0]?.[0] ?? '') || null;
+    const timeout = opts.busyTimeoutMs ?? 5_000;
+    factory = path !== null && !opts.viaClient ? fileReader(path, timeout) : await clientReader(opts.url, opts.authToken, timeout);
   } catch (e) {
     const d = describeError(e);
     throw new DatabaseError('DATABASE_UNREACHABLE', `LibSQL at ${label} is unreachable: ${redact(d.message)} (${d.code})`, { backend: 'sqlite' }, { cause: e });
   }
   return {
     label,
-    journalMode,
+    journalMode: factory.journalMode,
     async snapshot(fn) {
-      const tx = await client.transaction('read');
+      const reader = await factory.begin();
       try {
-        return await fn(new TxSnapshot(tx));
+        return await fn(new ReaderSnapshot(reader));
       } finally {
-        tx.close();
+        reader.close();
       }
     },
-    close: () => client.close(),
+    close: () => factory.close(),
   };
 }
 
@@ -113,20 +114,21 @@ const qi = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const lossless = (col: string) => `CASE typeof(${qi(col)}) WHEN 'text' THEN CAST(${qi(col)} AS BLOB) WHEN 'blob' THEN hex(${qi(col)}) ELSE ${qi(col)} END`;
 
 function decode(v: unknown): SqliteValue {
+  if (v instanceof Uint8Array) return decodeText(v);
   if (v instanceof ArrayBuffer) return decodeText(new Uint8Array(v));
   if (typeof v === 'string') return SqliteBlob.fromHex(v);
   return v as SqliteValue;
 }
 
-class TxSnapshot implements Snapshot {
+class ReaderSnapshot implements Snapshot {
   readonly #info = new Map<TableName, SourceTableInfo & { present: Set<string> }>();
-  constructor(private readonly tx: Transaction) {}
+  constructor(private readonly reader: SnapshotReader) {}
 
   async #describe(table: TableName) {
     const hit = this.#info.get(table);
     if (hit) return hit;
-    const rs = await this.tx.execute({ sql: 'SELECT name FROM pragma_table_info(?)', args: [table] });
-    const present = new Set(rs.rows.map((r) => String(r[0])));
+    const rows = await this.reader.all('SELECT name FROM pragma_table_info(?)', [table]);
+    const present = new Set(rows.map((r) => String(r[0])));
     const spec = tables[table].columns.map((c) => c.name);
     const info = {
       exists: present.size > 0,
@@ -145,8 +147,8 @@ class TxSnapshot implements Snapshot {
 
   async count(table: TableName): Promise<number> {
     if (!(await this.#describe(table)).exists) return 0;
-    const rs = await this.tx.execute(`SELECT count(*) FROM ${qi(table)}`);
-    return Number(rs.rows[0]![0]);
+    const rows = await this.reader.all(`SELECT count(*) FROM ${qi(table)}`);
+    return Number(rows[0]![0]);
   }
 
   async #selectList(table: TableName): Promise<string> {
@@ -163,12 +165,14 @@ class TxSnapshot implements Snapshot {
     return `t.rowid AS __rowid, ${cols.join(', ')}`;
   }
 
-  #toRow(table: TableName, r: Record<string, unknown>): SourceRow {
+  /** Row arrays are in select-list order: rowid, the spec's columns, one flag per foreign key. */
+  #toRow(table: TableName, r: readonly unknown[]): SourceRow {
+    const cols = tables[table].columns;
     const values: Record<string, SqliteValue> = {};
-    for (const c of tables[table].columns) values[c.name] = decode(r[c.name]);
+    for (let i = 0; i < cols.length; i++) values[cols[i]!.name] = decode(r[i + 1]);
     const parentExists: Record<string, boolean> = {};
-    for (const fk of tables[table].foreignKeys) parentExists[fk.column] = Number(r[`__fk_${fk.column}`]) === 1;
-    return { rowid: r.__rowid as bigint, values, parentExists };
+    tables[table].foreignKeys.forEach((fk, k) => (parentExists[fk.column] = Number(r[cols.length + 1 + k]) === 1));
+    return { rowid: r[0] as bigint, values, parentExists };
   }
 
   async *rows(table: TableName, chunkRows: number): AsyncGenerator<SourceRow[]> {
@@ -180,26 +184,24 @@ class TxSnapshot implements Snapshot {
     // Pass 1: ids that are not text (NULL, numbers, blobs) sort outside the text keyset; by rowid.
     let lastRowid = -1n;
     for (;;) {
-      const rs = await this.tx.execute({ sql: `${select} WHERE typeof(t.id) <> 'text' AND t.rowid > ? ORDER BY t.rowid LIMIT ?`, args: [lastRowid, chunkRows] });
-      if (rs.rows.length === 0) break;
-      const chunk = rs.rows.map((r) => this.#toRow(table, r as unknown as Record<string, unknown>));
+      const rows = await this.reader.all(`${select} WHERE typeof(t.id) <> 'text' AND t.rowid > ? ORDER BY t.rowid LIMIT ?`, [lastRowid, chunkRows]);
+      if (rows.length === 0) break;
+      const chunk = rows.map((r) => this.#toRow(table, r));
       lastRowid = chunk[chunk.length - 1]!.rowid;
       read += chunk.length;
       yield chunk;
     }
     // Pass 2: text ids in (id, rowid) order; the key is the id's bytes, so it round-trips exactly.
-    let key: InValue = new ArrayBuffer(0);
+    const idIndex = 1 + tables[table].columns.findIndex((c) => c.name === 'id');
+    let key: unknown = new Uint8Array(0);
     lastRowid = -1n;
     for (;;) {
-      const rs = await this.tx.execute({
-        sql: `${select} WHERE typeof(t.id) = 'text' AND (t.id, t.rowid) > (CAST(? AS TEXT), ?) ORDER BY t.id, t.rowid LIMIT ?`,
-        args: [key, lastRowid, chunkRows],
-      });
-      if (rs.rows.length === 0) break;
-      const last = rs.rows[rs.rows.length - 1] as unknown as Record<string, unknown>;
-      key = last.id as ArrayBuffer;
-      lastRowid = last.__rowid as bigint;
-      const chunk = rs.rows.map((r) => this.#toRow(table, r as unknown as Record<string, unknown>));
+      const rows = await this.reader.all(`${select} WHERE typeof(t.id) = 'text' AND (t.id, t.rowid) > (CAST(? AS TEXT), ?) ORDER BY t.id, t.rowid LIMIT ?`, [key, lastRowid, chunkRows]);
+      if (rows.length === 0) break;
+      const last = rows[rows.length - 1]!;
+      key = last[idIndex]; // the id's bytes (text comes back as a blob)
+      lastRowid = last[0] as bigint;
+      const chunk = rows.map((r) => this.#toRow(table, r));
       read += chunk.length;
       yield chunk;
     }
