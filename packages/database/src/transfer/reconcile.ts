@@ -99,46 +99,56 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileResult
 
     const planned: Record<ReconcileActionKind, number> = { upsert: 0, delete: 0, skip_newer: 0, none: 0 };
     const sample: ReconcileAction[] = [];
-    const deletes = new Map<TableName, RowChange[]>();
-    const upserts = new Map<TableName, RowChange[]>();
-    const touched = new Map<TableName, string[]>();
+    const failed: Array<{ table: TableName; id: string; error: string }> = [];
+    const batchSize = opts.batchSize ?? 500;
+    const drifted = new Map<TableName, string[]>();
     for (const t of verify.tables) {
-      if (!names.includes(t.table)) continue;
-      const ids = [...t.ids.missingInPostgres, ...t.ids.missingInSqlite, ...t.ids.different];
-      touched.set(t.table, ids);
-      for (let k = 0; k < ids.length; k += ID_BATCH) {
-        const batch = ids.slice(k, k + ID_BATCH);
-        const [src, tgt, tombs] = await Promise.all([fetchRows(source, t.table, batch), fetchRows(target, t.table, batch), fetchTombstones(source, t.table, batch)]);
+      if (names.includes(t.table)) drifted.set(t.table, [...t.ids.missingInPostgres, ...t.ids.missingInSqlite, ...t.ids.different]);
+    }
+    const total = [...drifted.values()].reduce((n, ids) => n + ids.length, 0);
+    let applied = 0;
+    let handled = 0;
+
+    // Plans `ids` of `table` batch by batch (reading both sides again) and applies the changes of
+    // kind `op` at once, so memory holds one batch, not the whole drift.
+    const pass = async (table: TableName, ids: readonly string[], op: 'delete' | 'upsert', count: boolean): Promise<string[]> => {
+      const later: string[] = [];
+      for (let k = 0; k < ids.length; k += Math.min(ID_BATCH, batchSize)) {
+        const batch = ids.slice(k, k + Math.min(ID_BATCH, batchSize));
+        const [src, tgt, tombs] = await Promise.all([fetchRows(source, table, batch), fetchRows(target, table, batch), fetchTombstones(source, table, batch)]);
+        const changes: RowChange[] = [];
         for (const id of batch) {
-          const { action, change } = plan(t.table, id, src.get(id), tgt.get(id), tombs.get(id));
-          planned[action]++;
-          if (sample.length < sampleSize) sample.push({ table: t.table, id, action, sourceVersion: version(src.get(id)), targetVersion: version(tgt.get(id)) });
-          if (change?.op === 'delete') push(deletes, t.table, change);
-          else if (change) push(upserts, t.table, change);
+          const { action, change } = plan(table, id, src.get(id), tgt.get(id), tombs.get(id));
+          if (count) {
+            planned[action]++;
+            if (sample.length < sampleSize) sample.push({ table, id, action, sourceVersion: version(src.get(id)), targetVersion: version(tgt.get(id)) });
+          }
+          if (change?.op === op) changes.push(change);
+          else if (change && op === 'delete') later.push(id);
+        }
+        if (!opts.dryRun && changes.length > 0) {
+          applied += await applyBatch(target.store, changes, failed);
+          handled += changes.length;
+          opts.onApply?.(handled, total);
         }
       }
-    }
+      return later;
+    };
 
-    const failed: Array<{ table: TableName; id: string; error: string }> = [];
-    let applied = 0;
+    // Deletes first (children first, so no foreign key points at a row about to go), then
+    // upserts (parents first). The upserts are planned again right before they are applied.
+    const upsertLater = new Map<TableName, string[]>();
+    for (const table of [...tableNames].reverse()) {
+      const ids = drifted.get(table);
+      if (ids?.length) upsertLater.set(table, await pass(table, ids, 'delete', true));
+    }
+    if (!opts.dryRun) for (const table of tableNames) if (upsertLater.get(table)?.length) await pass(table, upsertLater.get(table)!, 'upsert', false);
+
     let remaining: number | null = null;
     const remainingSample: DriftEntry[] = [];
     if (!opts.dryRun) {
-      const total = planned.upsert + planned.delete;
-      const batchSize = opts.batchSize ?? 500;
-      const ordered: RowChange[][] = [
-        ...[...tableNames].reverse().map((t) => deletes.get(t) ?? []),
-        ...tableNames.map((t) => upserts.get(t) ?? []),
-      ];
-      for (const list of ordered) {
-        for (let k = 0; k < list.length; k += batchSize) {
-          const batch = list.slice(k, k + batchSize);
-          applied += await applyBatch(target.store, batch, failed);
-          opts.onApply?.(applied + failed.length, total);
-        }
-      }
       remaining = 0;
-      for (const [table, ids] of touched) {
+      for (const [table, ids] of drifted) {
         for (const entry of await recheck(pair, table, ids)) {
           remaining++;
           if (remainingSample.length < sampleSize) remainingSample.push(entry);
@@ -166,12 +176,6 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileResult
 
 function version(row: Row | undefined): number | null {
   return row && row.version !== null && row.version !== undefined ? Number(row.version) : null;
-}
-
-function push(map: Map<TableName, RowChange[]>, table: TableName, change: RowChange) {
-  const list = map.get(table);
-  if (list) list.push(change);
-  else map.set(table, [change]);
 }
 
 /** The action for one id, and the change that carries it out. */
