@@ -57,8 +57,12 @@ export interface LoadResult {
   rejected: Array<{ row: Row; reject: Reject }>;
 }
 
-/** SQLSTATE classes that blame a row, not the connection: data exceptions, constraint violations, program limits (tsvector too long, index row too big). */
-const ROW_ERROR = /^(22|23|54)/;
+/**
+ * SQLSTATE classes that blame rows, not the connection: cardinality (the same id twice in one
+ * statement), data exceptions, constraint violations, program limits (tsvector too long, index
+ * row too big).
+ */
+const ROW_ERROR = /^(21|22|23|54)/;
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
 
 const sqlState = (e: unknown): string | null => {
@@ -77,7 +81,7 @@ const isRowError = (e: unknown) => ROW_ERROR.test(sqlState(e) ?? '');
  * the column count (user_profiles: ~135). Measured on 100k realistic messages: 1.4–1.7× faster
  * than `INSERT … SELECT FROM unnest($1::text[], …)` at 5,000 rows per batch.
  *
- * A batch whose INSERT fails for a row-level reason (SQLSTATE 22xxx, 23xxx, 54xxx) is staged
+ * A batch whose INSERT fails for a row-level reason (SQLSTATE 21xxx, 22xxx, 23xxx, 54xxx) is staged
  * again and inserted by halves under savepoints until the failing rows stand alone; each becomes
  * a reject `postgres <SQLSTATE>: <message> (<detail>)`. Any other error (connection lost,
  * permissions, schema) is thrown: each batch is one transaction, so re-running is safe.
