@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { ensureFreshDist } from './helpers/fresh-dist.js';
+import { warnIfDistStale } from './helpers/fresh-dist.js';
 
 async function closedPort(): Promise<number> {
   const srv = net.createServer();
@@ -20,7 +20,7 @@ async function closedPort(): Promise<number> {
 }
 
 it('falls back to an embedded PGlite that runs the migrations and the services', async () => {
-  ensureFreshDist();
+  warnIfDistStale();
   const port = await closedPort();
   const env: NodeJS.ProcessEnv = { ...process.env, TEST_DATABASE_URL: `postgres://postgres:pw@127.0.0.1:${port}/postgres`, LOG_LEVEL: 'silent' };
   delete env.__PG_ANNOUNCED;

@@ -13,7 +13,7 @@ import { keyId, newId } from '../src/ids.js';
 import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
 import type { TableName } from '../src/schema/tables.js';
 import { createBothDatabases, openRaw } from './helpers/backends.js';
-import { ensureFreshDist } from './helpers/fresh-dist.js';
+import { warnIfDistStale } from './helpers/fresh-dist.js';
 import { dumpAll, openBareStores } from './helpers/inspect.js';
 import { openPhase } from './helpers/phase-db.js';
 import { documentRow, messageRow, profileRow } from './helpers/rows.js';
@@ -88,7 +88,7 @@ describe.each((['1', '4', '5', '6', '6+'] as const).map((p) => [p]))('phase %s',
   let raw: ReturnType<typeof openRaw>;
 
   beforeAll(async () => {
-    ensureFreshDist();
+    warnIfDistStale();
     urls = await createBothDatabases('phase');
     // Both schemas exist, so "no rows on the other backend" is a real check in every phase.
     await Promise.all([migrateSqlite(urls.sqliteUrl), migratePostgres(urls.pgUrl)]);

@@ -13,7 +13,7 @@ import { camelRow } from '../src/services/case.js';
 import type { Message } from '../src/services/message-service.js';
 import { TcpProxy } from '../src/testing/index.js';
 import { createBothDatabases } from './helpers/backends.js';
-import { ensureFreshDist } from './helpers/fresh-dist.js';
+import { warnIfDistStale } from './helpers/fresh-dist.js';
 import { openBareStores } from './helpers/inspect.js';
 import { captureLogs, type LogLine } from './helpers/log-capture.js';
 import { openPhase } from './helpers/phase-db.js';
@@ -28,7 +28,7 @@ let proxy: TcpProxy;
 let bare: Awaited<ReturnType<typeof openBareStores>>;
 
 beforeAll(async () => {
-  ensureFreshDist();
+  warnIfDistStale();
   urls = await createBothDatabases('shadowfail');
   await Promise.all([migrateSqlite(urls.sqliteUrl), migratePostgres(urls.pgUrl)]);
   const target = new URL(urls.pgUrl);

@@ -34,6 +34,16 @@ export interface ShadowStats {
   readonly lastError: { code: string; message: string; at: string } | null;
 }
 
+/**
+ * Errors of the connection rather than of a row (network codes, postgres.js `CONNECTION_*` and
+ * `CONNECT_TIMEOUT`, SQLSTATE class 08 and 57P01–57P03): retrying the batch's jobs one by one
+ * cannot succeed and, during an outage, would multiply the failed attempts by the batch size.
+ */
+function isConnectionError(e: unknown): boolean {
+  const code = describeError(e).code;
+  return /^(E(CONN(REFUSED|RESET|ABORTED)|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN)|CONNECTION_\w+|CONNECT_TIMEOUT|08\w{3}|57P0[123])$/.test(code);
+}
+
 /** Jobs applied together in one shadow transaction at most. */
 const MAX_BATCH_JOBS = 64;
 
@@ -153,8 +163,8 @@ export class ShadowQueue implements ShadowSink {
 
   /**
    * Ready jobs (one per key, so per-key order holds) are applied together in one transaction:
-   * one commit instead of one per row. If the batch fails for a reason other than the deadline,
-   * each job is retried alone so one bad row does not fail the others.
+   * one commit instead of one per row. If the batch fails for a reason other than the deadline or
+   * a lost connection, each job is retried alone so one bad row does not fail the others.
    */
   async #runBatch(batch: Job[]): Promise<void> {
     const started = performance.now();
@@ -163,7 +173,7 @@ export class ShadowQueue implements ShadowSink {
       for (const j of batch) this.#succeed(j);
       this.#latency.record(performance.now() - started);
     } catch (e) {
-      if (batch.length === 1 || e instanceof ShadowTimeout) for (const j of batch) this.#fail(j, e);
+      if (batch.length === 1 || e instanceof ShadowTimeout || isConnectionError(e)) for (const j of batch) this.#fail(j, e);
       else {
         for (const j of batch) {
           try {

@@ -22,10 +22,18 @@ function staleFiles(): string[] {
 }
 
 /**
- * The shadow writer's worker thread runs the compiled `dist/` (vitest only transforms the main
- * thread), so a test of the default `SHADOW_MODE=worker` would silently run stale code after an
- * edit of `src/`. This rebuilds `dist/` (tsc, under a lock shared by parallel test files) when any
- * source is newer than its output.
+ * Warns on stderr when a source is newer than its `dist/` output: the shadow worker thread (and
+ * the CLI tests) then run stale code. The rebuild itself happens once in the global setup
+ * (`global-setup.ts`), never while test files run.
+ */
+export function warnIfDistStale(): void {
+  const stale = staleFiles();
+  if (stale.length) process.stderr.write(`[tests] dist/ is older than src/ (${stale.slice(0, 3).join(', ')}${stale.length > 3 ? '…' : ''}): the shadow worker runs the old code; run the build\n`);
+}
+
+/**
+ * Rebuilds `dist/` (tsc, under a lock shared with concurrent test runs) when any source is newer
+ * than its output. Called by the vitest global setup, before any test file starts.
  */
 export function ensureFreshDist(): void {
   if (staleFiles().length === 0) return;
