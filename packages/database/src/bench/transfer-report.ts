@@ -104,6 +104,11 @@ export function transferReport(r: TransferBenchResult, ctx: RunContext): string 
     '',
     `Command (from the repository root): \`${ctx.command}\``,
     '',
+    'Sizes in messages: `BENCH_SIZES=100000,1000000` (the default: both); `BENCH_TRANSFER_ROUNDS=3` reports the median of 3 ' +
+      'rounds. Generated data sets are cached in `bench-results/transfer-data/` (git-ignored); this report is also written to ' +
+      "`bench-results/transfer-<date>.md`. Debian's `pgloader` is installed with apt-get when missing (baseline only, not a " +
+      'dependency of the product); without it the baseline is reported unavailable.',
+    '',
     `Run of ${ctx.date} on ${availableParallelism()} cores (${cpu}), ${fmt(totalmem() / 1024 ** 3, 0)} GiB RAM; Node ${process.version}; ` +
       `PostgreSQL ${ctx.postgres} on 127.0.0.1; ${baseline}. Load average (1 min) ${fmt(ctx.loadBefore, 2)} before, ` +
       `${fmt(ctx.loadAfter, 2)} after (other work on the machine shows there); whole run ${fmt(ctx.totalSeconds / 60, 1)} min.`,
@@ -116,7 +121,7 @@ export function transferReport(r: TransferBenchResult, ctx: RunContext): string 
       'database, polled from /proc (tells which side was the bottleneck: 2 cores in all). Every load goes into a fresh ' +
       'database migrated by our migrations and is checked by counting rows in PostgreSQL; `verify` compares the `copy` result ' +
       'with the source (it must report zero drift). pgloader loads **data only into that same schema** (same indexes, generated ' +
-      "tsvector and GIN index), excluding `messages_fts*` and `__drizzle_migrations`, otherwise pgloader's defaults, " +
+      "tsvector and GIN index), excluding `messages_fts*` and `__drizzle_migrations`, otherwise pgloader's defaults (which drop and re-create the foreign key around the load), " +
       'except a 4 GB heap (`--dynamic-space-size 4096`): with the Debian build\'s 1 GB, pgloader dies at 1M messages with ' +
       '"Heap exhausted, game over".',
     '',
