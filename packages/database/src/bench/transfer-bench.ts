@@ -10,8 +10,10 @@ import { ensurePgloader, runPgloader, type PgloaderAvailability } from './transf
 export interface SizeResult {
   readonly messages: number;
   readonly dataset: GeneratedDataSet;
-  /** null when the baseline is unavailable (see {@link TransferBenchResult.pgloader}). */
+  /** null when the baseline is unavailable (see {@link TransferBenchResult.pgloader}) or failed at this size. */
   readonly pgloader: (OpMeasure & { reportedRows: number | null; errors: number | null }) | null;
+  /** Why pgloader gave no figure at this size (it failed, or loaded a different row count), else null. */
+  readonly pgloaderFailure: string | null;
   readonly copy: OpMeasure;
   readonly export: OpMeasure;
   readonly import: OpMeasure;
@@ -66,8 +68,18 @@ export async function benchTransfer(opts: TransferBenchOptions): Promise<Transfe
       export: [],
       import: [],
     };
+    let pgloaderFailure: string | null = null;
     for (let r = 0; r < rounds; r++) {
-      if (pgloader.ok) runs.pgloader.push(await pgloaderRound(dataset, opts));
+      if (pgloader.ok) {
+        // The baseline failing is a finding to report, not a reason to stop measuring our tools.
+        try {
+          runs.pgloader.push(await pgloaderRound(dataset, opts));
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          pgloaderFailure = (/Heap exhausted[^\n]*|\b(?:FATAL|ERROR)\b[^\n]*/.exec(msg)?.[0] ?? msg.split('\n')[0]!).slice(0, 200);
+          opts.log(`  pgloader ${messages}: failed: ${pgloaderFailure}`);
+        }
+      }
       const copied = await copyRound(dataset, opts);
       runs.copy.push(copied.copy);
       runs.verify.push(copied.verify);
@@ -80,6 +92,7 @@ export async function benchTransfer(opts: TransferBenchOptions): Promise<Transfe
       messages,
       dataset,
       pgloader: pgl.length > 0 ? (median(pgl) as SizeResult['pgloader']) : null,
+      pgloaderFailure: pgl.length > 0 ? null : pgloaderFailure,
       copy: median(runs.copy),
       verify: median(runs.verify),
       export: median(runs.export),

@@ -56,7 +56,9 @@ function sizeTable(s: SizeResult): string {
     sizeTitle(s),
     '| operation | rows | wall s | rows/s | MB/s | vs pgloader | peak RSS MB | tool CPU s | PG CPU s | load avg |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-    s.pgloader ? line('pgloader (baseline)', s.pgloader, b, s.pgloader) : '| pgloader (baseline) | unavailable | | | | | | | | |',
+    s.pgloader
+      ? line('pgloader (baseline)', s.pgloader, b, s.pgloader)
+      : `| pgloader (baseline) | ${s.pgloaderFailure ? `failed: ${s.pgloaderFailure.replace(/[|\n]/g, ' ')}` : 'unavailable'} | | | | | | | | |`,
     line('`copy`', s.copy, b, s.pgloader),
     line('`export`', s.export, b, null),
     line('`import`', s.import, b, null),
