@@ -10,9 +10,10 @@ import { normalizeRow, normalizeValue } from './normalize-row.js';
 import { sqliteFilePath } from './source.js';
 import { decodeText } from './sqlite-value.js';
 
-/** A key-ordered slice of one table: ids (as stored) and each row's canonical JSON (`canonicalJson`). */
+/** A key-ordered slice of one table: ids (as stored) and each row's pass form (see `passForm`). */
 export interface CanonChunk {
   readonly ids: readonly string[];
+  /** Equal pass forms ⇒ equal canonical forms (`canonicalJson`); unequal ones get an exact re-check. */
   readonly canon: readonly string[];
 }
 
@@ -77,11 +78,16 @@ function decoder(side: Side, table: TableName): (raw: readonly unknown[]) => Row
 }
 
 /**
- * A raw row (by column index) → its canonical JSON, i.e. `canonicalJson(table, decode(raw))`
- * built in one pass: each value goes through the dialect's codec, then `normalizeValue` (the
- * per-column rule of `normalizeRow`), in column order, then `JSON.stringify`.
+ * A raw row (by column index) → its *pass form*: the canonical JSON of `canonicalJson` built in
+ * one pass (the dialect's codec, then the per-column rule of `normalizeRow` in column order, then
+ * `JSON.stringify`), except that the text policy (`sanitizeText`/`sanitizeJson`) is not applied.
+ * Without it the form is a function of the canonical form's inputs, so two equal pass forms mean
+ * two equal canonical forms; the rare rows that differ only by the policy (U+0000 or a lone
+ * surrogate in LibSQL) differ here and are settled by verify's exact re-check (`canonicalJson`).
+ * The policy's string scans are a fifth of the work per row, and it changes nothing in
+ * PostgreSQL text, which can hold neither.
  */
-function canonicalizer(side: Side, table: TableName): (raw: readonly unknown[]) => string {
+function passForm(side: Side, table: TableName): (raw: readonly unknown[]) => string {
   const columns = tableSql(side.dialect, table).columns;
   const decode = side.dialect.decode;
   const lossless = side.name === 'sqlite';
@@ -89,15 +95,27 @@ function canonicalizer(side: Side, table: TableName): (raw: readonly unknown[]) 
     const out: Row = {};
     for (let j = 0; j < columns.length; j++) {
       const c = columns[j]!;
-      out[c.name] = normalizeValue(c.type, decode(c, lossless ? bytesToText(raw[j]) : raw[j]));
+      const v = decode(c, lossless ? bytesToText(raw[j]) : raw[j]);
+      out[c.name] = v === null || v === undefined ? null : c.type === 'json' ? sortKeys(v) : c.type === 'id' || c.type === 'text' ? String(v) : normalizeValue(c.type, v);
     }
     return JSON.stringify(out);
   };
 }
 
+/** JSON value with object keys sorted (as `normalizeRow` sorts them). */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
 /**
  * Keyset pagination (`WHERE id > last ORDER BY id LIMIT n`) through the store's codecs: each
- * side decodes to the same logical row, then the canonical form (`canonicalJson`) is built.
+ * side decodes to the same logical row, then its pass form is built.
  * A local LibSQL file is read through the `libsql` driver in raw mode (arrays; integers as
  * numbers, which is what the codec makes of `int`/`timestamp` anyway), avoiding
  * @libsql/client's per-column property definitions (several times faster); PostgreSQL rows come
@@ -107,7 +125,7 @@ function chunkReader(side: Side, table: TableName): { read: ChunkReader; close: 
   const list = selectList(side, table);
   const first = `SELECT ${list} FROM ${q(table)} m ORDER BY m.id LIMIT ?`;
   const after = `SELECT ${list} FROM ${q(table)} m WHERE m.id > ? ORDER BY m.id LIMIT ?`;
-  const canonical = canonicalizer(side, table);
+  const canonical = passForm(side, table);
   const toChunk = (raw: readonly (readonly unknown[])[]): CanonChunk => {
     const ids: string[] = new Array(raw.length);
     const canon: string[] = new Array(raw.length);

@@ -35,12 +35,12 @@ export interface TableVerifyResult {
   readonly table: TableName;
   readonly sqliteRows: number;
   readonly postgresRows: number;
-  /** Rows identical on both sides (canonical JSON equal, i.e. same `rowChecksum`). */
+  /** Rows identical on both sides (canonical JSON equal, i.e. same `rowChecksum`), at once or when read again at once. */
   readonly matched: number;
   readonly missingInPostgres: number;
   readonly missingInSqlite: number;
   readonly different: number;
-  /** Mismatches of the pass that were gone at the re-check (writes in flight). */
+  /** Rows that still differed when read again at once, and matched after the re-check delay (writes in flight). */
   readonly resolvedOnRecheck: number;
   /** Every drifted id by kind (not in `last-verify.json`). */
   readonly ids: { readonly missingInPostgres: string[]; readonly missingInSqlite: string[]; readonly different: string[] };
@@ -94,7 +94,7 @@ export interface VerifyOptions extends Partial<BackendUrls> {
   /** Read and canonicalise each side in a worker thread when the compiled worker exists. Default true. */
   readonly threads?: boolean;
   readonly onProgress?: (p: VerifyProgress) => void;
-  /** Called once before the re-check wait, with the number of mismatches to re-check. */
+  /** Called once before the re-check wait (only when mismatches are left after the immediate exact check), with their number. */
   readonly onRecheck?: (candidates: number, delayMs: number) => void;
 }
 
@@ -139,31 +139,48 @@ export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
       passMs += p.durationMs;
       passes.push({ table, ...p });
     }
-    const candidates = passes.reduce((n, p) => n + p.candidates.length, 0);
-    if (candidates > 0) {
-      opts.onRecheck?.(candidates, recheckDelayMs);
-      if (recheckDelayMs > 0) await new Promise((r) => setTimeout(r, recheckDelayMs));
+    // Mismatches of the pass are read again by id and compared exactly (canonicalJson) at once:
+    // rows that differ only by the text policy, or that looked missing because a side orders ids
+    // differently, end here as matches. What is left is read again after the delay, so a write in
+    // flight (a shadow write not landed yet) is not called drift.
+    const first = new Map<TableName, DriftEntry[]>();
+    let left = 0;
+    for (const p of passes) {
+      const entries = p.candidates.length ? await recheck(pair, p.table, p.candidates) : [];
+      first.set(p.table, entries);
+      left += entries.length;
+    }
+    let final = first;
+    if (left > 0 && recheckDelayMs > 0) {
+      opts.onRecheck?.(left, recheckDelayMs);
+      await new Promise((r) => setTimeout(r, recheckDelayMs));
+      final = new Map();
+      for (const p of passes) {
+        const ids = first.get(p.table)!.map((e) => e.id);
+        final.set(p.table, ids.length ? await recheck(pair, p.table, ids) : []);
+      }
     }
     const file = opts.dataDir ? new DriftFile(opts.dataDir, started) : null;
     const sample: DriftEntry[] = [];
     const tables: TableVerifyResult[] = [];
     for (const p of passes) {
       const ids = { missingInPostgres: [] as string[], missingInSqlite: [] as string[], different: [] as string[] };
-      for (const entry of await recheck(pair, p.table, p.candidates)) {
+      for (const entry of final.get(p.table)!) {
         (entry.kind === 'missing_in_postgres' ? ids.missingInPostgres : entry.kind === 'missing_in_sqlite' ? ids.missingInSqlite : ids.different).push(entry.id);
         if (sample.length < sampleSize) sample.push(entry);
         file?.write(entry);
       }
       const drift = ids.missingInPostgres.length + ids.missingInSqlite.length + ids.different.length;
+      const afterFirst = first.get(p.table)!.length;
       tables.push({
         table: p.table,
         sqliteRows: p.sqliteRows,
         postgresRows: p.postgresRows,
-        matched: p.matched,
+        matched: p.matched + (p.candidates.length - afterFirst),
         missingInPostgres: ids.missingInPostgres.length,
         missingInSqlite: ids.missingInSqlite.length,
         different: ids.different.length,
-        resolvedOnRecheck: p.candidates.length - drift,
+        resolvedOnRecheck: afterFirst - drift,
         ids,
         durationMs: Math.round(p.durationMs),
       });
