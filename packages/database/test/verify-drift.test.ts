@@ -79,6 +79,23 @@ describe('verify', () => {
     expect(r.ok).toBe(true);
   });
 
+  it('reads non-ASCII text exactly, and LibSQL text that is not UTF-8 without crashing (reported as drift)', async () => {
+    const [a, b] = [seeded.messages[8]!, seeded.messages[9]!];
+    const fancy = 'naïve café — 日本語 🦊 \u{1F600} ok';
+    await raw.lite.execute({ sql: 'UPDATE messages SET content = ? WHERE id = ?', args: [fancy, a] });
+    await raw.pg.unsafe('UPDATE messages SET content = $2 WHERE id = $1', [a, fancy]);
+    // Latin-1 bytes stored as TEXT (a legacy writer): the libsql driver aborts the process on
+    // such text, so verify must never read it as text.
+    await raw.lite.execute({ sql: `UPDATE messages SET content = CAST(x'636166e920c02062' AS TEXT) WHERE id = ?`, args: [b] });
+    const r = await verify();
+    expect(driftIds(r)).toEqual({ messages: { missingInPostgres: [], missingInSqlite: [], different: [b] } });
+    expect(r.sample[0]!.columns).toEqual(['content']);
+    // put the row back as PostgreSQL has it
+    const original = String((await raw.pg.unsafe('SELECT content FROM messages WHERE id = $1', [b]))[0]!.content);
+    await raw.lite.execute({ sql: 'UPDATE messages SET content = ? WHERE id = ?', args: [original, b] });
+    expect((await verify()).ok).toBe(true);
+  });
+
   it('reports exactly the drifted ids: missing, extra, changed on either side', async () => {
     const [m0, m1, m2] = [seeded.messages[3]!, seeded.messages[4]!, seeded.messages[5]!];
     const extraQuery = newId();
