@@ -23,13 +23,15 @@ function pgText(c: ColumnSpec, v: unknown): string | null {
  */
 export class PgBatch {
   readonly rows: Row[] = [];
-  readonly #lines: string[] = [];
+  #lines: string[] = [];
+  #payload: string | null = null;
   bytes = 0;
 
   constructor(readonly table: TableName) {}
 
-  /** Adds one logical row (as convert.ts makes it). */
+  /** Adds one logical row (as convert.ts makes it). Not after {@link payload}. */
   add(row: Row): void {
+    if (this.#payload !== null) throw new Error('PgBatch: add after payload');
     let line = String(this.rows.length);
     for (const c of tables[this.table].columns) line += `\t${copyField(pgText(c, row[c.name]))}`;
     line += '\n';
@@ -42,9 +44,13 @@ export class PgBatch {
     return this.rows.length;
   }
 
-  /** The whole batch as one COPY text payload. */
+  /** The whole batch as one COPY text payload (joined once; the lines are then released). */
   payload(): string {
-    return this.#lines.join('');
+    if (this.#payload === null) {
+      this.#payload = this.#lines.join('');
+      this.#lines = [];
+    }
+    return this.#payload;
   }
 }
 

@@ -21,7 +21,7 @@ export interface LoadTableOptions {
   readonly stage: 'import' | 'copy';
   /** Rows per batch (one COPY + one guarded INSERT). Default 5,000. */
   readonly batchRows?: number | undefined;
-  /** Approximate payload bytes per batch (large rows make smaller batches). Default 16 MiB. */
+  /** Approximate payload bytes per batch (large rows make smaller batches). Default 8 MiB. */
   readonly batchBytes?: number | undefined;
   /** Batches in flight at once (each on its own pooled connection). Default 4. */
   readonly concurrency?: number | undefined;
@@ -45,7 +45,7 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<readonly
   const loader = new PgLoader(opts.target, table, opts.stage);
   const inFlight = new InFlight(opts.concurrency ?? 4);
   const batchRows = opts.batchRows ?? 5_000;
-  const batchBytes = opts.batchBytes ?? 16 << 20;
+  const batchBytes = opts.batchBytes ?? 8 << 20;
   const progress = () => opts.onProgress?.({ stage: 'load', table, done: s.imported + s.rejected, total: opts.total ?? null });
   let batch = new PgBatch(table);
 
