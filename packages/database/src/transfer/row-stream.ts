@@ -5,7 +5,7 @@ import type { Row } from '../stores/store.js';
 import { PgConnection } from '../stores/pg/pg-connection.js';
 import { q, tableSql } from '../stores/table-sql.js';
 import type { Side } from './backend-pair.js';
-import { openWorkerChunkSource } from './row-stream-thread.js';
+import { openRemoteChunkSource } from './row-stream-thread.js';
 import { normalizeRow, normalizeValue } from './normalize-row.js';
 import { sqliteFilePath } from './source.js';
 import { decodeText } from './sqlite-value.js';
@@ -33,19 +33,30 @@ type ChunkReader = (afterId: string | null, limit: number) => Promise<CanonChunk
 const NON_ASCII_GLOB = `'*[^\u0001-\u007f]*'`;
 
 /**
- * The LibSQL select list, read losslessly and fast. `@libsql/client` and `libsql` cut TEXT at
- * the first U+0000 and abort the process (a Rust panic) on TEXT that is not UTF-8, so text that
- * is not plain ASCII, or holds U+0000, comes back as BLOB bytes and is decoded here (see
- * sqlite-value.ts); plain ASCII text, the common case, comes back as text. Integers of `bigint`
- * columns come back as their exact decimal text, so no other integer needs `bigint` mode.
+ * How LibSQL text is read. `@libsql/client` and `libsql` cut TEXT at the first U+0000 and abort
+ * the whole process (a Rust panic, not an exception) on TEXT that is not UTF-8; such values must
+ * come back as BLOB bytes (decoded here as sqlite-value.ts does).
+ * - `strict`: every value that is not plain ASCII or holds U+0000 comes back as bytes (a GLOB per
+ *   text value: safe anywhere, about 3 µs per row);
+ * - `fast`: only values whose character count differs from their byte count (valid non-ASCII
+ *   UTF-8, U+0000) come back as bytes. Stray high bytes (Latin-1 text) still come as text and
+ *   abort the reader: used only in a child process, whose abort verify catches and answers by
+ *   reading that table again in `strict` mode.
  */
-function selectList(side: Side, table: TableName): string {
+export type TextMode = 'strict' | 'fast';
+
+/**
+ * The LibSQL select list, read losslessly: text per {@link TextMode}, and integers of `bigint`
+ * columns as their exact decimal text (so no other integer needs `bigint` mode).
+ */
+function selectList(side: Side, table: TableName, mode: TextMode = 'strict'): string {
   const t = tableSql(side.dialect, table);
   if (side.name !== 'sqlite') return t.selectList;
   return t.columns
     .map((c) => {
       const v = `m.${q(c.name)}`;
-      const text = `WHEN typeof(${v}) = 'text' AND (${v} GLOB ${NON_ASCII_GLOB} OR instr(CAST(${v} AS BLOB), x'00') > 0) THEN CAST(${v} AS BLOB)`;
+      const risky = mode === 'strict' ? `${v} GLOB ${NON_ASCII_GLOB} OR instr(CAST(${v} AS BLOB), x'00') > 0` : `length(${v}) <> length(CAST(${v} AS BLOB))`;
+      const text = `WHEN typeof(${v}) = 'text' AND (${risky}) THEN CAST(${v} AS BLOB)`;
       const int = c.type === 'bigint' ? ` WHEN typeof(${v}) = 'integer' THEN CAST(${v} AS TEXT)` : '';
       return `CASE ${text}${int} ELSE ${v} END AS ${q(c.name)}`;
     })
@@ -121,8 +132,8 @@ function sortKeys(v: unknown): unknown {
  * @libsql/client's per-column property definitions (several times faster); PostgreSQL rows come
  * as arrays too (postgres.js `.values()`).
  */
-function chunkReader(side: Side, table: TableName): { read: ChunkReader; close: () => void } {
-  const list = selectList(side, table);
+function chunkReader(side: Side, table: TableName, mode: TextMode): { read: ChunkReader; close: () => void } {
+  const list = selectList(side, table, mode);
   const first = `SELECT ${list} FROM ${q(table)} m ORDER BY m.id LIMIT ?`;
   const after = `SELECT ${list} FROM ${q(table)} m WHERE m.id > ? ORDER BY m.id LIMIT ?`;
   const canonical = passForm(side, table);
@@ -166,16 +177,19 @@ function chunkReader(side: Side, table: TableName): { read: ChunkReader; close: 
 /**
  * Streams `table` of `side` in id order, `chunkSize` rows at a time, always reading the next
  * chunk while the caller works on the current one (so both sides of a verify read at once).
- * With `threads` (default true) and the compiled worker present (`dist/`), the reading and
- * canonicalising run in a worker thread per side, so two cores work at once; otherwise here.
+ * With `threads` (default true) and the compiled reader present (`dist/`), reading and building
+ * pass forms run off this thread, so two cores work at once: PostgreSQL in a worker thread,
+ * LibSQL in a child process (text mode `text`, default `fast`; an abort of the child rejects
+ * `next()` with {@link TextAbortError}). Otherwise here, in `strict` text mode.
  */
-export function openChunkSource(side: Side, table: TableName, chunkSize: number, opts: { threads?: boolean } = {}): ChunkSource {
-  return (opts.threads !== false && openWorkerChunkSource(side, table, chunkSize)) || openLocalChunkSource(side, table, chunkSize);
+export function openChunkSource(side: Side, table: TableName, chunkSize: number, opts: { threads?: boolean; text?: TextMode } = {}): ChunkSource {
+  const text = opts.text ?? 'fast';
+  return (opts.threads !== false && openRemoteChunkSource(side, table, chunkSize, text)) || openLocalChunkSource(side, table, chunkSize, 'strict');
 }
 
 /** {@link openChunkSource} in this thread. @internal */
-export function openLocalChunkSource(side: Side, table: TableName, chunkSize: number): ChunkSource {
-  const reader = chunkReader(side, table);
+export function openLocalChunkSource(side: Side, table: TableName, chunkSize: number, text: TextMode): ChunkSource {
+  const reader = chunkReader(side, table, text);
   let done = false;
   const fetch = (afterId: string | null): Promise<CanonChunk> =>
     // setImmediate: a synchronous LibSQL read must not start before the caller's other awaits.

@@ -3,7 +3,8 @@ import { tableNames, type TableName } from '../schema/tables.js';
 import type { Row } from '../stores/store.js';
 import { openBackendPair, requireTables, type BackendPair, type BackendUrls } from './backend-pair.js';
 import { canonicalJson, rowChecksum } from './normalize-row.js';
-import { countRows, differingColumns, fetchRows, fetchTombstones, openChunkSource } from './row-stream.js';
+import { countRows, differingColumns, fetchRows, fetchTombstones, openChunkSource, type TextMode } from './row-stream.js';
+import { TextAbortError } from './row-stream-thread.js';
 import { DriftFile, summarize, writeLastVerify } from './verify-report.js';
 
 /** How a row differs between the backends. */
@@ -94,6 +95,8 @@ export interface VerifyOptions extends Partial<BackendUrls> {
   /** Read and canonicalise each side in a worker thread when the compiled worker exists. Default true. */
   readonly threads?: boolean;
   readonly onProgress?: (p: VerifyProgress) => void;
+  /** Warnings for the operator (one line each), e.g. a table read again in strict text mode. */
+  readonly onWarning?: (line: string) => void;
   /** Called once before the re-check wait (only when mismatches are left after the immediate exact check), with their number. */
   readonly onRecheck?: (candidates: number, delayMs: number) => void;
 }
@@ -135,7 +138,17 @@ export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
     const passes: Array<{ table: TableName; sqliteRows: number; postgresRows: number; matched: number; candidates: string[]; durationMs: number }> = [];
     let passMs = 0;
     for (const table of names) {
-      const p = await mergePass(pair, table, chunkSize, opts.threads ?? true, opts.onProgress);
+      let p: Awaited<ReturnType<typeof mergePass>>;
+      try {
+        p = await mergePass(pair, table, chunkSize, opts.threads ?? true, 'fast', opts.onProgress);
+      } catch (e) {
+        if (!(e instanceof TextAbortError)) throw e;
+        opts.onWarning?.(
+          `warning: LibSQL ${table} holds text that is not UTF-8 (the libsql driver aborts on it); comparing ${table} again in strict text mode (slower). ` +
+            '`pnpm db check` lists those rows; the app cannot read them either.',
+        );
+        p = await mergePass(pair, table, chunkSize, opts.threads ?? true, 'strict', opts.onProgress);
+      }
       passMs += p.durationMs;
       passes.push({ table, ...p });
     }
@@ -219,14 +232,14 @@ export function checkTables(list: readonly string[] | undefined): TableName[] {
 }
 
 /** The key-ordered pass: merge-joins both sides' chunk streams; returns the mismatched ids. */
-async function mergePass(pair: BackendPair, table: TableName, chunkSize: number, threads: boolean, onProgress: VerifyOptions['onProgress']) {
+async function mergePass(pair: BackendPair, table: TableName, chunkSize: number, threads: boolean, text: TextMode, onProgress: VerifyOptions['onProgress']) {
   const t0 = performance.now();
   const [na, nb] = await Promise.all([countRows(pair.sqlite, table), countRows(pair.postgres, table)]);
   const total = Math.max(na, nb);
   // A worker costs a few hundred ms to start: only worth it for big tables.
   const useThreads = threads && total >= WORKER_MIN_ROWS;
-  const a = openChunkSource(pair.sqlite, table, chunkSize, { threads: useThreads });
-  const b = openChunkSource(pair.postgres, table, chunkSize, { threads: useThreads });
+  const a = openChunkSource(pair.sqlite, table, chunkSize, { threads: useThreads, text });
+  const b = openChunkSource(pair.postgres, table, chunkSize, { threads: useThreads, text });
   const candidates: string[] = [];
   let sqliteRows = 0;
   let postgresRows = 0;

@@ -76,6 +76,7 @@ export const gateCommand: CommandModule = {
               latencySamples: o.samples,
               onProgress: bar.onProgress,
               onRecheck: bar.onRecheck,
+              onWarning: ctx.warn,
             });
           } finally {
             bar.stop();

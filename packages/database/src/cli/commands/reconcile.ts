@@ -94,7 +94,7 @@ export const reconcileCommand: CommandModule = {
           const apply = applyBar(ctx);
           let r: ReconcileResult;
           try {
-            r = await reconcile({ ...opts, from: o.from, dryRun: o.dryRun, onProgress: bar.onProgress, onRecheck: bar.onRecheck, onApply: (d, t) => (bar.stop(), apply.onApply(d, t)) });
+            r = await reconcile({ ...opts, from: o.from, dryRun: o.dryRun, onProgress: bar.onProgress, onRecheck: bar.onRecheck, onWarning: ctx.warn, onApply: (d, t) => (bar.stop(), apply.onApply(d, t)) });
           } finally {
             bar.stop();
             apply.stop();

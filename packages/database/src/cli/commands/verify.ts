@@ -144,7 +144,7 @@ export const verifyCommand: CommandModule = {
           const bar = verifyProgress(ctx);
           let r: VerifyResult;
           try {
-            r = await verifyTables({ ...opts, onProgress: bar.onProgress, onRecheck: bar.onRecheck });
+            r = await verifyTables({ ...opts, onProgress: bar.onProgress, onRecheck: bar.onRecheck, onWarning: ctx.warn });
           } finally {
             bar.stop();
           }
