@@ -89,27 +89,25 @@ function decoder(side: Side, table: TableName): (raw: readonly unknown[]) => Row
 }
 
 /**
- * A raw row (by column index) → its *pass form*: the canonical JSON of `canonicalJson` built in
- * one pass (the dialect's codec, then the per-column rule of `normalizeRow` in column order, then
- * `JSON.stringify`), except that the text policy (`sanitizeText`/`sanitizeJson`) is not applied.
- * Without it the form is a function of the canonical form's inputs, so two equal pass forms mean
- * two equal canonical forms; the rare rows that differ only by the policy (U+0000 or a lone
- * surrogate in LibSQL) differ here and are settled by verify's exact re-check (`canonicalJson`).
- * The policy's string scans are a fifth of the work per row, and it changes nothing in
- * PostgreSQL text, which can hold neither.
+ * A raw row (by column index) → its *pass form*: the JSON array of its column values in the
+ * canonical form of `normalizeRow` (the dialect's codec, then the per-column rule, in column
+ * order), except that the text policy (`sanitizeText`/`sanitizeJson`) is not applied. Equal pass
+ * forms therefore mean equal canonical forms (`canonicalJson`); rows that differ only by the
+ * policy (U+0000 or a lone surrogate in LibSQL; PostgreSQL text can hold neither) differ here and
+ * are settled by verify's exact re-check. Skipping the policy's string scans and the column
+ * names keeps the hot loop small. Overwrites `raw` in place.
  */
-function passForm(side: Side, table: TableName): (raw: readonly unknown[]) => string {
+function passForm(side: Side, table: TableName): (raw: unknown[]) => string {
   const columns = tableSql(side.dialect, table).columns;
   const decode = side.dialect.decode;
   const lossless = side.name === 'sqlite';
   return (raw) => {
-    const out: Row = {};
     for (let j = 0; j < columns.length; j++) {
       const c = columns[j]!;
       const v = decode(c, lossless ? bytesToText(raw[j]) : raw[j]);
-      out[c.name] = v === null || v === undefined ? null : c.type === 'json' ? sortKeys(v) : c.type === 'id' || c.type === 'text' ? String(v) : normalizeValue(c.type, v);
+      raw[j] = v === null || v === undefined ? null : c.type === 'json' ? sortKeys(v) : c.type === 'id' || c.type === 'text' ? String(v) : normalizeValue(c.type, v);
     }
-    return JSON.stringify(out);
+    return JSON.stringify(raw);
   };
 }
 
@@ -137,7 +135,7 @@ function chunkReader(side: Side, table: TableName, mode: TextMode): { read: Chun
   const first = `SELECT ${list} FROM ${q(table)} m ORDER BY m.id LIMIT ?`;
   const after = `SELECT ${list} FROM ${q(table)} m WHERE m.id > ? ORDER BY m.id LIMIT ?`;
   const canonical = passForm(side, table);
-  const toChunk = (raw: readonly (readonly unknown[])[]): CanonChunk => {
+  const toChunk = (raw: unknown[][]): CanonChunk => {
     const ids: string[] = new Array(raw.length);
     const canon: string[] = new Array(raw.length);
     for (let i = 0; i < raw.length; i++) {
@@ -160,7 +158,7 @@ function chunkReader(side: Side, table: TableName, mode: TextMode): { read: Chun
     const pg = side.conn;
     const [pf, pa] = [first, after].map((s) => side.dialect.placeholders(s)) as [string, string];
     return {
-      read: async (afterId, limit) => toChunk(await (afterId === null ? pg.sql.unsafe(pf, [limit]) : pg.sql.unsafe(pa, [afterId, limit])).values()),
+      read: async (afterId, limit) => toChunk((await (afterId === null ? pg.sql.unsafe(pf, [limit]) : pg.sql.unsafe(pa, [afterId, limit])).values()) as unknown[][]),
       close: () => {},
     };
   }
