@@ -92,7 +92,7 @@ export interface VerifyOptions extends Partial<BackendUrls> {
   readonly sampleSize?: number;
   /** Folder for `verify/<timestamp>.ndjson` and `last-verify.json`; null writes no files. Default null. */
   readonly dataDir?: string | null;
-  /** Read and canonicalise each side in a worker thread when the compiled worker exists. Default true. */
+  /** Read each side of a big table off this thread (LibSQL: child process, PostgreSQL: worker thread) when the compiled reader exists. Default true. */
   readonly threads?: boolean;
   readonly onProgress?: (p: VerifyProgress) => void;
   /** Warnings for the operator (one line each), e.g. a table read again in strict text mode. */
