@@ -67,3 +67,13 @@ export function describeError(e: unknown): { code: string; message: string } {
   }
   return { code: 'UNKNOWN', message: String(e) };
 }
+
+/**
+ * True for errors of the connection rather than of a statement: network codes (`ECONNREFUSED`,
+ * `ECONNRESET`…), postgres.js `CONNECTION_*` / `CONNECT_TIMEOUT`, SQLSTATE class 08 and
+ * 57P01–57P03 (server shutting down). Retrying row by row cannot help with these.
+ */
+export function isConnectionError(e: unknown): boolean {
+  const code = describeError(e).code;
+  return /^(E(CONN(REFUSED|RESET|ABORTED)|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN)|CONNECTION_\w+|CONNECT_TIMEOUT|08\w{3}|57P0[123])$/.test(code);
+}

@@ -1,4 +1,5 @@
 import type { Routing } from '../config/phase.js';
+import { describeError, isConnectionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { TableName } from '../schema/tables.js';
 import type { OrderBy, RecentSpec, Row, RowChange, SearchSpec, Store } from '../stores/store.js';
@@ -54,13 +55,26 @@ export class RoutedStore implements Store {
     const t0 = performance.now();
     let store = this.#reads;
     if (this.#routing.phase === '5' && this.#shadow && !(await this.#shadow.barrier(READ_YOUR_WRITES_WAIT_MS))) {
-      this.readFallbacks++;
-      this.#log.warn({ event: 'read_fallback', phase: '5', reason: 'shadow writes not landed' }, 'read served by the primary');
+      this.#fallback('shadow writes not landed');
       store = this.#primary;
     }
-    const r = await fn(store);
+    let r: T;
+    try {
+      r = await fn(store);
+    } catch (e) {
+      // Phase 5 reads PostgreSQL, but LibSQL is still the primary and holds every row: a read
+      // PostgreSQL cannot answer is served by the primary instead of failing the caller.
+      if (this.#routing.phase !== '5' || store === this.#primary || !isConnectionError(e)) throw e;
+      this.#fallback(`read backend failed: ${describeError(e).code}`);
+      r = await fn(this.#primary);
+    }
     this.readLatency.record(performance.now() - t0);
     return r;
+  }
+
+  #fallback(reason: string): void {
+    this.readFallbacks++;
+    this.#log.warn({ event: 'read_fallback', phase: '5', reason }, 'read served by the primary');
   }
 
   insert(table: TableName, row: Row) {

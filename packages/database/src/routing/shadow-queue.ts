@@ -1,5 +1,5 @@
 import type { ShadowLimits } from '../config/env.js';
-import { describeError } from '../errors.js';
+import { describeError, isConnectionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ShadowSink } from './shadow-sink.js';
 import type { RowChange, Store } from '../stores/store.js';
@@ -32,17 +32,16 @@ export interface ShadowStats {
   /** failed / (succeeded + failed), 0 when nothing finished. */
   readonly failureRate: number;
   readonly lastError: { code: string; message: string; at: string } | null;
+  /**
+   * `open` while the shadow backend is considered down (3 connection failures or deadlines in a
+   * row): no attempts until the cool-down (250 ms doubling to 10 s) ends, then one probe batch
+   * (`half-open`); a success closes it. Queued writes wait meanwhile (bounded by the queue limit).
+   */
+  readonly circuit: 'closed' | 'open' | 'half-open';
 }
 
-/**
- * Errors of the connection rather than of a row (network codes, postgres.js `CONNECTION_*` and
- * `CONNECT_TIMEOUT`, SQLSTATE class 08 and 57P01–57P03): retrying the batch's jobs one by one
- * cannot succeed and, during an outage, would multiply the failed attempts by the batch size.
- */
-function isConnectionError(e: unknown): boolean {
-  const code = describeError(e).code;
-  return /^(E(CONN(REFUSED|RESET|ABORTED)|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN)|CONNECTION_\w+|CONNECT_TIMEOUT|08\w{3}|57P0[123])$/.test(code);
-}
+/** Connection failures or deadlines in a row that open the circuit. */
+const CIRCUIT_THRESHOLD = 3;
 
 /** Jobs applied together in one shadow transaction at most. */
 const MAX_BATCH_JOBS = 64;
@@ -125,8 +124,46 @@ export class ShadowQueue implements ShadowSink {
     });
   }
 
+  /** Consecutive batches lost to the connection or the deadline. */
+  #downStreak = 0;
+  #coolDownMs = 0;
+  #openUntil = 0;
+  #reopenTimer: NodeJS.Timeout | null = null;
+
+  #circuitState(): ShadowStats['circuit'] {
+    if (this.#downStreak < CIRCUIT_THRESHOLD) return 'closed';
+    return Date.now() < this.#openUntil ? 'open' : 'half-open';
+  }
+
+  #noteBatch(outcome: 'ok' | 'row-error' | 'down'): void {
+    if (outcome === 'ok') {
+      if (this.#downStreak >= CIRCUIT_THRESHOLD) this.#log.warn({ event: 'shadow_circuit_closed', backend: this.#target.kind, phase: this.#phase }, 'shadow backend answers again');
+      this.#downStreak = 0;
+      this.#coolDownMs = 0;
+      return;
+    }
+    if (outcome === 'row-error') return;
+    if (++this.#downStreak < CIRCUIT_THRESHOLD) return;
+    this.#coolDownMs = Math.min(Math.max(this.#coolDownMs * 2, 250), 10_000);
+    this.#openUntil = Date.now() + this.#coolDownMs;
+    this.#log.warn(
+      { event: 'shadow_circuit_open', backend: this.#target.kind, phase: this.#phase, code: 'SHADOW_WRITE_FAILED', coolDownMs: this.#coolDownMs, queued: this.#queuedRows },
+      'shadow backend down: pausing shadow writes',
+    );
+    this.#reopenTimer ??= setTimeout(() => {
+      this.#reopenTimer = null;
+      this.#pump();
+    }, this.#coolDownMs).unref();
+  }
+
+  #stopped = false;
+
   #pump(): void {
-    while (this.#running < this.#limits.concurrency && this.#ready.length > 0) {
+    if (this.#stopped) return;
+    const circuit = this.#circuitState();
+    if (circuit === 'open') return; // the re-open timer pumps again
+    const limit = circuit === 'half-open' ? 1 : this.#limits.concurrency;
+    while (this.#running < limit && this.#ready.length > 0) {
       const batch: Job[] = [];
       while (batch.length < MAX_BATCH_JOBS && this.#ready.length > 0) {
         const key = this.#ready.shift()!;
@@ -172,8 +209,11 @@ export class ShadowQueue implements ShadowSink {
       await this.#apply(batch.flatMap((j) => j.changes));
       for (const j of batch) this.#succeed(j);
       this.#latency.record(performance.now() - started);
+      this.#noteBatch('ok');
     } catch (e) {
-      if (batch.length === 1 || e instanceof ShadowTimeout || isConnectionError(e)) for (const j of batch) this.#fail(j, e);
+      const down = e instanceof ShadowTimeout || isConnectionError(e);
+      this.#noteBatch(down ? 'down' : 'row-error');
+      if (batch.length === 1 || down) for (const j of batch) this.#fail(j, e);
       else {
         for (const j of batch) {
           try {
@@ -246,6 +286,7 @@ export class ShadowQueue implements ShadowSink {
    */
   barrier(timeoutMs: number): Promise<boolean> {
     const upTo = this.#seq;
+    if (this.#circuitState() === 'open' && upTo >= this.#lowestUnsettled) return Promise.resolve(false);
     if (upTo < this.#lowestUnsettled) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
@@ -262,6 +303,9 @@ export class ShadowQueue implements ShadowSink {
   /** Waits for queued and in-flight writes, at most `timeoutMs`. Returns what was left. */
   async drain(timeoutMs: number): Promise<{ drained: boolean; remaining: number }> {
     const drained = await this.barrier(timeoutMs);
+    // Stop: nothing is attempted after close (the caller closes the shadow connection next).
+    this.#stopped = true;
+    if (this.#reopenTimer) clearTimeout(this.#reopenTimer);
     return { drained, remaining: this.#queuedRows + this.#inFlightRows };
   }
 
@@ -276,6 +320,7 @@ export class ShadowQueue implements ShadowSink {
       latencyMs: this.#latency.summary(),
       failureRate: done === 0 ? 0 : this.#counts.failed / done,
       lastError: this.#lastError,
+      circuit: this.#circuitState(),
     };
   }
 }

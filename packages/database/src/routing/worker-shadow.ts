@@ -29,6 +29,7 @@ const emptyStats = (backend: ShadowStats['backend']): ShadowStats => ({
   latencyMs: { count: 0, p50: null, p95: null, p99: null },
   failureRate: 0,
   lastError: null,
+  circuit: 'closed',
 });
 
 /**
