@@ -52,6 +52,7 @@ async function startEmbedded(): Promise<{ url: string; stop: () => Promise<void>
   template ??= PGlite.create();
   const db = (await (await template).clone()) as InstanceType<typeof PGlite>;
   const socketServer = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: EMBEDDED_MAX_CONNECTIONS });
+  serializeProtocolCycles(socketServer);
   await socketServer.start();
   const url = `postgres://postgres@${socketServer.getServerConn()}/postgres`;
   if (!announcedEmbedded) {
@@ -68,6 +69,71 @@ async function startEmbedded(): Promise<{ url: string; stop: () => Promise<void>
       await socketServer.stop();
       await db.close();
     },
+  };
+}
+
+/** The fields of pglite-socket 0.2.17's query queue that {@link serializeProtocolCycles} relies on. */
+interface SocketQueue {
+  queue: Array<{ handlerId: number; message: Uint8Array; resolve: (n: number) => void; reject: (e: Error) => void; onData: (d: Uint8Array) => void }>;
+  processing: boolean;
+  lastHandlerId: number | null;
+  db: { isInTransaction(): boolean; runExclusive<T>(fn: () => Promise<T>): Promise<T>; execProtocolRawStream(m: Uint8Array, o: { onRawData: (d: Uint8Array) => void }): Promise<unknown> };
+  processQueue(): Promise<void>;
+  clearQueueForHandler(handlerId: number): void;
+}
+
+/** Frontend messages that open (Parse, Bind, Describe, Execute, Close, Flush) or end (Sync, Query) a request cycle. */
+const OPENS_CYCLE = new Set([0x50, 0x42, 0x44, 0x45, 0x43, 0x48]);
+const ENDS_CYCLE = new Set([0x53, 0x51]);
+
+/**
+ * pglite-socket multiplexes its clients onto PGlite's one session message by message, keeping a
+ * client exclusive only inside an explicit transaction. With several pooled connections, another
+ * client's Sync then lands between one client's Bind and Execute and drops its unnamed portal
+ * (`portal "" does not exist`), or replaces its unnamed statement. This keeps a client exclusive
+ * from the first message of an extended-protocol cycle to its Sync (as a server session would),
+ * and no longer stops the queue for good when one message throws. Replaces the queue's
+ * `processQueue` of pglite-socket 0.2.17 (the version pinned in package.json).
+ */
+function serializeProtocolCycles(server: object): void {
+  const q = (server as { queryQueue?: SocketQueue }).queryQueue;
+  if (!q || typeof q.processQueue !== 'function' || !Array.isArray(q.queue) || typeof q.clearQueueForHandler !== 'function') {
+    throw new Error('pglite-socket changed: its query queue is not the 0.2.17 shape src/testing/postgres.ts expects');
+  }
+  let cycleOwner: number | null = null;
+  q.processQueue = async function processQueue(this: SocketQueue) {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (this.queue.length > 0) {
+        const owner = this.db.isInTransaction() ? this.lastHandlerId : cycleOwner;
+        const i = owner === null ? 0 : this.queue.findIndex((m) => m.handlerId === owner);
+        if (i === -1) break; // the owner's next message has not arrived yet: enqueue() restarts us
+        const [m] = this.queue.splice(i, 1);
+        let bytes = 0;
+        try {
+          await this.db.runExclusive(() => this.db.execProtocolRawStream(m!.message, { onRawData: (d) => ((bytes += d.length), m!.onData(d)) }));
+        } catch (e) {
+          m!.reject(e as Error);
+          continue;
+        }
+        this.lastHandlerId = m!.handlerId;
+        const type = m!.message[0]!;
+        if (ENDS_CYCLE.has(type)) cycleOwner = null;
+        else if (OPENS_CYCLE.has(type)) cycleOwner = m!.handlerId;
+        m!.resolve(bytes);
+      }
+    } finally {
+      this.processing = false;
+    }
+  };
+  const clear = q.clearQueueForHandler.bind(q);
+  q.clearQueueForHandler = (handlerId: number) => {
+    clear(handlerId);
+    if (cycleOwner === handlerId) {
+      cycleOwner = null;
+      void q.processQueue();
+    }
   };
 }
 
