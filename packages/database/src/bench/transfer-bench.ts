@@ -111,8 +111,13 @@ async function pgloaderRound(ds: GeneratedDataSet, opts: TransferBenchOptions): 
   try {
     const loadAvg = loadavg()[0]!;
     const pg = watchDatabaseCpu(databaseName(db.url));
-    const run = await runPgloader(ds.path, db.url, opts.workDir);
-    const pgCpuSeconds = pg.stop();
+    let pgCpuSeconds: number | null = null;
+    let run: Awaited<ReturnType<typeof runPgloader>>;
+    try {
+      run = await runPgloader(ds.path, db.url, opts.workDir);
+    } finally {
+      pgCpuSeconds = pg.stop();
+    }
     const rows = await countPgRows(db.url);
     expectRows('pgloader', rows, ds);
     opts.log(`  pgloader ${ds.counts.messages}: ${run.seconds.toFixed(1)} s, ${run.peakRssMb.toFixed(0)} MB`);

@@ -38,8 +38,13 @@ const CHILD = fileURLToPath(new URL('./transfer-child.js', import.meta.url));
 export async function measureOp(op: ChildOp): Promise<OpMeasure> {
   const loadAvg = loadavg()[0]!;
   const pg = 'databaseUrl' in op ? watchDatabaseCpu(databaseName(op.databaseUrl)) : null;
-  const m = await measureCommand(process.execPath, [CHILD, JSON.stringify(op)]);
-  const pgCpuSeconds = pg?.stop() ?? null;
+  let pgCpuSeconds: number | null = null;
+  let m: Awaited<ReturnType<typeof measureCommand>>;
+  try {
+    m = await measureCommand(process.execPath, [CHILD, JSON.stringify(op)]);
+  } finally {
+    pgCpuSeconds = pg?.stop() ?? null;
+  }
   const line = m.stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
   if (m.exitCode !== 0 || !line) throw new Error(`${op.op} failed (exit ${m.exitCode}): ${redact((m.stderr || m.stdout).slice(-2000))}`);
   const r = JSON.parse(line.slice(RESULT_PREFIX.length)) as ChildResult;

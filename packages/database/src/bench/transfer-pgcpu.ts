@@ -33,6 +33,7 @@ function backendTicks(dbName: string, into: Map<number, number>): void {
 export function watchDatabaseCpu(dbName: string, intervalMs = 200): { stop(): number | null } {
   const last = new Map<number, number>();
   const timer = setInterval(() => backendTicks(dbName, last), intervalMs);
+  timer.unref(); // never what keeps the process alive
   backendTicks(dbName, last);
   return {
     stop() {

@@ -11,8 +11,9 @@ const PGLOADER = '/usr/bin/pgloader';
 /**
  * SBCL heap for pgloader, in MB. Debian's build defaults to 1 GB, and at 1M messages pgloader
  * dies with "Heap exhausted, game over" (a long-known pgloader issue); 4 GB lets it finish.
+ * `BENCH_PGLOADER_HEAP_MB` overrides it (1024 reproduces the failure).
  */
-const HEAP_MB = 4096;
+const HEAP_MB = Number(process.env.BENCH_PGLOADER_HEAP_MB ?? 4096);
 
 function version(): string | null {
   const r = spawnSync(PGLOADER, ['--version'], { encoding: 'utf8' });
