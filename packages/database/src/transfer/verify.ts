@@ -1,5 +1,5 @@
 import { DatabaseError } from '../errors.js';
-import { tableNames, type TableName } from '../schema/tables.js';
+import { tableNames, tables, type TableName } from '../schema/tables.js';
 import type { Row } from '../stores/store.js';
 import { openBackendPair, requireTables, type BackendPair, type BackendUrls } from './backend-pair.js';
 import { canonicalJson, rowChecksum } from './normalize-row.js';
@@ -103,8 +103,12 @@ export interface VerifyOptions extends Partial<BackendUrls> {
 
 /** Default rows per chunk (measured: 2,000–5,000 use the least CPU per row; 5,000 also hides a remote round trip). */
 export const DEFAULT_CHUNK_SIZE = 5_000;
-/** Tables smaller than this are read in the calling thread (starting a worker costs more). */
-export const WORKER_MIN_ROWS = 50_000;
+/**
+ * Tables with fewer values than this (rows × columns) are read in the calling thread: starting a
+ * reader thread and process costs a few hundred ms. 200,000 is ~17,000 messages or ~1,500 user
+ * profiles (≈130 columns).
+ */
+export const OFF_THREAD_MIN_VALUES = 200_000;
 /** Default re-check delay, ms. */
 export const DEFAULT_RECHECK_DELAY_MS = 2_000;
 
@@ -236,8 +240,7 @@ async function mergePass(pair: BackendPair, table: TableName, chunkSize: number,
   const t0 = performance.now();
   const [na, nb] = await Promise.all([countRows(pair.sqlite, table), countRows(pair.postgres, table)]);
   const total = Math.max(na, nb);
-  // A worker costs a few hundred ms to start: only worth it for big tables.
-  const useThreads = threads && total >= WORKER_MIN_ROWS;
+  const useThreads = threads && total * tables[table].columns.length >= OFF_THREAD_MIN_VALUES;
   const a = openChunkSource(pair.sqlite, table, chunkSize, { threads: useThreads, text });
   const b = openChunkSource(pair.postgres, table, chunkSize, { threads: useThreads, text });
   const candidates: string[] = [];
