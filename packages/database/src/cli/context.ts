@@ -24,10 +24,13 @@ export interface CliContext {
   result(value: unknown): void;
 }
 
-/** Builds the context from the environment (LIBSQL_URL, DATABASE_URL, USE_POSTGRES_*). @throws DatabaseError from loadConfig. */
+/**
+ * Builds the context from the environment (LIBSQL_URL, DATABASE_URL, USE_POSTGRES_*), as the app
+ * reads it. Invalid flags stop every command but `status` (which reports them itself), because the
+ * commands' safety warnings depend on the phase.
+ * @throws DatabaseError from loadConfig (`INVALID_FLAG`, `UNSAFE_PHASE`, `INVALID_CONFIG`…).
+ */
 export function createContext(opts: GlobalOptions, env: Record<string, string | undefined> = process.env): CliContext {
-  // The CLI reads the same variables as the app but must work whatever the phase flags say,
-  // so configuration errors in the flags are reported by `status`, not thrown here.
   const config = loadConfig(env);
   return {
     config,

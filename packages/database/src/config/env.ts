@@ -1,7 +1,20 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DatabaseError } from '../errors.js';
 import { parseFlag } from './flags.js';
 import { derivePhase, type PhaseFlags, type Routing } from './phase.js';
+
+/**
+ * The LibSQL file used when LIBSQL_URL is unset: the bot's data file in this repository
+ * (`apps/bot/data/bot.db`), so the bot and `pnpm db …` look at the same file whatever the working
+ * directory; `file:./data/bot.db` when the package runs outside this repository.
+ */
+export function defaultLibsqlUrl(): string {
+  const botDir = fileURLToPath(new URL('../../../../apps/bot/', import.meta.url));
+  return existsSync(botDir) ? `file:${join(botDir, 'data', 'bot.db')}` : 'file:./data/bot.db';
+}
 
 /** Shadow-queue limits (DESIGN.md invariant 4). */
 export interface ShadowLimits {
@@ -22,7 +35,7 @@ export interface ShadowLimits {
 
 /** Everything `createDatabase` needs. `loadConfig()` builds it from the environment. */
 export interface DatabaseConfig {
-  /** `file:path.db` (default `file:./data/bot.db`), `:memory:`, or `libsql://…` (Turso). */
+  /** `file:path.db` (default {@link defaultLibsqlUrl}), `:memory:`, or `libsql://…` (Turso). */
   readonly libsqlUrl: string;
   readonly libsqlAuthToken?: string | undefined;
   /** PostgreSQL connection string; required when the phase uses PostgreSQL. */
@@ -99,7 +112,7 @@ export function loadConfig(
     );
   }
   return {
-    libsqlUrl: e.LIBSQL_URL?.trim() || defaults.libsqlUrl || 'file:./data/bot.db',
+    libsqlUrl: e.LIBSQL_URL?.trim() || defaults.libsqlUrl || defaultLibsqlUrl(),
     libsqlAuthToken: e.LIBSQL_AUTH_TOKEN?.trim() || undefined,
     databaseUrl,
     pgPoolSize: e.PG_POOL_SIZE,

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config/env.js';
+import { defaultLibsqlUrl, loadConfig } from '../config/env.js';
 import type { Phase } from '../config/phase.js';
 import { describeError, isDatabaseError } from '../errors.js';
 import { redact, redactUrl } from '../logger.js';
@@ -63,7 +63,7 @@ const FLAGS = ['USE_POSTGRES_PRIMARY', 'USE_POSTGRES_READ', 'USE_POSTGRES_SHADOW
 /** The app's configuration, with the error it would stop on instead of throwing it. */
 export function configStatus(env: Record<string, string | undefined>): ConfigStatus {
   const flags = Object.fromEntries(FLAGS.map((f) => [f, env[f] ?? null])) as ConfigStatus['flags'];
-  const fallback = { libsqlUrl: redactUrl(env.LIBSQL_URL?.trim() || 'file:./data/bot.db')!, databaseUrl: redactUrl(env.DATABASE_URL?.trim() || undefined) ?? null };
+  const fallback = { libsqlUrl: redactUrl(env.LIBSQL_URL?.trim() || defaultLibsqlUrl())!, databaseUrl: redactUrl(env.DATABASE_URL?.trim() || undefined) ?? null };
   try {
     const c = loadConfig(env);
     const r = c.routing;
@@ -77,7 +77,7 @@ export function configStatus(env: Record<string, string | undefined>): ConfigSta
 /** The URLs the tools use: the app's variables, whatever the flags say. */
 export function backendUrls(env: Record<string, string | undefined>): { libsqlUrl: string; libsqlAuthToken?: string | undefined; databaseUrl?: string | undefined } {
   return {
-    libsqlUrl: env.LIBSQL_URL?.trim() || 'file:./data/bot.db',
+    libsqlUrl: env.LIBSQL_URL?.trim() || defaultLibsqlUrl(),
     libsqlAuthToken: env.LIBSQL_AUTH_TOKEN?.trim() || undefined,
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
   };
