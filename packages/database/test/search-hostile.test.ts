@@ -131,11 +131,8 @@ describe('searchMessages with hostile input', () => {
     expect(await ids('sqlite', 'NOT refund')).toEqual([]); // "not" is a word here, and no message has it
   });
 
-  // Known divergence (reported): LibSQL's FTS5 table uses `unicode61 remove_diacritics 2`, so
-  // 'cafe' finds 'café' there; PostgreSQL's 'simple' configuration does not fold accents. Fixing
-  // it needs a LibSQL migration (remove_diacritics 0) or `unaccent` on PostgreSQL. When fixed, this
-  // test starts failing: turn `it.fails` into `it`.
-  it.fails('unaccented words find accented messages the same way on both backends', async () => {
+  // LibSQL's FTS5 keeps diacritics (migration 0002), like PostgreSQL's 'simple' configuration.
+  it('unaccented words find accented messages the same way on both backends', async () => {
     for (const query of ['cafe', 'resume', 'naive']) {
       const [a, b] = await Promise.all((['sqlite', 'postgres'] as const).map(async (k) => (await dbs[k]!.messageService.searchMessages({ query, channelId: 'c1' })).map((m) => m.id)));
       expect(b, query).toEqual(a);
