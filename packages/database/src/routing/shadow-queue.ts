@@ -34,7 +34,7 @@ export interface ShadowStats {
   readonly lastError: { code: string; message: string; at: string } | null;
   /**
    * `open` while the shadow backend is considered down (3 connection failures or deadlines in a
-   * row): no attempts until the cool-down (250 ms doubling to 10 s) ends, then one probe batch
+   * row): no attempts until the cool-down (250 ms doubling to 2 s) ends, then one probe batch
    * (`half-open`); a success closes it. Queued writes wait meanwhile (bounded by the queue limit).
    */
   readonly circuit: 'closed' | 'open' | 'half-open';
@@ -42,6 +42,8 @@ export interface ShadowStats {
 
 /** Connection failures or deadlines in a row that open the circuit. */
 const CIRCUIT_THRESHOLD = 3;
+/** Longest pause between probes of a backend that is down (ms): a short outage heals fast. */
+const MAX_COOL_DOWN_MS = 2_000;
 
 /** Jobs applied together in one shadow transaction at most. */
 const MAX_BATCH_JOBS = 64;
@@ -144,16 +146,22 @@ export class ShadowQueue implements ShadowSink {
     }
     if (outcome === 'row-error') return;
     if (++this.#downStreak < CIRCUIT_THRESHOLD) return;
-    this.#coolDownMs = Math.min(Math.max(this.#coolDownMs * 2, 250), 10_000);
+    this.#coolDownMs = Math.min(Math.max(this.#coolDownMs * 2, 250), MAX_COOL_DOWN_MS);
     this.#openUntil = Date.now() + this.#coolDownMs;
     this.#log.warn(
       { event: 'shadow_circuit_open', backend: this.#target.kind, phase: this.#phase, code: 'SHADOW_WRITE_FAILED', coolDownMs: this.#coolDownMs, queued: this.#queuedRows },
       'shadow backend down: pausing shadow writes',
     );
-    this.#reopenTimer ??= setTimeout(() => {
+    this.#armReopen();
+  }
+
+  /** Pumps again when the cool-down ends (one timer at a time, re-armed if the pause grew). */
+  #armReopen(): void {
+    if (this.#reopenTimer) return;
+    this.#reopenTimer = setTimeout(() => {
       this.#reopenTimer = null;
       this.#pump();
-    }, this.#coolDownMs).unref();
+    }, Math.max(1, this.#openUntil - Date.now())).unref();
   }
 
   #stopped = false;
@@ -161,7 +169,10 @@ export class ShadowQueue implements ShadowSink {
   #pump(): void {
     if (this.#stopped) return;
     const circuit = this.#circuitState();
-    if (circuit === 'open') return; // the re-open timer pumps again
+    if (circuit === 'open') {
+      this.#armReopen();
+      return;
+    }
     const limit = circuit === 'half-open' ? 1 : this.#limits.concurrency;
     while (this.#running < limit && this.#ready.length > 0) {
       const batch: Job[] = [];
