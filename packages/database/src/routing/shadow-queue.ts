@@ -113,17 +113,19 @@ export class ShadowQueue implements ShadowSink {
 
   #scheduled = false;
 
+  #lingerTimer: NodeJS.Timeout | null = null;
+
   /**
-   * Starts jobs on a later turn of the event loop (setImmediate), so the caller's `enqueue`
-   * costs a few map operations and none of the shadow's encoding or socket work.
+   * Starts jobs after the linger delay (`batchLingerMs`, on a later turn of the event loop), so the
+   * caller's `enqueue` costs a few map operations and the changes of many calls share one
+   * transaction.
    */
   #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
+    if (this.#lingerTimer) return;
+    this.#lingerTimer = setTimeout(() => {
+      this.#lingerTimer = null;
       this.#pump();
-    });
+    }, this.#limits.batchLingerMs ?? 0);
   }
 
   /** Consecutive batches lost to the connection or the deadline. */
@@ -297,6 +299,11 @@ export class ShadowQueue implements ShadowSink {
    */
   barrier(timeoutMs: number): Promise<boolean> {
     const upTo = this.#seq;
+    if (this.#lingerTimer) {
+      clearTimeout(this.#lingerTimer);
+      this.#lingerTimer = null;
+      this.#pump();
+    }
     if (this.#circuitState() === 'open' && upTo >= this.#lowestUnsettled) return Promise.resolve(false);
     if (upTo < this.#lowestUnsettled) return Promise.resolve(true);
     return new Promise((resolve) => {

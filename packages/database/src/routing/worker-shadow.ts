@@ -51,9 +51,11 @@ export class WorkerShadow implements ShadowSink {
   readonly #barriers = new Map<number, (ok: boolean) => void>();
   #drained: ((r: { drained: boolean; remaining: number }) => void) | null = null;
   #dead = false;
+  readonly #lingerMs: number;
 
   constructor(target: BackendTarget, limits: ShadowLimits, logger: Logger, phase: string) {
     this.#log = logger;
+    this.#lingerMs = limits.batchLingerMs ?? 0;
     this.#stats = emptyStats(target.backend);
     this.#worker = new Worker(workerFile(), { workerData: { target, limits, phase } });
     this.#worker.unref();
@@ -120,7 +122,7 @@ export class WorkerShadow implements ShadowSink {
     this.#buffer.push({ key, changes });
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
+      setTimeout(() => this.#flush(), Math.min(5, this.#lingerMs));
     }
   }
 
