@@ -79,7 +79,7 @@ describe('verify', () => {
     expect(r.ok).toBe(true);
   });
 
-  it('reads non-ASCII text exactly, and LibSQL text that is not UTF-8 without crashing (reported as drift)', async () => {
+  it('reads non-ASCII text exactly, and LibSQL text that is not UTF-8 without crashing (reported as rejected: import rejects it)', async () => {
     const [a, b] = [seeded.messages[8]!, seeded.messages[9]!];
     const fancy = 'naïve café — 日本語 🦊 \u{1F600} ok';
     await raw.lite.execute({ sql: 'UPDATE messages SET content = ? WHERE id = ?', args: [fancy, a] });
@@ -88,12 +88,15 @@ describe('verify', () => {
     // such text, so verify must never read it as text.
     await raw.lite.execute({ sql: `UPDATE messages SET content = CAST(x'636166e920c02062' AS TEXT) WHERE id = ?`, args: [b] });
     const r = await verify();
-    expect(driftIds(r)).toEqual({ messages: { missingInPostgres: [], missingInSqlite: [], different: [b] } });
-    expect(r.sample[0]!.columns).toEqual(['content']);
+    // not drift reconcile could copy (PostgreSQL cannot take that text): a rejected row, with PostgreSQL's state of it
+    expect(driftIds(r)).toEqual({});
+    expect(r.rejected).toBe(1);
+    expect(r.rejectedSample[0]).toMatchObject({ id: b, kind: 'rejected', column: 'content', postgres: { version: 1 } });
+    expect(r.rejectedSample[0]!.reason).toContain('invalid UTF-8');
     // put the row back as PostgreSQL has it
     const original = String((await raw.pg.unsafe('SELECT content FROM messages WHERE id = $1', [b]))[0]!.content);
     await raw.lite.execute({ sql: 'UPDATE messages SET content = ? WHERE id = ?', args: [original, b] });
-    expect((await verify()).ok).toBe(true);
+    expect(await verify()).toMatchObject({ ok: true, rejected: 0 });
   });
 
   it('reports exactly the drifted ids: missing, extra, changed on either side', async () => {

@@ -4,8 +4,8 @@ import type { Row } from '../stores/store.js';
 import { coerce, NOTE_BEYOND_2_53, NOTE_NUL, NOTE_SURROGATE } from './coerce.js';
 import { InvalidUtf8, sampleValue, storageClass } from './sqlite-value.js';
 
-/** Which tool produced a reject record. */
-export type RejectStage = 'check' | 'export' | 'import' | 'copy';
+/** Which tool produced a reject record (`verify`: a LibSQL row verify found import/copy would reject). */
+export type RejectStage = 'check' | 'export' | 'import' | 'copy' | 'verify';
 
 /**
  * A row that cannot go to PostgreSQL, and why. Written one per line to `rejects/<table>.ndjson`
@@ -58,6 +58,21 @@ export function countNotes(into: { sanitized: number; coerced: number }, notes: 
 }
 
 /**
+ * Why a raw id value cannot be a row's id (`missing: …` or `unusable id: …`, the reasons of
+ * {@link Converter.convert}), or null when it can: ids must be text and exact (no U+0000, no lone
+ * surrogate, valid UTF-8), because they are compared and looked up byte for byte.
+ */
+export function idProblem(rawId: unknown): string | null {
+  if (rawId === null || rawId === undefined) return 'missing: id is NOT NULL';
+  if (typeof rawId !== 'string') {
+    const why = rawId instanceof InvalidUtf8 ? `invalid UTF-8 at byte ${rawId.offset}` : `${storageClass(rawId)}, not text`;
+    return `unusable id: ${why}`;
+  }
+  if (sanitizeText(rawId) !== rawId) return 'unusable id: contains U+0000 or a lone surrogate (ids must stay exact)';
+  return null;
+}
+
+/**
  * THE conversion of check, export, import and copy: raw values → the logical row of a table
  * spec, or a {@link Reject}. One converter per run; it remembers, per table, the previous id
  * (rows must arrive in id order, so a later duplicate is rejected) and the ids it rejected (so
@@ -101,13 +116,9 @@ export class Converter {
     };
 
     const rawId = values.id;
-    if (rawId === null || rawId === undefined) return fail(null, 'id', 'missing: id is NOT NULL', null);
-    if (typeof rawId !== 'string') {
-      const why = rawId instanceof InvalidUtf8 ? `invalid UTF-8 at byte ${rawId.offset}` : `${storageClass(rawId)}, not text`;
-      return fail(null, 'id', `unusable id: ${why}`, rawId);
-    }
-    if (sanitizeText(rawId) !== rawId) return fail(null, 'id', 'unusable id: contains U+0000 or a lone surrogate (ids must stay exact)', rawId);
-    const id = rawId;
+    const idWrong = idProblem(rawId);
+    if (idWrong !== null) return fail(null, 'id', idWrong, rawId ?? null);
+    const id = rawId as string;
     if (this.#lastId.get(table) === id) {
       // Not marked: the first row with this id is the one that stands (or fell) for it.
       return fail(id, null, 'duplicate id: an earlier row with this id comes first (the source table has no primary key)', id, false);

@@ -104,7 +104,9 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
           key: 'verify',
           name: vName,
           pass: v.ok,
-          value: `${v.drift} drifted rows of ${v.rows}${counts.length ? ` (counts differ: ${counts.join(', ')})` : ''}`,
+          value:
+            `${v.drift} drifted rows of ${v.rows}${counts.length ? ` (counts differ: ${counts.join(', ')})` : ''}` +
+            (v.rejected > 0 ? `; ${v.rejected} LibSQL rows rejected by import (not in PostgreSQL; listed by verify)` : ''),
           threshold: '0 drifted rows',
           detail: { drift: v.drift, rows: v.rows, reportFile: v.reportFile, tables: verify.tables },
         });

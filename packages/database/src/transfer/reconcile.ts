@@ -3,6 +3,7 @@ import { redact } from '../logger.js';
 import { tableNames, type TableName } from '../schema/tables.js';
 import type { Row, RowChange } from '../stores/store.js';
 import { openBackendPair, type BackendPair, type BackendUrls, type SideName } from './backend-pair.js';
+import { ImportFormReader } from './import-form.js';
 import { canonicalJson, normalizeRow } from './normalize-row.js';
 import { fetchRows, fetchTombstones } from './row-stream.js';
 import { summarize, type VerifySummary } from './verify-report.js';
@@ -43,6 +44,12 @@ export interface ReconcileResult {
   readonly applied: number;
   /** Changes the target refused (a foreign key, a unique key held by another id…), with the error. */
   readonly failed: ReadonlyArray<{ readonly table: TableName; readonly id: string; readonly error: string }>;
+  /**
+   * Drifted ids whose LibSQL source row import/copy would reject (it changed into such a row after
+   * verify), with the reason: nothing is written for them. Rows verify already reported as
+   * rejected are not drift and are never planned (see `verify.rejected`).
+   */
+  readonly rejected: ReadonlyArray<{ readonly table: TableName; readonly id: string; readonly reason: string }>;
   /** Drift left on the reconciled ids afterwards (re-read on both sides); null on a dry run. */
   readonly remaining: number | null;
   /** Entries of the drift left (first `sampleSize`). */
@@ -72,7 +79,10 @@ const ID_BATCH = 500;
  * Copies the source of truth over the drift (DESIGN.md invariant 6). Runs verify (or takes
  * `opts.drift`), then for every drifted id reads the source row again and, on the target:
  * - source row present → forced upsert of its canonical form (`applyChanges(…, { force: true })`:
- *   an equal version with other content is replaced, a newer target row written meanwhile wins);
+ *   an equal version with other content is replaced, a newer target row written meanwhile wins).
+ *   A LibSQL row is read in its import form (import-form.ts), so `--from sqlite` writes what
+ *   import/copy would (seconds, not milliseconds; booleans, not text); a LibSQL row import would
+ *   reject is never copied, and never taken as absent (no delete): it is listed in `rejected`;
  * - source row absent → delete with a tombstone (version: the source's tombstone, at least the
  *   target row's version + 1);
  * - target row newer than the source → left alone and reported (`skip_newer`).
@@ -100,6 +110,7 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileResult
     const planned: Record<ReconcileActionKind, number> = { upsert: 0, delete: 0, skip_newer: 0, none: 0 };
     const sample: ReconcileAction[] = [];
     const failed: Array<{ table: TableName; id: string; error: string }> = [];
+    const rejected: Array<{ table: TableName; id: string; reason: string }> = [];
     const batchSize = opts.batchSize ?? 500;
     const drifted = new Map<TableName, string[]>();
     for (const t of verify.tables) {
@@ -113,11 +124,18 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileResult
     // kind `op` at once, so memory holds one batch, not the whole drift.
     const pass = async (table: TableName, ids: readonly string[], op: 'delete' | 'upsert', count: boolean): Promise<string[]> => {
       const later: string[] = [];
+      const form = new ImportFormReader(pair.sqlite);
       for (let k = 0; k < ids.length; k += Math.min(ID_BATCH, batchSize)) {
         const batch = ids.slice(k, k + Math.min(ID_BATCH, batchSize));
-        const [src, tgt, tombs] = await Promise.all([fetchRows(source, table, batch), fetchRows(target, table, batch), fetchTombstones(source, table, batch)]);
+        const [fs, ft, tombs] = await Promise.all([fetchRows(source, table, batch, form), fetchRows(target, table, batch, form), fetchTombstones(source, table, batch)]);
+        const [src, tgt] = [fs.rows, ft.rows];
         const changes: RowChange[] = [];
         for (const id of batch) {
+          const bad = fs.rejected.get(id);
+          if (bad) {
+            if (count) rejected.push({ table, id, reason: bad.reason });
+            continue;
+          }
           const { action, change } = plan(table, id, src.get(id), tgt.get(id), tombs.get(id));
           if (count) {
             planned[action]++;
@@ -149,7 +167,7 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileResult
     if (!opts.dryRun) {
       remaining = 0;
       for (const [table, ids] of drifted) {
-        for (const entry of await recheck(pair, table, ids)) {
+        for (const entry of (await recheck(pair, table, ids)).drift) {
           remaining++;
           if (remainingSample.length < sampleSize) remainingSample.push(entry);
         }
@@ -164,6 +182,7 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileResult
       planned,
       applied,
       failed,
+      rejected,
       remaining,
       remainingSample,
       sample,
@@ -189,7 +208,7 @@ export function plan(
   if (src) {
     if (tgt && canonicalJson(table, src) === canonicalJson(table, tgt)) return { action: 'none', change: null };
     if (tgt && (version(tgt) ?? 0) > (version(src) ?? 0)) return { action: 'skip_newer', change: null };
-    // The canonical form is the logical row with the text policy applied, so PostgreSQL accepts it.
+    // The canonical form of the row (a LibSQL row already in its import form), so PostgreSQL accepts it.
     return { action: 'upsert', change: { table, op: 'upsert', row: normalizeRow(table, src) } };
   }
   if (!tgt) return { action: 'none', change: null };

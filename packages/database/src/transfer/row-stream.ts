@@ -1,16 +1,22 @@
-import { isUtf8 } from 'node:buffer';
 import Libsql from 'libsql';
 import { TOMBSTONES_TABLE, tables, type TableName } from '../schema/tables.js';
 import type { Row } from '../stores/store.js';
 import { PgConnection } from '../stores/pg/pg-connection.js';
 import { q, tableSql } from '../stores/table-sql.js';
 import type { Side } from './backend-pair.js';
+import type { Reject } from './convert.js';
+import { ImportFormReader } from './import-form.js';
 import { openRemoteChunkSource } from './row-stream-thread.js';
 import { normalizeRow, normalizeValue } from './normalize-row.js';
 import { sqliteFilePath } from './source.js';
-import { decodeText } from './sqlite-value.js';
+import { passForm, passId, passSelectList, sortKeys, type TextMode } from './sqlite-pass.js';
 
-/** A key-ordered slice of one table: ids (as stored) and each row's pass form (see `passForm`). */
+export type { TextMode } from './sqlite-pass.js';
+
+/**
+ * A key-ordered slice of one table: ids (as stored) and each row's pass form (`pgPassForm`, or
+ * sqlite-pass.ts `passForm` for LibSQL, whose forms may be `NEEDS_EXACT` / `UNUSABLE_ID + reason`).
+ */
 export interface CanonChunk {
   readonly ids: readonly string[];
   /** Equal pass forms ⇒ equal canonical forms (`canonicalJson`); unequal ones get an exact re-check. */
@@ -29,97 +35,33 @@ const ID_BATCH = 500;
 
 type ChunkReader = (afterId: string | null, limit: number) => Promise<CanonChunk>;
 
-/** GLOB pattern matching text with a character outside U+0001–U+007F (also bytes that are not UTF-8). */
-const NON_ASCII_GLOB = `'*[^\u0001-\u007f]*'`;
-
-/**
- * How LibSQL text is read. `@libsql/client` and `libsql` cut TEXT at the first U+0000 and abort
- * the whole process (a Rust panic, not an exception) on TEXT that is not UTF-8; such values must
- * come back as BLOB bytes (decoded here as sqlite-value.ts does).
- * - `strict`: every value that is not plain ASCII or holds U+0000 comes back as bytes (a GLOB per
- *   text value: safe anywhere, about 3 µs per row);
- * - `fast`: only values whose character count differs from their byte count (valid non-ASCII
- *   UTF-8, U+0000) come back as bytes. Stray high bytes (Latin-1 text) still come as text and
- *   abort the reader: used only in a child process, whose abort verify catches and answers by
- *   reading that table again in `strict` mode.
- */
-export type TextMode = 'strict' | 'fast';
-
-/**
- * The LibSQL select list, read losslessly: text per {@link TextMode}, and integers of `bigint`
- * columns as their exact decimal text (so no other integer needs `bigint` mode).
- */
-function selectList(side: Side, table: TableName, mode: TextMode = 'strict'): string {
-  const t = tableSql(side.dialect, table);
-  if (side.name !== 'sqlite') return t.selectList;
-  return t.columns
-    .map((c) => {
-      const v = `m.${q(c.name)}`;
-      const risky = mode === 'strict' ? `${v} GLOB ${NON_ASCII_GLOB} OR instr(CAST(${v} AS BLOB), x'00') > 0` : `length(${v}) <> length(CAST(${v} AS BLOB))`;
-      const text = `WHEN typeof(${v}) = 'text' AND (${risky}) THEN CAST(${v} AS BLOB)`;
-      const int = c.type === 'bigint' ? ` WHEN typeof(${v}) = 'integer' THEN CAST(${v} AS TEXT)` : '';
-      return `CASE ${text}${int} ELSE ${v} END AS ${q(c.name)}`;
-    })
-    .join(', ');
+/** The select list of the pass: LibSQL's per {@link TextMode} (sqlite-pass.ts), PostgreSQL's plain. */
+function selectList(side: Side, table: TableName, mode: TextMode): string {
+  return side.name === 'sqlite' ? passSelectList(table, mode) : tableSql(side.dialect, table).selectList;
 }
 
-/** Bytes of a LibSQL text value → string (invalid UTF-8 with U+FFFD: such a row can only be drift). */
-function bytesToText(v: unknown): unknown {
-  if (v instanceof ArrayBuffer) v = new Uint8Array(v);
-  if (!(v instanceof Uint8Array)) return v;
-  const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  if (isUtf8(b)) return b.toString('utf8');
-  const t = decodeText(b);
-  return typeof t === 'string' ? t : b.toString('utf8');
-}
-
-/** A raw row (by column index) → the logical row, through the dialect's codec. */
-function decoder(side: Side, table: TableName): (raw: readonly unknown[]) => Row {
+/**
+ * A raw PostgreSQL row (by column index) → its *pass form*: the JSON array of its column values
+ * in the canonical form of `normalizeRow` (the dialect's codec, then the per-column rule, in
+ * column order), except that the text policy (`sanitizeText`/`sanitizeJson`) is not applied
+ * (PostgreSQL text cannot hold what the policy removes). The LibSQL side's pass form
+ * (sqlite-pass.ts) is the row as import/copy would write it, with the same rule: equal pass forms
+ * therefore mean equal canonical forms (`canonicalJson`); rows that differ only by the policy
+ * (U+0000 or a lone surrogate in LibSQL) differ here and are settled by verify's exact re-check.
+ * Skipping the policy's string scans and the column names keeps the hot loop small. Overwrites
+ * `raw` in place.
+ */
+function pgPassForm(side: Side, table: TableName): (raw: unknown[]) => string {
   const columns = tableSql(side.dialect, table).columns;
   const decode = side.dialect.decode;
-  const lossless = side.name === 'sqlite';
-  return (raw) => {
-    const row: Row = {};
-    for (let j = 0; j < columns.length; j++) {
-      const c = columns[j]!;
-      row[c.name] = decode(c, lossless ? bytesToText(raw[j]) : raw[j]);
-    }
-    return row;
-  };
-}
-
-/**
- * A raw row (by column index) → its *pass form*: the JSON array of its column values in the
- * canonical form of `normalizeRow` (the dialect's codec, then the per-column rule, in column
- * order), except that the text policy (`sanitizeText`/`sanitizeJson`) is not applied. Equal pass
- * forms therefore mean equal canonical forms (`canonicalJson`); rows that differ only by the
- * policy (U+0000 or a lone surrogate in LibSQL; PostgreSQL text can hold neither) differ here and
- * are settled by verify's exact re-check. Skipping the policy's string scans and the column
- * names keeps the hot loop small. Overwrites `raw` in place.
- */
-function passForm(side: Side, table: TableName): (raw: unknown[]) => string {
-  const columns = tableSql(side.dialect, table).columns;
-  const decode = side.dialect.decode;
-  const lossless = side.name === 'sqlite';
   return (raw) => {
     for (let j = 0; j < columns.length; j++) {
       const c = columns[j]!;
-      const v = decode(c, lossless ? bytesToText(raw[j]) : raw[j]);
+      const v = decode(c, raw[j]);
       raw[j] = v === null || v === undefined ? null : c.type === 'json' ? sortKeys(v) : c.type === 'id' || c.type === 'text' ? String(v) : normalizeValue(c.type, v);
     }
     return JSON.stringify(raw);
   };
-}
-
-/** JSON value with object keys sorted (as `normalizeRow` sorts them). */
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
 }
 
 /**
@@ -134,13 +76,15 @@ function chunkReader(side: Side, table: TableName, mode: TextMode): { read: Chun
   const list = selectList(side, table, mode);
   const first = `SELECT ${list} FROM ${q(table)} m ORDER BY m.id LIMIT ?`;
   const after = `SELECT ${list} FROM ${q(table)} m WHERE m.id > ? ORDER BY m.id LIMIT ?`;
-  const canonical = passForm(side, table);
+  const lite = side.name === 'sqlite';
+  const canonical = lite ? passForm(table) : pgPassForm(side, table);
+  const idOf = lite ? passId : String;
   const toChunk = (raw: unknown[][]): CanonChunk => {
     const ids: string[] = new Array(raw.length);
     const canon: string[] = new Array(raw.length);
     for (let i = 0; i < raw.length; i++) {
       const r = raw[i]!;
-      ids[i] = String(bytesToText(r[0]));
+      ids[i] = idOf(r[0]);
       canon[i] = canonical(r);
     }
     return { ids, canon };
@@ -215,21 +159,30 @@ export function openLocalChunkSource(side: Side, table: TableName, chunkSize: nu
   };
 }
 
-/** Rows by id (logical rows, LibSQL text read losslessly), missing ids absent from the map. Batches of 500 ids. */
-export async function fetchRows(side: Side, table: TableName, ids: readonly string[]): Promise<Map<string, Row>> {
-  const list = selectList(side, table);
-  const decode = decoder(side, table);
-  const names = tableSql(side.dialect, table).columns.map((c) => c.name);
-  const out = new Map<string, Row>();
+/** Rows of one side by id: the rows, and (LibSQL only) the rows import would reject. */
+export interface FetchedRows {
+  /** Logical rows by id; for LibSQL the import form (what import/copy write), see import-form.ts. */
+  readonly rows: Map<string, Row>;
+  /** LibSQL rows import/copy reject, with the reason; always empty for PostgreSQL. */
+  readonly rejected: Map<string, Reject>;
+}
+
+/**
+ * Rows by id, missing ids absent from both maps. PostgreSQL: through the store's codec, batches of
+ * 500 ids. LibSQL: the import form (`ImportFormReader`; pass one to share parent verdicts).
+ */
+export async function fetchRows(side: Side, table: TableName, ids: readonly string[], form?: ImportFormReader): Promise<FetchedRows> {
+  if (side.name === 'sqlite') return (form ?? new ImportFormReader(side)).read(table, ids);
+  const t = tableSql(side.dialect, table);
+  const rows = new Map<string, Row>();
   for (let i = 0; i < ids.length; i += ID_BATCH) {
     const batch = ids.slice(i, i + ID_BATCH);
-    const rows = await side.query(`SELECT ${list} FROM ${q(table)} m WHERE m.id IN (${batch.map(() => '?').join(', ')})`, batch);
-    for (const r of rows) {
-      const row = decode(names.map((n) => r[n]));
-      out.set(String(row.id), row);
+    for (const r of await side.query(`SELECT ${t.selectList} FROM ${q(table)} m WHERE m.id IN (${batch.map(() => '?').join(', ')})`, batch)) {
+      const row = t.decodeRow(r);
+      rows.set(String(row.id), row);
     }
   }
-  return out;
+  return { rows, rejected: new Map() };
 }
 
 /** Tombstone versions by id (ids never deleted are absent from the map). */

@@ -108,12 +108,17 @@ export const defaultChunkRows = (table: TableName): number => Math.max(100, Math
 const qi = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
- * Text comes back as BLOB bytes (decoded in JS) and BLOBs as `hex()` text: see sqlite-value.ts
- * for why. Every other storage class comes back as is.
+ * The select expression that reads column `col` without loss: text comes back as BLOB bytes
+ * (decoded in JS by {@link decodeLossless}) and BLOBs as `hex()` text: see sqlite-value.ts for
+ * why. Every other storage class comes back as is. Also used by verify's exact re-read. @internal
  */
-const lossless = (col: string) => `CASE typeof(${qi(col)}) WHEN 'text' THEN CAST(${qi(col)} AS BLOB) WHEN 'blob' THEN hex(${qi(col)}) ELSE ${qi(col)} END`;
+export const losslessSelect = (col: string, alias = '') => {
+  const c = `${alias}${qi(col)}`;
+  return `CASE typeof(${c}) WHEN 'text' THEN CAST(${c} AS BLOB) WHEN 'blob' THEN hex(${c}) ELSE ${c} END`;
+};
 
-function decode(v: unknown): SqliteValue {
+/** A value read with {@link losslessSelect} → the stored value (sqlite-value.ts). @internal */
+export function decodeLossless(v: unknown): SqliteValue {
   if (v instanceof Uint8Array) return decodeText(v);
   if (v instanceof ArrayBuffer) return decodeText(new Uint8Array(v));
   if (typeof v === 'string') return SqliteBlob.fromHex(v);
@@ -153,7 +158,7 @@ class ReaderSnapshot implements Snapshot {
 
   async #selectList(table: TableName): Promise<string> {
     const info = await this.#describe(table);
-    const cols = tables[table].columns.map((c) => (info.present.has(c.name) ? `${lossless(c.name)} AS ${qi(c.name)}` : `NULL AS ${qi(c.name)}`));
+    const cols = tables[table].columns.map((c) => (info.present.has(c.name) ? `${losslessSelect(c.name)} AS ${qi(c.name)}` : `NULL AS ${qi(c.name)}`));
     for (const fk of tables[table].foreignKeys) {
       const parent = await this.#describe(fk.references.table);
       const exists =
@@ -169,7 +174,7 @@ class ReaderSnapshot implements Snapshot {
   #toRow(table: TableName, r: readonly unknown[]): SourceRow {
     const cols = tables[table].columns;
     const values: Record<string, SqliteValue> = {};
-    for (let i = 0; i < cols.length; i++) values[cols[i]!.name] = decode(r[i + 1]);
+    for (let i = 0; i < cols.length; i++) values[cols[i]!.name] = decodeLossless(r[i + 1]);
     const parentExists: Record<string, boolean> = {};
     tables[table].foreignKeys.forEach((fk, k) => (parentExists[fk.column] = Number(r[cols.length + 1 + k]) === 1));
     return { rowid: r[0] as bigint, values, parentExists };

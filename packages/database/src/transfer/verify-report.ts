@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type { DriftEntry, VerifyResult } from './verify.js';
+import type { DriftEntry, RejectedEntry, VerifyResult } from './verify.js';
 
 /** Default folder of the transfer tools' files (shared with export/import). */
 export const DEFAULT_DATA_DIR = 'migration-data';
@@ -19,8 +19,9 @@ export function summarize(result: VerifyResult): VerifySummary {
 }
 
 /**
- * Appends every drift entry, one JSON object a line, to `<dir>/verify/<timestamp>.ndjson`.
- * The file is created on the first entry only.
+ * Appends every drift entry and every rejected entry (`kind: 'rejected'`, with the reason), one
+ * JSON object a line, to `<dir>/verify/<timestamp>.ndjson`. The file is created on the first
+ * entry only.
  */
 export class DriftFile {
   readonly path: string;
@@ -35,7 +36,7 @@ export class DriftFile {
     return this.#written;
   }
 
-  write(entry: DriftEntry): void {
+  write(entry: DriftEntry | RejectedEntry): void {
     if (!this.#out) {
       mkdirSync(join(this.path, '..'), { recursive: true });
       this.#out = createWriteStream(this.path, { flags: 'w' });

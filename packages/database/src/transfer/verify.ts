@@ -2,9 +2,12 @@ import { DatabaseError } from '../errors.js';
 import { tableNames, tables, type TableName } from '../schema/tables.js';
 import type { Row } from '../stores/store.js';
 import { openBackendPair, requireTables, type BackendPair, type BackendUrls } from './backend-pair.js';
+import { ImportFormReader } from './import-form.js';
 import { canonicalJson, rowChecksum } from './normalize-row.js';
 import { countRows, differingColumns, fetchRows, fetchTombstones, openChunkSource, type TextMode } from './row-stream.js';
 import { TextAbortError } from './row-stream-thread.js';
+import { UNUSABLE_ID } from './sqlite-pass.js';
+import { sampleValue } from './sqlite-value.js';
 import { DriftFile, summarize, writeLastVerify } from './verify-report.js';
 
 /** How a row differs between the backends. */
@@ -14,7 +17,7 @@ export type DriftKind = 'missing_in_postgres' | 'missing_in_sqlite' | 'different
 export interface DriftSide {
   /** The row's `version`, or null when the row is absent. */
   readonly version: number | null;
-  /** `rowChecksum` (sha256 hex of the canonical JSON), or null when absent. */
+  /** `rowChecksum` (sha256 hex of the canonical JSON; LibSQL: of the import form), or null when absent. */
   readonly checksum: string | null;
   /** Version of the `row_tombstones` entry when the row is absent because it was deleted; else null. */
   readonly tombstoneVersion: number | null;
@@ -31,6 +34,26 @@ export interface DriftEntry {
   readonly columns: readonly string[];
 }
 
+/**
+ * A LibSQL row that import/copy reject (convert.ts: invalid JSON, text that is not UTF-8, out of
+ * range, orphan, unusable id…). Not drift: reconcile cannot copy it, and PostgreSQL not holding it
+ * is what import did. Reported with the reason so the row can be repaired in LibSQL (or its loss
+ * accepted). Written to the report file with the drift entries.
+ */
+export interface RejectedEntry {
+  readonly table: TableName;
+  readonly id: string;
+  readonly kind: 'rejected';
+  /** The column at fault, or null for row-level reasons (duplicate id). */
+  readonly column: string | null;
+  /** Why, in import's words (`invalid JSON: …`, `orphan: document d2 was rejected`, `out of range: …`). */
+  readonly reason: string;
+  /** The offending value, printable (cut to 120 characters). */
+  readonly value: string | null;
+  /** PostgreSQL's row with this id, if it holds one (an older state of the row). */
+  readonly postgres: DriftSide;
+}
+
 /** Verify result of one table. Counts are rows seen by the key-ordered pass. */
 export interface TableVerifyResult {
   readonly table: TableName;
@@ -43,8 +66,13 @@ export interface TableVerifyResult {
   readonly different: number;
   /** Rows that still differed when read again at once, and matched after the re-check delay (writes in flight). */
   readonly resolvedOnRecheck: number;
-  /** Every drifted id by kind (not in `last-verify.json`). */
-  readonly ids: { readonly missingInPostgres: string[]; readonly missingInSqlite: string[]; readonly different: string[] };
+  /**
+   * LibSQL rows import/copy reject ({@link RejectedEntry}): not drift. After an import,
+   * `sqliteRows = matched + rejected` and `postgresRows = matched` (the counts add up).
+   */
+  readonly rejected: number;
+  /** Every drifted id by kind, and the rejected ids (not in `last-verify.json`). */
+  readonly ids: { readonly missingInPostgres: string[]; readonly missingInSqlite: string[]; readonly different: string[]; readonly rejected: string[] };
   /** Time of the key-ordered pass, in ms. */
   readonly durationMs: number;
 }
@@ -60,13 +88,17 @@ export interface VerifyResult {
   readonly rows: number;
   /** `rows` per second of the key-ordered passes (the re-check delay excluded). */
   readonly rowsPerSecond: number;
-  /** Drifted rows in total (after the re-check). */
+  /** Drifted rows in total (after the re-check); rejected rows are not drift. */
   readonly drift: number;
+  /** LibSQL rows import/copy reject, in total (see {@link RejectedEntry}). */
+  readonly rejected: number;
   readonly recheckDelayMs: number;
   readonly tables: readonly TableVerifyResult[];
   /** The first drift entries (at most `sampleSize`), for the screen. */
   readonly sample: readonly DriftEntry[];
-  /** The NDJSON file with every drift entry, or null when there was none (or no `dataDir`). */
+  /** The first rejected rows (at most `sampleSize`), for the screen. */
+  readonly rejectedSample: readonly RejectedEntry[];
+  /** The NDJSON file with every drift and rejected entry, or null when there was none (or no `dataDir`). */
   readonly reportFile: string | null;
 }
 
@@ -117,6 +149,10 @@ export const DEFAULT_RECHECK_DELAY_MS = 2_000;
  * invariant 6). Both sides are read in key order (keyset pagination by id, `chunkSize` rows, the
  * next chunk of each side read while the current ones are compared) and merge-joined; a row
  * matches when its canonical JSON (`canonicalJson`, so the same `rowChecksum`) is identical.
+ * The LibSQL side is taken in its *import form*: the row import/copy would write (coerce.ts:
+ * milliseconds → seconds, ISO text → seconds, text booleans, numeric text, the text policy), so
+ * verify is clean right after an import. LibSQL rows import/copy reject are reported as
+ * `rejected` with the reason (not drift, not matches; see {@link RejectedEntry}).
  * Mismatches are read again by id after `recheckDelayMs`, so writes in flight (a shadow write
  * not yet landed) are not called drift. A row absent on both sides matches, whether or not a
  * side holds a tombstone for it; `row_tombstones` itself is bookkeeping and is not compared.
@@ -139,7 +175,7 @@ export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
   const t0 = performance.now();
   try {
     await requireTables(pair, names);
-    const passes: Array<{ table: TableName; sqliteRows: number; postgresRows: number; matched: number; candidates: string[]; durationMs: number }> = [];
+    const passes: Array<{ table: TableName } & Awaited<ReturnType<typeof mergePass>>> = [];
     let passMs = 0;
     for (const table of names) {
       let p: Awaited<ReturnType<typeof mergePass>>;
@@ -156,48 +192,62 @@ export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
       passMs += p.durationMs;
       passes.push({ table, ...p });
     }
-    // Mismatches of the pass are read again by id and compared exactly (canonicalJson) at once:
-    // rows that differ only by the text policy, or that looked missing because a side orders ids
-    // differently, end here as matches. What is left is read again after the delay, so a write in
-    // flight (a shadow write not landed yet) is not called drift.
-    const first = new Map<TableName, DriftEntry[]>();
+    // Mismatches of the pass are read again by id and compared exactly (canonicalJson of the
+    // import form) at once: rows that differ only by the text policy, or that looked missing
+    // because a side orders ids differently, end here as matches, and rows import rejects are set
+    // apart. What is left is read again after the delay, so a write in flight (a shadow write not
+    // landed yet) is not called drift.
+    const first = new Map<TableName, Rechecked>();
+    const form = new ImportFormReader(pair.sqlite); // one per round: parents' verdicts are shared by their children
     let left = 0;
     for (const p of passes) {
-      const entries = p.candidates.length ? await recheck(pair, p.table, p.candidates) : [];
-      first.set(p.table, entries);
-      left += entries.length;
+      const r = p.candidates.length ? await recheck(pair, p.table, p.candidates, form) : { drift: [], rejected: [] };
+      first.set(p.table, r);
+      left += r.drift.length;
     }
     let final = first;
     if (left > 0 && recheckDelayMs > 0) {
       opts.onRecheck?.(left, recheckDelayMs);
       await new Promise((r) => setTimeout(r, recheckDelayMs));
       final = new Map();
+      const again = new ImportFormReader(pair.sqlite);
       for (const p of passes) {
-        const ids = first.get(p.table)!.map((e) => e.id);
-        final.set(p.table, ids.length ? await recheck(pair, p.table, ids) : []);
+        const before = first.get(p.table)!;
+        const ids = before.drift.map((e) => e.id);
+        const r = ids.length ? await recheck(pair, p.table, ids, again) : { drift: [], rejected: [] };
+        final.set(p.table, { drift: r.drift, rejected: [...before.rejected, ...r.rejected] });
       }
     }
     const file = opts.dataDir ? new DriftFile(opts.dataDir, started) : null;
     const sample: DriftEntry[] = [];
+    const rejectedSample: RejectedEntry[] = [];
     const tables: TableVerifyResult[] = [];
     for (const p of passes) {
-      const ids = { missingInPostgres: [] as string[], missingInSqlite: [] as string[], different: [] as string[] };
-      for (const entry of final.get(p.table)!) {
+      const ids = { missingInPostgres: [] as string[], missingInSqlite: [] as string[], different: [] as string[], rejected: [] as string[] };
+      const end = final.get(p.table)!;
+      for (const entry of end.drift) {
         (entry.kind === 'missing_in_postgres' ? ids.missingInPostgres : entry.kind === 'missing_in_sqlite' ? ids.missingInSqlite : ids.different).push(entry.id);
         if (sample.length < sampleSize) sample.push(entry);
         file?.write(entry);
       }
+      for (const entry of [...(await unusableEntries(pair, p.table, p.unusable)), ...end.rejected]) {
+        ids.rejected.push(entry.id);
+        if (rejectedSample.length < sampleSize) rejectedSample.push(entry);
+        file?.write(entry);
+      }
       const drift = ids.missingInPostgres.length + ids.missingInSqlite.length + ids.different.length;
-      const afterFirst = first.get(p.table)!.length;
+      const afterFirst = first.get(p.table)!;
+      const newlyRejected = end.rejected.length - afterFirst.rejected.length;
       tables.push({
         table: p.table,
         sqliteRows: p.sqliteRows,
         postgresRows: p.postgresRows,
-        matched: p.matched + (p.candidates.length - afterFirst),
+        matched: p.matched + (new Set(p.candidates).size - afterFirst.drift.length - afterFirst.rejected.length),
         missingInPostgres: ids.missingInPostgres.length,
         missingInSqlite: ids.missingInSqlite.length,
         different: ids.different.length,
-        resolvedOnRecheck: afterFirst - drift,
+        resolvedOnRecheck: afterFirst.drift.length - drift - newlyRejected,
+        rejected: ids.rejected.length,
         ids,
         durationMs: Math.round(p.durationMs),
       });
@@ -205,6 +255,7 @@ export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
     const reportFile = (await file?.close()) ?? null;
     const rows = passes.reduce((n, p) => n + Math.max(p.sqliteRows, p.postgresRows), 0);
     const drift = tables.reduce((n, t) => n + t.missingInPostgres + t.missingInSqlite + t.different, 0);
+    const rejected = tables.reduce((n, t) => n + t.rejected, 0);
     const result: VerifyResult = {
       ok: drift === 0,
       startedAt: started.toISOString(),
@@ -212,9 +263,11 @@ export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
       rows,
       rowsPerSecond: passMs > 0 ? Math.round((rows / passMs) * 1000) : 0,
       drift,
+      rejected,
       recheckDelayMs,
       tables,
       sample,
+      rejectedSample,
       reportFile,
     };
     if (opts.dataDir) writeLastVerify(opts.dataDir, summarize(result));
@@ -244,6 +297,13 @@ async function mergePass(pair: BackendPair, table: TableName, chunkSize: number,
   const a = openChunkSource(pair.sqlite, table, chunkSize, { threads: useThreads, text });
   const b = openChunkSource(pair.postgres, table, chunkSize, { threads: useThreads, text });
   const candidates: string[] = [];
+  // LibSQL rows whose id itself is unusable (cannot be read again by id): rejected here.
+  const unusable: Array<{ id: string; reason: string }> = [];
+  /** A LibSQL row without its match: a candidate, or rejected at once when its id is unusable. */
+  const liteOnly = (id: string, form: string) => {
+    if (form.startsWith(UNUSABLE_ID)) unusable.push({ id, reason: form.slice(UNUSABLE_ID.length) });
+    else candidates.push(id);
+  };
   let sqliteRows = 0;
   let postgresRows = 0;
   let matched = 0;
@@ -280,11 +340,11 @@ async function mergePass(pair: BackendPair, table: TableName, chunkSize: number,
           const y = jds[j]!;
           if (x === y) {
             if (ac[i] === bc[j]) matched++;
-            else candidates.push(x);
+            else liteOnly(x, ac[i]!);
             i++;
             j++;
           } else if (x < y) {
-            candidates.push(x);
+            liteOnly(x, ac[i]!);
             i++;
           } else {
             candidates.push(y);
@@ -292,7 +352,7 @@ async function mergePass(pair: BackendPair, table: TableName, chunkSize: number,
           }
         }
       } else if (ca) {
-        for (; i < ca.ids.length; i++) candidates.push(ca.ids[i]!);
+        for (; i < ca.ids.length; i++) liteOnly(ca.ids[i]!, ca.canon[i]!);
       } else if (cb) {
         for (; j < cb.ids.length; j++) candidates.push(cb.ids[j]!);
       }
@@ -300,7 +360,7 @@ async function mergePass(pair: BackendPair, table: TableName, chunkSize: number,
   } finally {
     await Promise.all([a.close(), b.close()]);
   }
-  return { sqliteRows, postgresRows, matched, candidates, durationMs: performance.now() - t0 };
+  return { sqliteRows, postgresRows, matched, candidates, unusable, durationMs: performance.now() - t0 };
 }
 
 function sideOf(row: Row | undefined, tombstone: number | undefined, table: TableName): DriftSide {
@@ -309,23 +369,47 @@ function sideOf(row: Row | undefined, tombstone: number | undefined, table: Tabl
     : { version: null, checksum: null, tombstoneVersion: tombstone ?? null };
 }
 
+/** What a re-check leaves: drift, and LibSQL rows import/copy reject. */
+export interface Rechecked {
+  readonly drift: DriftEntry[];
+  readonly rejected: RejectedEntry[];
+}
+
+/** Rejected entries of LibSQL rows with an unusable id (found by the pass), with PostgreSQL's row of that id if any. */
+async function unusableEntries(pair: BackendPair, table: TableName, list: ReadonlyArray<{ id: string; reason: string }>): Promise<RejectedEntry[]> {
+  if (list.length === 0) return [];
+  // PostgreSQL text cannot hold U+0000 (nor be asked for it); a lone surrogate is sent as U+FFFD.
+  const pg = (await fetchRows(pair.postgres, table, list.map((u) => u.id).filter((id) => !id.includes('\u0000')))).rows;
+  return list.map((u) => ({ table, id: u.id, kind: 'rejected', column: 'id', reason: u.reason, value: sampleValue(u.id), postgres: sideOf(pg.get(u.id), undefined, table) }));
+}
+
 /**
- * Reads mismatched ids again on both sides and returns the ones that still differ, with
- * versions, checksums, tombstones and the differing columns. Ids absent on both sides or equal
- * now are dropped.
+ * Reads mismatched ids again on both sides (LibSQL in its import form) and returns the ones that
+ * still differ, with versions, checksums, tombstones and the differing columns, and apart from
+ * them the LibSQL rows import/copy reject. Ids absent on both sides or equal now are dropped.
+ * `form` shares parent verdicts between tables (parents first); default a new reader.
  */
-export async function recheck(pair: BackendPair, table: TableName, ids: readonly string[]): Promise<DriftEntry[]> {
+export async function recheck(pair: BackendPair, table: TableName, ids: readonly string[], form = new ImportFormReader(pair.sqlite)): Promise<Rechecked> {
   const out: DriftEntry[] = [];
+  const rejected: RejectedEntry[] = [];
   const unique = [...new Set(ids)];
   for (let k = 0; k < unique.length; k += 5_000) {
     const batch = unique.slice(k, k + 5_000);
-    const [ra, rb] = await Promise.all([fetchRows(pair.sqlite, table, batch), fetchRows(pair.postgres, table, batch)]);
-    const drifted = batch.filter((id) => {
+    const [fa, fb] = await Promise.all([fetchRows(pair.sqlite, table, batch, form), fetchRows(pair.postgres, table, batch)]);
+    const ra = fa.rows;
+    const rb = fb.rows;
+    const drifted: string[] = [];
+    for (const id of batch) {
+      const r = fa.rejected.get(id);
+      if (r) {
+        rejected.push({ table, id, kind: 'rejected', column: r.column, reason: r.reason, value: r.value, postgres: sideOf(rb.get(id), undefined, table) });
+        continue;
+      }
       const a = ra.get(id);
       const b = rb.get(id);
-      if (!a && !b) return false;
-      return !a || !b || canonicalJson(table, a) !== canonicalJson(table, b);
-    });
+      if (!a && !b) continue;
+      if (!a || !b || canonicalJson(table, a) !== canonicalJson(table, b)) drifted.push(id);
+    }
     const absentA = drifted.filter((id) => !ra.has(id));
     const absentB = drifted.filter((id) => !rb.has(id));
     const [ta, tb] = await Promise.all([fetchTombstones(pair.sqlite, table, absentA), fetchTombstones(pair.postgres, table, absentB)]);
@@ -342,5 +426,5 @@ export async function recheck(pair: BackendPair, table: TableName, ids: readonly
       });
     }
   }
-  return out;
+  return { drift: out, rejected };
 }

@@ -44,7 +44,8 @@ function applyBar(ctx: CliContext): { onApply: (done: number, total: number) => 
 function format(r: ReconcileResult): string {
   const p = r.planned;
   const out = [
-    `verify found ${r.verify.drift} drifted rows of ${r.verify.rows}${r.verify.reportFile ? ` (${r.verify.reportFile})` : ''}.`,
+    `verify found ${r.verify.drift} drifted rows of ${r.verify.rows}${r.verify.reportFile ? ` (${r.verify.reportFile})` : ''}.` +
+      (r.verify.rejected > 0 ? ` ${r.verify.rejected} LibSQL rows import rejects are not drift and are left alone (\`pnpm db verify\` lists them).` : ''),
     `${r.dryRun ? 'would' : 'plan:'} upsert ${p.upsert}, delete ${p.delete} on ${r.to}; ${p.skip_newer} left alone (${r.to} holds a newer version); ${p.none} already equal.`,
   ];
   for (const a of r.sample) {
@@ -56,6 +57,7 @@ function format(r: ReconcileResult): string {
   }
   out.push(`applied ${r.applied} row changes to ${r.to} in ${(r.durationMs / 1000).toFixed(1)} s; ${r.failed.length} refused.`);
   for (const f of r.failed.slice(0, 20)) out.push(`  refused ${f.table} ${f.id}: ${f.error}`);
+  for (const f of r.rejected.slice(0, 20)) out.push(`  not copied ${f.table} ${f.id}: import rejects the LibSQL row: ${f.reason}`);
   if (r.remaining === 0) out.push('OK: the reconciled rows now match (run `pnpm db verify` for a full pass).');
   else {
     out.push(`DRIFT LEFT: ${r.remaining} rows still differ:`);

@@ -37,7 +37,8 @@ export function formatStatus(s: StatusResult): string {
   const v = s.lastVerify;
   if (!v) out.push('last verify: never (run `pnpm db verify`)');
   else {
-    out.push(`last verify: ${v.startedAt}: ${v.ok ? 'OK, no drift' : `DRIFT, ${v.drift} rows`} over ${v.rows.toLocaleString('en-US')} rows (${v.rowsPerSecond.toLocaleString('en-US')} rows/s)${v.reportFile ? `; ${v.reportFile}` : ''}`);
+    const rejected = v.rejected ? `; ${v.rejected} LibSQL rows rejected by import` : '';
+    out.push(`last verify: ${v.startedAt}: ${v.ok ? 'OK, no drift' : `DRIFT, ${v.drift} rows`}${rejected} over ${v.rows.toLocaleString('en-US')} rows (${v.rowsPerSecond.toLocaleString('en-US')} rows/s)${v.reportFile ? `; ${v.reportFile}` : ''}`);
   }
   return out.join('\n');
 }

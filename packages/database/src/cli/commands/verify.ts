@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
 import { redactUrl } from '../../logger.js';
 import { summarize } from '../../transfer/verify-report.js';
-import { DEFAULT_CHUNK_SIZE, DEFAULT_RECHECK_DELAY_MS, verifyTables, type DriftEntry, type VerifyOptions, type VerifyProgress, type VerifyResult } from '../../transfer/verify.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_RECHECK_DELAY_MS, verifyTables, type DriftEntry, type RejectedEntry, type VerifyOptions, type VerifyProgress, type VerifyResult } from '../../transfer/verify.js';
 import { requirePostgresUrl, type CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CommandModule } from './index.js';
@@ -104,10 +104,28 @@ export function driftLine(e: DriftEntry): string {
   return `  ${e.table} ${e.id}  ${e.kind.padEnd(19)}  sqlite: ${side(e.sqlite)}  postgres: ${side(e.postgres)}${cols}`;
 }
 
+/** One rejected row as a screen line. @internal */
+export function rejectedLine(e: RejectedEntry): string {
+  const pg = e.postgres.checksum ? `postgres holds v${e.postgres.version ?? '?'}` : 'not in postgres';
+  return `  ${e.table} ${e.id}  ${e.column ?? '(row)'}: ${e.reason}${e.value !== null ? `  value ${e.value}` : ''}  (${pg})`;
+}
+
 /** The per-table table and the verdict, as printed by verify (and reconcile's first step). @internal */
 export function formatVerify(r: VerifyResult): string {
-  const head = ['table', 'sqlite', 'postgres', 'matched', 'missing in pg', 'missing in sqlite', 'different', 'resolved'];
-  const rows = r.tables.map((t) => [t.table, num(t.sqliteRows), num(t.postgresRows), num(t.matched), num(t.missingInPostgres), num(t.missingInSqlite), num(t.different), num(t.resolvedOnRecheck)]);
+  // The rejected column only when LibSQL holds rows import rejects (after an import with rejects).
+  const withRejected = r.rejected > 0;
+  const head = ['table', 'sqlite', 'postgres', 'matched', 'missing in pg', 'missing in sqlite', 'different', 'resolved', ...(withRejected ? ['rejected'] : [])];
+  const rows = r.tables.map((t) => [
+    t.table,
+    num(t.sqliteRows),
+    num(t.postgresRows),
+    num(t.matched),
+    num(t.missingInPostgres),
+    num(t.missingInSqlite),
+    num(t.different),
+    num(t.resolvedOnRecheck),
+    ...(withRejected ? [num(t.rejected)] : []),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [line(head), ...rows.map(line), ''];
@@ -118,10 +136,18 @@ export function formatVerify(r: VerifyResult): string {
     for (const e of r.sample) out.push(driftLine(e));
     out.push('Repair with `pnpm db reconcile --from <primary>` (sqlite in phases 4–5, postgres in 6/6+), then verify again.');
   }
+  if (r.rejected > 0) {
+    out.push(
+      `REJECTED: ${num(r.rejected)} LibSQL rows cannot go to PostgreSQL (import/copy reject them; not drift, reconcile does not copy them)` +
+        `${r.rejectedSample.length < r.rejected ? ` (first ${r.rejectedSample.length} below)` : ''}; every one is in ${r.reportFile ?? '(no report file)'}.`,
+    );
+    for (const e of r.rejectedSample) out.push(rejectedLine(e));
+    out.push('Repair them in LibSQL (`pnpm db check` lists them) and copy again, or accept that PostgreSQL will not have them.');
+  }
   return out.join('\n');
 }
 
-/** `db verify`: row-by-row comparison of both backends; exit 0 only at zero drift, 4 otherwise. */
+/** `db verify`: row-by-row comparison of both backends; exit 0 at zero drift and no rejected row, 4 on drift, 5 when only rejected rows remain. */
 export const verifyCommand: CommandModule = {
   register(program, run) {
     withVerifyOptions(
@@ -134,8 +160,10 @@ export const verifyCommand: CommandModule = {
         '\nReads both sides in id order (keyset chunks, both at once) and merge-joins them; a row matches when its canonical JSON ' +
           '(normalizeRow: sorted JSON keys, text policy, exact integers) is identical. Mismatches are read again after ' +
           '--recheck-delay-ms, so a shadow write still in flight is not called drift. Deleted rows (tombstones) count as matching absence.\n' +
-          'Writes every drifted row to <data-dir>/verify/<timestamp>.ndjson and a summary to <data-dir>/last-verify.json (shown by `db status`).\n' +
-          'Exit codes: 0 no drift; 4 drift; 2 bad usage or configuration; 3 a database is unreachable; 1 anything else.',
+          'LibSQL rows are compared as import/copy write them (milliseconds → seconds, text booleans → booleans, the text policy…); ' +
+          'LibSQL rows import/copy reject (invalid JSON, text that is not UTF-8, out of range, orphans) are reported as rejected, with the reason: not drift.\n' +
+          'Writes every drifted and rejected row to <data-dir>/verify/<timestamp>.ndjson and a summary to <data-dir>/last-verify.json (shown by `db status`).\n' +
+          'Exit codes: 0 no drift and no rejected row; 4 drift; 5 no drift, but LibSQL holds rows import rejects; 2 bad usage or configuration; 3 a database is unreachable; 1 anything else.',
       )
       .action((o: VerifyCliOptions) =>
         run(async (ctx) => {
@@ -150,7 +178,7 @@ export const verifyCommand: CommandModule = {
           }
           ctx.say(formatVerify(r));
           ctx.result({ ...summarize(r), sample: r.sample });
-          return r.ok ? ExitCode.OK : ExitCode.DRIFT;
+          return !r.ok ? ExitCode.DRIFT : r.rejected > 0 ? ExitCode.REJECTED_ROWS : ExitCode.OK;
         }),
       );
   },
