@@ -16,6 +16,7 @@ import { createTestPostgres } from '../src/testing/index.js';
 import { exportDatabase, type ExportSummary } from '../src/transfer/export.js';
 import { importDirectory, type ImportSummary } from '../src/transfer/import.js';
 import type { ExportMetadata } from '../src/transfer/metadata.js';
+import { journal } from '../src/transfer/migration-status.js';
 import { canonicalJson, rowChecksum } from '../src/transfer/normalize-row.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
 import { buildTrapDatabase, expectTrapsLoaded, runCli, TRAP_COUNTS } from './transfer-fixtures.js';
@@ -74,7 +75,7 @@ describe('export', () => {
 
   it('records counts and checksums in metadata.json that match the files', () => {
     const meta = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8')) as ExportMetadata;
-    expect(meta.schemaVersion).toEqual({ sqlite: '0001_messages_fts', postgres: expect.any(String) });
+    expect(meta.schemaVersion).toEqual({ sqlite: journal('sqlite').at(-1)!.tag, postgres: expect.any(String) });
     for (const t of tableNames) {
       const ls = lines(t);
       expect(meta.tables[t]).toMatchObject({ rows: ls.length, rejected: TRAP_COUNTS[t].rejected });
