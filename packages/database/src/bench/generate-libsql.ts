@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 import { migrateSqlite, migrationsFolder } from '../migrations/migrate.js';
@@ -35,7 +35,8 @@ export interface GeneratedDataSet {
  * A LibSQL file with the real schema (the committed migrations, FTS5 table and triggers included)
  * and `messages` messages plus the other tables at realistic proportions ({@link datasetCounts}).
  * Files are cached in `dir` by size, generator version, text source and migration journal; a file
- * is reused only when its sidecar `.json` (written last) is there. Deterministic for a given key.
+ * is reused only when its sidecar `.json` (written last) is there; files of the same size with another
+ * key are deleted when a new one is generated. Deterministic for a given key.
  * Rows go in as multi-row INSERTs, 50k rows per transaction, with `synchronous = OFF`.
  */
 export async function generateLibsqlFile(opts: { messages: number; dir: string; log?: (line: string) => void }): Promise<GeneratedDataSet> {
@@ -47,7 +48,9 @@ export async function generateLibsqlFile(opts: { messages: number; dir: string; 
   const sidecar = `${path}.json`;
   if (existsSync(path) && existsSync(sidecar)) return { ...(JSON.parse(readFileSync(sidecar, 'utf8')) as GeneratedDataSet), cached: true };
 
-  for (const f of [path, `${path}-wal`, `${path}-shm`, sidecar]) rmSync(f, { force: true });
+  // Files of this size from an older key (generator or migrations changed) are stale: ~1 GB each at 1M.
+  const prefix = `libsql-${opts.messages}-`;
+  for (const f of readdirSync(opts.dir)) if (f.startsWith(prefix) && /^[0-9a-f]{10}\.db/.test(f.slice(prefix.length))) rmSync(join(opts.dir, f), { force: true });
   const url = `file:${path}`;
   const t0 = performance.now();
   await migrateSqlite(url);
