@@ -16,7 +16,7 @@ const perRound = Number(process.env.BENCH_PER_ROUND ?? 1000);
 
 if (!only || only === 'phase') {
   console.log(`## saveHumanMessage latency by phase (${rounds} rounds × ${perRound} calls per phase, interleaved)\n`);
-  const results = await benchPhaseLatency({ rounds, perRound, warmup: 200 });
+  const results = await benchPhaseLatency({ rounds, perRound, warmup: 1000 });
   console.log(phaseLatencyReport(results));
   console.log();
 }

@@ -79,7 +79,7 @@ export async function benchPhaseLatency(opts: { perRound: number; rounds: number
 async function waitIdle(db: Database): Promise<void> {
   for (;;) {
     const st = db.shadowStats();
-    if (!st || st.queued + st.inFlight === 0) return;
+    if (!st || st.queued + st.inFlight + st.unacknowledged === 0) return;
     await new Promise((r) => setTimeout(r, 5));
   }
 }
