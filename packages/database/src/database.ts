@@ -128,8 +128,17 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
     const target =
       routing.shadow === 'sqlite'
         ? { backend: 'sqlite' as const, url: config.libsqlUrl, authToken: config.libsqlAuthToken }
-        : { backend: 'postgres' as const, url: config.databaseUrl!, poolSize: Math.max(2, config.shadow.concurrency), applicationName: 'repo-database-shadow' };
-    queue = new WorkerShadow(target, config.shadow, log, routing.phase);
+        : {
+            backend: 'postgres' as const,
+            url: config.databaseUrl!,
+            poolSize: Math.max(2, config.shadow.concurrency),
+            applicationName: 'repo-database-shadow',
+            // The shadow is not the source of truth: a commit need not wait for the disk. A crash
+            // of PostgreSQL loses at most its last ~0.6 s of shadow commits, which verify finds and
+            // reconcile repairs, as for any shadow write lost while PostgreSQL is down.
+            synchronousCommit: 'off' as const,
+          };
+    queue = await WorkerShadow.start(target, config.shadow, log, routing.phase);
   }
   const store = new RoutedStore({ primary, reads, shadow: queue, routing, logger: log });
   const ctx = { store, log };

@@ -51,7 +51,9 @@ export async function benchPhaseLatency(opts: { perRound: number; rounds: number
     Object.entries(FLAGS).map(async ([phase, flags]) => {
       const pg = await createTestPostgres(`bench_p${phase}`);
       const lite = createTestSqlite();
-      const db = await createDatabase(loadConfig({ LIBSQL_URL: lite.url, DATABASE_URL: pg.url, ...flags }), { logger });
+      // SHADOW_* settings of the environment apply (to compare, e.g., SHADOW_CONCURRENCY=1 and 4).
+      const shadowEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SHADOW_')));
+      const db = await createDatabase(loadConfig({ ...shadowEnv, LIBSQL_URL: lite.url, DATABASE_URL: pg.url, ...flags }), { logger });
       return { phase, pg, lite, db, samples: [] as number[], seq: { i: 0 } };
     }),
   );

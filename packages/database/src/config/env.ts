@@ -37,6 +37,14 @@ export interface ShadowLimits {
    * CPU and garbage never land on the caller's thread. `inline`: on the caller's event loop.
    */
   readonly mode: 'worker' | 'inline';
+  /**
+   * Linux nice value of the shadow worker thread (0–19, default 10; SHADOW_WORKER_NICE). When the
+   * CPU is busy the scheduler then favours the caller's thread (CFS weight 1024 at nice 0 against
+   * 110 at nice 10), so a burst of shadow work cannot delay the bot. Linux only: nice is a
+   * per-thread attribute there (setpriority(2), NOTES), elsewhere it would renice the whole process,
+   * so other platforms ignore it. 0 turns it off.
+   */
+  readonly workerNice?: number;
 }
 
 /** Everything `createDatabase` needs. `loadConfig()` builds it from the environment. */
@@ -82,6 +90,7 @@ const envSchema = z.object({
   SHADOW_DRAIN_TIMEOUT_MS: intVar('SHADOW_DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
   SHADOW_BATCH_LINGER_MS: intVar('SHADOW_BATCH_LINGER_MS', 100, 0, 10_000),
   SHADOW_MODE: z.enum(['worker', 'inline']).optional(),
+  SHADOW_WORKER_NICE: intVar('SHADOW_WORKER_NICE', 10, 0, 19),
   DB_AUTO_MIGRATE: z.string().optional(),
 });
 
@@ -132,6 +141,7 @@ export function loadConfig(
       drainTimeoutMs: e.SHADOW_DRAIN_TIMEOUT_MS,
       batchLingerMs: e.SHADOW_BATCH_LINGER_MS,
       mode: e.SHADOW_MODE ?? 'worker',
+      workerNice: e.SHADOW_WORKER_NICE,
     },
     routing,
   };

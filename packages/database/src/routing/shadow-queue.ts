@@ -45,8 +45,11 @@ const CIRCUIT_THRESHOLD = 3;
 /** Longest pause between probes of a backend that is down (ms): a short outage heals fast. */
 const MAX_COOL_DOWN_MS = 2_000;
 
-/** Jobs applied together in one shadow transaction at most. */
-const MAX_BATCH_JOBS = 64;
+/**
+ * Row changes applied together in one shadow transaction at most (a job is never split). On
+ * PostgreSQL each table's rows of a batch go in one multi-row statement (stores/change-plan.ts).
+ */
+const MAX_BATCH_ROWS = 500;
 
 class ShadowTimeout extends Error {
   constructor(ms: number) {
@@ -178,7 +181,8 @@ export class ShadowQueue implements ShadowSink {
     const limit = circuit === 'half-open' ? 1 : this.#limits.concurrency;
     while (this.#running < limit && this.#ready.length > 0) {
       const batch: Job[] = [];
-      while (batch.length < MAX_BATCH_JOBS && this.#ready.length > 0) {
+      let rows = 0;
+      while (rows < MAX_BATCH_ROWS && this.#ready.length > 0) {
         const key = this.#ready.shift()!;
         const list = this.#byKey.get(key)!;
         const job = list.shift()!;
@@ -186,6 +190,7 @@ export class ShadowQueue implements ShadowSink {
         this.#busyKeys.add(key);
         this.#queuedRows -= job.changes.length;
         this.#inFlightRows += job.changes.length;
+        rows += job.changes.length;
         batch.push(job);
       }
       this.#running++;

@@ -3,6 +3,7 @@
  * the shadow backend and a {@link ShadowQueue}; talks to the main thread only by messages.
  * @internal
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ShadowLimits } from '../config/env.js';
 import { openStore, type BackendTarget } from '../stores/open-store.js';
@@ -11,6 +12,14 @@ import type { ToWorker } from './worker-messages.js';
 
 const data = workerData as { target: BackendTarget; limits: ShadowLimits; phase: string };
 const port = parentPort!;
+// Only this thread (and threads it starts) on Linux: see ShadowLimits.workerNice.
+if (process.platform === 'linux' && (data.limits.workerNice ?? 0) > 0) {
+  try {
+    setPriority(0, data.limits.workerNice!);
+  } catch {
+    // Not permitted (a sandbox): run at the default priority.
+  }
+}
 const { store } = await openStore(data.target);
 const log = { warn: (obj: object, msg?: string) => port.postMessage({ type: 'log', obj, msg }) };
 const queue = new ShadowQueue(store, data.limits, log, data.phase);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ShadowLimits } from '../config/env.js';
@@ -53,7 +54,17 @@ export class WorkerShadow implements ShadowSink {
   #dead = false;
   readonly #lingerMs: number;
 
-  constructor(target: BackendTarget, limits: ShadowLimits, logger: Logger, phase: string) {
+  /**
+   * Starts the worker. First does one file-system call on this thread: libuv's thread pool is
+   * created by its first user and new threads inherit their creator's nice value on Linux, so the
+   * pool must not be created by the (reniced, see `ShadowLimits.workerNice`) shadow thread.
+   */
+  static async start(target: BackendTarget, limits: ShadowLimits, logger: Logger, phase: string): Promise<WorkerShadow> {
+    await access(fileURLToPath(workerFile())).catch(() => {});
+    return new WorkerShadow(target, limits, logger, phase);
+  }
+
+  private constructor(target: BackendTarget, limits: ShadowLimits, logger: Logger, phase: string) {
     this.#log = logger;
     this.#lingerMs = limits.batchLingerMs ?? 0;
     this.#stats = emptyStats(target.backend);

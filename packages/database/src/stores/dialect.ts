@@ -1,5 +1,5 @@
 import type { ColumnSpec } from '../schema/columns.js';
-import type { RecentSpec, SearchSpec } from './store.js';
+import type { RecentSpec, Row, SearchSpec } from './store.js';
 
 /** A fragment of SQL with `?` placeholders and its parameters. */
 export interface Fragment {
@@ -25,4 +25,15 @@ export interface Dialect {
   searchFrom(spec: SearchSpec): Fragment;
   /** A WHERE condition for a flat metadata containment filter on alias `m`. */
   metadataContains(filter: NonNullable<RecentSpec['metadata']>): Fragment;
+  /**
+   * Multi-row writes: a FROM item that turns ONE parameter into rows of `table` (alias `r`,
+   * columns typed as the table's), and the encoder of that parameter. Absent (LibSQL, where a
+   * statement costs no round trip): `applyChanges` writes one statement per row.
+   */
+  readonly rowSet?: {
+    /** `FROM` item with one `?` placeholder, e.g. `json_populate_recordset(NULL::"t", ?::text::json) r`. */
+    from(table: string): string;
+    /** Rows (logical values, defaults filled) → the one parameter. */
+    encode(columns: readonly ColumnSpec[], rows: readonly Row[]): unknown;
+  };
 }

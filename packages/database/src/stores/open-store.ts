@@ -12,6 +12,8 @@ export interface BackendTarget {
   /** PostgreSQL pool size. */
   readonly poolSize?: number;
   readonly applicationName?: string;
+  /** PostgreSQL session `synchronous_commit` (see `PgOptions.synchronousCommit`). */
+  readonly synchronousCommit?: 'on' | 'off';
 }
 
 /** Opens a {@link SqlStore} on one backend (no migrations, no ping). */
@@ -19,6 +21,6 @@ export async function openStore(t: BackendTarget): Promise<{ store: SqlStore; pg
   if (t.backend === 'sqlite') {
     return { store: new SqlStore(await openSqlite({ url: t.url, authToken: t.authToken }), sqliteDialect), pg: null };
   }
-  const pg = new PgConnection({ url: t.url, max: t.poolSize ?? 10, applicationName: t.applicationName });
+  const pg = new PgConnection({ url: t.url, max: t.poolSize ?? 10, applicationName: t.applicationName, synchronousCommit: t.synchronousCommit });
   return { store: new SqlStore(pg, pgDialect), pg };
 }

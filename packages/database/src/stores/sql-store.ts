@@ -2,6 +2,7 @@ import { DatabaseError } from '../errors.js';
 import { TOMBSTONES_TABLE, type TableName } from '../schema/tables.js';
 import type { Connection } from './connection.js';
 import type { Dialect } from './dialect.js';
+import { planChanges } from './change-plan.js';
 import type { ApplyOptions, OrderBy, RecentSpec, Row, RowChange, SearchSpec, Store } from './store.js';
 import { q, tableSql } from './table-sql.js';
 
@@ -119,20 +120,38 @@ export class SqlStore implements Store {
   async applyChanges(changes: readonly RowChange[], opts: ApplyOptions = {}): Promise<void> {
     if (changes.length === 0) return;
     const now = Math.floor(Date.now() / 1000);
+    const rowSet = this.#d.rowSet;
     await this.#conn.transaction(async (c) => {
       const tx = new SqlStore(c, this.#d, async () => {});
-      for (const ch of changes) {
-        if (ch.op === 'upsert') {
-          const t = tableSql(this.#d, ch.table);
-          const id = String(ch.row.id);
-          await c.query(opts.force ? t.forcedUpsert : t.guardedUpsert, [...t.encodeRow(ch.row), ch.table, id, Number(ch.row.version)], opts);
-        } else {
-          await tx.#tombstone(ch, now, opts.signal);
-          if (opts.force) await tx.#query(`DELETE FROM ${q(ch.table)} WHERE id = ?`, [ch.id], opts.signal);
-          else await tx.#query(`DELETE FROM ${q(ch.table)} WHERE id = ? AND version < ?`, [ch.id, ch.version], opts.signal);
+      if (!rowSet) {
+        for (const ch of changes) {
+          if (ch.op === 'upsert') await tx.#upsert(ch.table, ch.row, opts);
+          else await tx.#deleteGuarded(ch, now, opts);
+        }
+        return;
+      }
+      for (const step of planChanges(changes)) {
+        if (step.kind === 'delete') await tx.#deleteGuarded(step.change, now, opts);
+        else if (step.rows.length === 1) await tx.#upsert(step.table, step.rows[0]!, opts);
+        else {
+          const t = tableSql(this.#d, step.table);
+          await c.query(opts.force ? t.bulk!.forced : t.bulk!.guarded, [rowSet.encode(t.columns, step.rows), step.table], opts);
         }
       }
     }, opts);
+  }
+
+  /** One version-guarded (or, with `force`, reconcile's forced) upsert. */
+  async #upsert(table: TableName, row: Row, opts: ApplyOptions): Promise<void> {
+    const t = tableSql(this.#d, table);
+    await this.#conn.query(opts.force ? t.forcedUpsert : t.guardedUpsert, [...t.encodeRow(row), table, String(row.id), Number(row.version)], opts);
+  }
+
+  /** Records the tombstone, then deletes the row if older (any version with `force`). */
+  async #deleteGuarded(ch: Extract<RowChange, { op: 'delete' }>, now: number, opts: ApplyOptions): Promise<void> {
+    await this.#tombstone(ch, now, opts.signal);
+    if (opts.force) await this.#query(`DELETE FROM ${q(ch.table)} WHERE id = ?`, [ch.id], opts.signal);
+    else await this.#query(`DELETE FROM ${q(ch.table)} WHERE id = ? AND version < ?`, [ch.id, ch.version], opts.signal);
   }
 
   async recentMessages(spec: RecentSpec): Promise<Row[]> {

@@ -21,6 +21,12 @@ export interface TableSql {
    * different content: a corrupted copy), and only a tombstone of a HIGHER version blocks it.
    */
   readonly forcedUpsert: string;
+  /**
+   * The same two upserts over many rows at once (params: the dialect's one row-set parameter, then
+   * the table name), or null when the dialect has no {@link Dialect.rowSet}. A row set must not hold
+   * one id twice (PostgreSQL: "ON CONFLICT DO UPDATE command cannot affect row a second time").
+   */
+  readonly bulk: { readonly guarded: string; readonly forced: string } | null;
   encodeRow(row: Row): unknown[];
   decodeRow(raw: Record<string, unknown>): Row;
 }
@@ -39,22 +45,26 @@ export function tableSql(dialect: Dialect, table: TableName): TableSql {
     .filter((c) => c.name !== 'id')
     .map((c) => `${q(c.name)} = excluded.${q(c.name)}`)
     .join(', ');
+  const conflict = (guard: '>=' | '>', replace: '<' | '<=') =>
+    `NOT EXISTS (SELECT 1 FROM ${q(TOMBSTONES_TABLE)} t WHERE t.table_name = ? AND t.id = %ID% AND t.version ${guard} %VERSION%) ` +
+    `ON CONFLICT (id) DO UPDATE SET ${updates} WHERE ${q(table)}.version ${replace} excluded.version`;
+  const single = (guard: '>=' | '>', replace: '<' | '<=') =>
+    dialect.placeholders(`INSERT INTO ${q(table)} (${names}) SELECT ${casted} WHERE ` + conflict(guard, replace).replace('%ID%', '?').replace('%VERSION%', '?'));
+  const rowSet = dialect.rowSet;
+  const bulk = (guard: '>=' | '>', replace: '<' | '<=') =>
+    dialect.placeholders(
+      `INSERT INTO ${q(table)} (${names}) SELECT ${columns.map((c) => `r.${q(c.name)}`).join(', ')} FROM ${rowSet!.from(table)} WHERE ` +
+        conflict(guard, replace).replace('%ID%', 'r.id').replace('%VERSION%', 'r.version'),
+    );
   const built: TableSql = {
     columns,
     byName: new Map(columns.map((c) => [c.name, c])),
     selectList: columns.map((c) => `m.${q(c.name)}`).join(', '),
     returnList: names,
     insert: dialect.placeholders(`INSERT INTO ${q(table)} (${names}) VALUES (${casted})`),
-    guardedUpsert: dialect.placeholders(
-      `INSERT INTO ${q(table)} (${names}) SELECT ${casted} ` +
-        `WHERE NOT EXISTS (SELECT 1 FROM ${q(TOMBSTONES_TABLE)} t WHERE t.table_name = ? AND t.id = ? AND t.version >= ?) ` +
-        `ON CONFLICT (id) DO UPDATE SET ${updates} WHERE ${q(table)}.version < excluded.version`,
-    ),
-    forcedUpsert: dialect.placeholders(
-      `INSERT INTO ${q(table)} (${names}) SELECT ${casted} ` +
-        `WHERE NOT EXISTS (SELECT 1 FROM ${q(TOMBSTONES_TABLE)} t WHERE t.table_name = ? AND t.id = ? AND t.version > ?) ` +
-        `ON CONFLICT (id) DO UPDATE SET ${updates} WHERE ${q(table)}.version <= excluded.version`,
-    ),
+    guardedUpsert: single('>=', '<'),
+    forcedUpsert: single('>', '<='),
+    bulk: rowSet ? { guarded: bulk('>=', '<'), forced: bulk('>', '<=') } : null,
     encodeRow: (row) => columns.map((c) => dialect.encode(c, row[c.name] === undefined ? c.default ?? null : row[c.name])),
     decodeRow: (raw) => {
       const out: Row = {};

@@ -10,6 +10,13 @@ export interface PgOptions {
   /** Seconds to wait for a TCP connection (postgres.js `connect_timeout`). Default 10. */
   readonly connectTimeoutS?: number;
   readonly applicationName?: string;
+  /**
+   * Session `synchronous_commit` (sent at connection start-up). `off` for shadow writes: a commit
+   * returns before its WAL reaches disk; a PostgreSQL crash may lose the last ~0.6 s of commits
+   * (3 × wal_writer_delay) but never corrupts or half-applies them (PostgreSQL docs, "Asynchronous
+   * Commit"). Default: the server's setting.
+   */
+  readonly synchronousCommit?: 'on' | 'off';
 }
 
 type Sql = postgres.Sql<Record<string, never>>;
@@ -48,7 +55,10 @@ export class PgConnection implements Connection {
       connect_timeout: this.#opts.connectTimeoutS ?? 10,
       idle_timeout: 60,
       onnotice: () => {},
-      connection: { application_name: this.#opts.applicationName ?? 'repo-database' },
+      connection: {
+        application_name: this.#opts.applicationName ?? 'repo-database',
+        ...(this.#opts.synchronousCommit ? { synchronous_commit: this.#opts.synchronousCommit } : {}),
+      },
     }) as Sql;
   }
 
