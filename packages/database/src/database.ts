@@ -50,7 +50,7 @@ export interface Database {
    */
   close(): Promise<{ drained: boolean; remaining: number }>;
   /** The backends themselves (tests, transfer tools). @internal */
-  readonly backends: { readonly sqlite: SqlStore | null; readonly postgres: SqlStore | null; readonly pg: PgConnection | null };
+  readonly backends: { readonly sqlite: SqlStore | null; readonly postgres: SqlStore | null; readonly pg: PgConnection | null; readonly shadow: ShadowSink | null };
 }
 
 /** Options of {@link createDatabase} beyond the environment's config. */
@@ -165,7 +165,7 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
     documentService: new DocumentService(ctx),
     userProfileService: new UserProfileService(ctx),
     routing,
-    backends: { sqlite, postgres: postgresStore, pg },
+    backends: { sqlite, postgres: postgresStore, pg, shadow: queue },
     shadowStats: () => queue?.stats() ?? null,
     stats: () => ({
       phase: routing.phase,
