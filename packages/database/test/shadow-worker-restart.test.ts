@@ -43,8 +43,7 @@ describe('shadow worker restart', () => {
       for (let i = 30; i < 40; i++) ids.push((await save(db, i)).id);
       await waitFor('the restart', () => sink.restarts === 1, 5_000);
       await waitFor('the 10 new rows', () => db.shadowStats()!.succeeded === 10, 10_000);
-      const [{ n }] = await pg`SELECT count(*)::int AS n FROM messages WHERE id = ANY(${ids})`;
-      expect(n).toBe(10);
+      expect(await pg`SELECT count(*)::int AS n FROM messages WHERE id = ANY(${ids})`).toEqual([{ n: 10 }]);
       expect(db.shadowStats()).toMatchObject({ enqueued: 40, failed: 30, succeeded: 10, dropped: 0 });
     } finally {
       await pg.end();

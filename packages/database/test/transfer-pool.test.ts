@@ -1,6 +1,7 @@
 // Rows PostgreSQL itself refuses (after the conversion accepted them) are isolated by bisection
 // and rejected with their SQLSTATE, the rest of their batch is loaded, and the pool is healthy
 // afterwards: back to its size, no connection idle in an (aborted) transaction.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +18,11 @@ import { PgBatch, PgLoader } from '../src/transfer/pg-loader.js';
 import { openTarget } from '../src/transfer/pg-target.js';
 import { insertRow, T0 } from './transfer-fixtures.js';
 
-/** 5 MiB of distinct words: its tsvector exceeds PostgreSQL's 1 MiB limit (SQLSTATE 54000). */
-const UNINDEXABLE = Array.from({ length: 600_000 }, (_, i) => `w${i}`).join(' ');
+/**
+ * A channel id of 12 KB of random hex: its entry in the messages_channel_ts_idx btree exceeds
+ * PostgreSQL's 2,704-byte maximum (SQLSTATE 54000), while LibSQL takes it.
+ */
+const UNINDEXABLE_CHANNEL = randomBytes(6_000).toString('hex');
 
 let src: ReturnType<typeof createTestSqlite>;
 let pg: Awaited<ReturnType<typeof createTestPostgres>>;
@@ -33,7 +37,7 @@ beforeAll(async () => {
   const c = await client.transaction('write');
   for (let i = 0; i < 1_000; i++) {
     const id = `m${String(i).padStart(4, '0')}`;
-    await insertRow(c, 'messages', { id, user_id: 'u', username: 'u', channel_id: 'c', role: 'user', content: id === 'm0500' ? UNINDEXABLE : `hi ${i}`, timestamp: T0 });
+    await insertRow(c, 'messages', { id, user_id: 'u', username: 'u', channel_id: id === 'm0500' ? UNINDEXABLE_CHANNEL : 'c', role: 'user', content: `hi ${i}`, timestamp: T0 });
   }
   for (let i = 0; i < 600; i++) await insertRow(c, 'user_profiles', { id: `p${String(i).padStart(4, '0')}`, user_id: `user-${i}`, message_count: i });
   await c.commit();
@@ -67,7 +71,7 @@ describe('rows PostgreSQL refuses', () => {
     const p = copied.tables.find((t) => t.table === 'user_profiles')!;
     expect(m).toMatchObject({ read: 1_000, imported: 999, rejected: 1 });
     expect(p).toMatchObject({ read: 600, imported: 599, rejected: 1 });
-    expect(rejects('messages')).toEqual([expect.objectContaining({ id: 'm0500', stage: 'copy', reason: expect.stringMatching(/^postgres 54000: string is too long for tsvector/) })]);
+    expect(rejects('messages')).toEqual([expect.objectContaining({ id: 'm0500', stage: 'copy', reason: expect.stringMatching(/^postgres 54000: index row (size \d+ exceeds btree version 4 maximum 2704|requires \d+ bytes, maximum size is 8191)/) })]);
     expect(rejects('user_profiles')).toEqual([expect.objectContaining({ id: 'p0300', reason: expect.stringMatching(/^postgres 23505: .*user_profiles_user_uq.*Key \(user_id\)=\(user-300\)/) })]);
     expect(await sql`SELECT count(*)::int AS n FROM messages`).toEqual([{ n: 999 }]);
     expect(await sql`SELECT count(*)::int AS n FROM user_profiles`).toEqual([{ n: 600 }]); // 599 + the pre-existing one

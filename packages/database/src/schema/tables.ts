@@ -138,6 +138,16 @@ export const tables: Readonly<Record<TableName, TableSpec>> = {
 };
 
 /** Bookkeeping table of deletes, so a late upsert cannot resurrect a deleted row. */
+/**
+ * Characters of `content` that full-text search indexes on PostgreSQL. A tsvector holds at most
+ * 1 MiB (PostgreSQL docs, "Text Search Limitations"; beyond, the INSERT fails with 54000 "string is
+ * too long for tsvector"), which ~1 M characters of distinct words exceed; 100,000 characters stay
+ * under half of it in the worst case (4-byte characters), and no chat platform sends longer
+ * messages (Discord 4,000, Slack 40,000). The message itself is stored whole; only words past this
+ * prefix are not found by search on PostgreSQL (LibSQL's FTS5 has no such limit).
+ */
+export const SEARCH_PREFIX_CHARS = 100_000;
+
 export const TOMBSTONES_TABLE = 'row_tombstones';
 
 /** Column names of a table, in declaration order. */

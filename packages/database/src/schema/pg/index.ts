@@ -18,7 +18,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { ColumnSpec } from '../columns.js';
-import { TOMBSTONES_TABLE, tables, type TableSpec } from '../tables.js';
+import { SEARCH_PREFIX_CHARS, TOMBSTONES_TABLE, tables, type TableSpec } from '../tables.js';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
@@ -64,9 +64,9 @@ function buildTable(spec: TableSpec, extra: Record<string, any> = {}, extraIndex
   ]);
 }
 
-/** `messages.search_vector`: generated from content, 'simple' configuration (see searchMessages). */
+/** `messages.search_vector`: generated from the first SEARCH_PREFIX_CHARS of content, 'simple' configuration (see searchMessages). */
 const messageSearch = {
-  search_vector: tsvector('search_vector').generatedAlwaysAs(sql`to_tsvector('simple', coalesce("content", ''))`),
+  search_vector: tsvector('search_vector').generatedAlwaysAs(sql.raw(`to_tsvector('simple', left(coalesce("content", ''), ${SEARCH_PREFIX_CHARS}))`)),
 };
 
 export const messages = buildTable(tables.messages, messageSearch, (t) => [
