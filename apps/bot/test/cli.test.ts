@@ -5,7 +5,7 @@ import { serveCommand } from '../src/cli/serve.js';
 import { loadBotConfig } from '../src/config.js';
 import { startBot } from '../src/lifecycle.js';
 import { describeStartupError } from '../src/startup-error.js';
-import { memoryLogger, testBackends } from './helpers.js';
+import { memoryLogger, sqliteCounts, testBackends } from './helpers.js';
 
 function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
@@ -96,6 +96,58 @@ describe('bot replay', () => {
       expect(text).not.toMatch(/^stopped/m); // not ours to stop
     } finally {
       await bot.stop();
+    }
+  });
+
+  it('--url: waits for a bot that restarts mid-run (SIGTERM drain, start again) and resends what it refused, storing nothing twice', async () => {
+    const own = await testBackends(false);
+    const config = { ...loadBotConfig({ LIBSQL_URL: own.sqlite.url }), host: '127.0.0.1' };
+    let bot = await startBot({ ...config, port: 0 }, memoryLogger().logger);
+    const port = Number(new URL(bot.url).port);
+    const url = bot.url;
+    try {
+      const io = captureIo();
+      const replay = replayCommand(opts({ url, limit: 60, concurrency: 2, rate: 40, retryMs: 15_000 }), {}, io);
+      // Restart while the replay runs (about 1.5 s at 40 requests/s): stop, stay away 600 ms, start on the same port.
+      await new Promise((r) => setTimeout(r, 500));
+      await bot.stop();
+      await new Promise((r) => setTimeout(r, 600));
+      bot = await startBot({ ...config, port }, memoryLogger().logger);
+      const code = await replay;
+      const s = JSON.parse(io.stdout.join('\n'));
+      expect(s.errors).toEqual([]);
+      expect(code).toBe(0);
+      expect(s.requests).toEqual({ sent: s.requests.sent, ok: s.requests.sent, failed: 0 });
+      expect(s.outages.count).toBeGreaterThanOrEqual(1);
+      expect(s.outages.totalMs).toBeGreaterThanOrEqual(500);
+      expect(s.outages.resent).toBeGreaterThanOrEqual(1);
+      // Every request stored exactly once: the human message and the bot's reply.
+      expect((await sqliteCounts(own.sqlite.url)).messages).toBe(2 * s.requests.sent);
+    } finally {
+      await bot.stop();
+      await own.cleanup();
+    }
+  });
+
+  it('without retry (--retry-ms 0) a restart mid-run fails the refused requests (exit 1)', async () => {
+    const own = await testBackends(false);
+    const config = { ...loadBotConfig({ LIBSQL_URL: own.sqlite.url }), host: '127.0.0.1' };
+    let bot = await startBot({ ...config, port: 0 }, memoryLogger().logger);
+    const port = Number(new URL(bot.url).port);
+    try {
+      const io = captureIo();
+      const replay = replayCommand(opts({ url: bot.url, limit: 40, concurrency: 1, rate: 20, retryMs: 0 }), {}, io);
+      await new Promise((r) => setTimeout(r, 300));
+      await bot.stop();
+      await new Promise((r) => setTimeout(r, 300));
+      bot = await startBot({ ...config, port }, memoryLogger().logger);
+      expect(await replay).toBe(1);
+      const s = JSON.parse(io.stdout.join('\n'));
+      expect(s.requests.failed).toBeGreaterThan(0);
+      expect(s.errors[0]).toMatch(/ECONNREFUSED|UND_ERR_SOCKET|ECONNRESET|HTTP 503/);
+    } finally {
+      await bot.stop();
+      await own.cleanup();
     }
   });
 

@@ -49,6 +49,8 @@ export function buildProgram(io: CliIo, env: Record<string, string | undefined> 
     .option('--channels <n>', 'distinct channels', int(1, 10_000), 8)
     .option('--search-every <n>', 'a !search after every n entries (0 = none)', int(0), 20)
     .option('--seed <n>', 'seed of the pseudo-random plan (same seed, same replay)', int(0, 2 ** 32 - 1), 42)
+    .option('--rate <n>', 'at most n requests per second (default: as fast as the bot answers)', int(1))
+    .option('--retry-ms <ms>', 'with --url: when the bot stops answering mid-run (a restart), wait this long for it and resend what it refused (0 = fail at once)', int(0), 30_000)
     .option('--json', 'print the summary as JSON', false)
     .action(async (opts) => {
       process.exitCode = await replayCommand(opts, env, io);

@@ -18,6 +18,10 @@ export interface ReplayCliOptions {
   readonly channels: number;
   readonly searchEvery: number;
   readonly seed: number;
+  /** Requests per second at most (unset: no limit). */
+  readonly rate?: number;
+  /** How long to wait for a bot that stops answering mid-run (only with `url`), ms. Default 30,000. */
+  readonly retryMs?: number;
   readonly json: boolean;
 }
 
@@ -68,6 +72,9 @@ export async function replayCommand(opts: ReplayCliOptions, env: Record<string, 
       channels: opts.channels,
       searchEvery: opts.searchEvery,
       seed: opts.seed,
+      ratePerSecond: opts.rate,
+      // Only a bot of its own can restart under the replay; the in-process one never does.
+      retryMs: opts.url ? (opts.retryMs ?? 30_000) : 0,
       onProgress: (done, total) => {
         const pct = Math.floor((done / total) * 100);
         if (io.interactive && !opts.json && pct !== lastPct) process.stderr.write(`\rreplay ${done}/${total} (${pct}%)${done === total ? '\n' : ''}`);

@@ -1,5 +1,5 @@
 import type { ShadowStats } from '@repo/database';
-import { getStatus, postMessage, waitForShadowSettled } from './client.js';
+import { getStatus, postMessage, waitForShadowSettled, type PostOutcome } from './client.js';
 import { planReplay, type DocState, type EventKind } from './plan.js';
 
 /** Settings of {@link runReplay}. */
@@ -19,6 +19,15 @@ export interface ReplayOptions {
   readonly requestTimeoutMs?: number;
   /** How long to wait after the last request for shadow writes to settle, ms. Default 30,000. */
   readonly settleTimeoutMs?: number;
+  /**
+   * When the bot stops answering in the middle of the run (a restart, a deploy: see `refused` of
+   * {@link PostOutcome}), how long to keep re-sending the refused request and reading `/status`,
+   * ms. Such a request was never handled, so re-sending it stores nothing twice. Default 0: a
+   * refused request counts as failed at once.
+   */
+  readonly retryMs?: number;
+  /** At most this many requests per second over all workers (default: as fast as answers come). */
+  readonly ratePerSecond?: number;
   /** First message time, unix s (default: the plan ends about now). */
   readonly startAt?: number;
   /** Called after each request with (done, total); when it returns a promise, that worker waits for it. */
@@ -28,7 +37,10 @@ export interface ReplayOptions {
 /** What a replay did, as printed (text or `--json`). Times in ms. */
 export interface ReplaySummary {
   readonly url: string;
+  /** The bot's phase at the end of the run. */
   readonly phase: string;
+  /** The bot's phase at the start (differs from `phase` when it restarted with other variables). */
+  readonly phaseAtStart: string;
   readonly entries: number;
   readonly requests: { readonly sent: number; readonly ok: number; readonly failed: number };
   /** Human messages plus bot replies stored (two per successful request). */
@@ -38,8 +50,17 @@ export interface ReplaySummary {
   readonly documentsCreated: number;
   /** First failed requests (at most 10), `#index kind: error`. */
   readonly errors: string[];
-  /** Shadow counters of this run (`GET /status` after minus before; inFlight/queued as after); null when the phase has no shadow. */
-  readonly shadow: (Pick<ShadowStats, 'backend' | 'enqueued' | 'succeeded' | 'failed' | 'timedOut' | 'dropped' | 'inFlight' | 'queued'> & { readonly settled: boolean }) | null;
+  /**
+   * Shadow counters of this run (`GET /status` after minus before; inFlight/queued as after); null
+   * when the phase has no shadow. `sinceRestart`: the bot restarted during the run, so these are
+   * its counters since that last start (not subtracted).
+   */
+  readonly shadow: (Pick<ShadowStats, 'backend' | 'enqueued' | 'succeeded' | 'failed' | 'timedOut' | 'dropped' | 'inFlight' | 'queued'> & { readonly settled: boolean; readonly sinceRestart: boolean }) | null;
+  /**
+   * Times the bot stopped answering during the run (see `retryMs`), the time it was away in all
+   * (ms), and how many requests it refused were sent again (each counted once).
+   */
+  readonly outages: { readonly count: number; readonly totalMs: number; readonly resent: number };
   /** Time to send every request and get every answer. */
   readonly elapsedMs: number;
   /** Time waited afterwards for shadow writes to settle. */
@@ -54,7 +75,9 @@ const DOC_CREATED = /^Created document ([0-9a-f-]{36}) /;
  * Posts a replay plan (see `plan.ts`) to a running bot over HTTP with `concurrency` requests in
  * flight, as a chat platform would, then reads `/status` once shadow writes have settled.
  * Never throws for a failed request: failures are counted in `requests.failed` and `errors`.
- * @throws Error when `/status` cannot be read after the run.
+ * With `retryMs`, a bot that restarts mid-run (SIGTERM, drain, start again) is waited for, and the
+ * requests it refused meanwhile are sent again (`outages`).
+ * @throws Error when `/status` cannot be read before the run, or after it (within `retryMs`).
  */
 export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   const plan = planReplay(opts.entries, { users: opts.users, channels: opts.channels, searchEvery: opts.searchEvery, seed: opts.seed, searchLag: 2 * opts.concurrency + 2, startAt: opts.startAt });
@@ -68,19 +91,46 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   let next = 0;
   let done = 0;
 
+  const retryMs = opts.retryMs ?? 0;
+  const gapMs = opts.ratePerSecond ? 1000 / opts.ratePerSecond : 0;
   // Counters of a long-running bot include earlier traffic: report this run's share.
-  const before = (await getStatus(opts.url)).stats.shadow;
+  const first = await getStatus(opts.url);
+  const before = first.stats.shadow;
+  const outages = { count: 0, totalMs: 0, resent: 0 };
+  let awaySince: number | null = null; // when the bot last stopped answering
+  let nextAt = 0; // earliest start of the next request (--rate)
   const started = performance.now();
+  const send = async (body: Parameters<typeof postMessage>[1]): Promise<PostOutcome> => {
+    const deadline = Date.now() + retryMs;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt === 1) outages.resent++;
+      const res = await postMessage(opts.url, body, opts.requestTimeoutMs ?? 30_000);
+      if (res.ok || !res.refused || retryMs <= 0 || Date.now() >= deadline) {
+        if (res.ok && awaySince !== null) {
+          outages.totalMs += performance.now() - awaySince;
+          awaySince = null;
+        }
+        return res;
+      }
+      if (awaySince === null) {
+        awaySince = performance.now();
+        outages.count++;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
   const worker = async () => {
     for (let i = next++; i < plan.events.length; i = next++) {
       const ev = plan.events[i]!;
       const user = plan.users[ev.user]!;
       events[ev.kind]++;
-      const res = await postMessage(
-        opts.url,
-        { userId: user.id, username: user.name, channelId: plan.channels[ev.channel]!, content: ev.render(docs), timestamp: ev.timestamp, externalId: ev.externalId },
-        opts.requestTimeoutMs ?? 30_000,
-      );
+      if (gapMs > 0) {
+        const now = performance.now();
+        const at = Math.max(now, nextAt);
+        nextAt = at + gapMs;
+        if (at > now) await new Promise((r) => setTimeout(r, at - now));
+      }
+      const res = await send({ userId: user.id, username: user.name, channelId: plan.channels[ev.channel]!, content: ev.render(docs), timestamp: ev.timestamp, externalId: ev.externalId });
       if (res.ok) {
         ok++;
         if (res.body.command === 'search') {
@@ -103,12 +153,16 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   const elapsedMs = Math.round(performance.now() - started);
 
   const settleStarted = performance.now();
-  const { status, settled } = await waitForShadowSettled(opts.url, opts.settleTimeoutMs ?? 30_000);
+  const { status, settled } = await waitForShadowSettled(opts.url, opts.settleTimeoutMs ?? 30_000, retryMs);
   const s = status.stats.shadow;
-  const delta = (k: 'enqueued' | 'succeeded' | 'failed' | 'timedOut' | 'dropped') => (s ? s[k] - (before?.[k] ?? 0) : 0);
+  // A restart resets the bot's counters: then report them since that start.
+  const restarted = outages.count > 0 || status.phase !== first.phase || (s !== null && before !== null && s.enqueued < before.enqueued);
+  const delta = (k: 'enqueued' | 'succeeded' | 'failed' | 'timedOut' | 'dropped') => (s ? s[k] - (restarted ? 0 : (before?.[k] ?? 0)) : 0);
+  if (awaySince !== null) outages.totalMs += performance.now() - awaySince;
   return {
     url: opts.url,
     phase: status.phase,
+    phaseAtStart: first.phase,
     entries: plan.entries,
     requests: { sent: plan.events.length, ok, failed },
     messagesStored: ok * 2,
@@ -117,8 +171,9 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     documentsCreated,
     errors,
     shadow: s
-      ? { backend: s.backend, enqueued: delta('enqueued'), succeeded: delta('succeeded'), failed: delta('failed'), timedOut: delta('timedOut'), dropped: delta('dropped'), inFlight: s.inFlight, queued: s.queued, settled }
+      ? { backend: s.backend, enqueued: delta('enqueued'), succeeded: delta('succeeded'), failed: delta('failed'), timedOut: delta('timedOut'), dropped: delta('dropped'), inFlight: s.inFlight, queued: s.queued, settled, sinceRestart: restarted }
       : null,
+    outages: { count: outages.count, totalMs: Math.round(outages.totalMs), resent: outages.resent },
     elapsedMs,
     settleMs: Math.round(performance.now() - settleStarted),
     messagesPerSecond: elapsedMs > 0 ? Math.round((ok / (elapsedMs / 1000)) * 10) / 10 : 0,

@@ -5,15 +5,18 @@ export function formatSummary(s: ReplaySummary, target: string): string {
   const e = s.events;
   const docs = e['doc-new'] + e['doc-edit'] + e['doc-share'] + e['doc-list'];
   const lines = [
-    `replay      ${s.entries} fortune entries + ${s.requests.sent - s.entries} commands -> ${target} (phase ${s.phase})`,
+    `replay      ${s.entries} fortune entries + ${s.requests.sent - s.entries} commands -> ${target} (phase ${s.phaseAtStart === s.phase ? s.phase : `${s.phaseAtStart}, then ${s.phase}`})`,
     `requests    ${s.requests.sent} sent, ${s.requests.ok} ok, ${s.requests.failed} failed`,
     `messages    ${s.messagesStored} stored (${s.requests.ok} from users + ${s.requests.ok} bot replies)`,
     `searches    ${s.searches.answered} answered, ${s.searches.withHits} found hits`,
     `commands    ${docs} !doc (${s.documentsCreated} documents created), ${e.profile} !profile, ${e.help} !help`,
     `errors      ${s.requests.failed}`,
     ...s.errors.map((x) => `            ${x}`),
+    ...(s.outages.count > 0
+      ? [`restarts    the bot stopped answering ${s.outages.count} time(s), ${(s.outages.totalMs / 1000).toFixed(1)} s in all; ${s.outages.resent} requests it refused sent again`]
+      : []),
     s.shadow
-      ? `shadow      ${s.shadow.backend}: ${s.shadow.succeeded} succeeded, ${s.shadow.failed} failed (${s.shadow.timedOut} timed out), ${s.shadow.dropped} dropped` +
+      ? `shadow      ${s.shadow.sinceRestart ? "(since the bot's last start) " : ''}${s.shadow.backend}: ${s.shadow.succeeded} succeeded, ${s.shadow.failed} failed (${s.shadow.timedOut} timed out), ${s.shadow.dropped} dropped` +
         (s.shadow.settled ? `; settled in ${(s.settleMs / 1000).toFixed(1)} s` : `; NOT settled after ${(s.settleMs / 1000).toFixed(1)} s (${s.shadow.queued} queued, ${s.shadow.inFlight} in flight)`)
       : 'shadow      none in this phase',
     `elapsed     ${(s.elapsedMs / 1000).toFixed(1)} s, ${s.messagesPerSecond} messages/s`,
