@@ -67,12 +67,18 @@ describe('db verify', () => {
     const lines = readFileSync(r.json.reportFile, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(2);
 
-    const text = await cli(['verify', '--data-dir', dataDir, '--recheck-delay-ms', '0', '--show', '1'], env);
+    // Phase 4 in the shell (as the runbook has it): the repair is a reconcile from the primary.
+    const text = await cli(['verify', '--data-dir', dataDir, '--recheck-delay-ms', '0', '--show', '1'], { ...env, USE_POSTGRES_SHADOW: 'true' });
     expect(text.code).toBe(4);
     expect(text.stdout).toContain('DRIFT: 2 rows differ (first 1 below)');
     expect(text.stdout).toMatch(/messages \S+ {2}(missing_in_postgres|different)/);
-    expect(text.stdout).toContain('pnpm db reconcile --from');
+    expect(text.stdout).toContain('Repair with `pnpm db reconcile --from sqlite` (the primary of phase 4)');
     expect(existsSync(join(dataDir, 'verify'))).toBe(true);
+    // Phase 1 in the shell: PostgreSQL gets no writes, so the advice is shadow writes first.
+    const p1 = await cli(['verify', '--data-dir', dataDir, '--recheck-delay-ms', '0', '--show', '0'], env);
+    expect(p1.code).toBe(4);
+    expect(p1.stdout).toContain('Phase 1 (USE_POSTGRES_* in this shell): PostgreSQL receives no writes');
+    expect(p1.stdout).not.toContain('Repair with');
   });
 
   it('exits 2 on bad usage: unknown table, missing DATABASE_URL, bad number', async () => {

@@ -1,11 +1,13 @@
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
+import type { Routing } from '../../config/phase.js';
 import { redactUrl } from '../../logger.js';
 import { summarize } from '../../transfer/verify-report.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_RECHECK_DELAY_MS, verifyTables, type DriftEntry, type RejectedEntry, type VerifyOptions, type VerifyProgress, type VerifyResult } from '../../transfer/verify.js';
 import { requirePostgresUrl, type CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CommandModule } from './index.js';
+import { driftHint } from './verify-hint.js';
 
 /** Options shared by verify, reconcile and gate. */
 export interface VerifyCliOptions {
@@ -110,8 +112,11 @@ export function rejectedLine(e: RejectedEntry): string {
   return `  ${e.table} ${e.id}  ${e.column ?? '(row)'}: ${e.reason}${e.value !== null ? `  value ${e.value}` : ''}  (${pg})`;
 }
 
-/** The per-table table and the verdict, as printed by verify (and reconcile's first step). @internal */
-export function formatVerify(r: VerifyResult): string {
+/**
+ * The per-table table and the verdict, as printed by verify (and reconcile's first step). With
+ * `routing` (the shell's phase), the advice after drift fits the phase ({@link driftHint}). @internal
+ */
+export function formatVerify(r: VerifyResult, routing?: Pick<Routing, 'phase' | 'primary'>): string {
   // The rejected column only when LibSQL holds rows import rejects (after an import with rejects).
   const withRejected = r.rejected > 0;
   const head = ['table', 'sqlite', 'postgres', 'matched', 'missing in pg', 'missing in sqlite', 'different', 'resolved', ...(withRejected ? ['rejected'] : [])];
@@ -134,7 +139,7 @@ export function formatVerify(r: VerifyResult): string {
   else {
     out.push(`DRIFT: ${num(r.drift)} rows differ${r.sample.length < r.drift ? ` (first ${r.sample.length} below)` : ''}; every one is in ${r.reportFile ?? '(no report file)'}.`);
     for (const e of r.sample) out.push(driftLine(e));
-    out.push('Repair with `pnpm db reconcile --from <primary>` (sqlite in phases 4–5, postgres in 6/6+), then verify again.');
+    out.push(routing ? driftHint(r, routing) : 'Repair with `pnpm db reconcile --from <primary>` (sqlite in phases 4–5, postgres in 6/6+), then verify again.');
   }
   if (r.rejected > 0) {
     out.push(
@@ -176,7 +181,7 @@ export const verifyCommand: CommandModule = {
           } finally {
             bar.stop();
           }
-          ctx.say(formatVerify(r));
+          ctx.say(formatVerify(r, ctx.config.routing));
           ctx.result({ ...summarize(r), sample: r.sample });
           return !r.ok ? ExitCode.DRIFT : r.rejected > 0 ? ExitCode.REJECTED_ROWS : ExitCode.OK;
         }),
