@@ -4,9 +4,13 @@ import type { Row } from '../stores/store.js';
 import { openBackendPair, requireTables, type BackendPair, type BackendUrls } from './backend-pair.js';
 import { ImportFormReader } from './import-form.js';
 import { canonicalJson, rowChecksum } from './normalize-row.js';
-import { countRows, differingColumns, fetchRows, fetchTombstones, openChunkSource, type TextMode } from './row-stream.js';
-import { TextAbortError } from './row-stream-thread.js';
-import { UNUSABLE_ID } from './sqlite-pass.js';
+import type { PassChunk } from './pass-chunk.js';
+import { compareIds, liteId, PassComparer, pgId } from './pass-compare.js';
+import { openPgPassReader } from './pass-reader-pg.js';
+import { openSqlitePassReader } from './pass-reader-sqlite.js';
+import type { PassReader } from './pass-sizer.js';
+import { passLayout } from './pass-sql.js';
+import { countRows, differingColumns, fetchRows, fetchTombstones } from './row-stream.js';
 import { sampleValue } from './sqlite-value.js';
 import { DriftFile, summarize, writeLastVerify } from './verify-report.js';
 
@@ -116,7 +120,7 @@ export interface VerifyOptions extends Partial<BackendUrls> {
   readonly pair?: BackendPair;
   /** Tables to compare; default all six. */
   readonly tables?: readonly TableName[];
-  /** Rows per keyset chunk. Default 5,000 (smaller chunks keep the garbage collector cheap; bigger ones amortise the round trip to a remote PostgreSQL). */
+  /** At most this many rows per keyset chunk and side. Default 20,000; chunks are also bounded by bytes (`CHUNK_BYTES`, 2 MiB), which is what limits wide tables. */
   readonly chunkSize?: number;
   /** Wait before re-checking mismatches, in ms (writes in flight converge meanwhile). Default 2,000; 0 re-checks at once. */
   readonly recheckDelayMs?: number;
@@ -124,31 +128,28 @@ export interface VerifyOptions extends Partial<BackendUrls> {
   readonly sampleSize?: number;
   /** Folder for `verify/<timestamp>.ndjson` and `last-verify.json`; null writes no files. Default null. */
   readonly dataDir?: string | null;
-  /** Read each side of a big table off this thread (LibSQL: child process, PostgreSQL: worker thread) when the compiled reader exists. Default true. */
+  /** Accepted for compatibility; no effect (each backend builds its pass rows itself, PostgreSQL in its own process). */
   readonly threads?: boolean;
   readonly onProgress?: (p: VerifyProgress) => void;
-  /** Warnings for the operator (one line each), e.g. a table read again in strict text mode. */
+  /** Warnings for the operator (one line each). None are emitted at present. */
   readonly onWarning?: (line: string) => void;
   /** Called once before the re-check wait (only when mismatches are left after the immediate exact check), with their number. */
   readonly onRecheck?: (candidates: number, delayMs: number) => void;
 }
 
-/** Default rows per chunk (measured: 2,000–5,000 use the least CPU per row; 5,000 also hides a remote round trip). */
-export const DEFAULT_CHUNK_SIZE = 5_000;
-/**
- * Tables with fewer values than this (rows × columns) are read in the calling thread: starting a
- * reader thread and process costs a few hundred ms. 200,000 is ~17,000 messages or ~1,500 user
- * profiles (≈130 columns).
- */
-export const OFF_THREAD_MIN_VALUES = 200_000;
+/** Default maximum rows per chunk (the 2 MiB byte bound of pass-sizer.ts usually comes first: ~7,000 messages, ~700 profiles). */
+export const DEFAULT_CHUNK_SIZE = 20_000;
 /** Default re-check delay, ms. */
 export const DEFAULT_RECHECK_DELAY_MS = 2_000;
 
 /**
  * Compares the six tables (or `opts.tables`) row by row on LibSQL and PostgreSQL (DESIGN.md
- * invariant 6). Both sides are read in key order (keyset pagination by id, `chunkSize` rows, the
- * next chunk of each side read while the current ones are compared) and merge-joined; a row
- * matches when its canonical JSON (`canonicalJson`, so the same `rowChecksum`) is identical.
+ * invariant 6). Both sides are read in key order (keyset pagination by id, chunks bounded by
+ * bytes, PostgreSQL's next chunk read while the current ones are compared) and merge-joined; a
+ * row matches when its canonical JSON (`canonicalJson`, so the same `rowChecksum`) is identical.
+ * The pass does not build canonical JSON: each backend builds a *pass row* in SQL (pass-sql.ts),
+ * compared byte for byte, json and real columns aside (pass-compare.ts); equal pass rows imply
+ * equal canonical rows, and every other row is read again and compared exactly (below).
  * The LibSQL side is taken in its *import form*: the row import/copy would write (coerce.ts:
  * milliseconds → seconds, ISO text → seconds, text booleans, numeric text, the text policy), so
  * verify is clean right after an import. LibSQL rows import/copy reject are reported as
@@ -178,17 +179,7 @@ export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
     const passes: Array<{ table: TableName } & Awaited<ReturnType<typeof mergePass>>> = [];
     let passMs = 0;
     for (const table of names) {
-      let p: Awaited<ReturnType<typeof mergePass>>;
-      try {
-        p = await mergePass(pair, table, chunkSize, opts.threads ?? true, 'fast', opts.onProgress);
-      } catch (e) {
-        if (!(e instanceof TextAbortError)) throw e;
-        opts.onWarning?.(
-          `warning: LibSQL ${table} holds text that is not UTF-8 (the libsql driver aborts on it); comparing ${table} again in strict text mode (slower). ` +
-            '`pnpm db check` lists those rows; the app cannot read them either.',
-        );
-        p = await mergePass(pair, table, chunkSize, opts.threads ?? true, 'strict', opts.onProgress);
-      }
+      const p = await mergePass(pair, table, chunkSize, opts.onProgress);
       passMs += p.durationMs;
       passes.push({ table, ...p });
     }
@@ -288,79 +279,89 @@ export function checkTables(list: readonly string[] | undefined): TableName[] {
   return tableNames.filter((t) => list.includes(t));
 }
 
-/** The key-ordered pass: merge-joins both sides' chunk streams; returns the mismatched ids. */
-async function mergePass(pair: BackendPair, table: TableName, chunkSize: number, threads: boolean, text: TextMode, onProgress: VerifyOptions['onProgress']) {
+/**
+ * The key-ordered pass: merge-joins both sides' chunks by id (byte order, which is SQLite's and
+ * that of PostgreSQL's C collations); returns the mismatched ids. LibSQL runs in this thread
+ * (SQLite builds the pass rows), PostgreSQL in its own process (it builds its pass rows too, the
+ * next chunk while this thread compares), so both cores work.
+ */
+async function mergePass(pair: BackendPair, table: TableName, maxRows: number, onProgress: VerifyOptions['onProgress']) {
   const t0 = performance.now();
-  const [na, nb] = await Promise.all([countRows(pair.sqlite, table), countRows(pair.postgres, table)]);
-  const total = Math.max(na, nb);
-  const useThreads = threads && total * tables[table].columns.length >= OFF_THREAD_MIN_VALUES;
-  const a = openChunkSource(pair.sqlite, table, chunkSize, { threads: useThreads, text });
-  const b = openChunkSource(pair.postgres, table, chunkSize, { threads: useThreads, text });
+  const total = await estimateRows(pair, table);
+  const a = openSqlitePassReader(pair.sqlite, table, maxRows);
+  let b: PassReader | null = null;
+  const cmp = new PassComparer(passLayout(table));
   const candidates: string[] = [];
   // LibSQL rows whose id itself is unusable (cannot be read again by id): rejected here.
   const unusable: Array<{ id: string; reason: string }> = [];
   /** A LibSQL row without its match: a candidate, or rejected at once when its id is unusable. */
-  const liteOnly = (id: string, form: string) => {
-    if (form.startsWith(UNUSABLE_ID)) unusable.push({ id, reason: form.slice(UNUSABLE_ID.length) });
+  const liteOnly = (c: PassChunk, i: number) => {
+    const { id, unusable: why } = liteId(c, i);
+    if (why !== null) unusable.push({ id, reason: why });
     else candidates.push(id);
   };
   let sqliteRows = 0;
   let postgresRows = 0;
   let matched = 0;
   try {
-    let ca = await a.next();
+    b = await openPgPassReader(pair.postgres, table, maxRows);
     let cb = await b.next();
+    let ca = await a.next();
     let i = 0;
     let j = 0;
     onProgress?.({ table, done: 0, total });
     while (ca || cb) {
-      if (ca && i === ca.ids.length) {
-        sqliteRows += ca.ids.length;
+      if (ca && i === ca.n) {
+        sqliteRows += ca.n;
         ca = await a.next();
         i = 0;
         onProgress?.({ table, done: Math.max(sqliteRows, postgresRows), total });
         continue;
       }
-      if (cb && j === cb.ids.length) {
-        postgresRows += cb.ids.length;
+      if (cb && j === cb.n) {
+        postgresRows += cb.n;
         cb = await b.next();
         j = 0;
         onProgress?.({ table, done: Math.max(sqliteRows, postgresRows), total });
         continue;
       }
-      // A side's order may disagree with JS string order (a non-C collation on PostgreSQL, ids
-      // outside the BMP): rows then look missing here, and the re-check by id sorts it out.
+      // A PostgreSQL collation that is not bytewise orders ids otherwise: rows then look
+      // missing here, and the re-check by id sorts it out.
       if (ca && cb) {
-        const ids = ca.ids;
-        const jds = cb.ids;
-        const ac = ca.canon;
-        const bc = cb.canon;
-        while (i < ids.length && j < jds.length) {
-          const x = ids[i]!;
-          const y = jds[j]!;
-          if (x === y) {
-            if (ac[i] === bc[j]) matched++;
-            else liteOnly(x, ac[i]!);
+        while (i < ca.n && j < cb.n) {
+          const o = compareIds(ca, i, cb, j);
+          if (o === 0) {
+            if (cmp.same(ca, i, cb, j)) matched++;
+            else liteOnly(ca, i);
             i++;
             j++;
-          } else if (x < y) {
-            liteOnly(x, ac[i]!);
+          } else if (o < 0) {
+            liteOnly(ca, i);
             i++;
           } else {
-            candidates.push(y);
+            candidates.push(pgId(cb, j));
             j++;
           }
         }
       } else if (ca) {
-        for (; i < ca.ids.length; i++) liteOnly(ca.ids[i]!, ca.canon[i]!);
+        for (; i < ca.n; i++) liteOnly(ca, i);
       } else if (cb) {
-        for (; j < cb.ids.length; j++) candidates.push(cb.ids[j]!);
+        for (; j < cb.n; j++) candidates.push(pgId(cb, j));
       }
     }
   } finally {
-    await Promise.all([a.close(), b.close()]);
+    await Promise.all([a.close(), b?.close()]);
   }
   return { sqliteRows, postgresRows, matched, candidates, unusable, durationMs: performance.now() - t0 };
+}
+
+/** Rows for the progress bar: LibSQL's count, or PostgreSQL's planner estimate when larger (no scan of the table). */
+async function estimateRows(pair: BackendPair, table: TableName): Promise<number> {
+  const [lite, pg] = await Promise.all([
+    countRows(pair.sqlite, table),
+    pair.postgres.query('SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = to_regclass(?)', [table]).then((r) => Number(r[0]?.n ?? 0)),
+  ]);
+  return Math.max(lite, pg);
 }
 
 function sideOf(row: Row | undefined, tombstone: number | undefined, table: TableName): DriftSide {

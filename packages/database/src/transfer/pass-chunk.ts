@@ -1,0 +1,261 @@
+import type { ColumnSpec } from '../schema/columns.js';
+import type { PassLayout } from './pass-sql.js';
+
+/**
+ * One key-ordered chunk of pass rows of one side (layout: pass-sql.ts), walked once: per row
+ * where it starts, where its id token's bytes are, where its plain part ends, where each json
+ * token is. Row `i` spans `[start[i], start[i + 1])` of `bufs[buf[i]]`.
+ */
+export interface PassChunk {
+  readonly n: number;
+  /** The buffers rows live in: the chunk as read, then (LibSQL) rows converted in JS. */
+  readonly bufs: Buffer[];
+  /** Per row: index into `bufs`. */
+  readonly buf: Uint8Array;
+  /** Per row: where it starts and ends in its buffer. */
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  readonly idStart: Int32Array;
+  readonly idEnd: Int32Array;
+  /** End of the plain tokens (start of the json tokens). */
+  readonly plainEnd: Int32Array;
+  /** Per row and json column: the token's start (`N`, or the first digit of its length). */
+  readonly json: Int32Array;
+  /** End of the json tokens (start of the real tokens, PostgreSQL). */
+  readonly jsonEnd: Int32Array;
+  /**
+   * Per row: 0 a pass row as read; 1 (LibSQL) a row converted in JS, in PostgreSQL's layout
+   * (compare whole rows); 2 (LibSQL) a row that needs verify's exact re-check (`reason`, if any,
+   * says its id is unusable).
+   */
+  readonly kind: Uint8Array;
+  /** LibSQL tables with real columns: per row and real column the value (null for NULL). */
+  readonly reals: Array<number | null> | null;
+  /** Rows of kind 2 with an unusable id: why (convert.ts `idProblem`), by row. */
+  readonly unusable: Map<number, string>;
+  /** Printable ids of rows whose id is not exact UTF-8 text (kind 2), by row. */
+  readonly printableIds: Map<number, string>;
+}
+
+const COLON = 58;
+const SEMI = 59;
+const N = 78;
+const X = 88;
+
+/** Thrown when a chunk does not parse (a bug, or a side that does not send what pass-sql.ts asks for). */
+export class PassFormatError extends Error {
+  override readonly name = 'PassFormatError';
+}
+
+/** Offset after the `<len>:` token starting at `p`, and the length. */
+function lengthToken(b: Buffer, p: number): [number, number] {
+  let len = 0;
+  let c = b[p]!;
+  while (c !== COLON) {
+    if (c < 48 || c > 57) throw new PassFormatError(`bad length token at ${p}`);
+    len = len * 10 + (c - 48);
+    c = b[++p]!;
+  }
+  return [p + 1, len];
+}
+
+/** Offset after the plain token of column `c` starting at `p`. */
+function skipPlain(b: Buffer, p: number, c: ColumnSpec): number {
+  if (b[p] === N) return p + 1;
+  switch (c.type) {
+    case 'bool':
+      return p + 1;
+    case 'int':
+    case 'bigint':
+    case 'timestamp': {
+      const n = b.length;
+      while (p < n && b[p] !== SEMI) p++;
+      if (p === n) throw new PassFormatError(`unterminated integer token at ${p}`);
+      return p + 1;
+    }
+    default: {
+      const [s, len] = lengthToken(b, p);
+      return s + len;
+    }
+  }
+}
+
+/** Growable per-row arrays of a chunk under construction. */
+export class ChunkBuilder {
+  n = 0;
+  readonly bufs: Buffer[] = [];
+  #cap: number;
+  buf: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+  idStart: Int32Array;
+  idEnd: Int32Array;
+  plainEnd: Int32Array;
+  json: Int32Array;
+  jsonEnd: Int32Array;
+  kind: Uint8Array;
+  readonly unusable = new Map<number, string>();
+  readonly printableIds = new Map<number, string>();
+  /** Rows sent as `X<rowid>;`: row index → rowid (decimal). */
+  readonly slow = new Map<number, string>();
+
+  constructor(
+    readonly layout: PassLayout,
+    capacity: number,
+  ) {
+    this.#cap = Math.max(16, capacity);
+    const c = this.#cap;
+    this.buf = new Uint8Array(c);
+    this.start = new Int32Array(c);
+    this.end = new Int32Array(c);
+    this.idStart = new Int32Array(c);
+    this.idEnd = new Int32Array(c);
+    this.plainEnd = new Int32Array(c);
+    this.json = new Int32Array(c * Math.max(1, layout.json.length));
+    this.jsonEnd = new Int32Array(c);
+    this.kind = new Uint8Array(c);
+  }
+
+  #grow(): void {
+    const c = this.#cap * 2;
+    const g = <T extends Int32Array | Uint8Array>(a: T, m = 1): T => {
+      const b = new (a.constructor as new (n: number) => T)(c * m);
+      b.set(a);
+      return b;
+    };
+    this.buf = g(this.buf);
+    this.start = g(this.start);
+    this.end = g(this.end);
+    this.idStart = g(this.idStart);
+    this.idEnd = g(this.idEnd);
+    this.plainEnd = g(this.plainEnd);
+    this.json = g(this.json, Math.max(1, this.layout.json.length));
+    this.jsonEnd = g(this.jsonEnd);
+    this.kind = g(this.kind);
+    this.#cap = c;
+  }
+
+  /** Adds a buffer; returns its index. */
+  addBuffer(b: Buffer): number {
+    this.bufs.push(b);
+    return this.bufs.length - 1;
+  }
+
+  /**
+   * Walks the pass rows in `bufs[bi]` from `p` to `stop` (real tokens: PostgreSQL's hex, LibSQL's
+   * `R`). A row with an `X<rowid>;` token (LibSQL) is recorded in `slow` (kind 2 until converted).
+   */
+  walk(bi: number, p: number, stop: number, side: 'sqlite' | 'postgres'): void {
+    const b = this.bufs[bi]!;
+    const { plain, json, real } = this.layout;
+    const nj = Math.max(1, json.length);
+    while (p < stop) {
+      if (this.n === this.#cap) this.#grow();
+      const i = this.n++;
+      this.buf[i] = bi;
+      this.start[i] = p;
+      this.kind[i] = 0;
+      if (b[p] === X) p = this.#slowToken(b, p, i);
+      else {
+        const [s, len] = lengthToken(b, p);
+        this.idStart[i] = s;
+        this.idEnd[i] = p = s + len;
+      }
+      for (let k = 1; k < plain.length; k++) p = b[p] === X ? this.#slowToken(b, p, i) : skipPlain(b, p, plain[k]!);
+      this.plainEnd[i] = p;
+      for (let k = 0; k < json.length; k++) {
+        this.json[i * nj + k] = p;
+        if (b[p] === N) p++;
+        else if (b[p] === X) p = this.#slowToken(b, p, i);
+        else {
+          const [s2, l2] = lengthToken(b, p);
+          p = s2 + l2;
+        }
+      }
+      this.jsonEnd[i] = p;
+      if (side === 'postgres') for (let k = 0; k < real.length; k++) p += b[p] === N ? 1 : 16;
+      else for (let k = 0; k < real.length; k++) p = b[p] === X ? this.#slowToken(b, p, i) : p + 1;
+      if (p > stop) throw new PassFormatError(`row ${i} runs past its chunk`);
+      this.end[i] = p;
+    }
+  }
+
+  /** Records row `i` as one to convert in JS (an `X<rowid>;` token at `p`); returns the offset after the token. */
+  #slowToken(b: Buffer, p: number, i: number): number {
+    let e = p + 1;
+    while (e < b.length && b[e] !== SEMI) e++;
+    if (e === b.length) throw new PassFormatError(`unterminated rowid token at ${p}`);
+    this.slow.set(i, b.toString('latin1', p + 1, e));
+    this.kind[i] = 2;
+    return e + 1;
+  }
+
+  /** Sets row `i` to a row converted in JS (PostgreSQL's layout, in its own buffer) or to one needing the exact re-check. */
+  setConverted(i: number, bytes: Buffer | null, idBytes: Buffer, idStart: number): void {
+    const bi = this.addBuffer(bytes ?? idBytes);
+    this.buf[i] = bi;
+    if (bytes) {
+      this.kind[i] = 1;
+      this.start[i] = 0;
+      this.end[i] = bytes.length;
+      this.idStart[i] = idStart;
+      this.idEnd[i] = idStart + idBytes.length;
+    } else {
+      this.kind[i] = 2;
+      this.start[i] = 0;
+      this.end[i] = idBytes.length;
+      this.idStart[i] = 0;
+      this.idEnd[i] = idBytes.length;
+    }
+  }
+
+  /** Drops row `i` (a LibSQL row deleted between the chunk read and its conversion). */
+  drop(i: number): void {
+    this.kind[i] = 3;
+  }
+
+  /** The finished chunk (rows of kind 3 removed). */
+  build(reals: Array<number | null> | null): PassChunk {
+    let w = 0;
+    const nj = Math.max(1, this.layout.json.length);
+    const nr = this.layout.real.length;
+    const unusable = new Map<number, string>();
+    const printable = new Map<number, string>();
+    for (let r = 0; r < this.n; r++) {
+      if (this.kind[r] === 3) continue;
+      if (w !== r) {
+        this.buf[w] = this.buf[r]!;
+        this.start[w] = this.start[r]!;
+        this.end[w] = this.end[r]!;
+        this.idStart[w] = this.idStart[r]!;
+        this.idEnd[w] = this.idEnd[r]!;
+        this.plainEnd[w] = this.plainEnd[r]!;
+        this.jsonEnd[w] = this.jsonEnd[r]!;
+        this.kind[w] = this.kind[r]!;
+        this.json.copyWithin(w * nj, r * nj, r * nj + nj);
+        if (reals && nr) for (let k = 0; k < nr; k++) reals[w * nr + k] = reals[r * nr + k]!;
+      }
+      const u = this.unusable.get(r);
+      if (u !== undefined) unusable.set(w, u);
+      const pid = this.printableIds.get(r);
+      if (pid !== undefined) printable.set(w, pid);
+      w++;
+    }
+    return {
+      n: w,
+      bufs: this.bufs,
+      buf: this.buf,
+      start: this.start,
+      end: this.end,
+      idStart: this.idStart,
+      idEnd: this.idEnd,
+      plainEnd: this.plainEnd,
+      json: this.json,
+      jsonEnd: this.jsonEnd,
+      kind: this.kind,
+      reals,
+      unusable,
+      printableIds: printable,
+    };
+  }
+}

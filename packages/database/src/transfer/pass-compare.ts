@@ -1,0 +1,166 @@
+import { isUtf8 } from 'node:buffer';
+import { idProblem } from './convert.js';
+import type { PassChunk } from './pass-chunk.js';
+import { sameJsonBytes } from './pass-json-bytes.js';
+import { realHex } from './pass-json.js';
+import type { PassLayout } from './pass-sql.js';
+import { decodeText } from './sqlite-value.js';
+
+const COLON = 58;
+const N = 78;
+const NULL_TOKEN = Buffer.from('4:null');
+/** Below this many bytes a JS loop compares faster than a native `Buffer.compare` call. */
+const SHORT = 64;
+
+/** Whether `a[as, as + n)` equals `b[bs, bs + n)`. */
+function equalBytes(a: Buffer, as: number, b: Buffer, bs: number, n: number): boolean {
+  if (n > SHORT) return a.compare(b, bs, bs + n, as, as + n) === 0;
+  for (let k = 0; k < n; k++) if (a[as + k] !== b[bs + k]) return false;
+  return true;
+}
+
+/**
+ * Equality of two `JSON.parse` results, keys in any order: numbers by value (so `1.50` and `1.5`
+ * are equal, as they are once parsed), strings exactly, arrays in order. Equal parsed values have
+ * equal canonical forms (normalize-row.ts sorts keys and applies the text policy to both).
+ */
+export function sameJsonValue(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+  if (Array.isArray(x)) {
+    if (!Array.isArray(y) || x.length !== y.length) return false;
+    for (let k = 0; k < x.length; k++) if (!sameJsonValue(x[k], y[k])) return false;
+    return true;
+  }
+  if (Array.isArray(y)) return false;
+  const kx = Object.keys(x);
+  if (kx.length !== Object.keys(y).length) return false;
+  for (const k of kx) {
+    if (!Object.hasOwn(y, k) || !sameJsonValue((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** `[start of the value, end]` of a `<len>:<bytes>` token at `p`, or null for `N`. */
+function span(b: Buffer, p: number): [number, number] | null {
+  if (b[p] === N) return null;
+  let len = 0;
+  for (let c = b[p]!; c !== COLON; c = b[++p]!) len = len * 10 + (c - 48);
+  return [p + 1, p + 1 + len];
+}
+
+/**
+ * Compares LibSQL pass rows with PostgreSQL's. True means *certainly equal* canonical rows
+ * (normalize-row.ts) of what import writes and what PostgreSQL holds:
+ * - plain columns: equal bytes, and PostgreSQL's bytes are UTF-8 text / decimal integers / 0 or 1,
+ *   so LibSQL's value was already canonical and equal;
+ * - json columns: equal bytes, equal tokens in any key order and spacing (pass-json-bytes.ts), or
+ *   equal values once both texts are parsed ({@link sameJsonValue};
+ *   `JSON.parse` of PostgreSQL's `jsonb` text is what PostgreSQL's row decodes to, and of
+ *   LibSQL's text what import writes);
+ * - real columns: the same IEEE 754 bits;
+ * - rows converted in JS (pass-convert.ts): equal bytes of PostgreSQL's layout.
+ * False means "look again": verify's exact re-check decides (the text policy, `1.50` against
+ * `1.5` and the like are settled there).
+ */
+export class PassComparer {
+  readonly #nj: number;
+  readonly #nr: number;
+  /** Per LibSQL chunk: whether its first buffer is entirely UTF-8 (then no json token needs a check). */
+  #chunk: PassChunk | null = null;
+  #valid = false;
+
+  constructor(readonly layout: PassLayout) {
+    this.#nj = Math.max(1, layout.json.length);
+    this.#nr = layout.real.length;
+  }
+
+  same(a: PassChunk, i: number, b: PassChunk, j: number): boolean {
+    const kind = a.kind[i];
+    if (kind === 2) return false;
+    const la = a.bufs[a.buf[i]!]!;
+    const pb = b.bufs[b.buf[j]!]!;
+    if (kind === 1) {
+      const n = a.end[i]! - a.start[i]!;
+      return n === b.end[j]! - b.start[j]! && equalBytes(la, a.start[i]!, pb, b.start[j]!, n);
+    }
+    const plain = a.plainEnd[i]! - a.start[i]!;
+    if (plain !== b.plainEnd[j]! - b.start[j]! || !equalBytes(la, a.start[i]!, pb, b.start[j]!, plain)) return false;
+    for (let k = 0; k < this.layout.json.length; k++) {
+      if (!this.#sameJson(a, la, a.json[i * this.#nj + k]!, pb, b.json[j * this.#nj + k]!)) return false;
+    }
+    let p = b.jsonEnd[j]!;
+    for (let k = 0; k < this.#nr; k++) {
+      const v = a.reals![i * this.#nr + k]!;
+      if (v === null) {
+        if (pb[p] !== N) return false;
+        p++;
+        continue;
+      }
+      if (pb[p] === N || !Number.isFinite(v) || pb.toString('latin1', p, p + 16) !== realHex(v)) return false;
+      p += 16;
+    }
+    return true;
+  }
+
+  #sameJson(a: PassChunk, la: Buffer, lp: number, pb: Buffer, pp: number): boolean {
+    const ls = span(la, lp);
+    const ps = span(pb, pp);
+    if (ls && ps && ls[1] - ls[0] === ps[1] - ps[0] && equalBytes(la, ls[0], pb, ps[0], ls[1] - ls[0])) return true;
+    const pgNull = ps === null || (ps[1] - ps[0] === 4 && equalBytes(pb, ps[0], NULL_TOKEN, 2, 4));
+    if (ls === null) return pgNull;
+    if (ps !== null && !pgNull && sameJsonBytes(la, ls[0], ls[1], pb, ps[0], ps[1])) return true;
+    if (!this.#utf8(a, la, ls)) return false;
+    let v: unknown;
+    try {
+      v = JSON.parse(la.toString('utf8', ls[0], ls[1]));
+    } catch {
+      return false; // import rejects it: the re-check says so
+    }
+    if (v === null) return pgNull;
+    return ps !== null && !pgNull && sameJsonValue(v, JSON.parse(pb.toString('utf8', ps[0], ps[1])));
+  }
+
+  /** Whether a LibSQL json token is UTF-8 (text that is not would be decoded with U+FFFD, hiding what import rejects). */
+  #utf8(a: PassChunk, la: Buffer, s: [number, number]): boolean {
+    if (this.#chunk !== a) {
+      this.#chunk = a;
+      this.#valid = a.bufs.length > 0 && isUtf8(a.bufs[0]!);
+    }
+    return (la === a.bufs[0] && this.#valid) || isUtf8(la.subarray(s[0], s[1]));
+  }
+}
+
+/** The id of LibSQL row `i` as verify reports it, and why it is unusable (convert.ts `idProblem`), if it is. */
+export function liteId(a: PassChunk, i: number): { id: string; unusable: string | null } {
+  const printable = a.printableIds.get(i);
+  const known = a.unusable.get(i);
+  const bytes = a.bufs[a.buf[i]!]!.subarray(a.idStart[i], a.idEnd[i]);
+  if (known !== undefined) return { id: printable ?? bytes.toString('utf8'), unusable: known };
+  if (printable !== undefined) return { id: printable, unusable: null };
+  const text = decodeText(bytes);
+  const wrong = idProblem(text);
+  return { id: typeof text === 'string' ? text : bytes.toString('utf8'), unusable: wrong };
+}
+
+/** The id of PostgreSQL row `j`. */
+export function pgId(b: PassChunk, j: number): string {
+  return b.bufs[b.buf[j]!]!.toString('utf8', b.idStart[j], b.idEnd[j]);
+}
+
+/** Byte order of LibSQL row `i`'s id against PostgreSQL row `j`'s: negative, 0, positive. */
+export function compareIds(a: PassChunk, i: number, b: PassChunk, j: number): number {
+  const x = a.bufs[a.buf[i]!]!;
+  const y = b.bufs[b.buf[j]!]!;
+  const xs = a.idStart[i]!;
+  const ys = b.idStart[j]!;
+  const xn = a.idEnd[i]! - xs;
+  const yn = b.idEnd[j]! - ys;
+  const n = Math.min(xn, yn);
+  if (n > SHORT) return x.compare(y, ys, ys + yn, xs, xs + xn);
+  for (let k = 0; k < n; k++) {
+    const d = x[xs + k]! - y[ys + k]!;
+    if (d !== 0) return d;
+  }
+  return xn - yn;
+}

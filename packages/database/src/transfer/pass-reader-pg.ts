@@ -1,0 +1,89 @@
+import type { TableName } from '../schema/tables.js';
+import { PgConnection } from '../stores/pg/pg-connection.js';
+import type { Side } from './backend-pair.js';
+import { ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
+import { passLayout, pgChunkSql } from './pass-sql.js';
+import { ChunkSizer, type PassReader } from './pass-sizer.js';
+
+/** Collations whose order is the byte order of UTF-8 (the order the pass merges in). */
+const BYTEWISE = new Set(['C', 'POSIX', 'C.UTF-8', 'C.utf8', 'ucs_basic']);
+
+/** Whether `table.id` sorts bytewise on this PostgreSQL (column collation, else the database's). */
+async function idSortsBytewise(sql: PgConnection['sql'], table: TableName): Promise<boolean> {
+  const rows = await sql.unsafe(
+    `SELECT coalesce(c.collname, d.datcollate) AS coll, c.collname IS NULL OR c.collname = 'default' AS dflt, d.datcollate AS db
+       FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid LEFT JOIN pg_collation c ON c.oid = a.attcollation
+       CROSS JOIN (SELECT datcollate FROM pg_database WHERE datname = current_database()) d
+      WHERE t.oid = to_regclass($1) AND a.attname = 'id'`,
+    [table],
+  );
+  const r = rows[0] as { coll: string; dflt: boolean; db: string } | undefined;
+  if (!r) return false;
+  return BYTEWISE.has(r.dflt ? r.db : r.coll);
+}
+
+/**
+ * PostgreSQL's side of verify's pass: key-ordered chunks of pass rows (pass-sql.ts) built by
+ * PostgreSQL itself and read as one raw buffer per chunk (postgres.js `.raw()`: no per-value
+ * parsing in JS), the next chunk always requested before the current one is returned, so
+ * PostgreSQL works while the caller compares. Chunks are bounded by bytes (see pass-sizer.ts).
+ * When the id collation sorts bytewise (C, C.UTF-8…), the order of every chunk is checked.
+ * @throws PassFormatError when a chunk does not parse or comes out of key order.
+ */
+export async function openPgPassReader(side: Side, table: TableName, maxRows: number): Promise<PassReader> {
+  if (!(side.conn instanceof PgConnection)) throw new Error('verify needs a PostgreSQL side opened by openPostgresSide');
+  const sql = side.conn.sql;
+  const layout = passLayout(table);
+  const bytewise = await idSortsBytewise(sql, table);
+  const [first, after] = [false, true].map((a) => side.dialect.placeholders(pgChunkSql(layout, a, !bytewise))) as [string, string];
+  const sizer = new ChunkSizer(layout, maxRows);
+  let done = false;
+  const fetch = (bound: string | null): Promise<PassChunk> => {
+    const limit = sizer.rows();
+    const q = (bound === null ? sql.unsafe(first, [limit]) : sql.unsafe(after, [bound, limit])).raw().execute();
+    return q.then((rows) => {
+      const [b, n] = (rows[0] ?? []) as unknown as [Buffer | null, Buffer];
+      const count = Number(n.toString('latin1'));
+      const c = new ChunkBuilder(layout, count);
+      if (b) {
+        c.addBuffer(b);
+        c.walk(0, 0, b.length, 'postgres');
+      }
+      if (c.n !== count) throw new PassFormatError(`PostgreSQL chunk of ${table}: ${count} rows announced, ${c.n} parsed`);
+      if (bytewise) checkOrder(c, table);
+      sizer.observe(count, b?.length ?? 0);
+      if (count < limit) done = true;
+      return c.build(null);
+    });
+  };
+  let pending: Promise<PassChunk> | null = fetch(null);
+  pending.catch(() => {});
+  return {
+    async next() {
+      if (!pending) return null;
+      const chunk = await pending;
+      pending = null;
+      if (!done && chunk.n > 0) {
+        const last = chunk.n - 1;
+        pending = fetch(chunk.bufs[chunk.buf[last]!]!.toString('utf8', chunk.idStart[last], chunk.idEnd[last]));
+        pending.catch(() => {});
+      }
+      return chunk.n > 0 ? chunk : null;
+    },
+    async close() {
+      await pending?.catch(() => {});
+      pending = null;
+    },
+  };
+}
+
+/** Throws unless the ids of the chunk ascend strictly in byte order. */
+function checkOrder(c: ChunkBuilder, table: TableName): void {
+  const b = c.bufs[0];
+  if (!b) return;
+  for (let i = 1; i < c.n; i++) {
+    if (b.compare(b, c.idStart[i - 1], c.idEnd[i - 1], c.idStart[i], c.idEnd[i]) <= 0) {
+      throw new PassFormatError(`PostgreSQL returned ${table} out of key order at row ${i} of a chunk`);
+    }
+  }
+}

@@ -1,0 +1,182 @@
+import Libsql from 'libsql';
+import type { TableName } from '../schema/tables.js';
+import { q } from '../stores/table-sql.js';
+import type { Side } from './backend-pair.js';
+import { ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
+import { convertPassRow } from './pass-convert.js';
+import { passLayout, sqliteChunkSql, type PassLayout, type SqliteBound } from './pass-sql.js';
+import { ChunkSizer, type PassReader } from './pass-sizer.js';
+import { decodeLossless, losslessSelect, sqliteFilePath } from './source.js';
+import { InvalidUtf8, SqliteBlob, type SqliteValue } from './sqlite-value.js';
+
+/** Runs SQL on LibSQL and returns rows as arrays (columns in select order). */
+interface Runner {
+  all(sql: string, params: unknown[]): Promise<unknown[][]>;
+  /** Runs `fn` in one read transaction where the runner can (a local file). */
+  snapshot<T>(fn: () => Promise<T>): Promise<T>;
+  close(): void;
+}
+
+/** A local file through the `libsql` binding (raw rows; integers exact as bigint); else the side's client. */
+function runner(side: Side): Runner {
+  const path = sqliteFilePath(side.url);
+  if (path) {
+    const db = new Libsql(path, { timeout: 5_000 } as Libsql.Options);
+    const stmts = new Map<string, Libsql.Statement>();
+    const prepared = (sql: string) => {
+      let s = stmts.get(sql);
+      if (!s) stmts.set(sql, (s = db.prepare(sql).raw(true).safeIntegers(true)));
+      return s;
+    };
+    return {
+      all: async (sql, params) => prepared(sql).all(...params) as unknown[][],
+      async snapshot(fn) {
+        db.exec('BEGIN');
+        try {
+          return await fn();
+        } finally {
+          db.exec('COMMIT');
+        }
+      },
+      close: () => db.close(),
+    };
+  }
+  return {
+    all: async (sql, params) => (await side.query(sql, params)).map((r) => Object.values(r)),
+    snapshot: (fn) => fn(),
+    close: () => {},
+  };
+}
+
+const bytesOf = (v: unknown): Buffer => (v instanceof ArrayBuffer ? Buffer.from(v) : Buffer.from((v as Uint8Array).buffer, (v as Uint8Array).byteOffset, (v as Uint8Array).byteLength));
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** Where the next chunk starts: after the last row's stored id. */
+type Bound = { kind: SqliteBound; value?: unknown };
+
+function boundOf(v: SqliteValue): Bound {
+  if (v === null) return { kind: 'null' };
+  if (typeof v === 'string') return { kind: 'text', value: Buffer.from(v, 'utf8') };
+  if (v instanceof InvalidUtf8) return { kind: 'text', value: Buffer.from(v.bytes) };
+  if (v instanceof SqliteBlob) return { kind: 'value', value: Buffer.from(v.bytes) };
+  return { kind: 'value', value: v };
+}
+
+/** Reads the rows sent as `X<rowid>;` losslessly and converts them (pass-convert.ts); returns the last row's stored id when it was one of them. */
+async function convertSlow(run: Runner, layout: PassLayout, c: ChunkBuilder): Promise<SqliteValue | undefined> {
+  if (c.slow.size === 0) return undefined;
+  const cols = [...layout.plain, ...layout.json, ...layout.real];
+  const sql = `SELECT m.rowid AS r, ${cols.map((x, j) => `${losslessSelect(x.name, 'm.')} AS c${j}`).join(', ')} FROM ${q(layout.table)} m WHERE m.rowid IN (SELECT value FROM json_each(?))`;
+  const byRowid = new Map<string, Map<string, SqliteValue>>();
+  const rowids = [...c.slow.values()];
+  for (let k = 0; k < rowids.length; k += 500) {
+    for (const r of await run.all(sql, [`[${rowids.slice(k, k + 500).join(',')}]`])) {
+      const values = new Map<string, SqliteValue>();
+      cols.forEach((x, j) => values.set(x.name, decodeLossless(r[j + 1])));
+      byRowid.set(String(r[0]), values);
+    }
+  }
+  let lastId: SqliteValue | undefined;
+  for (const [i, rowid] of c.slow) {
+    const values = byRowid.get(rowid);
+    if (!values) {
+      c.drop(i); // deleted meanwhile (no snapshot on a remote database): as if read after the delete
+      continue;
+    }
+    const r = convertPassRow(layout, values);
+    c.setConverted(i, r.ok ? r.bytes : null, r.idBytes, r.ok ? r.idStart : 0);
+    if (!r.ok && r.unusable) c.unusable.set(i, r.unusable);
+    if (!r.ok && r.printableId !== null) c.printableIds.set(i, r.printableId);
+    if (i === c.n - 1) lastId = values.get('id') ?? null;
+  }
+  return lastId;
+}
+
+/**
+ * LibSQL's side of verify's pass: key-ordered chunks of pass rows (pass-sql.ts) built by SQLite
+ * and read as one BLOB per chunk (tables with real columns: one row per pass row, the reals as
+ * values), so the driver neither decodes each value nor sees text that is not UTF-8 (which would
+ * abort the process). Rows not in canonical storage are read again losslessly and converted in JS
+ * (pass-convert.ts). Chunks are bounded by bytes (pass-sizer.ts); each chunk is read in one
+ * read transaction on a local file.
+ * @throws PassFormatError when a chunk does not parse or comes out of key order.
+ */
+export function openSqlitePassReader(side: Side, table: TableName, maxRows: number): PassReader {
+  const layout = passLayout(table);
+  const run = runner(side);
+  const sizer = new ChunkSizer(layout, maxRows);
+  const perRow = layout.real.length > 0;
+  const nr = layout.real.length;
+  let bound: Bound | null = { kind: 'first' };
+
+  const read = async (): Promise<PassChunk | null> => {
+    if (!bound) return null;
+    const limit = sizer.rows();
+    const params = bound.kind === 'text' || bound.kind === 'value' ? [bound.value, limit] : [limit];
+    const sql = sqliteChunkSql(layout, bound.kind);
+    return run.snapshot(async () => {
+      const rows = await run.all(sql, params);
+      let c: ChunkBuilder;
+      let reals: Array<number | null> | null = null;
+      let count: number;
+      let bytes: number;
+      if (perRow) {
+        count = rows.length;
+        const parts = rows.map((r) => bytesOf(r[0]));
+        const b = Buffer.concat(parts);
+        bytes = b.length;
+        reals = new Array<number | null>(count * nr);
+        for (let i = 0; i < count; i++) for (let k = 0; k < nr; k++) reals[i * nr + k] = num(rows[i]![k + 1]);
+        c = new ChunkBuilder(layout, count);
+        c.addBuffer(b);
+        c.walk(0, 0, b.length, 'sqlite');
+      } else {
+        const [b, n] = (rows[0] ?? [null, 0]) as [unknown, unknown];
+        count = Number(n);
+        c = new ChunkBuilder(layout, count);
+        const buf = b === null || b === undefined ? null : bytesOf(b);
+        bytes = buf?.length ?? 0;
+        if (buf) {
+          c.addBuffer(buf);
+          c.walk(0, 0, buf.length, 'sqlite');
+        }
+      }
+      if (c.n !== count) throw new PassFormatError(`LibSQL chunk of ${table}: ${count} rows announced, ${c.n} parsed`);
+      checkOrder(c, table);
+      sizer.observe(count, bytes);
+      const lastSlow = await convertSlow(run, layout, c);
+      if (count < limit || count === 0) bound = null;
+      else if (lastSlow !== undefined) bound = boundOf(lastSlow);
+      else {
+        const last = c.n - 1;
+        bound = { kind: 'text', value: Buffer.from(c.bufs[c.buf[last]!]!.subarray(c.idStart[last], c.idEnd[last])) };
+      }
+      return c.build(reals);
+    });
+  };
+  return {
+    async next() {
+      for (;;) {
+        const chunk = await read();
+        if (!chunk) return null;
+        if (chunk.n > 0) return chunk;
+      }
+    },
+    async close() {
+      bound = null;
+      run.close();
+    },
+  };
+}
+
+/** Throws unless consecutive rows read as pass rows ascend strictly in byte order (SQLite's BINARY order of text). */
+function checkOrder(c: ChunkBuilder, table: TableName): void {
+  const b = c.bufs[0];
+  if (!b) return;
+  for (let i = 1; i < c.n; i++) {
+    if (c.kind[i - 1] !== 0 || c.kind[i] !== 0) continue;
+    if (b.compare(b, c.idStart[i - 1], c.idEnd[i - 1], c.idStart[i], c.idEnd[i]) <= 0) {
+      throw new PassFormatError(`LibSQL returned ${table} out of key order at row ${i} of a chunk`);
+    }
+  }
+}

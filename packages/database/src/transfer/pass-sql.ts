@@ -1,0 +1,157 @@
+import type { ColumnSpec } from '../schema/columns.js';
+import { tables, type TableName } from '../schema/tables.js';
+import { q } from '../stores/table-sql.js';
+
+/**
+ * The row layout of verify's key-ordered pass ("pass row"), built in SQL by both backends so that
+ * neither driver decodes column values one by one. Columns in three groups, each in table-spec
+ * order (`id` is the first column of every table):
+ * - plain (`id`, `text`, `int`, `bigint`, `timestamp`, `bool`): compared byte for byte;
+ * - json: PostgreSQL sends `jsonb` text, LibSQL its stored text (converted in JS, pass-json.ts);
+ * - real: PostgreSQL sends `float8send` hex, LibSQL the value itself (one query per row then).
+ *
+ * Tokens (the grammar is fixed per column position, so a row parses one way only):
+ * | value                 | token                                   |
+ * |-----------------------|-----------------------------------------|
+ * | NULL                  | `N`                                     |
+ * | id, text, json        | `<UTF-8 byte length>:<bytes>`           |
+ * | int, bigint, timestamp| `<decimal>;`                            |
+ * | bool                  | `1` or `0`                              |
+ * | real                  | PostgreSQL: 16 hex digits of `float8send`; LibSQL: `R` (the value comes as a column) |
+ * A LibSQL value that is not in canonical storage (a text boolean, milliseconds, a blob…) is sent
+ * as `X<rowid>;` instead: the whole row is then read again and converted in JS with coerce.ts
+ * (pass-convert.ts).
+ */
+export interface PassLayout {
+  readonly table: TableName;
+  readonly plain: readonly ColumnSpec[];
+  readonly json: readonly ColumnSpec[];
+  readonly real: readonly ColumnSpec[];
+}
+
+/** The pass layout of `table`. */
+export function passLayout(table: TableName): PassLayout {
+  const cols = tables[table].columns;
+  return {
+    table,
+    plain: cols.filter((c) => c.type !== 'json' && c.type !== 'real'),
+    json: cols.filter((c) => c.type === 'json'),
+    real: cols.filter((c) => c.type === 'real'),
+  };
+}
+
+const col = (c: ColumnSpec) => `m.${q(c.name)}`;
+/** Alias of a json column's text in PostgreSQL's inner select (computed once per row). */
+const jsonAlias = (i: number) => q(`__j${i}`);
+
+function pgToken(c: ColumnSpec): string {
+  const v = col(c);
+  switch (c.type) {
+    case 'id':
+    case 'text':
+      return c.notNull ? `octet_length(${v}), ':', ${v}` : `coalesce(octet_length(${v}) || ':' || ${v}, 'N')`;
+    case 'int':
+    case 'bigint':
+    case 'timestamp':
+      return c.notNull ? `${v}, ';'` : `coalesce(${v} || ';', 'N')`;
+    case 'bool':
+      return `CASE WHEN ${v} THEN '1' WHEN NOT ${v} THEN '0' ELSE 'N' END`;
+    default:
+      throw new Error(`not a plain column: ${c.name}`);
+  }
+}
+
+/** `concat()` of the tokens, nested so no call has more than PostgreSQL's 100 arguments. */
+function concat(tokens: string[]): string {
+  const groups: string[] = [];
+  let group: string[] = [];
+  let args = 0;
+  for (const t of tokens) {
+    const n = t.startsWith('CASE') || t.startsWith('coalesce') ? 1 : t.split(', ').length;
+    if (args + n > 90) {
+      groups.push(`concat(${group.join(', ')})`);
+      group = [];
+      args = 0;
+    }
+    group.push(t);
+    args += n;
+  }
+  groups.push(`concat(${group.join(', ')})`);
+  return groups.length === 1 ? groups[0]! : `concat(${groups.join(', ')})`;
+}
+
+/**
+ * PostgreSQL's chunk query: one row `(b, n)`, `b` the chunk's pass rows concatenated (text),
+ * `n` their number. Placeholders `?` (the bound id; omitted for the first chunk) and `?` (rows).
+ * The pass rows come in the order of the keyset subquery (PostgreSQL aggregates a sorted
+ * subquery in its order; the reader checks the order when the id collation is bytewise); with
+ * `sortInAggregate` the aggregate sorts by id itself (collations that are not bytewise).
+ */
+export function pgChunkSql(layout: PassLayout, after: boolean, sortInAggregate: boolean): string {
+  const inner = [...new Set([...layout.plain, ...layout.real].map(col))];
+  layout.json.forEach((c, i) => inner.push(`${col(c)}::text AS ${jsonAlias(i)}`));
+  const tokens = [
+    ...layout.plain.map(pgToken),
+    ...layout.json.map((_c, i) => `coalesce(octet_length(m.${jsonAlias(i)}) || ':' || m.${jsonAlias(i)}, 'N')`),
+    ...layout.real.map((c) => `coalesce(encode(float8send(${col(c)}), 'hex'), 'N')`),
+  ];
+  const where = after ? 'WHERE m.id > ? ' : '';
+  const order = sortInAggregate ? ' ORDER BY m.id' : '';
+  return (
+    `SELECT string_agg(${concat(tokens)}, ''${order}) AS b, count(*) AS n ` +
+    `FROM (SELECT ${inner.join(', ')} FROM ${q(layout.table)} m ${where}ORDER BY m.id LIMIT ?) m`
+  );
+}
+
+const INT_RANGE: Partial<Record<ColumnSpec['type'], string>> = {
+  int: 'BETWEEN -2147483648 AND 2147483647',
+  timestamp: 'BETWEEN -100000000000 AND 100000000000', // coerce.ts: beyond 10^11 means milliseconds
+  bool: 'IN (0, 1)',
+};
+
+/** The token of a LibSQL value that is not in canonical storage: the row is converted in JS. */
+const SLOW = `'X' || m.rowid || ';'`;
+
+/**
+ * One LibSQL column's token: as PostgreSQL's when the value is already what import writes (no
+ * coercion: text as text, integers in range, 0/1 booleans…), else {@link SLOW}. Real columns: `R`
+ * (the value itself is read as a column) or {@link SLOW}.
+ */
+function sqliteToken(c: ColumnSpec): string {
+  const v = col(c);
+  switch (c.type) {
+    case 'id':
+    case 'text':
+    case 'json':
+      return `CASE typeof(${v}) WHEN 'text' THEN length(CAST(${v} AS BLOB)) || ':' || ${v} WHEN 'null' THEN 'N' ELSE ${SLOW} END`;
+    case 'bigint':
+      return `CASE typeof(${v}) WHEN 'integer' THEN ${v} || ';' WHEN 'null' THEN 'N' ELSE ${SLOW} END`;
+    case 'real':
+      return `CASE typeof(${v}) WHEN 'real' THEN 'R' WHEN 'integer' THEN 'R' WHEN 'null' THEN 'R' ELSE ${SLOW} END`;
+    case 'bool':
+      return `CASE WHEN typeof(${v}) = 'integer' AND ${v} ${INT_RANGE[c.type]} THEN ${v} WHEN ${v} IS NULL THEN 'N' ELSE ${SLOW} END`;
+    default:
+      return `CASE WHEN typeof(${v}) = 'integer' AND ${v} ${INT_RANGE[c.type]} THEN ${v} || ';' WHEN ${v} IS NULL THEN 'N' ELSE ${SLOW} END`;
+  }
+}
+
+/**
+ * How the LibSQL chunk query bounds its keyset: none (first chunk), after a text id (given as its
+ * bytes, so ids that are not UTF-8 bound exactly), after any other stored value (an integer or
+ * blob id), or after NULL ids (which sort first).
+ */
+export type SqliteBound = 'first' | 'text' | 'value' | 'null';
+
+/**
+ * LibSQL's chunk query. Tables without real columns: one row `(b, n)`, `b` the pass rows as a
+ * BLOB (never decoded as text by the driver: text that is not UTF-8 cannot crash it), `n` their
+ * number. Tables with real columns: one row per pass row, `(b, real1, real2, …)`. Placeholders:
+ * the bound (for `text` a BLOB of the id's bytes; none for `first` and `null`), then the row limit.
+ */
+export function sqliteChunkSql(layout: PassLayout, bound: SqliteBound): string {
+  const row = [...layout.plain, ...layout.json, ...layout.real].map(sqliteToken).join(' || ');
+  const where = { first: '', text: 'WHERE m.id > CAST(? AS TEXT) ', value: 'WHERE m.id > ? ', null: 'WHERE m.id IS NOT NULL ' }[bound];
+  const from = `FROM ${q(layout.table)} m ${where}ORDER BY m.id LIMIT ?`;
+  if (layout.real.length > 0) return `SELECT CAST(${row} AS BLOB) AS b, ${layout.real.map(col).join(', ')} ${from}`;
+  return `SELECT CAST(group_concat(r, '') AS BLOB) AS b, count(*) AS n FROM (SELECT ${row} AS r ${from})`;
+}
