@@ -90,6 +90,16 @@ describe('db gate', () => {
     expect(byKey((await gate('--bot-url', botUrl)).json).shadow!.value).toContain('without shadow writes');
   });
 
+  it("fails the shadow criterion when the bot runs another phase than this shell's USE_POSTGRES_* say", async () => {
+    botStatus = { ...shadow(1000, 0, 0), phase: '6+' }; // the shell (env) says phase 4
+    const r = await gate('--bot-url', botUrl);
+    expect(r.code).toBe(4);
+    expect(r.json.failed).toEqual(['shadow']);
+    expect(byKey(r.json).shadow!.value).toBe("the bot runs phase 6+, but this shell's USE_POSTGRES_* say phase 4: set the bot's variables here too");
+    const same = await cli(['--json', 'gate', '--data-dir', dataDir, '--recheck-delay-ms', '0', '--samples', '20', '--bot-url', botUrl], { ...env, USE_POSTGRES_PRIMARY: 'true' });
+    expect(byKey(same.json).shadow!.pass).toBe(true);
+  });
+
   it('fails the latency criterion when the bar cannot be met', async () => {
     const r = await gate('--skip-shadow', '--max-p95-ms', '0.0001');
     expect(r.code).toBe(4);

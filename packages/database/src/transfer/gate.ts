@@ -39,6 +39,12 @@ export interface GateResult {
 export interface GateOptions extends VerifyOptions {
   /** The bot's base URL (or its `/status` URL), to read the shadow-write counters. */
   readonly botUrl?: string | undefined;
+  /**
+   * The phase of the environment running the gate (the CLI's USE_POSTGRES_*). When the bot reports
+   * another phase, the shadow criterion fails: verify's and reconcile's direction come from this
+   * environment, so it must be the bot's. Unset: not compared.
+   */
+  readonly shellPhase?: string | undefined;
   /** Pass the shadow criterion without measuring (no bot to ask). Default false: not measured = fail. */
   readonly skipShadow?: boolean;
   /** Highest acceptable shadow failure rate, 0..1. Default 0.01. */
@@ -123,7 +129,16 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
       try {
         const s = await readBotShadow(opts.botUrl, opts.fetch);
         if (!s) criteria.push({ key: 'shadow', name: sName, pass: false, value: 'the bot runs without shadow writes (phase 1 or 6)', threshold: sThreshold });
-        else if (s.failureRate === null) criteria.push({ key: 'shadow', name: sName, pass: false, value: 'no shadow write finished yet', threshold: sThreshold, detail: s });
+        else if (opts.shellPhase && s.phase && s.phase !== opts.shellPhase) {
+          criteria.push({
+            key: 'shadow',
+            name: sName,
+            pass: false,
+            value: `the bot runs phase ${s.phase}, but this shell's USE_POSTGRES_* say phase ${opts.shellPhase}: set the bot's variables here too`,
+            threshold: sThreshold,
+            detail: s,
+          });
+        } else if (s.failureRate === null) criteria.push({ key: 'shadow', name: sName, pass: false, value: 'no shadow write finished yet', threshold: sThreshold, detail: s });
         else {
           criteria.push({
             key: 'shadow',

@@ -70,6 +70,7 @@ export const gateCommand: CommandModule = {
             r = await runGate({
               ...opts,
               botUrl: o.botUrl,
+              shellPhase: ctx.config.routing.phase,
               skipShadow: o.skipShadow,
               maxShadowFailureRate: o.maxShadowFailureRate,
               maxP95Ms: o.maxP95Ms,
