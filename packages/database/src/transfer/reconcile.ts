@@ -7,7 +7,7 @@ import { ImportFormReader } from './import-form.js';
 import { canonicalJson, normalizeRow } from './normalize-row.js';
 import { fetchRows, fetchTombstones } from './row-stream.js';
 import { summarize, type VerifySummary } from './verify-report.js';
-import { checkTables, recheck, verifyTables, type DriftEntry, type VerifyOptions, type VerifyResult } from './verify.js';
+import { checkTables, DEFAULT_RECHECK_DELAY_MS, recheck, verifyTables, type DriftEntry, type VerifyOptions, type VerifyResult } from './verify.js';
 
 /** What reconcile does (or, with `dryRun`, would do) to one drifted row of the target. */
 export type ReconcileActionKind =
@@ -50,7 +50,10 @@ export interface ReconcileResult {
    * rejected are not drift and are never planned (see `verify.rejected`).
    */
   readonly rejected: ReadonlyArray<{ readonly table: TableName; readonly id: string; readonly reason: string }>;
-  /** Drift left on the reconciled ids afterwards (re-read on both sides); null on a dry run. */
+  /**
+   * Drift left on the reconciled ids afterwards (re-read on both sides, the differing ones again
+   * after `recheckDelayMs`); null on a dry run.
+   */
   readonly remaining: number | null;
   /** Entries of the drift left (first `sampleSize`). */
   readonly remainingSample: readonly DriftEntry[];
@@ -88,7 +91,9 @@ const ID_BATCH = 500;
  * - target row newer than the source → left alone and reported (`skip_newer`).
  * Deletes run first (children first), then upserts (parents first), in batches of `batchSize`
  * per transaction; a batch the target refuses is retried row by row so one bad row is reported
- * instead of blocking the rest. Finally the reconciled ids are compared again.
+ * instead of blocking the rest. Finally the reconciled ids are compared again; ids that still
+ * differ are read once more after `recheckDelayMs` (as verify does), because with the bot writing,
+ * a row can change on the primary right after it was repaired and its shadow write be in flight.
  *
  * `--from postgres` is the rollback path after phase 6 without the LibSQL shadow.
  *
@@ -165,9 +170,17 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileResult
     let remaining: number | null = null;
     const remainingSample: DriftEntry[] = [];
     if (!opts.dryRun) {
+      const left = new Map<TableName, DriftEntry[]>();
+      for (const [table, ids] of drifted) left.set(table, (await recheck(pair, table, ids)).drift);
+      const delayMs = opts.recheckDelayMs ?? DEFAULT_RECHECK_DELAY_MS;
+      if (delayMs > 0 && [...left.values()].some((d) => d.length > 0)) {
+        // A write in flight (the primary changed the row again after the repair) is not drift left.
+        await new Promise((r) => setTimeout(r, delayMs));
+        for (const [table, entries] of left) if (entries.length) left.set(table, (await recheck(pair, table, entries.map((e) => e.id))).drift);
+      }
       remaining = 0;
-      for (const [table, ids] of drifted) {
-        for (const entry of (await recheck(pair, table, ids)).drift) {
+      for (const entries of left.values()) {
+        for (const entry of entries) {
           remaining++;
           if (remainingSample.length < sampleSize) remainingSample.push(entry);
         }
