@@ -29,8 +29,8 @@ export interface PassChunk {
    * says its id is unusable).
    */
   readonly kind: Uint8Array;
-  /** LibSQL tables with real columns: per row and real column the value (null for NULL). */
-  readonly reals: Array<number | null> | null;
+  /** LibSQL tables with real columns: per row and real column the value, NaN for NULL (SQLite stores no NaN). */
+  readonly reals: Float64Array | null;
   /** Rows of kind 2 with an unusable id: why (convert.ts `idProblem`), by row. */
   readonly unusable: Map<number, string>;
   /** Printable ids of rows whose id is not exact UTF-8 text (kind 2), by row. */
@@ -215,7 +215,7 @@ export class ChunkBuilder {
   }
 
   /** The finished chunk (rows of kind 3 removed). */
-  build(reals: Array<number | null> | null): PassChunk {
+  build(reals: Float64Array | null): PassChunk {
     let w = 0;
     const nj = Math.max(1, this.layout.json.length);
     const nr = this.layout.real.length;

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { idProblem } from './convert.js';
 import type { PassChunk } from './pass-chunk.js';
 import { sameJsonBytes } from './pass-json-bytes.js';
-import { realHex } from './pass-json.js';
+import { sameRealHex } from './pass-json.js';
 import type { PassLayout } from './pass-sql.js';
 import { decodeText } from './sqlite-value.js';
 
@@ -92,12 +92,12 @@ export class PassComparer {
     let p = b.jsonEnd[j]!;
     for (let k = 0; k < this.#nr; k++) {
       const v = a.reals![i * this.#nr + k]!;
-      if (v === null) {
+      if (Number.isNaN(v)) {
         if (pb[p] !== N) return false;
         p++;
         continue;
       }
-      if (pb[p] === N || !Number.isFinite(v) || pb.toString('latin1', p, p + 16) !== realHex(v)) return false;
+      if (pb[p] === N || !Number.isFinite(v) || !sameRealHex(pb, p, v)) return false;
       p += 16;
     }
     return true;

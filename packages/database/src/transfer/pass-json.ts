@@ -75,6 +75,25 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** The 16 lowercase hex digits of `encode(float8send(v), 'hex')`: the IEEE 754 bits, big-endian. */
 export function realHex(v: number): string {
   f64[0] = v;
-  const [hi, lo] = LITTLE_ENDIAN ? [u32[1]!, u32[0]!] : [u32[0]!, u32[1]!];
+  const hi = u32[LITTLE_ENDIAN ? 1 : 0]!;
+  const lo = u32[LITTLE_ENDIAN ? 0 : 1]!;
   return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+}
+
+/** Value of 8 lowercase hex digits at `p`, or -1 when one is not a hex digit. */
+function hex32(b: Uint8Array, p: number): number {
+  let x = 0;
+  for (let k = 0; k < 8; k++) {
+    const c = b[p + k]!;
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    x = x * 16 + d;
+  }
+  return x;
+}
+
+/** Whether the 16 hex digits at `b[p]` are {@link realHex}`(v)`: the same IEEE 754 bits. */
+export function sameRealHex(b: Uint8Array, p: number, v: number): boolean {
+  f64[0] = v;
+  return hex32(b, p) === u32[LITTLE_ENDIAN ? 1 : 0] && hex32(b, p + 8) === u32[LITTLE_ENDIAN ? 0 : 1];
 }

@@ -3,7 +3,7 @@ import { PgConnection } from '../stores/pg/pg-connection.js';
 import type { Side } from './backend-pair.js';
 import { ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
 import { passLayout, pgChunkSql } from './pass-sql.js';
-import { ChunkSizer, type PassReader } from './pass-sizer.js';
+import { ChunkSizer, noteChunkBytes, type PassReader } from './pass-sizer.js';
 
 /** Collations whose order is the byte order of UTF-8 (the order the pass merges in). */
 const BYTEWISE = new Set(['C', 'POSIX', 'C.UTF-8', 'C.utf8', 'ucs_basic']);
@@ -52,6 +52,7 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
       if (c.n !== count) throw new PassFormatError(`PostgreSQL chunk of ${table}: ${count} rows announced, ${c.n} parsed`);
       if (bytewise) checkOrder(c, table);
       sizer.observe(count, b?.length ?? 0);
+      noteChunkBytes(b?.length ?? 0);
       if (count < limit) done = true;
       return c.build(null);
     });

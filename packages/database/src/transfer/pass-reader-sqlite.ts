@@ -5,7 +5,7 @@ import type { Side } from './backend-pair.js';
 import { ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
 import { convertPassRow } from './pass-convert.js';
 import { passLayout, sqliteChunkSql, type PassLayout, type SqliteBound } from './pass-sql.js';
-import { ChunkSizer, type PassReader } from './pass-sizer.js';
+import { ChunkSizer, noteChunkBytes, type PassReader } from './pass-sizer.js';
 import { decodeLossless, losslessSelect, sqliteFilePath } from './source.js';
 import { InvalidUtf8, SqliteBlob, type SqliteValue } from './sqlite-value.js';
 
@@ -49,7 +49,8 @@ function runner(side: Side): Runner {
 }
 
 const bytesOf = (v: unknown): Buffer => (v instanceof ArrayBuffer ? Buffer.from(v) : Buffer.from((v as Uint8Array).buffer, (v as Uint8Array).byteOffset, (v as Uint8Array).byteLength));
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+/** A real column's value as read (a bigint for an integer), NaN for NULL. */
+const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
 
 /** Where the next chunk starts: after the last row's stored id. */
 type Bound = { kind: SqliteBound; value?: unknown };
@@ -117,7 +118,7 @@ export function openSqlitePassReader(side: Side, table: TableName, maxRows: numb
     return run.snapshot(async () => {
       const rows = await run.all(sql, params);
       let c: ChunkBuilder;
-      let reals: Array<number | null> | null = null;
+      let reals: Float64Array | null = null;
       let count: number;
       let bytes: number;
       if (perRow) {
@@ -125,7 +126,7 @@ export function openSqlitePassReader(side: Side, table: TableName, maxRows: numb
         const parts = rows.map((r) => bytesOf(r[0]));
         const b = Buffer.concat(parts);
         bytes = b.length;
-        reals = new Array<number | null>(count * nr);
+        reals = new Float64Array(count * nr);
         for (let i = 0; i < count; i++) for (let k = 0; k < nr; k++) reals[i * nr + k] = num(rows[i]![k + 1]);
         c = new ChunkBuilder(layout, count);
         c.addBuffer(b);
@@ -144,6 +145,7 @@ export function openSqlitePassReader(side: Side, table: TableName, maxRows: numb
       if (c.n !== count) throw new PassFormatError(`LibSQL chunk of ${table}: ${count} rows announced, ${c.n} parsed`);
       checkOrder(c, table);
       sizer.observe(count, bytes);
+      noteChunkBytes(bytes);
       const lastSlow = await convertSlow(run, layout, c);
       if (count < limit || count === 0) bound = null;
       else if (lastSlow !== undefined) bound = boundOf(lastSlow);

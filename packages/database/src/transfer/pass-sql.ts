@@ -61,7 +61,11 @@ function pgToken(c: ColumnSpec): string {
   }
 }
 
-/** `concat()` of the tokens, nested so no call has more than PostgreSQL's 100 arguments. */
+/**
+ * `concat()` of the tokens (one copy of each, where a chain of `||` copies the growing row once
+ * per column: quadratic in wide rows), nested so no call has more than 90 arguments (PostgreSQL
+ * allows 100, SQLite 127).
+ */
 function concat(tokens: string[]): string {
   const groups: string[] = [];
   let group: string[] = [];
@@ -149,7 +153,7 @@ export type SqliteBound = 'first' | 'text' | 'value' | 'null';
  * the bound (for `text` a BLOB of the id's bytes; none for `first` and `null`), then the row limit.
  */
 export function sqliteChunkSql(layout: PassLayout, bound: SqliteBound): string {
-  const row = [...layout.plain, ...layout.json, ...layout.real].map(sqliteToken).join(' || ');
+  const row = concat([...layout.plain, ...layout.json, ...layout.real].map(sqliteToken));
   const where = { first: '', text: 'WHERE m.id > CAST(? AS TEXT) ', value: 'WHERE m.id > ? ', null: 'WHERE m.id IS NOT NULL ' }[bound];
   const from = `FROM ${q(layout.table)} m ${where}ORDER BY m.id LIMIT ?`;
   if (layout.real.length > 0) return `SELECT CAST(${row} AS BLOB) AS b, ${layout.real.map(col).join(', ')} ${from}`;

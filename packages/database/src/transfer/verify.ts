@@ -7,7 +7,7 @@ import { canonicalJson, rowChecksum } from './normalize-row.js';
 import type { PassChunk } from './pass-chunk.js';
 import { compareIds, liteId, PassComparer, pgId } from './pass-compare.js';
 import { openPgPassReader } from './pass-reader-pg.js';
-import { openSqlitePassReader } from './pass-reader-sqlite.js';
+import { openSqlitePassReaderThreaded } from './pass-reader-thread.js';
 import type { PassReader } from './pass-sizer.js';
 import { passLayout } from './pass-sql.js';
 import { countRows, differingColumns, fetchRows, fetchTombstones } from './row-stream.js';
@@ -120,7 +120,7 @@ export interface VerifyOptions extends Partial<BackendUrls> {
   readonly pair?: BackendPair;
   /** Tables to compare; default all six. */
   readonly tables?: readonly TableName[];
-  /** At most this many rows per keyset chunk and side. Default 20,000; chunks are also bounded by bytes (`CHUNK_BYTES`, 2 MiB), which is what limits wide tables. */
+  /** At most this many rows per keyset chunk and side. Default 20,000; chunks are also bounded by bytes (`CHUNK_BYTES`, 512 KiB), which is what usually limits them. */
   readonly chunkSize?: number;
   /** Wait before re-checking mismatches, in ms (writes in flight converge meanwhile). Default 2,000; 0 re-checks at once. */
   readonly recheckDelayMs?: number;
@@ -128,7 +128,7 @@ export interface VerifyOptions extends Partial<BackendUrls> {
   readonly sampleSize?: number;
   /** Folder for `verify/<timestamp>.ndjson` and `last-verify.json`; null writes no files. Default null. */
   readonly dataDir?: string | null;
-  /** Accepted for compatibility; no effect (each backend builds its pass rows itself, PostgreSQL in its own process). */
+  /** Read LibSQL in a worker thread for big tables (a local file, compiled `dist/`), so SQLite, this thread and PostgreSQL work at once. Default true. */
   readonly threads?: boolean;
   readonly onProgress?: (p: VerifyProgress) => void;
   /** Warnings for the operator (one line each). None are emitted at present. */
@@ -137,8 +137,10 @@ export interface VerifyOptions extends Partial<BackendUrls> {
   readonly onRecheck?: (candidates: number, delayMs: number) => void;
 }
 
-/** Default maximum rows per chunk (the 2 MiB byte bound of pass-sizer.ts usually comes first: ~7,000 messages, ~700 profiles). */
+/** Default maximum rows per chunk (the 512 KiB byte bound of pass-sizer.ts usually comes first: ~1,700 messages, ~170 profiles). */
 export const DEFAULT_CHUNK_SIZE = 20_000;
+/** Tables with fewer values than this (rows × columns) are read in this thread: starting a reader thread costs ~50 ms. */
+export const OFF_THREAD_MIN_VALUES = 200_000;
 /** Default re-check delay, ms. */
 export const DEFAULT_RECHECK_DELAY_MS = 2_000;
 
@@ -179,7 +181,7 @@ export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
     const passes: Array<{ table: TableName } & Awaited<ReturnType<typeof mergePass>>> = [];
     let passMs = 0;
     for (const table of names) {
-      const p = await mergePass(pair, table, chunkSize, opts.onProgress);
+      const p = await mergePass(pair, table, chunkSize, opts.threads ?? true, opts.onProgress);
       passMs += p.durationMs;
       passes.push({ table, ...p });
     }
@@ -281,14 +283,14 @@ export function checkTables(list: readonly string[] | undefined): TableName[] {
 
 /**
  * The key-ordered pass: merge-joins both sides' chunks by id (byte order, which is SQLite's and
- * that of PostgreSQL's C collations); returns the mismatched ids. LibSQL runs in this thread
- * (SQLite builds the pass rows), PostgreSQL in its own process (it builds its pass rows too, the
- * next chunk while this thread compares), so both cores work.
+ * that of PostgreSQL's C collations); returns the mismatched ids. SQLite builds LibSQL's pass rows
+ * (in a worker thread for big tables), PostgreSQL its own (the next chunk while this thread
+ * compares).
  */
-async function mergePass(pair: BackendPair, table: TableName, maxRows: number, onProgress: VerifyOptions['onProgress']) {
+async function mergePass(pair: BackendPair, table: TableName, maxRows: number, threads: boolean, onProgress: VerifyOptions['onProgress']) {
   const t0 = performance.now();
   const total = await estimateRows(pair, table);
-  const a = openSqlitePassReader(pair.sqlite, table, maxRows);
+  const a = openSqlitePassReaderThreaded(pair.sqlite, table, maxRows, threads && total * tables[table].columns.length >= OFF_THREAD_MIN_VALUES);
   let b: PassReader | null = null;
   const cmp = new PassComparer(passLayout(table));
   const candidates: string[] = [];
