@@ -1,0 +1,134 @@
+/**
+ * verify's key-ordered pass compares pass rows built by each backend (pass-sql.ts) byte for byte
+ * and json token by token: subtle differences must still be drift (a float's last bit, a bigint
+ * beyond 2^53, a nested JSON value, an astral character, a boolean, a timestamp's last second),
+ * and what import would convert (milliseconds, text booleans, JSON spelling) must not be.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBackendPair, type BackendPair } from '../src/transfer/backend-pair.js';
+import { sameJsonValue } from '../src/transfer/pass-compare.js';
+import { sameJsonBytes } from '../src/transfer/pass-json-bytes.js';
+import { pgNumber, realHex, sameRealHex } from '../src/transfer/pass-json.js';
+import { reconcile } from '../src/transfer/reconcile.js';
+import { verifyTables, type VerifyResult } from '../src/transfer/verify.js';
+import { createBothDatabases, openRaw } from './helpers/backends.js';
+import { seedPhase4, type Seeded } from './verify-fixtures.js';
+
+const b = (s: string) => Buffer.from(s, 'utf8');
+const sameJson = (lite: string, pg: string) => sameJsonBytes(b(lite), 0, b(lite).length, b(pg), 0, b(pg).length);
+
+describe('json tokens (LibSQL text against PostgreSQL jsonb text)', () => {
+  it('are equal in any key order and spacing, nested, non-ASCII keys in jsonb order', () => {
+    expect(sameJson('{"topic":"chat","lang":"en"}', '{"lang": "en", "topic": "chat"}')).toBe(true);
+    expect(sameJson('{ "b" : [1, 2,{"y":1,"x":"é"}] , "a":null}', '{"a": null, "b": [1, 2, {"x": "é", "y": 1}]}')).toBe(true);
+    expect(sameJson('{"日":1,"ab":2}', '{"ab": 2, "日": 1}')).toBe(true); // 3 bytes after 2
+    expect(sameJson('{"a":"x\\"y","b":[]}', '{"a": "x\\"y", "b": []}')).toBe(true);
+  });
+
+  it('differ on any value, key or element change, and cannot tell spellings apart (then the values are compared)', () => {
+    expect(sameJson('{"a":1}', '{"a": 2}')).toBe(false);
+    expect(sameJson('{"a":1,"b":2}', '{"a": 1}')).toBe(false);
+    expect(sameJson('{"a":1}', '{"a": 1, "b": 2}')).toBe(false);
+    expect(sameJson('[1,2]', '[1, 2, 3]')).toBe(false);
+    expect(sameJson('1', '12')).toBe(false);
+    expect(sameJson('{"ab":1,"b":2}', '{"ab": 1, "b": 2}')).toBe(false); // not jsonb's order: not PostgreSQL's text
+    expect(sameJson('{"a":1,"a":2}', '{"a": 2}')).toBe(false); // duplicate keys: JSON.parse decides
+    expect(sameJson('{"a":"\\u00e9"}', '{"a": "é"}')).toBe(false);
+    expect(sameJson('{"a":1}x', '{"a": 1}')).toBe(false);
+    expect(sameJsonValue(JSON.parse('{"a":"\\u00e9","n":1.50}'), JSON.parse('{"n": 1.5, "a": "é"}'))).toBe(true);
+    expect(sameJsonValue(JSON.parse('{"a":[1,{"b":null}]}'), JSON.parse('{"a": [1, {"b": false}]}'))).toBe(false);
+    expect(sameJsonValue(JSON.parse('{"a":1}'), JSON.parse('{"b": 1}'))).toBe(false);
+    expect(sameJsonValue([1], { 0: 1 })).toBe(false);
+  });
+
+  it('write numbers as jsonb prints them, and reals as float8send bits', () => {
+    expect([1e21, 1.5e-7, -1e-7, 0.1, -0, 12345678901234567000].map(pgNumber)).toEqual(['1000000000000000000000', '0.00000015', '-0.0000001', '0.1', '0', '12345678901234567000']);
+    expect(realHex(0.1)).toBe('3fb999999999999a');
+    expect(sameRealHex(b('3fb999999999999a'), 0, 0.1)).toBe(true);
+    expect(sameRealHex(b('3fb999999999999b'), 0, 0.1)).toBe(false);
+  });
+});
+
+let urls: Awaited<ReturnType<typeof createBothDatabases>>;
+let raw: ReturnType<typeof openRaw>;
+let pair: BackendPair;
+let seeded: Seeded;
+
+const verify = () => verifyTables({ pair, recheckDelayMs: 0, sampleSize: 100 });
+const different = (r: VerifyResult) =>
+  Object.fromEntries(r.tables.filter((t) => t.different + t.missingInPostgres + t.missingInSqlite > 0).map((t) => [t.table, [...t.ids.different].sort()]));
+const columnsOf = (r: VerifyResult, id: string) => r.sample.find((e) => e.id === id)?.columns;
+
+beforeAll(async () => {
+  urls = await createBothDatabases('vpass');
+  seeded = await seedPhase4(urls);
+  raw = openRaw(urls.sqliteUrl, urls.pgUrl);
+  pair = await openBackendPair({ libsqlUrl: urls.sqliteUrl, databaseUrl: urls.pgUrl });
+}, 120_000);
+
+afterAll(async () => {
+  await pair?.close();
+  await raw?.close();
+  await urls?.cleanup();
+});
+
+describe('verify pass on real rows', () => {
+  it('finds each subtle difference, with its column, and nothing else', async () => {
+    const [m0, , m2, m3, m4, m5] = seeded.messages;
+    const profile = String((await raw.pg.unsafe('SELECT id FROM user_profiles WHERE user_id = $1', [seeded.userId]))[0]!.id);
+    await raw.pg.unsafe(`UPDATE user_profiles SET trait_openness = $2::float8 WHERE id = $1`, [profile, '0.5000000000000001']); // last bit of 0.5
+    await raw.lite.execute({ sql: `UPDATE user_profiles SET opted_out = 'yes' WHERE id = ?`, args: [profile] }); // a text boolean: converted, equal
+    await raw.pg.unsafe(`UPDATE messages SET external_id = 9223372036854775806 WHERE id = $1`, [m0]); // 2^63−2 against 2^63−1
+    await raw.pg.unsafe(`UPDATE messages SET metadata = jsonb_set(metadata, '{nested,a,2}', '"y"') WHERE id = $1`, [m2]);
+    await raw.lite.execute({ sql: `UPDATE messages SET metadata = json_set(metadata, '$.extra', 1) WHERE id = ?`, args: [m3] });
+    await raw.lite.execute({ sql: `UPDATE messages SET "timestamp" = "timestamp" + 1 WHERE id = ?`, args: [m4] });
+    await raw.lite.execute({ sql: `UPDATE messages SET content = 'fox 🦊' WHERE id = ?`, args: [m5] });
+    await raw.pg.unsafe(`UPDATE messages SET content = 'fox 🦁' WHERE id = $1`, [m5]);
+    await raw.pg.unsafe(`UPDATE queries SET success = false WHERE id = $1`, [seeded.queries[0]]);
+
+    const r = await verify();
+    expect(different(r)).toEqual({
+      messages: [m0!, m2!, m3!, m4!, m5!].sort(),
+      queries: [seeded.queries[0]],
+      user_profiles: [profile],
+    });
+    expect(columnsOf(r, profile)).toEqual(['trait_openness']);
+    expect(columnsOf(r, m0!)).toEqual(['external_id']);
+    expect(columnsOf(r, m2!)).toEqual(['metadata']);
+    expect(columnsOf(r, m3!)).toEqual(['metadata']);
+    expect(columnsOf(r, m4!)).toEqual(['timestamp']);
+    expect(columnsOf(r, m5!)).toEqual(['content']);
+    expect(columnsOf(r, seeded.queries[0]!)).toEqual(['success']);
+    expect(r.tables.find((t) => t.table === 'messages')).toMatchObject({ sqliteRows: 12, postgresRows: 12, matched: 7 });
+
+    const fixed = await reconcile({ pair, from: 'sqlite', recheckDelayMs: 0 });
+    expect(fixed.ok).toBe(true);
+    expect((await verify()).ok).toBe(true);
+  });
+
+  it('does not count what import converts as drift: milliseconds, text booleans, JSON spelled otherwise, integral reals', async () => {
+    const [, m1, , , , , m6] = seeded.messages;
+    await raw.lite.execute({ sql: `UPDATE messages SET created_at = created_at * 1000, updated_at = CAST(updated_at AS REAL) WHERE id = ?`, args: [m1] });
+    await raw.lite.execute({ sql: `UPDATE messages SET metadata = ? WHERE id = ?`, args: ['{ "nested" : {"z": 1.0, "a": [true,null,"x"]}, "topic":"billing" }', m1] });
+    await raw.lite.execute({ sql: `UPDATE messages SET metadata = ? WHERE id = ?`, args: ['{"topic":"caf\\u00e9","nested":{"z":6,"a":[true,null,"x"]}}', m6] }); // an escape PostgreSQL spells out
+    await raw.pg.unsafe(`UPDATE messages SET metadata = jsonb_set(metadata, '{topic}', '"café"') WHERE id = $1`, [m6]);
+    await raw.lite.execute({ sql: `UPDATE queries SET success = ' True ' WHERE id = ?`, args: [seeded.queries[0]] });
+    const r = await verify();
+    expect(different(r)).toEqual({});
+    expect(r.ok).toBe(true);
+    expect(r.tables.find((t) => t.table === 'messages')).toMatchObject({ matched: 12 });
+  });
+
+  it('reads wide chunks bounded by bytes: many profiles with every column set compare clean, then one changed bit is found', async () => {
+    const cols = (await raw.pg.unsafe(`SELECT * FROM user_profiles LIMIT 1`)).columns.map((c) => `"${c.name}"`);
+    const copied = cols.map((c) => (c === '"id"' ? `'p-' || lpad(g::text, 3, '0')` : c === '"user_id"' ? `'u-' || g` : `p.${c}`));
+    await raw.pg.unsafe(`INSERT INTO user_profiles (${cols.join(', ')}) SELECT ${copied.join(', ')} FROM user_profiles p, generate_series(0, 299) g WHERE p.user_id = $1`, [seeded.userId]);
+    const fixed = await reconcile({ pair, from: 'postgres', recheckDelayMs: 0 });
+    expect(fixed.ok).toBe(true);
+    const clean = await verify();
+    expect(clean.tables.find((t) => t.table === 'user_profiles')).toMatchObject({ sqliteRows: 301, postgresRows: 301, matched: 301 });
+    await raw.pg.unsafe(`UPDATE user_profiles SET trait_openness = trait_openness * (1 + 2.220446049250313e-16) WHERE id = 'p-250'`);
+    const r = await verify();
+    expect(different(r)).toEqual({ user_profiles: ['p-250'] });
+  });
+});
