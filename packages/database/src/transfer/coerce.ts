@@ -31,6 +31,7 @@ export const NOTE_SURROGATE = 'lone surrogate → U+FFFD';
 export const NOTE_BEYOND_2_53 = 'beyond 2^53 (kept exact)';
 
 const ok = (value: unknown, ...notes: (string | false | undefined)[]): Coerced => {
+  if (notes.length === 0) return { ok: true, value }; // the common case: no array to filter
   const n = notes.filter((x): x is string => typeof x === 'string');
   return n.length ? { ok: true, value, notes: n } : { ok: true, value };
 };
@@ -173,6 +174,9 @@ function jsonNotes(v: unknown, into: Set<string>): void {
   }
 }
 
+// eslint-disable-next-line no-control-regex
+const MAY_NEED_POLICY = /[\u0000\uD800-\uDFFF]/;
+
 function coerceJson(v: unknown, canonical: boolean): Coerced {
   let parsed: unknown = v;
   if (!canonical) {
@@ -192,6 +196,8 @@ function coerceJson(v: unknown, canonical: boolean): Coerced {
     }
   }
   if (parsed === null) return ok(null, !canonical && 'JSON null → SQL NULL');
+  // JSON text without escapes, U+0000 or surrogates parses to strings the text policy leaves alone.
+  if (typeof v === 'string' && !v.includes('\\') && !MAY_NEED_POLICY.test(v)) return ok(parsed);
   const clean = sanitizeJson(parsed);
   if (clean === parsed) return ok(parsed);
   const notes = new Set<string>();

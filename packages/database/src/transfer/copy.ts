@@ -5,7 +5,7 @@ import { openTarget } from './pg-target.js';
 import { RejectFile } from './reject-file.js';
 import { defaultChunkRows, openSource, type Source } from './source.js';
 import { journalModeWarning } from './warnings.js';
-import { loadTable, type LoadItem } from './table-loader.js';
+import { loadTable } from './table-loader.js';
 import { rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
 
 /** Options of {@link copyDatabase}. */
@@ -17,10 +17,12 @@ export interface CopyOptions {
   readonly databaseUrl: string;
   /** Folder of the rejects files (`<table>.ndjson`). Default `migration-data/rejects`. */
   readonly rejectsDir?: string | undefined;
-  /** Source rows per read. Default: about 40,000 values (≈3,300 messages, ≈300 profiles). */
+  /** Source rows per read. Default: about 10,000 values (≈830 messages, 75 profiles; see `defaultChunkRows`). */
   readonly chunkRows?: number | undefined;
-  /** Rows per batch (one COPY + one guarded INSERT). Default 5,000. */
+  /** At most this many rows per batch (one transaction, see pg-loader.ts). Default 5,000. */
   readonly batchRows?: number | undefined;
+  /** At most about this many bytes of data per batch. Default 2 MiB (`DEFAULT_BATCH_BYTES`). */
+  readonly batchBytes?: number | undefined;
   /** Batches in flight at once (one pooled connection each). Default 4. */
   readonly concurrency?: number | undefined;
   /** Only these tables (still in foreign-key order). Default all. */
@@ -43,10 +45,6 @@ export interface CopySummary {
   readonly seconds: number;
   /** Source rows per second over the whole run. */
   readonly rowsPerSecond: number;
-}
-
-async function* items(source: AsyncIterable<ReadonlyArray<{ rowid: bigint; values: Record<string, unknown>; parentExists: Record<string, boolean> }>>): AsyncGenerator<LoadItem[]> {
-  for await (const chunk of source) yield chunk.map((r) => ({ values: r.values, meta: { rowid: r.rowid, parentExists: r.parentExists } }));
 }
 
 /**
@@ -77,7 +75,7 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
           try {
             const total = await snap.count(table);
             opts.onProgress?.({ stage: 'load', table, done: 0, total });
-            const chunks = items(snap.rows(table, opts.chunkRows ?? defaultChunkRows(table)));
+            const chunks = snap.rows(table, opts.chunkRows ?? defaultChunkRows(table));
             out.push(await loadTable(table, chunks, { ...opts, target, converter, rejects, stage: 'copy', total }));
             await rejects.finish();
           } catch (e) {

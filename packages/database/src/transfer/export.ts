@@ -17,7 +17,7 @@ export interface ExportOptions {
   readonly libsqlAuthToken?: string | undefined;
   /** Output folder. Default `migration-data`. */
   readonly outDir?: string | undefined;
-  /** Source rows per read. Default: about 40,000 values. */
+  /** Source rows per read. Default: about 10,000 values (see `defaultChunkRows`). */
   readonly chunkRows?: number | undefined;
   readonly onProgress?: ((p: TransferProgress) => void) | undefined;
   readonly onWarning?: ((message: string) => void) | undefined;

@@ -17,8 +17,10 @@ export interface ImportOptions {
   readonly rejectsDir?: string | undefined;
   /** PostgreSQL target; its schema must be migrated. */
   readonly databaseUrl: string;
-  /** Rows per batch (one COPY + one guarded INSERT). Default 5,000. */
+  /** At most this many rows per batch (one transaction, see pg-loader.ts). Default 5,000. */
   readonly batchRows?: number | undefined;
+  /** At most about this many bytes of data per batch. Default 2 MiB (`DEFAULT_BATCH_BYTES`). */
+  readonly batchBytes?: number | undefined;
   /** Batches in flight at once (one pooled connection each). Default 4. */
   readonly concurrency?: number | undefined;
   /** Only these tables (still in foreign-key order). Default all. */
@@ -49,15 +51,24 @@ export interface ImportSummary {
   readonly rowsPerSecond: number;
 }
 
+/** Lines per chunk of parsed rows: at most 500, and at most about 64 KiB of text (≈30 profiles). */
 const LINES_PER_CHUNK = 500;
+const CHARS_PER_CHUNK = 64 << 10;
 
+/**
+ * Parsed rows of an NDJSON file in small chunks: a chunk stays alive while it is converted, and a
+ * small one dies young in V8's heap instead of being promoted (flat peak memory, less GC).
+ */
 async function* lineItems(path: string): AsyncGenerator<LoadItem[]> {
   let chunk: LoadItem[] = [];
+  let chars = 0;
   for await (const line of readLines(path)) {
     chunk.push({ values: JSON.parse(line) as Record<string, unknown> });
-    if (chunk.length >= LINES_PER_CHUNK) {
+    chars += line.length;
+    if (chunk.length >= LINES_PER_CHUNK || chars >= CHARS_PER_CHUNK) {
       yield chunk;
       chunk = [];
+      chars = 0;
     }
   }
   if (chunk.length) yield chunk;

@@ -10,8 +10,9 @@ export class CopyFailedError extends Error {
 const WATCH_EVERY_MS = 250;
 
 /**
- * Streams `payload` (COPY text format) into `statement` (`COPY … FROM STDIN`) inside `tx`, and
- * resolves when PostgreSQL has stored it.
+ * Streams `payload` (COPY text format: a string, or UTF-8 bytes in one or more buffers, sent in
+ * order) into `statement` (`COPY … FROM STDIN`) inside `tx`, and resolves when PostgreSQL has
+ * stored it. The buffers are only read, and not after this settles.
  *
  * The trap (DESIGN.md "Known traps"): postgres.js 3.4 resolves `.writable()` with the stream and,
  * when the server rejects the COPY after the stream ended (the usual case: the server is still
@@ -25,7 +26,7 @@ const WATCH_EVERY_MS = 250;
  * @param watch.monitor a separate postgres.js instance (max 1) for the watch queries.
  * @throws CopyFailedError, or the stream's error when the server fails the COPY while data is still being sent.
  */
-export async function copyIn(tx: postgres.TransactionSql, statement: string, payload: string, watch: { pid: number; monitor: PgSql }): Promise<void> {
+export async function copyIn(tx: postgres.TransactionSql, statement: string, payload: string | Buffer | readonly Buffer[], watch: { pid: number; monitor: PgSql }): Promise<void> {
   const stream = await tx.unsafe(statement).writable();
   await new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -47,15 +48,12 @@ export async function copyIn(tx: postgres.TransactionSql, statement: string, pay
       );
     }, WATCH_EVERY_MS);
     stream.on('error', (e: unknown) => settle(e ?? new Error('COPY stream failed')));
-    stream.end(payload, () => settle());
+    if (typeof payload === 'string') stream.end(payload, () => settle());
+    else {
+      // The chunks are queued by the stream as they are (no copy until each is sent).
+      const chunks = Buffer.isBuffer(payload) ? [payload] : payload;
+      for (let i = 0; i < chunks.length - 1; i++) stream.write(chunks[i]);
+      stream.end(chunks[chunks.length - 1] ?? Buffer.alloc(0), () => settle());
+    }
   });
-}
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** One field of COPY's text format: `\N` for null; backslash, tab, newline and CR escaped. */
-export function copyField(text: string | null): string {
-  if (text === null) return '\\N';
-  return COPY_SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text;
 }

@@ -6,10 +6,12 @@ import type { Target } from './pg-target.js';
 import type { RejectFile } from './reject-file.js';
 import { emptySummary, type TableSummary, type TransferProgress } from './summary.js';
 
-/** One row on its way in: raw values (as read) and facts for the converter. */
-export interface LoadItem {
+/**
+ * One row on its way in: raw values (as read) and the facts the converter takes (`rowid`,
+ * `parentExists`: a source row of source.ts is a LoadItem as it is, nothing is copied).
+ */
+export interface LoadItem extends ConvertMeta {
   readonly values: Readonly<Record<string, unknown>>;
-  readonly meta?: ConvertMeta | undefined;
 }
 
 /** Tuning and wiring of {@link loadTable}. */
@@ -19,9 +21,13 @@ export interface LoadTableOptions {
   readonly converter: Converter;
   readonly rejects: RejectFile;
   readonly stage: 'import' | 'copy';
-  /** Rows per batch (one COPY + one guarded INSERT). Default 5,000. */
+  /** At most this many rows per batch (one transaction: one COPY, see pg-loader.ts). Default 5,000. */
   readonly batchRows?: number | undefined;
-  /** Approximate payload bytes per batch (large rows make smaller batches). Default 8 MiB. */
+  /**
+   * At most about this many bytes of COPY text per batch (UTF-16 code units of the encoded rows),
+   * so a batch of a wide table (user_profiles, ~135 columns) holds no more data than one of a
+   * narrow table, and memory does not depend on which table or how many rows. Default 2 MiB.
+   */
   readonly batchBytes?: number | undefined;
   /** Batches in flight at once (each on its own pooled connection). Default 4. */
   readonly concurrency?: number | undefined;
@@ -31,6 +37,9 @@ export interface LoadTableOptions {
   /** Stops after the batches in flight (throws the signal's reason); a re-run resumes safely. */
   readonly signal?: AbortSignal | undefined;
 }
+
+/** Default of {@link LoadTableOptions.batchBytes}: 2 MiB of COPY text. */
+export const DEFAULT_BATCH_BYTES = 2 << 20;
 
 /**
  * Converts and loads one table into PostgreSQL, pipelined: while up to `concurrency` batches are
@@ -45,7 +54,7 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<readonly
   const loader = new PgLoader(opts.target, table, opts.stage);
   const inFlight = new InFlight(opts.concurrency ?? 4);
   const batchRows = opts.batchRows ?? 5_000;
-  const batchBytes = opts.batchBytes ?? 8 << 20;
+  const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
   const progress = () => opts.onProgress?.({ stage: 'load', table, done: s.imported + s.rejected, total: opts.total ?? null });
   let batch = new PgBatch(table);
 
@@ -55,6 +64,7 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<readonly
     opts.signal?.throwIfAborted();
     await inFlight.add(async () => {
       const r = await loader.load(b);
+      b.release(); // settled: its COPY was acknowledged or rolled back
       s.written += r.written;
       s.unchanged += r.unchanged;
       s.imported += r.written + r.unchanged;
@@ -71,7 +81,7 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<readonly
     for await (const chunk of chunks) {
       for (const item of chunk) {
         s.read++;
-        const c = opts.converter.convert(table, item.values, item.meta);
+        const c = opts.converter.convert(table, item.values, item);
         countNotes(s, c.notes);
         if (!c.ok) {
           s.rejected++;

@@ -17,7 +17,7 @@ export const copyCommand: CommandModule = {
       .option('--libsql-url <url>', 'LibSQL source (default: LIBSQL_URL)')
       .option('--rejects <dir>', 'folder of the rejects files', join('migration-data', 'rejects'))
       .option('--allow-rejects', 'exit 0 even when rows were rejected', false)
-      .option('--batch-rows <n>', 'rows per batch (one COPY + one guarded INSERT)', positiveInt, 5000)
+      .option('--batch-rows <n>', 'at most this many rows per batch (one transaction; batches are also cut at about 2 MiB)', positiveInt, 5000)
       .option('--concurrency <n>', 'batches in flight at once (PostgreSQL connections)', positiveInt, 4)
       .addHelpText(
         'after',

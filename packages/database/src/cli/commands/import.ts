@@ -15,7 +15,7 @@ export const importCommand: CommandModule = {
       .description('import an export folder into PostgreSQL (checks every file against metadata.json first; version-guarded, safe to re-run)')
       .option('--from <dir>', 'export folder', 'migration-data')
       .option('--allow-rejects', 'exit 0 even when rows were rejected', false)
-      .option('--batch-rows <n>', 'rows per batch (one COPY + one guarded INSERT)', positiveInt, 5000)
+      .option('--batch-rows <n>', 'at most this many rows per batch (one transaction; batches are also cut at about 2 MiB)', positiveInt, 5000)
       .option('--concurrency <n>', 'batches in flight at once (PostgreSQL connections)', positiveInt, 4)
       .addHelpText(
         'after',
