@@ -104,9 +104,12 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     const deadline = Date.now() + retryMs;
     for (let attempt = 0; ; attempt++) {
       if (attempt === 1) outages.resent++;
+      const sentAt = performance.now();
       const res = await postMessage(opts.url, body, opts.requestTimeoutMs ?? 30_000);
       if (res.ok || !res.refused || retryMs <= 0 || Date.now() >= deadline) {
-        if (res.ok && awaySince !== null) {
+        // Only a request sent after the bot went away shows it is back (a closing bot still answers
+        // the requests it had already received).
+        if (res.ok && awaySince !== null && sentAt > awaySince) {
           outages.totalMs += performance.now() - awaySince;
           awaySince = null;
         }
