@@ -74,7 +74,7 @@ afterAll(async () => {
 
 describe('verify pass on real rows', () => {
   it('finds each subtle difference, with its column, and nothing else', async () => {
-    const [m0, , m2, m3, m4, m5] = seeded.messages;
+    const [m0, , m2, m3, m4, m5] = seeded.messages as [string, string, string, string, string, string];
     const profile = String((await raw.pg.unsafe('SELECT id FROM user_profiles WHERE user_id = $1', [seeded.userId]))[0]!.id);
     await raw.pg.unsafe(`UPDATE user_profiles SET trait_openness = $2::float8 WHERE id = $1`, [profile, '0.5000000000000001']); // last bit of 0.5
     await raw.lite.execute({ sql: `UPDATE user_profiles SET opted_out = 'yes' WHERE id = ?`, args: [profile] }); // a text boolean: converted, equal
@@ -84,20 +84,20 @@ describe('verify pass on real rows', () => {
     await raw.lite.execute({ sql: `UPDATE messages SET "timestamp" = "timestamp" + 1 WHERE id = ?`, args: [m4] });
     await raw.lite.execute({ sql: `UPDATE messages SET content = 'fox 🦊' WHERE id = ?`, args: [m5] });
     await raw.pg.unsafe(`UPDATE messages SET content = 'fox 🦁' WHERE id = $1`, [m5]);
-    await raw.pg.unsafe(`UPDATE queries SET success = false WHERE id = $1`, [seeded.queries[0]]);
+    await raw.pg.unsafe(`UPDATE queries SET success = false WHERE id = $1`, [seeded.queries[0]!]);
 
     const r = await verify();
     expect(different(r)).toEqual({
-      messages: [m0!, m2!, m3!, m4!, m5!].sort(),
-      queries: [seeded.queries[0]],
+      messages: [m0, m2, m3, m4, m5].sort(),
+      queries: [seeded.queries[0]!],
       user_profiles: [profile],
     });
     expect(columnsOf(r, profile)).toEqual(['trait_openness']);
-    expect(columnsOf(r, m0!)).toEqual(['external_id']);
-    expect(columnsOf(r, m2!)).toEqual(['metadata']);
-    expect(columnsOf(r, m3!)).toEqual(['metadata']);
-    expect(columnsOf(r, m4!)).toEqual(['timestamp']);
-    expect(columnsOf(r, m5!)).toEqual(['content']);
+    expect(columnsOf(r, m0)).toEqual(['external_id']);
+    expect(columnsOf(r, m2)).toEqual(['metadata']);
+    expect(columnsOf(r, m3)).toEqual(['metadata']);
+    expect(columnsOf(r, m4)).toEqual(['timestamp']);
+    expect(columnsOf(r, m5)).toEqual(['content']);
     expect(columnsOf(r, seeded.queries[0]!)).toEqual(['success']);
     expect(r.tables.find((t) => t.table === 'messages')).toMatchObject({ sqliteRows: 12, postgresRows: 12, matched: 7 });
 
@@ -107,12 +107,12 @@ describe('verify pass on real rows', () => {
   });
 
   it('does not count what import converts as drift: milliseconds, text booleans, JSON spelled otherwise, integral reals', async () => {
-    const [, m1, , , , , m6] = seeded.messages;
+    const [, m1, , , , , m6] = seeded.messages as [string, string, string, string, string, string, string];
     await raw.lite.execute({ sql: `UPDATE messages SET created_at = created_at * 1000, updated_at = CAST(updated_at AS REAL) WHERE id = ?`, args: [m1] });
     await raw.lite.execute({ sql: `UPDATE messages SET metadata = ? WHERE id = ?`, args: ['{ "nested" : {"z": 1.0, "a": [true,null,"x"]}, "topic":"billing" }', m1] });
     await raw.lite.execute({ sql: `UPDATE messages SET metadata = ? WHERE id = ?`, args: ['{"topic":"caf\\u00e9","nested":{"z":6,"a":[true,null,"x"]}}', m6] }); // an escape PostgreSQL spells out
     await raw.pg.unsafe(`UPDATE messages SET metadata = jsonb_set(metadata, '{topic}', '"café"') WHERE id = $1`, [m6]);
-    await raw.lite.execute({ sql: `UPDATE queries SET success = ' True ' WHERE id = ?`, args: [seeded.queries[0]] });
+    await raw.lite.execute({ sql: `UPDATE queries SET success = ' True ' WHERE id = ?`, args: [seeded.queries[0]!] });
     const r = await verify();
     expect(different(r)).toEqual({});
     expect(r.ok).toBe(true);

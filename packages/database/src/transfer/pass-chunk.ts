@@ -142,8 +142,8 @@ export class ChunkBuilder {
   }
 
   /**
-   * Walks the pass rows in `bufs[bi]` from `p` to `stop` (real tokens: PostgreSQL's hex, LibSQL's
-   * `R`). A row with an `X<rowid>;` token (LibSQL) is recorded in `slow` (kind 2 until converted).
+   * Walks the pass rows in `bufs[bi]` from `p` to `stop` (real tokens: PostgreSQL's only). A row
+   * with an `X<rowid>;` token (LibSQL) is recorded in `slow` (kind 2 until converted).
    */
   walk(bi: number, p: number, stop: number, side: 'sqlite' | 'postgres'): void {
     const b = this.bufs[bi]!;
@@ -174,9 +174,16 @@ export class ChunkBuilder {
       }
       this.jsonEnd[i] = p;
       if (side === 'postgres') for (let k = 0; k < real.length; k++) p += b[p] === N ? 1 : 16;
-      else for (let k = 0; k < real.length; k++) p = b[p] === X ? this.#slowToken(b, p, i) : p + 1;
       if (p > stop) throw new PassFormatError(`row ${i} runs past its chunk`);
       this.end[i] = p;
+    }
+  }
+
+  /** Records row `i` as one to convert in JS, by rowid (decimal). */
+  markSlow(i: number, rowid: string): void {
+    if (this.kind[i] === 0 || this.kind[i] === 2) {
+      this.slow.set(i, rowid);
+      this.kind[i] = 2;
     }
   }
 

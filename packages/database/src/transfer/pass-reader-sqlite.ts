@@ -49,8 +49,6 @@ function runner(side: Side): Runner {
 }
 
 const bytesOf = (v: unknown): Buffer => (v instanceof ArrayBuffer ? Buffer.from(v) : Buffer.from((v as Uint8Array).buffer, (v as Uint8Array).byteOffset, (v as Uint8Array).byteLength));
-/** A real column's value as read (a bigint for an integer), NaN for NULL. */
-const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
 
 /** Where the next chunk starts: after the last row's stored id. */
 type Bound = { kind: SqliteBound; value?: unknown };
@@ -123,14 +121,22 @@ export function openSqlitePassReader(side: Side, table: TableName, maxRows: numb
       let bytes: number;
       if (perRow) {
         count = rows.length;
-        const parts = rows.map((r) => bytesOf(r[0]));
-        const b = Buffer.concat(parts);
+        const b = Buffer.concat(rows.map((r) => bytesOf(r[0])));
         bytes = b.length;
-        reals = new Float64Array(count * nr);
-        for (let i = 0; i < count; i++) for (let k = 0; k < nr; k++) reals[i * nr + k] = num(rows[i]![k + 1]);
         c = new ChunkBuilder(layout, count);
         c.addBuffer(b);
         c.walk(0, 0, b.length, 'sqlite');
+        reals = new Float64Array(count * nr);
+        for (let i = 0; i < count; i++) {
+          const r = rows[i]!;
+          for (let k = 0; k < nr; k++) {
+            const v = r[k + 2];
+            // A real, an integer (bigint: import takes Number(v)) or NULL; anything else is converted in JS.
+            if (v === null || v === undefined) reals[i * nr + k] = NaN;
+            else if (typeof v === 'number' || typeof v === 'bigint') reals[i * nr + k] = Number(v);
+            else c.markSlow(i, String(r[1]));
+          }
+        }
       } else {
         const [b, n] = (rows[0] ?? [null, 0]) as [unknown, unknown];
         count = Number(n);

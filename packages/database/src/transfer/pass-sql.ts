@@ -17,7 +17,7 @@ import { q } from '../stores/table-sql.js';
  * | id, text, json        | `<UTF-8 byte length>:<bytes>`           |
  * | int, bigint, timestamp| `<decimal>;`                            |
  * | bool                  | `1` or `0`                              |
- * | real                  | PostgreSQL: 16 hex digits of `float8send`; LibSQL: `R` (the value comes as a column) |
+ * | real                  | PostgreSQL: 16 hex digits of `float8send`; LibSQL: none (the values come as columns) |
  * A LibSQL value that is not in canonical storage (a text boolean, milliseconds, a blob…) is sent
  * as `X<rowid>;` instead: the whole row is then read again and converted in JS with coerce.ts
  * (pass-convert.ts).
@@ -108,7 +108,6 @@ export function pgChunkSql(layout: PassLayout, after: boolean, sortInAggregate: 
 }
 
 const INT_RANGE: Partial<Record<ColumnSpec['type'], string>> = {
-  int: 'BETWEEN -2147483648 AND 2147483647',
   timestamp: 'BETWEEN -100000000000 AND 100000000000', // coerce.ts: beyond 10^11 means milliseconds
   bool: 'IN (0, 1)',
 };
@@ -118,8 +117,8 @@ const SLOW = `'X' || m.rowid || ';'`;
 
 /**
  * One LibSQL column's token: as PostgreSQL's when the value is already what import writes (no
- * coercion: text as text, integers in range, 0/1 booleans…), else {@link SLOW}. Real columns: `R`
- * (the value itself is read as a column) or {@link SLOW}.
+ * coercion: text as text, integers, seconds, 0/1 booleans), else {@link SLOW}. Real columns have
+ * none: their values are read as columns and checked in JS.
  */
 function sqliteToken(c: ColumnSpec): string {
   const v = col(c);
@@ -128,13 +127,14 @@ function sqliteToken(c: ColumnSpec): string {
     case 'text':
     case 'json':
       return `CASE typeof(${v}) WHEN 'text' THEN length(CAST(${v} AS BLOB)) || ':' || ${v} WHEN 'null' THEN 'N' ELSE ${SLOW} END`;
+    case 'int': // an integer out of PostgreSQL's range never equals its token: the exact re-check rejects it
     case 'bigint':
       return `CASE typeof(${v}) WHEN 'integer' THEN ${v} || ';' WHEN 'null' THEN 'N' ELSE ${SLOW} END`;
     case 'real':
-      return `CASE typeof(${v}) WHEN 'real' THEN 'R' WHEN 'integer' THEN 'R' WHEN 'null' THEN 'R' ELSE ${SLOW} END`;
+      throw new Error(`real columns have no LibSQL token: ${c.name}`);
     case 'bool':
       return `CASE WHEN typeof(${v}) = 'integer' AND ${v} ${INT_RANGE[c.type]} THEN ${v} WHEN ${v} IS NULL THEN 'N' ELSE ${SLOW} END`;
-    default:
+    default: // timestamp: milliseconds (beyond 10^11) are converted in JS
       return `CASE WHEN typeof(${v}) = 'integer' AND ${v} ${INT_RANGE[c.type]} THEN ${v} || ';' WHEN ${v} IS NULL THEN 'N' ELSE ${SLOW} END`;
   }
 }
@@ -149,13 +149,13 @@ export type SqliteBound = 'first' | 'text' | 'value' | 'null';
 /**
  * LibSQL's chunk query. Tables without real columns: one row `(b, n)`, `b` the pass rows as a
  * BLOB (never decoded as text by the driver: text that is not UTF-8 cannot crash it), `n` their
- * number. Tables with real columns: one row per pass row, `(b, real1, real2, …)`. Placeholders:
+ * number. Tables with real columns: one row per pass row, `(b, rowid, real1, real2, …)`. Placeholders:
  * the bound (for `text` a BLOB of the id's bytes; none for `first` and `null`), then the row limit.
  */
 export function sqliteChunkSql(layout: PassLayout, bound: SqliteBound): string {
-  const row = concat([...layout.plain, ...layout.json, ...layout.real].map(sqliteToken));
+  const row = concat([...layout.plain, ...layout.json].map(sqliteToken));
   const where = { first: '', text: 'WHERE m.id > CAST(? AS TEXT) ', value: 'WHERE m.id > ? ', null: 'WHERE m.id IS NOT NULL ' }[bound];
   const from = `FROM ${q(layout.table)} m ${where}ORDER BY m.id LIMIT ?`;
-  if (layout.real.length > 0) return `SELECT CAST(${row} AS BLOB) AS b, ${layout.real.map(col).join(', ')} ${from}`;
+  if (layout.real.length > 0) return `SELECT CAST(${row} AS BLOB) AS b, m.rowid, ${layout.real.map(col).join(', ')} ${from}`;
   return `SELECT CAST(group_concat(r, '') AS BLOB) AS b, count(*) AS n FROM (SELECT ${row} AS r ${from})`;
 }
