@@ -35,11 +35,11 @@ const collect = (value: string, previous: string[]): string[] => [...previous, .
 export function withVerifyOptions<T extends { option: (...a: any[]) => T }>(cmd: T): T {
   return cmd
     .option('--table <name>', 'only this table (repeat or comma-separate for several; default all six)', collect, [])
-    .option('--chunk-size <rows>', 'rows per key-ordered chunk on each side', positive, DEFAULT_CHUNK_SIZE)
+    .option('--chunk-size <rows>', 'at most this many rows per key-ordered chunk on each side (chunks are also cut at about 512 KiB)', positive, DEFAULT_CHUNK_SIZE)
     .option('--recheck-delay-ms <ms>', 'wait this long, then read mismatches again before calling them drift (writes in flight)', nonNegativeInt, DEFAULT_RECHECK_DELAY_MS)
     .option('--show <n>', 'drifted rows printed on screen (all go to the report file)', nonNegativeInt, 20)
     .option('--data-dir <dir>', 'folder for verify/<timestamp>.ndjson and last-verify.json', 'migration-data')
-    .option('--no-threads', 'read both sides in this thread (slower; for debugging)');
+    .option('--no-threads', 'read LibSQL in this thread instead of a worker thread (slower; for debugging)');
 }
 
 /** The verify options of a command's parsed flags and the context. @internal */
