@@ -1,7 +1,7 @@
 /**
  * A message longer than PostgreSQL's tsvector can index (1 MiB of lexemes) must still move: it is
  * stored whole on both backends, and PostgreSQL's search covers its first SEARCH_PREFIX_CHARS
- * characters (drizzle/pg/0001_search_vector_prefix.sql). Before, the shadow write and the import
+ * characters (drizzle/pg/0001_search_vector.sql). Before, the shadow write and the import
  * of such a message failed with SQLSTATE 54000 and the row never reached PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -64,9 +64,27 @@ function buildTable(spec: TableSpec, extra: Record<string, any> = {}, extraIndex
   ]);
 }
 
-/** `messages.search_vector`: generated from the first SEARCH_PREFIX_CHARS of content, 'simple' configuration (see searchMessages). */
+/**
+ * ASCII punctuation, turned into spaces before PostgreSQL's text-search parser sees the text. That
+ * parser drops XML tags and entities whole (`<nick>`, `&amp;`) and keeps e-mail addresses, host
+ * names and decimals as one token (`jpl@debian.org`), while LibSQL's FTS5 (unicode61) and the
+ * query side (`searchTerms`: runs of letters and digits) split them into words. Without this, a
+ * search found such words on LibSQL and not on PostgreSQL.
+ */
+const ASCII_PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+const sqlText = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/**
+ * `messages.search_vector`: the first SEARCH_PREFIX_CHARS of content, ASCII punctuation as spaces,
+ * 'simple' configuration (see searchMessages).
+ */
 const messageSearch = {
-  search_vector: tsvector('search_vector').generatedAlwaysAs(sql.raw(`to_tsvector('simple', left(coalesce("content", ''), ${SEARCH_PREFIX_CHARS}))`)),
+  search_vector: tsvector('search_vector').generatedAlwaysAs(
+    sql.raw(
+      `to_tsvector('simple', translate(left(coalesce("content", ''), ${SEARCH_PREFIX_CHARS}), ` +
+        `${sqlText(ASCII_PUNCTUATION)}, ${sqlText(' '.repeat(ASCII_PUNCTUATION.length))}))`,
+    ),
+  ),
 };
 
 export const messages = buildTable(tables.messages, messageSearch, (t) => [
