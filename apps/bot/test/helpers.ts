@@ -30,7 +30,7 @@ export function phaseEnv(libsqlUrl: string, pgUrl?: string, extra: Record<string
   return {
     LIBSQL_URL: libsqlUrl,
     ...(pgUrl ? { DATABASE_URL: pgUrl, USE_POSTGRES_SHADOW: 'true' } : {}),
-    SHADOW_TIMEOUT_MS: '500',
+    SHADOW_TIMEOUT_MS: '5000',
     SHADOW_DRAIN_TIMEOUT_MS: '5000',
     ...extra,
   };

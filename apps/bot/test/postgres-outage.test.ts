@@ -20,7 +20,7 @@ const fortunes = new Random(11).shuffle([...loadCorpus().entries]).slice(0, 30);
 beforeAll(async () => {
   backends = await testBackends(true);
   proxy = await new TcpProxy('127.0.0.1', Number(new URL(backends.pg!.url).port || 5432)).start();
-  const env = phaseEnv(backends.sqlite.url, proxy.urlFor(backends.pg!.url), { SHADOW_TIMEOUT_MS: '500', SHADOW_DRAIN_TIMEOUT_MS: '3000' });
+  const env = phaseEnv(backends.sqlite.url, proxy.urlFor(backends.pg!.url), { SHADOW_TIMEOUT_MS: '2000', SHADOW_DRAIN_TIMEOUT_MS: '3000' });
   bot = await startBot({ ...loadBotConfig(env), port: 0, host: '127.0.0.1' }, log.logger);
   // Warm up: the shadow writer (a worker thread) has connected and landed a first message.
   await send('u-warm', 'c-warm', 'warming up');
