@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { tableNames, type TableName } from '../schema/tables.js';
+import { Slots } from './in-flight.js';
+import { runInLanes } from './table-lanes.js';
 import { Converter } from './convert.js';
 import { openTarget } from './pg-target.js';
 import { RejectFile } from './reject-file.js';
@@ -25,6 +27,11 @@ export interface CopyOptions {
   readonly batchBytes?: number | undefined;
   /** Batches in flight at once (one pooled connection each). Default 4. */
   readonly concurrency?: number | undefined;
+  /**
+   * Load the biggest independent table (messages) while the others load one after another beside
+   * it, sharing the `concurrency` connections (table-lanes.ts). Default true; false: one table at a time.
+   */
+  readonly parallelTables?: boolean | undefined;
   /** Only these tables (still in foreign-key order). Default all. */
   readonly tables?: readonly TableName[] | undefined;
   readonly onProgress?: ((p: TransferProgress) => void) | undefined;
@@ -67,23 +74,26 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
     const target = await openTarget(opts.databaseUrl, { max: concurrency, applicationName: 'repo-database:copy' });
     try {
       const converter = new Converter('sqlite', 'copy');
+      const slots = new Slots(concurrency);
       const summaries = await source.snapshot(async (snap) => {
-        const out: TableSummary[] = [];
-        for (const table of tableNames) {
-          if (opts.tables && !opts.tables.includes(table)) continue;
+        const order = tableNames.filter((t) => !opts.tables || opts.tables.includes(t));
+        const counts = new Map<TableName, number>();
+        for (const t of order) counts.set(t, await snap.count(t));
+        const copyTable = async (table: TableName, signal: AbortSignal) => {
           const rejects = new RejectFile(join(rejectsDir, `${table}.ndjson`));
           try {
-            const total = await snap.count(table);
+            const total = counts.get(table)!;
             opts.onProgress?.({ stage: 'load', table, done: 0, total });
             const chunks = snap.rows(table, opts.chunkRows ?? defaultChunkRows(table));
-            out.push(await loadTable(table, chunks, { ...opts, target, converter, rejects, stage: 'copy', total }));
+            const s = await loadTable(table, chunks, { ...opts, target, converter, rejects, stage: 'copy', total, slots, signal });
             await rejects.finish();
+            return s;
           } catch (e) {
             await rejects.abort();
             throw e;
           }
-        }
-        return out;
+        };
+        return runInLanes(order, counts, copyTable, opts.signal, opts.parallelTables ?? true);
       });
       const seconds = (performance.now() - started) / 1000;
       const t = totals(summaries);

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { tableNames, type TableName } from '../schema/tables.js';
+import { Slots } from './in-flight.js';
+import { runInLanes } from './table-lanes.js';
 import { Converter } from './convert.js';
 import { readMetadata, validateExport, type ExportMetadata } from './metadata.js';
 import { journal } from './migration-status.js';
-import { readLines } from './ndjson.js';
+import { readLineBatches } from './ndjson.js';
 import { openTarget } from './pg-target.js';
 import { RejectFile } from './reject-file.js';
 import { rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
@@ -23,6 +25,8 @@ export interface ImportOptions {
   readonly batchBytes?: number | undefined;
   /** Batches in flight at once (one pooled connection each). Default 4. */
   readonly concurrency?: number | undefined;
+  /** Load the biggest independent table while the others load beside it (see `CopyOptions.parallelTables`). Default true. */
+  readonly parallelTables?: boolean | undefined;
   /** Only these tables (still in foreign-key order). Default all. */
   readonly tables?: readonly TableName[] | undefined;
   readonly onProgress?: ((p: TransferProgress) => void) | undefined;
@@ -62,13 +66,15 @@ const CHARS_PER_CHUNK = 64 << 10;
 async function* lineItems(path: string): AsyncGenerator<LoadItem[]> {
   let chunk: LoadItem[] = [];
   let chars = 0;
-  for await (const line of readLines(path)) {
-    chunk.push({ values: JSON.parse(line) as Record<string, unknown> });
-    chars += line.length;
-    if (chunk.length >= LINES_PER_CHUNK || chars >= CHARS_PER_CHUNK) {
-      yield chunk;
-      chunk = [];
-      chars = 0;
+  for await (const lines of readLineBatches(path)) {
+    for (const line of lines) {
+      chunk.push({ values: JSON.parse(line) as Record<string, unknown> });
+      chars += line.length;
+      if (chunk.length >= LINES_PER_CHUNK || chars >= CHARS_PER_CHUNK) {
+        yield chunk;
+        chunk = [];
+        chars = 0;
+      }
     }
   }
   if (chunk.length) yield chunk;
@@ -99,21 +105,23 @@ export async function importDirectory(opts: ImportOptions): Promise<ImportSummar
   const rejectsDir = opts.rejectsDir ?? join(fromDir, 'rejects');
   try {
     const converter = new Converter('canonical', 'import');
-    const out: ImportTableSummary[] = [];
-    for (const table of tableNames) {
-      if (opts.tables && !opts.tables.includes(table)) continue;
+    const slots = new Slots(concurrency);
+    const order = tableNames.filter((t) => !opts.tables || opts.tables.includes(t));
+    const importTable = async (table: TableName, signal: AbortSignal): Promise<ImportTableSummary> => {
       const entry = meta.tables[table];
       const rejects = new RejectFile(join(rejectsDir, `${table}.ndjson`));
       try {
         opts.onProgress?.({ stage: 'load', table, done: 0, total: entry.rows });
-        const s = await loadTable(table, lineItems(join(fromDir, entry.file)), { ...opts, target, converter, rejects, stage: 'import', total: entry.rows });
+        const s = await loadTable(table, lineItems(join(fromDir, entry.file)), { ...opts, target, converter, rejects, stage: 'import', total: entry.rows, slots, signal });
         await rejects.finish();
-        out.push({ ...s, rejectedAtExport: entry.rejected ?? 0 });
+        return { ...s, rejectedAtExport: entry.rejected ?? 0 };
       } catch (e) {
         await rejects.abort();
         throw e;
       }
-    }
+    };
+    const rows = new Map(order.map((t) => [t, meta.tables[t].rows]));
+    const out = await runInLanes(order, rows, importTable, opts.signal, opts.parallelTables ?? true);
     const seconds = (performance.now() - started) / 1000;
     const t = { ...totals(out), rejectedAtExport: out.reduce((n, s) => n + s.rejectedAtExport, 0) };
     return { fromDir, target: target.label, exportedAt: meta.exportedAt, rejectsDir, tables: out, totals: t, seconds, rowsPerSecond: rowsPerSecond(t.read, seconds) };

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseError } from '../errors.js';
 import { tableNames, type TableName } from '../schema/tables.js';
-import { readLines } from './ndjson.js';
+import { readLineBatches } from './ndjson.js';
 
 /** The format tag of `metadata.json`; import refuses other formats. */
 export const EXPORT_FORMAT = 'repo-database-export/1';
@@ -111,9 +111,11 @@ export async function validateExport(dir: string, meta: ExportMetadata, onProgre
       continue;
     }
     const digest = new TableDigest();
-    for await (const line of readLines(path)) {
-      digest.add(line);
-      if (onProgress && digest.rows % 10_000 === 0) onProgress(table, digest.rows);
+    for await (const lines of readLineBatches(path)) {
+      for (const line of lines) {
+        digest.add(line);
+        if (onProgress && digest.rows % 10_000 === 0) onProgress(table, digest.rows);
+      }
     }
     onProgress?.(table, digest.rows);
     if (digest.rows !== expected.rows) problems.push({ table, problem: `${digest.rows} rows in ${expected.file}, metadata.json says ${expected.rows}` });

@@ -55,9 +55,13 @@ export function formatTable(headers: readonly string[], rows: ReadonlyArray<Read
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
-/** The summary table printed by import and copy: table, read, imported, written, unchanged, rejected, seconds, rows/s. */
-export function formatLoadSummary(tables: readonly TableSummary[]): string {
+/**
+ * The summary table printed by import and copy: table, read, imported, written, unchanged, rejected, seconds, rows/s.
+ * @param wallSeconds the run's wall time, for the total row (tables load side by side, so their seconds overlap); default their sum.
+ */
+export function formatLoadSummary(tables: readonly TableSummary[], wallSeconds?: number): string {
   const t = totals(tables);
+  if (wallSeconds !== undefined) t.seconds = wallSeconds;
   const row = (name: string, s: Omit<TableSummary, 'table'>) => [
     name,
     s.read,

@@ -1,6 +1,6 @@
 import type { TableName } from '../schema/tables.js';
 import { countNotes, type Converter, type ConvertMeta } from './convert.js';
-import { InFlight } from './in-flight.js';
+import { InFlight, type Slots } from './in-flight.js';
 import { PgBatch, PgLoader } from './pg-loader.js';
 import type { Target } from './pg-target.js';
 import type { RejectFile } from './reject-file.js';
@@ -31,6 +31,8 @@ export interface LoadTableOptions {
   readonly batchBytes?: number | undefined;
   /** Batches in flight at once (each on its own pooled connection). Default 4. */
   readonly concurrency?: number | undefined;
+  /** Connection slots shared with tables loading at the same time (table-lanes.ts); default: this table's own. */
+  readonly slots?: Slots | undefined;
   /** Total rows expected, for progress (null when unknown). */
   readonly total?: number | null | undefined;
   readonly onProgress?: ((p: TransferProgress) => void) | undefined;
@@ -52,7 +54,7 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<readonly
   const started = performance.now();
   const s = emptySummary(table);
   const loader = new PgLoader(opts.target, table, opts.stage);
-  const inFlight = new InFlight(opts.concurrency ?? 4);
+  const inFlight = new InFlight(opts.concurrency ?? 4, opts.slots);
   const batchRows = opts.batchRows ?? 5_000;
   const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
   const progress = () => opts.onProgress?.({ stage: 'load', table, done: s.imported + s.rejected, total: opts.total ?? null });

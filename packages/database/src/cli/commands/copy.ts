@@ -50,7 +50,7 @@ export const copyCommand: CommandModule = {
             bar.stop();
             stop.dispose();
           }
-          ctx.say(formatLoadSummary(s.tables));
+          ctx.say(formatLoadSummary(s.tables, s.seconds));
           ctx.say(`\nCopied ${s.totals.imported} of ${s.totals.read} rows from ${s.source} into ${s.target} in ${s.seconds.toFixed(1)} s (${s.rowsPerSecond} rows/s).`);
           if (s.totals.rejected > 0) ctx.warn(`${s.totals.rejected} rows rejected: see ${s.rejectsDir}/<table>.ndjson.`);
           ctx.result(s);

@@ -49,7 +49,7 @@ export const importCommand: CommandModule = {
             stop.dispose();
           }
           const rejected = s.totals.rejected + s.totals.rejectedAtExport;
-          ctx.say(formatLoadSummary(s.tables));
+          ctx.say(formatLoadSummary(s.tables, s.seconds));
           ctx.say(`\nImported ${s.totals.imported} of ${s.totals.read} rows from ${s.fromDir} (exported ${s.exportedAt}) into ${s.target} in ${s.seconds.toFixed(1)} s (${s.rowsPerSecond} rows/s).`);
           if (s.totals.rejected > 0) ctx.warn(`${s.totals.rejected} rows rejected by import: see ${s.rejectsDir}/<table>.ndjson.`);
           if (s.totals.rejectedAtExport > 0) ctx.warn(`${s.totals.rejectedAtExport} rows were already rejected by export (not in the files): see ${s.fromDir}/rejects/export/.`);
