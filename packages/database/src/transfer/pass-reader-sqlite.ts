@@ -61,9 +61,10 @@ function boundOf(v: SqliteValue): Bound {
   return { kind: 'value', value: v };
 }
 
-/** Reads the rows sent as `X<rowid>;` losslessly and converts them (pass-convert.ts); returns the last row's stored id when it was one of them. */
-async function convertSlow(run: Runner, layout: PassLayout, c: ChunkBuilder): Promise<SqliteValue | undefined> {
-  if (c.slow.size === 0) return undefined;
+/** Reads the rows sent as `X<rowid>;` losslessly and converts them (pass-convert.ts); returns their stored ids by row (dropped rows absent). */
+async function convertSlow(run: Runner, layout: PassLayout, c: ChunkBuilder): Promise<Map<number, SqliteValue>> {
+  const ids = new Map<number, SqliteValue>();
+  if (c.slow.size === 0) return ids;
   const cols = [...layout.plain, ...layout.json, ...layout.real];
   const sql = `SELECT m.rowid AS r, ${cols.map((x, j) => `${losslessSelect(x.name, 'm.')} AS c${j}`).join(', ')} FROM ${q(layout.table)} m WHERE m.rowid IN (SELECT value FROM json_each(?))`;
   const byRowid = new Map<string, Map<string, SqliteValue>>();
@@ -75,7 +76,6 @@ async function convertSlow(run: Runner, layout: PassLayout, c: ChunkBuilder): Pr
       byRowid.set(String(r[0]), values);
     }
   }
-  let lastId: SqliteValue | undefined;
   for (const [i, rowid] of c.slow) {
     const values = byRowid.get(rowid);
     if (!values) {
@@ -86,9 +86,9 @@ async function convertSlow(run: Runner, layout: PassLayout, c: ChunkBuilder): Pr
     c.setConverted(i, r.ok ? r.bytes : null, r.idBytes, r.ok ? r.idStart : 0);
     if (!r.ok && r.unusable) c.unusable.set(i, r.unusable);
     if (!r.ok && r.printableId !== null) c.printableIds.set(i, r.printableId);
-    if (i === c.n - 1) lastId = values.get('id') ?? null;
+    ids.set(i, values.get('id') ?? null);
   }
-  return lastId;
+  return ids;
 }
 
 /**
@@ -152,13 +152,14 @@ export function openSqlitePassReader(side: Side, table: TableName, maxRows: numb
       checkOrder(c, table);
       sizer.observe(count, bytes);
       noteChunkBytes(bytes);
-      const lastSlow = await convertSlow(run, layout, c);
-      if (count < limit || count === 0) bound = null;
-      else if (lastSlow !== undefined) bound = boundOf(lastSlow);
-      else {
-        const last = c.n - 1;
-        bound = { kind: 'text', value: Buffer.from(c.bufs[c.buf[last]!]!.subarray(c.idStart[last], c.idEnd[last])) };
-      }
+      const slowIds = await convertSlow(run, layout, c);
+      // The next chunk starts after the last row still there (a remote database has no snapshot: a row may be gone).
+      let last = c.n - 1;
+      while (last >= 0 && c.kind[last] === 3) last--;
+      if (count === limit && last < 0) throw new PassFormatError(`every row of a chunk of LibSQL ${table} was deleted while it was read: run verify again`);
+      if (count < limit) bound = null;
+      else if (slowIds.has(last)) bound = boundOf(slowIds.get(last)!);
+      else bound = { kind: 'text', value: Buffer.from(c.bufs[c.buf[last]!]!.subarray(c.idStart[last], c.idEnd[last])) };
       return c.build(reals);
     });
   };
