@@ -128,8 +128,8 @@ describe('verify pass on real rows', () => {
     const clean = await verify();
     expect(clean.tables.find((t) => t.table === 'user_profiles')).toMatchObject({ sqliteRows: 301, postgresRows: 301, matched: 301 });
     // every LibSQL row with a text boolean (import converts it): each chunk then ends on a row converted in JS
-    await raw.lite.execute(`UPDATE user_profiles SET opted_out = CASE opted_out WHEN 1 THEN 'yes' ELSE 'off' END`);
-    expect((await verify()).tables.find((t) => t.table === 'user_profiles')).toMatchObject({ sqliteRows: 301, matched: 301 });
+    await raw.lite.execute(`UPDATE user_profiles SET opted_out = CASE WHEN opted_out IN (1, 'yes') THEN 'yes' ELSE 'off' END`);
+    expect((await verify()).tables.find((t) => t.table === 'user_profiles')).toMatchObject({ sqliteRows: 301, matched: 301, different: 0 });
     await raw.pg.unsafe(`UPDATE user_profiles SET trait_openness = trait_openness * (1 + 2.220446049250313e-16) WHERE id = 'p-250'`);
     const r = await verify();
     expect(different(r)).toEqual({ user_profiles: ['p-250'] });
