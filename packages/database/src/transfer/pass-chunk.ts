@@ -1,5 +1,5 @@
 import type { ColumnSpec } from '../schema/columns.js';
-import type { PassLayout } from './pass-sql.js';
+import { PG_JSON_END, type PassLayout } from './pass-sql.js';
 
 /**
  * One key-ordered chunk of pass rows of one side (layout: pass-sql.ts), walked once: per row
@@ -19,7 +19,7 @@ export interface PassChunk {
   readonly idEnd: Int32Array;
   /** End of the plain tokens (start of the json tokens). */
   readonly plainEnd: Int32Array;
-  /** Per row and json column: the token's start (`N`, or the first digit of its length). */
+  /** Per row and json column: the token's start (LibSQL: `N` or the first digit of its length; PostgreSQL: the text, ended by U+0001). */
   readonly json: Int32Array;
   /** End of the json tokens (start of the real tokens, PostgreSQL). */
   readonly jsonEnd: Int32Array;
@@ -165,7 +165,11 @@ export class ChunkBuilder {
       this.plainEnd[i] = p;
       for (let k = 0; k < json.length; k++) {
         this.json[i * nj + k] = p;
-        if (b[p] === N) p++;
+        if (side === 'postgres') {
+          while (p < stop && b[p] !== PG_JSON_END) p++;
+          if (p === stop) throw new PassFormatError(`unterminated json token at ${p}`);
+          p++;
+        } else if (b[p] === N) p++;
         else if (b[p] === X) p = this.#slowToken(b, p, i);
         else {
           const [s2, l2] = lengthToken(b, p);

@@ -3,12 +3,19 @@ import { idProblem } from './convert.js';
 import type { PassChunk } from './pass-chunk.js';
 import { sameJsonBytes } from './pass-json-bytes.js';
 import { sameRealHex } from './pass-json.js';
-import type { PassLayout } from './pass-sql.js';
+import { PG_JSON_END, type PassLayout } from './pass-sql.js';
 import { decodeText } from './sqlite-value.js';
 
 const COLON = 58;
 const N = 78;
 const NULL_TOKEN = Buffer.from('4:null');
+/** `[start, end]` of PostgreSQL's json token at `p` (the text before U+0001), or null for NULL (U+0001 alone). */
+function pgSpan(b: Buffer, p: number): [number, number] | null {
+  let e = p;
+  while (b[e] !== PG_JSON_END) e++;
+  return e === p ? null : [p, e];
+}
+
 /** Below this many bytes a JS loop compares faster than a native `Buffer.compare` call. */
 const SHORT = 64;
 
@@ -105,7 +112,7 @@ export class PassComparer {
 
   #sameJson(a: PassChunk, la: Buffer, lp: number, pb: Buffer, pp: number): boolean {
     const ls = span(la, lp);
-    const ps = span(pb, pp);
+    const ps = pgSpan(pb, pp);
     if (ls && ps && ls[1] - ls[0] === ps[1] - ps[0] && equalBytes(la, ls[0], pb, ps[0], ls[1] - ls[0])) return true;
     const pgNull = ps === null || (ps[1] - ps[0] === 4 && equalBytes(pb, ps[0], NULL_TOKEN, 2, 4));
     if (ls === null) return pgNull;

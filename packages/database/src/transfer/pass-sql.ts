@@ -14,7 +14,8 @@ import { q } from '../stores/table-sql.js';
  * | value                 | token                                   |
  * |-----------------------|-----------------------------------------|
  * | NULL                  | `N`                                     |
- * | id, text, json        | `<UTF-8 byte length>:<bytes>`           |
+ * | id, text              | `<UTF-8 byte length>:<bytes>`           |
+ * | json                  | LibSQL: `<UTF-8 byte length>:<bytes>`; PostgreSQL: the `jsonb` text, then U+0001 (NULL: U+0001 alone) |
  * | int, bigint, timestamp| `<decimal>;`                            |
  * | bool                  | `1` or `0`                              |
  * | real                  | PostgreSQL: 16 hex digits of `float8send`; LibSQL: none (the values come as columns) |
@@ -41,8 +42,6 @@ export function passLayout(table: TableName): PassLayout {
 }
 
 const col = (c: ColumnSpec) => `m.${q(c.name)}`;
-/** Alias of a json column's text in PostgreSQL's inner select (computed once per row). */
-const jsonAlias = (i: number) => q(`__j${i}`);
 
 function pgToken(c: ColumnSpec): string {
   const v = col(c);
@@ -60,6 +59,10 @@ function pgToken(c: ColumnSpec): string {
       throw new Error(`not a plain column: ${c.name}`);
   }
 }
+
+/** The byte ending PostgreSQL's json tokens (U+0001: `jsonb` text escapes every control character). */
+export const PG_JSON_END = 1;
+const PG_JSON_END_SQL = 'chr(1)';
 
 /**
  * `concat()` of the tokens (one copy of each, where a chain of `||` copies the growing row once
@@ -92,11 +95,11 @@ function concat(tokens: string[]): string {
  * `sortInAggregate` the aggregate sorts by id itself (collations that are not bytewise).
  */
 export function pgChunkSql(layout: PassLayout, after: boolean, sortInAggregate: boolean): string {
-  const inner = [...new Set([...layout.plain, ...layout.real].map(col))];
-  layout.json.forEach((c, i) => inner.push(`${col(c)}::text AS ${jsonAlias(i)}`));
+  const inner = [...layout.plain, ...layout.json, ...layout.real].map(col);
   const tokens = [
     ...layout.plain.map(pgToken),
-    ...layout.json.map((_c, i) => `coalesce(octet_length(m.${jsonAlias(i)}) || ':' || m.${jsonAlias(i)}, 'N')`),
+    // concat() writes jsonb as its text (NULL: nothing), which never holds a control character.
+    ...layout.json.map((c) => `${col(c)}, ${PG_JSON_END_SQL}`),
     ...layout.real.map((c) => `coalesce(encode(float8send(${col(c)}), 'hex'), 'N')`),
   ];
   const where = after ? 'WHERE m.id > ? ' : '';
