@@ -25,8 +25,8 @@ async function idSortsBytewise(sql: PgConnection['sql'], table: TableName): Prom
 /**
  * PostgreSQL's side of verify's pass: key-ordered chunks of pass rows (pass-sql.ts) built by
  * PostgreSQL itself and read as one raw buffer per chunk (postgres.js `.raw()`: no per-value
- * parsing in JS), the next chunk always requested before the current one is returned, so
- * PostgreSQL works while the caller compares. Chunks are bounded by bytes (see pass-sizer.ts).
+ * parsing in JS), the next chunk requested as soon as one arrives (at most two read ahead), so
+ * PostgreSQL works without pause while the caller compares. Chunks are bounded by bytes (see pass-sizer.ts).
  * When the id collation sorts bytewise (C, C.UTF-8…), the order of every chunk is checked.
  * @throws PassFormatError when a chunk does not parse or comes out of key order.
  */
@@ -57,23 +57,38 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
       return c.build(null);
     });
   };
-  let pending: Promise<PassChunk> | null = fetch(null);
-  pending.catch(() => {});
-  return {
-    async next() {
-      if (!pending) return null;
-      const chunk = await pending;
-      pending = null;
-      if (!done && chunk.n > 0) {
+  // Chunks read and not yet taken (at most two: one waiting, one being read), so PostgreSQL starts
+  // the next chunk as soon as one arrives, not when this thread gets to it.
+  const queue: Array<Promise<PassChunk | null>> = [];
+  const readFrom = (bound: string | null): Promise<PassChunk | null> => {
+    const p = fetch(bound).then((chunk) => {
+      if (!done && chunk.n > 0 && queue.length < 2 && !closed) {
         const last = chunk.n - 1;
-        pending = fetch(chunk.bufs[chunk.buf[last]!]!.toString('utf8', chunk.idStart[last], chunk.idEnd[last]));
-        pending.catch(() => {});
+        queue.push(readFrom(chunk.bufs[chunk.buf[last]!]!.toString('utf8', chunk.idStart[last], chunk.idEnd[last])));
       }
       return chunk.n > 0 ? chunk : null;
+    });
+    p.catch(() => {});
+    return p;
+  };
+  let closed = false;
+  queue.push(readFrom(null));
+  return {
+    async next() {
+      const head = queue.shift();
+      if (!head) return null;
+      const chunk = await head;
+      // The chunk taken had started the next read only if the queue had room then: start it now.
+      if (chunk && queue.length === 0 && !done) {
+        const last = chunk.n - 1;
+        queue.push(readFrom(chunk.bufs[chunk.buf[last]!]!.toString('utf8', chunk.idStart[last], chunk.idEnd[last])));
+      }
+      return chunk;
     },
     async close() {
-      await pending?.catch(() => {});
-      pending = null;
+      closed = true;
+      await Promise.all(queue.map((p) => p.catch(() => null)));
+      queue.length = 0;
     },
   };
 }
