@@ -1,7 +1,12 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-const FLUSH_AT = 1 << 20; // bytes buffered before a write
+/**
+ * Bytes buffered before a write. Text is encoded into the buffer as it comes, so no string
+ * outlives its `write` (a megabyte of pending strings would be promoted to V8's old generation
+ * on every flush: export's peak memory then grew with the table).
+ */
+const CHUNK_BYTES = 256 << 10;
 
 /**
  * A file that appears complete or not at all: text is written to `<path>.tmp` (buffered,
@@ -10,8 +15,8 @@ const FLUSH_AT = 1 << 20; // bytes buffered before a write
  */
 export class AtomicFile {
   #fh: FileHandle | null;
-  #parts: string[] = [];
-  #pending = 0;
+  #buf: Buffer | null = null;
+  #at = 0;
   /** Writes to the handle run one after another (FileHandle.write must not overlap). */
   #tail: Promise<void> = Promise.resolve();
   /** Bytes written so far (UTF-8). */
@@ -31,22 +36,30 @@ export class AtomicFile {
 
   /** Appends text; resolves once it is buffered or flushed (backpressure). */
   async write(text: string): Promise<void> {
-    this.#parts.push(text);
-    this.#pending += text.length;
-    if (this.#pending >= FLUSH_AT) await this.#flush();
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    if (this.#buf === null || this.#buf.length - this.#at < text.length * 3) {
+      await this.#flush();
+      if (text.length * 3 > CHUNK_BYTES) {
+        this.#queue(Buffer.from(text, 'utf8'));
+        return this.#tail;
+      }
+      this.#buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    }
+    this.#at += this.#buf.write(text, this.#at, 'utf8');
+  }
+
+  #queue(buf: Buffer): void {
+    const fh = this.#fh!;
+    this.bytes += buf.length;
+    this.#tail = this.#tail.then(async () => {
+      await fh.write(buf);
+    });
   }
 
   #flush(): Promise<void> {
-    if (this.#parts.length > 0) {
-      const buf = Buffer.from(this.#parts.join(''), 'utf8');
-      const fh = this.#fh!;
-      this.#parts = [];
-      this.#pending = 0;
-      this.bytes += buf.length;
-      this.#tail = this.#tail.then(async () => {
-        await fh.write(buf);
-      });
-    }
+    if (this.#buf !== null && this.#at > 0) this.#queue(this.#buf.subarray(0, this.#at));
+    this.#buf = null;
+    this.#at = 0;
     return this.#tail;
   }
 

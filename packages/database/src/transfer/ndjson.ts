@@ -3,11 +3,11 @@ import { StringDecoder } from 'node:string_decoder';
 
 /**
  * Streams the lines of a UTF-8 text file (without their `\n`, nor a `\r` before it) in batches:
- * the complete lines of each 1 MiB read, so memory does not grow with the file, and a batch costs
+ * the complete lines of each 256 KiB read, so memory does not grow with the file, and a batch costs
  * one await instead of one per line. An empty final line (a trailing `\n`) is not yielded.
  */
 export async function* readLineBatches(path: string): AsyncGenerator<string[]> {
-  const input = createReadStream(path, { highWaterMark: 1 << 20 });
+  const input = createReadStream(path, { highWaterMark: 256 << 10 });
   const decoder = new StringDecoder('utf8');
   let rest = '';
   const cut = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
