@@ -6,13 +6,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBackendPair, type BackendPair } from '../src/transfer/backend-pair.js';
-import { sameJsonValue } from '../src/transfer/pass-compare.js';
+import { compareIds, PassComparer, sameJsonValue } from '../src/transfer/pass-compare.js';
+import { openPgPassReader } from '../src/transfer/pass-reader-pg.js';
+import { openSqlitePassReader } from '../src/transfer/pass-reader-sqlite.js';
+import { passLayout } from '../src/transfer/pass-sql.js';
 import { sameJsonBytes } from '../src/transfer/pass-json-bytes.js';
 import { pgNumber, realHex, sameRealHex } from '../src/transfer/pass-json.js';
 import { reconcile } from '../src/transfer/reconcile.js';
 import { verifyTables, type VerifyResult } from '../src/transfer/verify.js';
 import { createBothDatabases, openRaw } from './helpers/backends.js';
-import { seedPhase4, type Seeded } from './verify-fixtures.js';
+import { generateMessages, seedPhase4, type Seeded } from './verify-fixtures.js';
 
 const b = (s: string) => Buffer.from(s, 'utf8');
 const sameJson = (lite: string, pg: string) => sameJsonBytes(b(lite), 0, b(lite).length, b(pg), 0, b(pg).length);
@@ -133,5 +136,31 @@ describe('verify pass on real rows', () => {
     await raw.pg.unsafe(`UPDATE user_profiles SET trait_openness = trait_openness * (1 + 2.220446049250313e-16) WHERE id = 'p-250'`);
     const r = await verify();
     expect(different(r)).toEqual({ user_profiles: ['p-250'] });
+  });
+
+  it('matches rows converted in JS in the pass itself, thousands to a chunk (milliseconds)', async () => {
+    await generateMessages({ sqliteUrl: urls.sqliteUrl, pgUrl: urls.pgUrl, count: 3_000, start: 1_000 });
+    await raw.lite.execute(`UPDATE messages SET created_at = created_at * 1000 WHERE rowid % 2 = 0 AND created_at < 100000000000`);
+    const a = openSqlitePassReader(pair.sqlite, 'messages', 20_000);
+    const b = await openPgPassReader(pair.postgres, 'messages', 20_000);
+    const cmp = new PassComparer(passLayout('messages'));
+    const seen = { same: 0, converted: 0, other: 0 };
+    try {
+      let ca = await a.next();
+      let cb = await b.next();
+      let [i, j] = [0, 0];
+      while (ca && cb) {
+        if (i === ca.n) [ca, i] = [await a.next(), 0];
+        else if (j === cb.n) [cb, j] = [await b.next(), 0];
+        else if (compareIds(ca, i, cb, j) !== 0 || !cmp.same(ca, i, cb, j)) [seen.other, i, j] = [seen.other + 1, i + 1, j + 1];
+        else [seen.same, seen.converted, i, j] = [seen.same + 1, seen.converted + (ca.kind[i] === 1 ? 1 : 0), i + 1, j + 1];
+      }
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+    expect(seen.other).toBe(0);
+    expect(seen.same).toBe(3_012);
+    expect(seen.converted).toBeGreaterThan(1_400);
+    expect((await verify()).tables.find((t) => t.table === 'messages')).toMatchObject({ matched: 3_012, different: 0, missingInPostgres: 0, missingInSqlite: 0, rejected: 0 });
   });
 });

@@ -10,7 +10,7 @@ export interface PassChunk {
   readonly n: number;
   /** The buffers rows live in: the chunk as read, then (LibSQL) rows converted in JS. */
   readonly bufs: Buffer[];
-  /** Per row: index into `bufs`. */
+  /** Per row: index into `bufs` (0: the chunk as read; 1: rows converted in JS). */
   readonly buf: Uint8Array;
   /** Per row: where it starts and ends in its buffer. */
   readonly start: Int32Array;
@@ -201,23 +201,33 @@ export class ChunkBuilder {
     return e + 1;
   }
 
-  /** Sets row `i` to a row converted in JS (PostgreSQL's layout, in its own buffer) or to one needing the exact re-check. */
+  /** Rows converted in JS, waiting for {@link finishConverted}: row, bytes (null: needs the exact re-check), id bytes, id offset. */
+  readonly #converted: Array<{ i: number; bytes: Buffer | null; idBytes: Buffer; idStart: number }> = [];
+
+  /** Sets row `i` to a row converted in JS (PostgreSQL's layout) or to one needing the exact re-check; takes effect at {@link finishConverted}. */
   setConverted(i: number, bytes: Buffer | null, idBytes: Buffer, idStart: number): void {
-    const bi = this.addBuffer(bytes ?? idBytes);
-    this.buf[i] = bi;
-    if (bytes) {
-      this.kind[i] = 1;
-      this.start[i] = 0;
-      this.end[i] = bytes.length;
-      this.idStart[i] = idStart;
-      this.idEnd[i] = idStart + idBytes.length;
-    } else {
-      this.kind[i] = 2;
-      this.start[i] = 0;
-      this.end[i] = idBytes.length;
-      this.idStart[i] = 0;
-      this.idEnd[i] = idBytes.length;
+    this.#converted.push({ i, bytes, idBytes, idStart });
+  }
+
+  /** Puts the rows given to {@link setConverted} into one new buffer (rows needing the re-check: their id bytes only). */
+  finishConverted(): void {
+    if (this.#converted.length === 0) return;
+    const parts: Buffer[] = [];
+    let at = 0;
+    const bi = this.bufs.length;
+    for (const r of this.#converted) {
+      const b = r.bytes ?? r.idBytes;
+      parts.push(b);
+      this.buf[r.i] = bi;
+      this.start[r.i] = at;
+      this.end[r.i] = at + b.length;
+      this.kind[r.i] = r.bytes ? 1 : 2;
+      this.idStart[r.i] = at + (r.bytes ? r.idStart : 0);
+      this.idEnd[r.i] = this.idStart[r.i]! + r.idBytes.length;
+      at += b.length;
     }
+    this.addBuffer(Buffer.concat(parts, at));
+    this.#converted.length = 0;
   }
 
   /** Drops row `i` (a LibSQL row deleted between the chunk read and its conversion). */

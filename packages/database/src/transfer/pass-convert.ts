@@ -2,7 +2,7 @@ import type { ColumnSpec } from '../schema/columns.js';
 import { coerce } from './coerce.js';
 import { idProblem } from './convert.js';
 import { pgJsonText, realHex } from './pass-json.js';
-import type { PassLayout } from './pass-sql.js';
+import { PG_JSON_END, type PassLayout } from './pass-sql.js';
 import { InvalidUtf8, SqliteBlob, type SqliteValue } from './sqlite-value.js';
 
 /** A LibSQL row the pass converts in JS: PostgreSQL's pass row of what import writes, or why it needs the exact re-check. */
@@ -22,13 +22,16 @@ function idOf(v: SqliteValue): { bytes: Buffer; printable: string | null } {
   return { bytes: Buffer.from(p), printable: p };
 }
 
+const PG_JSON_END_CHAR = String.fromCharCode(PG_JSON_END);
+
 /** One value's token in PostgreSQL's layout (pass-sql.ts), or null when coerce.ts rejects it. */
 function token(c: ColumnSpec, v: SqliteValue): string | null {
-  if (v === null) return 'N';
+  const nullToken = c.type === 'json' ? PG_JSON_END_CHAR : 'N';
+  if (v === null) return nullToken;
   const r = coerce(c.type, v, false);
   if (!r.ok) return null;
   const x = r.value;
-  if (x === null || x === undefined) return 'N';
+  if (x === null || x === undefined) return nullToken;
   switch (c.type) {
     case 'id':
     case 'text':
@@ -41,10 +44,8 @@ function token(c: ColumnSpec, v: SqliteValue): string | null {
       return x ? '1' : '0';
     case 'real':
       return realHex(x as number);
-    case 'json': {
-      const t = pgJsonText(x);
-      return `${Buffer.byteLength(t)}:${t}`;
-    }
+    case 'json':
+      return pgJsonText(x) + PG_JSON_END_CHAR;
   }
 }
 

@@ -88,6 +88,7 @@ async function convertSlow(run: Runner, layout: PassLayout, c: ChunkBuilder): Pr
     if (!r.ok && r.printableId !== null) c.printableIds.set(i, r.printableId);
     ids.set(i, values.get('id') ?? null);
   }
+  c.finishConverted();
   return ids;
 }
 

@@ -7,7 +7,7 @@ import { q } from '../stores/table-sql.js';
  * neither driver decodes column values one by one. Columns in three groups, each in table-spec
  * order (`id` is the first column of every table):
  * - plain (`id`, `text`, `int`, `bigint`, `timestamp`, `bool`): compared byte for byte;
- * - json: PostgreSQL sends `jsonb` text, LibSQL its stored text (converted in JS, pass-json.ts);
+ * - json: PostgreSQL sends `jsonb` text, LibSQL its stored text (compared in JS: pass-json-bytes.ts);
  * - real: PostgreSQL sends `float8send` hex, LibSQL the value itself (one query per row then).
  *
  * Tokens (the grammar is fixed per column position, so a row parses one way only):
