@@ -157,7 +157,8 @@ export const DEFAULT_RECHECK_DELAY_MS = 2_000;
  * verify is clean right after an import. LibSQL rows import/copy reject are reported as
  * `rejected` with the reason (not drift, not matches; see {@link RejectedEntry}).
  * Mismatches are read again by id after `recheckDelayMs`, so writes in flight (a shadow write
- * not yet landed) are not called drift. A row absent on both sides matches, whether or not a
+ * not yet landed) are not called drift; a row still changing on either side between two such
+ * reads is read again (up to 5 rounds), so a row the bot keeps writing is not called drift either. A row absent on both sides matches, whether or not a
  * side holds a tombstone for it; `row_tombstones` itself is bookkeeping and is not compared.
  *
  * Writes `<dataDir>/verify/<timestamp>.ndjson` (every drift entry) and `<dataDir>/last-verify.json`
@@ -198,18 +199,33 @@ export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
       first.set(p.table, r);
       left += r.drift.length;
     }
+    // A row the bot keeps writing (a busy user's profile) can differ at every read, its shadow
+    // write always a moment behind. Such a row is read again, after the delay each time, while
+    // either side's version or content still moves between two reads (at most
+    // MAX_RECHECK_ROUNDS); drift is what stays different AND still.
     let final = first;
-    if (left > 0 && recheckDelayMs > 0) {
+    let toRecheck = first;
+    for (let round = 0; round < MAX_RECHECK_ROUNDS && left > 0 && recheckDelayMs > 0; round++) {
       opts.onRecheck?.(left, recheckDelayMs);
       await new Promise((r) => setTimeout(r, recheckDelayMs));
-      final = new Map();
+      const next = new Map<TableName, Rechecked>();
+      const moving = new Map<TableName, Rechecked>();
       const again = new ImportFormReader(pair.sqlite);
+      left = 0;
       for (const p of passes) {
-        const before = first.get(p.table)!;
-        const ids = before.drift.map((e) => e.id);
+        const before = final.get(p.table)!;
+        const asked = toRecheck.get(p.table)?.drift ?? [];
+        const ids = asked.map((e) => e.id);
         const r = ids.length ? await recheck(pair, p.table, ids, again) : { drift: [], rejected: [] };
-        final.set(p.table, { drift: r.drift, rejected: [...before.rejected, ...r.rejected] });
+        const prev = new Map(asked.map((e) => [e.id, e]));
+        const stillMoving = r.drift.filter((e) => moved(prev.get(e.id), e));
+        const settled = before.drift.filter((e) => !prev.has(e.id));
+        next.set(p.table, { drift: [...settled, ...r.drift], rejected: [...before.rejected, ...r.rejected] });
+        moving.set(p.table, { drift: stillMoving, rejected: [] });
+        left += stillMoving.length;
       }
+      final = next;
+      toRecheck = moving;
     }
     const file = opts.dataDir ? new DriftFile(opts.dataDir, started) : null;
     const sample: DriftEntry[] = [];
@@ -384,6 +400,20 @@ async function unusableEntries(pair: BackendPair, table: TableName, list: Readon
   // PostgreSQL text cannot hold U+0000 (nor be asked for it); a lone surrogate is sent as U+FFFD.
   const pg = (await fetchRows(pair.postgres, table, list.map((u) => u.id).filter((id) => !id.includes('\u0000')))).rows;
   return list.map((u) => ({ table, id: u.id, kind: 'rejected', column: 'id', reason: u.reason, value: sampleValue(u.id), postgres: sideOf(pg.get(u.id), undefined, table) }));
+}
+
+/** Delayed re-reads of rows still changing (see verifyTables) at most. */
+const MAX_RECHECK_ROUNDS = 5;
+
+/** Whether a drifted row changed on either side between two reads (version or content). */
+function moved(before: DriftEntry | undefined, now: DriftEntry): boolean {
+  if (!before) return true;
+  return (
+    before.sqlite.version !== now.sqlite.version ||
+    before.postgres.version !== now.postgres.version ||
+    before.sqlite.checksum !== now.sqlite.checksum ||
+    before.postgres.checksum !== now.postgres.checksum
+  );
 }
 
 /**
