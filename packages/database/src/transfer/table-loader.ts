@@ -1,5 +1,6 @@
 import type { TableName } from '../schema/tables.js';
 import { countNotes, type Converter, type ConvertMeta } from './convert.js';
+import { paceHeap } from './heap-pacer.js';
 import { InFlight, type Slots } from './in-flight.js';
 import { PgBatch, PgLoader } from './pg-loader.js';
 import type { Target } from './pg-target.js';
@@ -45,12 +46,12 @@ export const DEFAULT_BATCH_BYTES = 2 << 20;
 
 /**
  * Converts and loads one table into PostgreSQL, pipelined: while up to `concurrency` batches are
- * being written, the next chunk is read and converted. Conversion rejects and PostgreSQL rejects
+ * being written, the next chunk is read and converted. Each chunk is emptied once converted. Conversion rejects and PostgreSQL rejects
  * both go to `opts.rejects`; PostgreSQL rejects are marked on the converter so child rows
  * become orphans. Resolves when every batch of the table is written (so children load after
  * their parents). Throws on non-row errors (connection lost…): re-running is safe.
  */
-export async function loadTable(table: TableName, chunks: AsyncIterable<readonly LoadItem[]>, opts: LoadTableOptions): Promise<TableSummary> {
+export async function loadTable(table: TableName, chunks: AsyncIterable<LoadItem[]>, opts: LoadTableOptions): Promise<TableSummary> {
   const started = performance.now();
   const s = emptySummary(table);
   const loader = new PgLoader(opts.target, table, opts.stage);
@@ -60,9 +61,8 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<readonly
   const progress = () => opts.onProgress?.({ stage: 'load', table, done: s.imported + s.rejected, total: opts.total ?? null });
   let batch = new PgBatch(table);
 
-  const flush = async () => {
-    const b = batch;
-    batch = new PgBatch(table);
+  const flush = async (b: PgBatch) => {
+    paceHeap(b.bytes);
     opts.signal?.throwIfAborted();
     await inFlight.add(async () => {
       const r = await loader.load(b);
@@ -80,7 +80,10 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<readonly
   };
 
   try {
+    const full: PgBatch[] = [];
     for await (const chunk of chunks) {
+      // The whole chunk is converted before waiting for a connection, then emptied: no row object
+      // lives across that wait (V8 would promote the chunk to its old generation: GC cost, memory).
       for (const item of chunk) {
         s.read++;
         const c = opts.converter.convert(table, item.values, item);
@@ -91,10 +94,15 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<readonly
           continue;
         }
         batch.add(c.row);
-        if (batch.size >= batchRows || batch.bytes >= batchBytes) await flush();
+        if (batch.size >= batchRows || batch.bytes >= batchBytes) {
+          full.push(batch);
+          batch = new PgBatch(table);
+        }
       }
+      chunk.length = 0;
+      for (const b of full.splice(0)) await flush(b);
     }
-    if (batch.size > 0) await flush();
+    if (batch.size > 0) await flush(batch);
     await inFlight.drain();
   } catch (e) {
     await inFlight.drain().catch(() => {}); // let batches in flight finish before the pool closes
