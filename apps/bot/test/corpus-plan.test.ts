@@ -74,6 +74,20 @@ describe('replay plan', () => {
     expect(edit.render(new Map())).toBe('!doc list');
     expect(edit.render(new Map([[edit.user, ['doc-1']]]))).toMatch(/^!doc edit doc-1 Entry \d+/);
   });
+
+  it('takes back earlier shares and deletes an owner\'s newest document', () => {
+    const p = planReplay(Array.from({ length: 700 }, (_, i) => `Entry ${i} words here`), opts);
+    const unshare = p.events.find((e) => e.kind === 'doc-unshare')!;
+    const del = p.events.find((e) => e.kind === 'doc-delete')!;
+    expect(unshare.render(new Map())).toBe('!doc list');
+    const docs = new Map([[unshare.user, ['doc-a', 'doc-b']]]);
+    const sharedWith = p.events.slice(0, p.events.indexOf(unshare)).filter((e) => e.kind === 'doc-share' && e.user === unshare.user).map((e) => e.render(docs).split(' ')[3]);
+    const [, , id, target] = unshare.render(docs).split(' ');
+    expect(id).toBe('doc-a');
+    expect(sharedWith).toContain(target);
+    expect(del.render(new Map())).toBe('!doc list');
+    expect(del.render(new Map([[del.user, ['doc-a', 'doc-b']]]))).toBe('!doc delete doc-b');
+  });
 });
 
 describe('profile aggregates', () => {

@@ -69,6 +69,22 @@ export async function postgresCounts(url: string): Promise<Record<TableName, num
   }
 }
 
+/** Delete tombstones of both backends as sorted `table/id@version` lines (separate connections). */
+export async function tombstones(sqliteUrl: string, pgUrl: string): Promise<{ sqlite: string[]; postgres: string[] }> {
+  const query = 'SELECT table_name, id, version FROM row_tombstones';
+  const line = (r: Record<string, unknown>) => `${String(r.table_name)}/${String(r.id)}@${String(r.version)}`;
+  const c = createClient({ url: sqliteUrl });
+  const sql = postgres(pgUrl, { max: 1, onnotice: () => {} });
+  try {
+    const lite = (await c.execute(query)).rows.map((r) => line(r as Record<string, unknown>));
+    const pg = (await sql.unsafe(query)).map(line);
+    return { sqlite: lite.sort(), postgres: pg.sort() };
+  } finally {
+    c.close();
+    await sql.end({ timeout: 1 });
+  }
+}
+
 /** Ids of a table on PostgreSQL (a separate connection). */
 export async function postgresIds(url: string, table: TableName): Promise<Set<string>> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });

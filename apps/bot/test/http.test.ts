@@ -156,6 +156,30 @@ describe('commands', () => {
     expect((await say('u-owner', 'c-d', '!doc new')).reply).toMatch(/needs a title/);
   });
 
+  it('!doc unshare and !doc delete: owner only, collaborators go with the document', async () => {
+    const id = /^Created document ([0-9a-f-]{36})/.exec((await say('u-o2', 'c-d', '!doc new Plans | secret plans')).reply)![1]!;
+    await say('u-o2', 'c-d', `!doc share ${id} u-f2 editor`);
+    await say('u-o2', 'c-d', `!doc share ${id} u-f3`);
+    // A collaborator can't take someone else off, nor delete; they can leave.
+    expect((await say('u-f2', 'c-d', `!doc unshare ${id} u-f3`)).reply).toMatch(/only its owner can share, unshare or delete it/);
+    expect((await say('u-f2', 'c-d', `!doc delete ${id}`)).reply).toMatch(/only its owner/);
+    expect((await say('u-f3', 'c-d', `!doc unshare ${id} u-f3`)).reply).toBe(`Document ${id} is no longer shared with u-f3.`);
+    expect((await say('u-f3', 'c-d', '!doc list')).reply).not.toContain(id);
+    expect((await say('u-o2', 'c-d', `!doc unshare ${id} u-f3`)).reply).toBe(`Document ${id} was not shared with u-f3.`);
+    expect((await say('u-o2', 'c-d', `!doc unshare ${id}`)).reply).toMatch(/^Tell me the document and the user/);
+    expect((await say('u-o2', 'c-d', `!doc delete`)).reply).toMatch(/^Tell me which document/);
+    // A stranger can't even see it.
+    expect((await say('u-x', 'c-d', `!doc delete ${id}`)).reply).toMatch(/can't find document/);
+
+    const r = await say('u-o2', 'c-d', `!doc delete ${id}`);
+    expect(r.reply).toBe(`Deleted document ${id}.`);
+    expect(await db.documentService.getDocument({ documentId: id, userId: 'u-o2' })).toBeNull();
+    expect(await db.documentService.listDocumentsForUser('u-f2')).toEqual([]);
+    expect((await say('u-o2', 'c-d', `!doc edit ${id} again`)).reply).toMatch(/can't find document/);
+    const q = (await db.queryService.getRecentQueries({ userId: 'u-o2', limit: 5 })).find((x) => x.id === r.queryId);
+    expect(q).toMatchObject({ success: true, error: null, metadata: { command: 'doc' } });
+  });
+
   it('turns a real VERSION_CONFLICT into a friendly reply', async () => {
     const doc = await db.documentService.createDocument({ ownerId: 'u-vc', title: 'race', content: 'a' });
     await db.documentService.updateDocument({ documentId: doc.id, userId: 'u-vc', expectedVersion: 1, content: 'b' });

@@ -4,11 +4,12 @@ import { startBot, stopOnSignals, type RunningBot } from '../src/lifecycle.js';
 import { loadCorpus } from '../src/replay/corpus.js';
 import { Random } from '../src/replay/random.js';
 import { runReplay } from '../src/replay/run.js';
-import { memoryLogger, phaseEnv, postgresCounts, sqliteCounts, testBackends } from './helpers.js';
+import { memoryLogger, phaseEnv, postgresCounts, sqliteCounts, testBackends, tombstones } from './helpers.js';
 
 // Phase 4 (LibSQL primary, shadow writes to the real PostgreSQL), over a real HTTP port.
 let backends: Awaited<ReturnType<typeof testBackends>>;
-const fortunes = new Random(7).shuffle([...loadCorpus().entries]).slice(0, 200);
+// 340 entries: enough for the plan's first !doc delete and !doc unshare (delete tombstones).
+const fortunes = new Random(7).shuffle([...loadCorpus().entries]).slice(0, 340);
 
 beforeAll(async () => {
   backends = await testBackends(true);
@@ -20,7 +21,7 @@ afterAll(async () => {
 const start = (env: Record<string, string>, logger = memoryLogger().logger) => startBot({ ...loadBotConfig(env), port: 0, host: '127.0.0.1' }, logger);
 
 describe('phase 4 replay', () => {
-  it('lands every row on PostgreSQL too: equal counts per table after the drain', async () => {
+  it('lands every row on PostgreSQL too: equal counts per table and the same tombstones after the drain', async () => {
     const log = memoryLogger();
     const bot = await start(phaseEnv(backends.sqlite.url, backends.pg!.url), log.logger);
     let summary;
@@ -35,6 +36,8 @@ describe('phase 4 replay', () => {
     expect(summary.searches.answered).toBeGreaterThanOrEqual(15);
     expect(summary.searches.withHits).toBeGreaterThan(0);
     expect(summary.documentsCreated).toBeGreaterThan(0);
+    expect(summary.documentsDeleted).toBeGreaterThan(0);
+    expect(summary.events['doc-unshare']).toBeGreaterThan(0);
     expect(summary.shadow).toMatchObject({ backend: 'postgres', failed: 0, dropped: 0, settled: true });
     expect(summary.shadow!.succeeded).toBe(summary.shadow!.enqueued);
 
@@ -42,9 +45,12 @@ describe('phase 4 replay', () => {
     const pg = await postgresCounts(backends.pg!.url);
     expect(lite.messages).toBe(summary.messagesStored);
     expect(lite.queries).toBe(summary.requests.ok);
-    expect(lite.documents).toBe(summary.documentsCreated);
+    expect(lite.documents).toBe(summary.documentsCreated - summary.documentsDeleted);
     expect(lite.user_profiles).toBeGreaterThan(10);
     expect(pg).toEqual(lite);
+    const dead = await tombstones(backends.sqlite.url, backends.pg!.url);
+    expect(dead.sqlite.filter((t) => t.startsWith('documents/'))).toHaveLength(summary.documentsDeleted);
+    expect(dead.postgres).toEqual(dead.sqlite);
     expect(log.lines().filter((l) => String(l.event).startsWith('shadow_'))).toEqual([]);
   });
 

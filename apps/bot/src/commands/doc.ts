@@ -8,11 +8,13 @@ export const DOC_USAGE = [
   '!doc new <title> | <content>',
   '!doc edit <id> <content>',
   '!doc share <id> <userId> [viewer|editor]',
+  '!doc unshare <id> <userId>',
+  '!doc delete <id>',
   '!doc list',
 ].join('\n');
 
 /**
- * `!doc new|edit|share|list`. Document errors from the service (`NOT_FOUND`, `FORBIDDEN`,
+ * `!doc new|edit|share|unshare|delete|list`. Document errors from the service (`NOT_FOUND`, `FORBIDDEN`,
  * `VERSION_CONFLICT`, `INVALID_INPUT`) become replies that say what to do; other errors propagate.
  */
 export async function docCommand(ctx: CommandContext, args: string): Promise<CommandResult> {
@@ -31,6 +33,16 @@ export async function docCommand(ctx: CommandContext, args: string): Promise<Com
         const [id = '', target = '', role = 'viewer', ...extra] = rest.split(/\s+/).filter(Boolean);
         documentId = id;
         return await shareDoc(ctx, id, target, role.toLowerCase(), extra.length);
+      }
+      case 'unshare': {
+        const [id = '', target = '', ...extra] = rest.split(/\s+/).filter(Boolean);
+        documentId = id;
+        return await unshareDoc(ctx, id, target, extra.length);
+      }
+      case 'delete': {
+        const [id = '', ...extra] = rest.split(/\s+/).filter(Boolean);
+        documentId = id;
+        return await deleteDoc(ctx, id, extra.length);
       }
       case 'list':
         return await listDocs(ctx);
@@ -68,6 +80,20 @@ async function shareDoc(ctx: CommandContext, id: string, target: string, role: s
   return ok(`Shared document ${id} with ${target} as ${c.role}.`);
 }
 
+/** The owner takes a collaborator off, or a collaborator leaves (`userId` = themself). */
+async function unshareDoc(ctx: CommandContext, id: string, target: string, extra: number): Promise<CommandResult> {
+  if (!id || !target || extra > 0) return failed(`Tell me the document and the user to take off it.\n${DOC_USAGE}`, 'USAGE', 'bad !doc unshare arguments');
+  const removed = await ctx.db.documentService.removeCollaborator({ documentId: id, actorId: ctx.userId, userId: target });
+  return ok(removed ? `Document ${id} is no longer shared with ${target}.` : `Document ${id} was not shared with ${target}.`);
+}
+
+/** Deletes a document the user owns, with its collaborators. */
+async function deleteDoc(ctx: CommandContext, id: string, extra: number): Promise<CommandResult> {
+  if (!id || extra > 0) return failed(`Tell me which document to delete.\n${DOC_USAGE}`, 'USAGE', 'bad !doc delete arguments');
+  await ctx.db.documentService.deleteDocument({ documentId: id, userId: ctx.userId });
+  return ok(`Deleted document ${id}.`, { documentDeleted: true });
+}
+
 async function listDocs(ctx: CommandContext): Promise<CommandResult> {
   const docs = await ctx.db.documentService.listDocumentsForUser(ctx.userId, { limit: 10 });
   if (docs.length === 0) return ok('You have no documents yet. Create one with !doc new <title> | <content>.');
@@ -85,7 +111,7 @@ export function documentErrorReply(e: unknown, documentId = '?'): CommandResult 
     case 'NOT_FOUND':
       return notFound(documentId);
     case 'FORBIDDEN':
-      return failed(`You can't do that to document ${documentId}: only its owner can share it, and viewers can't edit it.`, 'FORBIDDEN', e.message);
+      return failed(`You can't do that to document ${documentId}: only its owner can share, unshare or delete it, and viewers can't edit it.`, 'FORBIDDEN', e.message);
     case 'VERSION_CONFLICT':
       return failed(
         `Document ${documentId} was changed by someone else just now (it is at v${String(e.details.currentVersion ?? '?')}). Run the edit again to apply yours on top.`,

@@ -7,6 +7,8 @@ export const HELP_TEXT = [
   '!doc new <title> | <content> - create a document',
   '!doc edit <id> <content> - replace a document\'s content',
   '!doc share <id> <userId> [viewer|editor] - share a document you own',
+  '!doc unshare <id> <userId> - take a user off a document you own (or yourself off one shared with you)',
+  '!doc delete <id> - delete a document you own',
   '!doc list - your documents',
   '!profile - what I know about your activity',
   '!help - this list',

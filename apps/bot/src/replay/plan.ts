@@ -15,12 +15,15 @@ export interface PlanOptions {
 }
 
 /** What kind of message a planned event is. */
-export type EventKind = 'chat' | 'search' | 'doc-new' | 'doc-edit' | 'doc-share' | 'doc-list' | 'profile' | 'help';
+export type EventKind = 'chat' | 'search' | 'doc-new' | 'doc-edit' | 'doc-share' | 'doc-unshare' | 'doc-delete' | 'doc-list' | 'profile' | 'help';
 
-/** Documents created so far, by user index (filled from the bot's replies while replaying). */
+/** Every {@link EventKind}, in the order summaries list them. */
+export const EVENT_KINDS: readonly EventKind[] = ['chat', 'search', 'doc-new', 'doc-edit', 'doc-share', 'doc-unshare', 'doc-delete', 'doc-list', 'profile', 'help'];
+
+/** Documents created and not deleted so far, by user index, oldest first (kept from the bot's replies while replaying). */
 export type DocState = Map<number, string[]>;
 
-/** One message the replay will post. Doc edits and shares are rendered when sent, from {@link DocState}. */
+/** One message the replay will post. Doc edits, shares, unshares and deletes are rendered when sent, from {@link DocState}. */
 export interface PlannedEvent {
   readonly kind: EventKind;
   readonly user: number;
@@ -51,7 +54,9 @@ const wordsOf = (text: string) => (text.toLowerCase().match(/[a-z]{4,}/g) ?? [])
  * Spreads corpus entries over users and channels (a few users and channels busier than the rest),
  * with increasing timestamps (seconds to minutes apart, now and then a night's gap), and
  * interleaves commands: `!search <word of an earlier message in that channel>` every
- * `searchEvery` entries, and now and then `!doc new/edit/share/list`, `!profile` and `!help`.
+ * `searchEvery` entries, and now and then `!doc new/edit/share/unshare/delete/list`, `!profile`
+ * and `!help` (unshares take back an earlier share; deletes take an owner's newest document, so
+ * replay traffic also makes delete tombstones).
  * Deterministic for a given seed and input.
  */
 export function planReplay(entries: readonly string[], opts: PlanOptions): ReplayPlan {
@@ -62,6 +67,7 @@ export function planReplay(entries: readonly string[], opts: PlanOptions): Repla
   const drafts: Array<Omit<PlannedEvent, 'timestamp' | 'externalId'>> = [];
   const chatsByChannel: Array<Array<{ at: number; text: string }>> = channels.map(() => []);
   const docOwners: number[] = [];
+  const shares: Array<{ owner: number; to: ReplayUser }> = [];
   const add = (kind: EventKind, user: number, channel: number, render: (docs: DocState) => string) => drafts.push({ kind, user, channel, render });
   const fixed = (text: string) => () => text;
 
@@ -99,9 +105,24 @@ export function planReplay(entries: readonly string[], opts: PlanOptions): Repla
       const owner = r.pick(docOwners);
       const to = users[(owner + 1 + r.int(0, users.length - 2)) % users.length]!;
       const role = r.chance(0.5) ? 'editor' : 'viewer';
+      shares.push({ owner, to });
       add('doc-share', owner, home[owner]!, (docs) => {
         const mine = docs.get(owner);
         return mine?.length && to.id !== users[owner]!.id ? `!doc share ${mine[0]} ${to.id} ${role}` : '!doc list';
+      });
+    }
+    if (n % 330 === 0 && shares.length > 0) {
+      const { owner, to } = shares.splice(r.int(0, shares.length - 1), 1)[0]!;
+      add('doc-unshare', owner, home[owner]!, (docs) => {
+        const mine = docs.get(owner);
+        return mine?.length && to.id !== users[owner]!.id ? `!doc unshare ${mine[0]} ${to.id}` : '!doc list';
+      });
+    }
+    if (n % 300 === 275 && docOwners.length > 0) {
+      const owner = r.pick(docOwners);
+      add('doc-delete', owner, home[owner]!, (docs) => {
+        const mine = docs.get(owner);
+        return mine?.length ? `!doc delete ${mine[mine.length - 1]}` : '!doc list';
       });
     }
     if (n % 90 === 45) {

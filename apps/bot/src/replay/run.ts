@@ -1,6 +1,6 @@
 import type { ShadowStats } from '@repo/database';
 import { getStatus, postMessage, waitForShadowSettled, type PostOutcome } from './client.js';
-import { planReplay, type DocState, type EventKind } from './plan.js';
+import { EVENT_KINDS, planReplay, type DocState, type EventKind } from './plan.js';
 
 /** Settings of {@link runReplay}. */
 export interface ReplayOptions {
@@ -48,6 +48,8 @@ export interface ReplaySummary {
   readonly events: Readonly<Record<EventKind, number>>;
   readonly searches: { readonly answered: number; readonly withHits: number };
   readonly documentsCreated: number;
+  /** Documents `!doc delete` deleted (each leaves tombstones: the document and its collaborators). */
+  readonly documentsDeleted: number;
   /** First failed requests (at most 10), `#index kind: error`. */
   readonly errors: string[];
   /**
@@ -70,6 +72,7 @@ export interface ReplaySummary {
 }
 
 const DOC_CREATED = /^Created document ([0-9a-f-]{36}) /;
+const DOC_DELETED = /^Deleted document ([0-9a-f-]{36})\./;
 
 /**
  * Posts a replay plan (see `plan.ts`) to a running bot over HTTP with `concurrency` requests in
@@ -82,12 +85,13 @@ const DOC_CREATED = /^Created document ([0-9a-f-]{36}) /;
 export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   const plan = planReplay(opts.entries, { users: opts.users, channels: opts.channels, searchEvery: opts.searchEvery, seed: opts.seed, searchLag: 2 * opts.concurrency + 2, startAt: opts.startAt });
   const docs: DocState = new Map();
-  const events = Object.fromEntries(['chat', 'search', 'doc-new', 'doc-edit', 'doc-share', 'doc-list', 'profile', 'help'].map((k) => [k, 0])) as Record<EventKind, number>;
+  const events = Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<EventKind, number>;
   const searches = { answered: 0, withHits: 0 };
   const errors: string[] = [];
   let ok = 0;
   let failed = 0;
   let documentsCreated = 0;
+  let documentsDeleted = 0;
   let next = 0;
   let done = 0;
 
@@ -145,6 +149,11 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
           documentsCreated++;
           docs.set(ev.user, [...(docs.get(ev.user) ?? []), created[1]!]);
         }
+        const deleted = DOC_DELETED.exec(res.body.reply);
+        if (res.body.command === 'doc' && deleted) {
+          documentsDeleted++;
+          docs.set(ev.user, (docs.get(ev.user) ?? []).filter((id) => id !== deleted[1]));
+        }
       } else {
         failed++;
         if (errors.length < 10) errors.push(`#${i} ${ev.kind}: ${res.error}`);
@@ -172,6 +181,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     events,
     searches,
     documentsCreated,
+    documentsDeleted,
     errors,
     shadow: s
       ? { backend: s.backend, enqueued: delta('enqueued'), succeeded: delta('succeeded'), failed: delta('failed'), timedOut: delta('timedOut'), dropped: delta('dropped'), inFlight: s.inFlight, queued: s.queued, settled, sinceRestart: restarted }

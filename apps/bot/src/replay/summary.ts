@@ -3,13 +3,13 @@ import type { ReplaySummary } from './run.js';
 /** The replay summary as lines of text (the default output of `bot replay`). */
 export function formatSummary(s: ReplaySummary, target: string): string {
   const e = s.events;
-  const docs = e['doc-new'] + e['doc-edit'] + e['doc-share'] + e['doc-list'];
+  const docs = e['doc-new'] + e['doc-edit'] + e['doc-share'] + e['doc-unshare'] + e['doc-delete'] + e['doc-list'];
   const lines = [
     `replay      ${s.entries} fortune entries + ${s.requests.sent - s.entries} commands -> ${target} (phase ${s.phaseAtStart === s.phase ? s.phase : `${s.phaseAtStart}, then ${s.phase}`})`,
     `requests    ${s.requests.sent} sent, ${s.requests.ok} ok, ${s.requests.failed} failed`,
     `messages    ${s.messagesStored} stored (${s.requests.ok} from users + ${s.requests.ok} bot replies)`,
     `searches    ${s.searches.answered} answered, ${s.searches.withHits} found hits`,
-    `commands    ${docs} !doc (${s.documentsCreated} documents created), ${e.profile} !profile, ${e.help} !help`,
+    `commands    ${docs} !doc (${s.documentsCreated} documents created, ${s.documentsDeleted} deleted), ${e.profile} !profile, ${e.help} !help`,
     `errors      ${s.requests.failed}`,
     ...s.errors.map((x) => `            ${x}`),
     ...(s.outages.count > 0
