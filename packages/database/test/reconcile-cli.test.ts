@@ -2,6 +2,8 @@
  * `db reconcile` as an operator runs it (built CLI, child process): the dry run, the repair, the
  * direction check against the configured phase, and the rollback path after phase 6.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +77,32 @@ describe('db reconcile', () => {
     expect(forced.code).toBe(0);
     const back = await raw.lite.execute({ sql: 'SELECT content FROM messages WHERE id = ?', args: [seeded.messages[2]!] });
     expect(back.rows[0]!.content).not.toBe('drift on LibSQL');
+  });
+
+  it('--bot-url: refuses (exit 2) when the running bot is in another phase than the shell, runs when they agree', async () => {
+    let status: unknown = { phase: '6+', routing: { primary: 'postgres', shadow: 'sqlite', reads: 'postgres' }, stats: { shadow: null } };
+    const bot = createServer((req, res) => res.writeHead(req.url === '/status' ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(status)));
+    await new Promise<void>((r) => bot.listen(0, '127.0.0.1', r));
+    const botUrl = `http://127.0.0.1:${(bot.address() as AddressInfo).port}`;
+    try {
+      await raw.lite.execute({ sql: `UPDATE messages SET content = 'changed on LibSQL', version = version + 1 WHERE id = ?`, args: [seeded.messages[3]!] });
+      const refused = await cli(['reconcile', '--from', 'sqlite', '--bot-url', botUrl, ...common], env);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('runs phase 6+ (writes to postgres)');
+      expect(refused.stderr).toContain('say phase 4');
+      expect((await verify()).json.drift).toBe(1); // untouched
+
+      status = { phase: '4', routing: { primary: 'sqlite', shadow: 'postgres', reads: 'sqlite' }, stats: { shadow: null } };
+      const run = await cli(['reconcile', '--from', 'sqlite', '--bot-url', botUrl, ...common], env);
+      expect(run.code, run.stderr).toBe(0);
+      expect((await verify()).code).toBe(0);
+
+      const down = await cli(['reconcile', '--from', 'sqlite', '--bot-url', 'http://127.0.0.1:1', ...common], env);
+      expect(down.code).not.toBe(0);
+      expect(down.stderr).toMatch(/GET http:\/\/127\.0\.0\.1:1\/status failed/);
+    } finally {
+      await new Promise((r) => bot.close(r));
+    }
   });
 
   it('rollback after phase 6 without the LibSQL shadow: reconcile --from postgres with the phase-6 variables', async () => {

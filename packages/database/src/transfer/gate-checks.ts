@@ -127,13 +127,24 @@ export interface BotShadow {
   readonly failureRate: number | null;
 }
 
-/**
- * Reads `GET <botUrl>/status` (5 s deadline) and extracts the shadow counters.
- * @throws Error with a one-line, redacted reason when the bot does not answer or the body has no `stats`.
- */
-export async function readBotShadow(botUrl: string, fetchImpl: typeof fetch = fetch): Promise<BotShadow | null> {
+/** What the bot's `GET /status` says of its phase: `phase` and `routing.primary` (null when absent). */
+export interface BotPhase {
+  readonly phase: string | null;
+  /** The backend the running bot writes to first (`routing.primary`). */
+  readonly primary: 'sqlite' | 'postgres' | null;
+}
+
+/** The parts of the bot's `GET /status` body read here (see apps/bot/src/status.ts). */
+interface BotStatusBody {
+  readonly phase?: unknown;
+  readonly routing?: { readonly primary?: unknown };
+  readonly stats: { readonly shadow?: Record<string, unknown> | null };
+}
+
+/** `GET <botUrl>/status` (or the URL itself when it ends in /status), 5 s deadline. */
+async function readBotStatus(botUrl: string, fetchImpl: typeof fetch): Promise<BotStatusBody> {
   const url = /\/status\/?$/.test(botUrl) ? botUrl : `${botUrl.replace(/\/+$/, '')}/status`;
-  let body: { phase?: unknown; stats?: { shadow?: Record<string, unknown> | null } };
+  let body: Partial<BotStatusBody> | null;
   try {
     const res = await fetchImpl(url, { signal: AbortSignal.timeout(5_000), headers: { accept: 'application/json' } });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -142,6 +153,26 @@ export async function readBotShadow(botUrl: string, fetchImpl: typeof fetch = fe
     throw new Error(`GET ${redact(url)} failed: ${redact(describeError(e).message)}`);
   }
   if (!body || typeof body !== 'object' || !body.stats) throw new Error(`GET ${redact(url)}: no "stats" in the answer (is this the bot's /status?)`);
+  return body as BotStatusBody;
+}
+
+/**
+ * Reads `GET <botUrl>/status` (5 s deadline): the phase the running bot derived and its primary.
+ * @throws Error with a one-line, redacted reason when the bot does not answer or the body is not the bot's `/status`.
+ */
+export async function readBotPhase(botUrl: string, fetchImpl: typeof fetch = fetch): Promise<BotPhase> {
+  const body = await readBotStatus(botUrl, fetchImpl);
+  const primary = body.routing?.primary;
+  return { phase: typeof body.phase === 'string' ? body.phase : null, primary: primary === 'sqlite' || primary === 'postgres' ? primary : null };
+}
+
+/**
+ * Reads `GET <botUrl>/status` (5 s deadline) and extracts the shadow counters; null when the bot
+ * runs without shadow writes.
+ * @throws Error with a one-line, redacted reason when the bot does not answer or the body has no `stats`.
+ */
+export async function readBotShadow(botUrl: string, fetchImpl: typeof fetch = fetch): Promise<BotShadow | null> {
+  const body = await readBotStatus(botUrl, fetchImpl);
   const s = body.stats.shadow;
   if (!s) return null;
   const n = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : 0);

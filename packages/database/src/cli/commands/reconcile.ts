@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import { DatabaseError } from '../../errors.js';
 import { redactUrl } from '../../logger.js';
 import type { SideName } from '../../transfer/backend-pair.js';
+import { readBotPhase } from '../../transfer/gate-checks.js';
 import { reconcile, type ReconcileResult } from '../../transfer/reconcile.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
@@ -13,11 +14,28 @@ interface ReconcileCliOptions extends VerifyCliOptions {
   readonly from: SideName;
   readonly dryRun: boolean;
   readonly allowNonPrimary: boolean;
+  readonly botUrl?: string;
 }
 
-/** Refuses to copy from the side that is not the configured primary, unless told writes are stopped. */
-function checkDirection(ctx: CliContext, o: ReconcileCliOptions): void {
+/**
+ * Refuses to copy from the side that is not the primary, unless told writes are stopped. With
+ * `--bot-url`, the running bot's `GET /status` is asked first: a shell whose USE_POSTGRES_* give
+ * another phase than the bot's is refused (its idea of the primary would be wrong).
+ * @throws DatabaseError `INVALID_INPUT` (exit 2); Error when the bot does not answer (exit 1).
+ */
+async function checkDirection(ctx: CliContext, o: ReconcileCliOptions): Promise<void> {
   const r = ctx.config.routing;
+  if (o.botUrl) {
+    const bot = await readBotPhase(o.botUrl);
+    if (bot.phase !== null && bot.phase !== r.phase) {
+      throw new DatabaseError(
+        'INVALID_INPUT',
+        `the bot at ${redactUrl(o.botUrl)} runs phase ${bot.phase} (writes to ${bot.primary ?? '?'}), but this shell's USE_POSTGRES_* say phase ${r.phase}: ` +
+          'set the bot\'s variables here too, then run reconcile again.',
+        { botPhase: bot.phase, shellPhase: r.phase },
+      );
+    }
+  }
   if (o.from === r.primary || o.allowNonPrimary || o.dryRun) return;
   throw new DatabaseError(
     'INVALID_INPUT',
@@ -76,7 +94,8 @@ export const reconcileCommand: CommandModule = {
         .description('copy the source of truth over the drift verify finds (version-guarded); --from postgres is the rollback path after phase 6')
         .addOption(new Option('--from <side>', 'the source of truth').choices(['sqlite', 'postgres']).makeOptionMandatory())
         .option('--dry-run', 'print what would change, write nothing', false)
-        .option('--allow-non-primary', 'allow --from the side that is not the primary of the configured phase (only when writes are stopped)', false),
+        .option('--allow-non-primary', 'allow --from the side that is not the primary of the configured phase (only when writes are stopped)', false)
+        .option('--bot-url <url>', "the bot's base URL: refuse to run when its GET /status shows another phase than this shell's USE_POSTGRES_*"),
     )
       .addHelpText(
         'after',
@@ -84,12 +103,13 @@ export const reconcileCommand: CommandModule = {
           'version-guarded upsert (an equal version with other content is replaced; a newer row written meanwhile wins), or ' +
           'deletes it there (with a tombstone) when the source has no such row. Rows whose target version is newer are left alone ' +
           'and reported. The repaired rows are compared again at the end.\n' +
-          '--from must be the primary of the phase in USE_POSTGRES_* (sqlite in phases 1/4/5, postgres in 6/6+) unless --allow-non-primary.\n' +
+          '--from must be the primary of the phase in USE_POSTGRES_* (sqlite in phases 1/4/5, postgres in 6/6+) unless --allow-non-primary; ' +
+          'with --bot-url, the running bot must be in that same phase.\n' +
           'Exit codes: 0 no drift left (dry run: there was none); 4 drift left (dry run: drift found); 2 bad usage; 3 unreachable; 1 anything else.',
       )
       .action((o: ReconcileCliOptions) =>
         run(async (ctx) => {
-          checkDirection(ctx, o);
+          await checkDirection(ctx, o);
           const opts = verifyOptionsOf(ctx, o);
           ctx.say(`reconcile --from ${o.from}${o.dryRun ? ' (dry run)' : ''}: LibSQL ${redactUrl(opts.libsqlUrl)} ↔ PostgreSQL ${redactUrl(opts.databaseUrl)}`);
           const bar = verifyProgress(ctx);
