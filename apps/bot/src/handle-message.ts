@@ -1,7 +1,7 @@
 import { describeError, nowSeconds, redact, type Database, type Logger } from '@repo/database';
 import { z } from 'zod';
 import { commandLabel, parseMessage, runCommand, type CommandResult } from './commands/index.js';
-import { activityPatch } from './profile-aggregates.js';
+import { activityPatch, isAnalysisChange } from './profile-aggregates.js';
 
 /** Who the bot's own messages are stored as. */
 export const BOT_USER = { userId: 'bot', username: 'bot' } as const;
@@ -43,7 +43,8 @@ export interface HandledMessage {
 /**
  * The message pipeline: saves the human message, answers it (command or chat), saves the bot's
  * reply (metadata `{ replyTo, command }`), records the query (duration in ms, success/error) and
- * adds the message to the author's profile aggregates (no analysis history).
+ * adds the message to the author's profile aggregates (analysis history only when a peak moves or
+ * a message-count milestone is reached: see `isAnalysisChange`).
  *
  * Document errors are answered (`success: false` on the query record). A backend failure is
  * recorded as a failed query when possible and then thrown, so the HTTP layer answers 500.
@@ -106,7 +107,7 @@ export async function handleMessage(db: Database, log: Logger, msg: IncomingMess
         isSearch: command === 'search',
         documentCreated: result.documentCreated === true,
       }),
-    { history: false, source: 'activity' },
+    { history: isAnalysisChange, source: 'activity' },
   );
 
   log.debug(

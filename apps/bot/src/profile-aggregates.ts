@@ -1,4 +1,4 @@
-import type { UserProfile } from '@repo/database';
+import type { ProfileChanges, UserProfile } from '@repo/database';
 import { countWords } from './commands/parse.js';
 
 /** What one handled message contributes to its author's profile aggregates. */
@@ -65,4 +65,20 @@ export function activityPatch(current: UserProfile | null, ev: ActivityEvent): R
     peak_hour: hours.indexOf(Math.max(...hours)),
     peak_weekday: WEEKDAY_BY_UTC_DAY[days.indexOf(Math.max(...days))],
   };
+}
+
+/** `message_count` values at which the bot snapshots a profile: 1, 10, 25, 50, then every 100. */
+export function isMessageMilestone(n: number): boolean {
+  return n === 1 || n === 10 || n === 25 || n === 50 || (n > 0 && n % 100 === 0);
+}
+
+/**
+ * Whether an activity update is worth a `user_analysis_history` entry: the profile is new, its
+ * peak hour or weekday moved, or its message count reached a milestone ({@link isMessageMilestone}).
+ * Other per-message counter bumps are not history. `changes` is camelCase, as the service gives it.
+ */
+export function isAnalysisChange(changes: ProfileChanges): boolean {
+  if ('peakHour' in changes || 'peakWeekday' in changes) return true;
+  const to = changes.messageCount?.to;
+  return typeof to === 'number' && isMessageMilestone(to);
 }

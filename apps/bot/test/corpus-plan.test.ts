@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { activityPatch } from '../src/profile-aggregates.js';
+import { activityPatch, isAnalysisChange } from '../src/profile-aggregates.js';
 import { CorpusError, loadCorpus, parseFortunes } from '../src/replay/corpus.js';
 import { planReplay } from '../src/replay/plan.js';
 
@@ -91,6 +91,16 @@ describe('replay plan', () => {
 });
 
 describe('profile aggregates', () => {
+  it('records analysis history only for a new profile, a moved peak or a message-count milestone', () => {
+    const c = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).map(([k, to]) => [k, { from: 1, to }]));
+    expect(isAnalysisChange(c({ messageCount: 1, peakHour: 3 }))).toBe(true);
+    expect(isAnalysisChange(c({ messageCount: 7, wordCount: 40 }))).toBe(false);
+    expect(isAnalysisChange(c({ messageCount: 7, peakWeekday: 'sun' }))).toBe(true);
+    expect(isAnalysisChange(c({ messageCount: 7, peakHour: 4 }))).toBe(true);
+    expect([1, 10, 25, 50, 100, 300].every((n) => isAnalysisChange(c({ messageCount: n })))).toBe(true);
+    expect([2, 11, 99, 150, 301].some((n) => isAnalysisChange(c({ messageCount: n })))).toBe(false);
+  });
+
   it('counts the message into the hour and weekday (UTC) of its time', () => {
     const sunday2330 = Date.UTC(2024, 5, 16, 23, 30) / 1000;
     const first = activityPatch(null, { username: 'ada', channelId: 'c1', content: 'héllo wörld', timestamp: sunday2330, isCommand: false, isSearch: false, documentCreated: false });

@@ -70,8 +70,11 @@ describe('POST /messages round trip', () => {
     await say('u-ada', 'c-rt2', 'Second one', SAT_23H);
     const p2 = (await db.userProfileService.getUserProfile('u-ada'))!;
     expect(p2).toMatchObject({ messageCount: 2, wordCount: 6, characterCount: 41, avgMessageLength: 20.5, firstSeenAt: MON_10H, lastSeenAt: SAT_23H, channelsActive: ['c-rt', 'c-rt2'], activityHour10: 1, activityHour23: 1, activityMon: 1, activitySat: 1 });
-    // Activity counters skip the analysis history.
-    expect(await db.userProfileService.getAnalysisHistory('u-ada')).toEqual([]);
+    // Activity counters go to the analysis history only when they matter: the new profile (its
+    // first message), not the second message (same peaks, no milestone).
+    const history = await db.userProfileService.getAnalysisHistory('u-ada');
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ userId: 'u-ada', profileVersion: 1, source: 'activity', changes: { messageCount: { from: null, to: 1 }, peakHour: { from: null, to: 10 } } });
     // One structured line per handled message at debug.
     expect(log.lines().filter((l) => l.event === 'message_handled' && l.messageId === r.messageId)).toHaveLength(1);
   });

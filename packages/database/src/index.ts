@@ -14,5 +14,5 @@ export { searchTerms } from './services/search-terms.js';
 export type { Collaborator, CollaboratorRole, Document, DocumentService } from './services/document-service.js';
 export type { Message, MessageService, SaveMessageInput } from './services/message-service.js';
 export type { QueryRecord, QueryService, QueryStats } from './services/query-service.js';
-export type { AnalysisSnapshot, UserProfile, UserProfileService } from './services/user-profile-service.js';
+export type { AnalysisSnapshot, HistoryOption, ProfileChanges, ProfileUpdateOptions, UserProfile, UserProfileService } from './services/user-profile-service.js';
 export type { Row, RowChange, Store } from './stores/store.js';

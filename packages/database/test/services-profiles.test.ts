@@ -49,6 +49,20 @@ describePhases('UserProfileService', ['1', '6'], ({ db, urls, phase }) => {
     expect((await svc.getAnalysisHistory(user)).map((h) => h.profileVersion)).toEqual([1]);
   });
 
+  it('history as a predicate: called with the changed fields (camelCase, from → to); history only when it says so', async () => {
+    const svc = db().userProfileService;
+    const user = uniq('u');
+    const seen: unknown[] = [];
+    const onlyPeaks = (changes: Record<string, { from: unknown; to: unknown }>) => (seen.push(changes), 'peakHour' in changes);
+    await svc.updateUserProfile(user, { messageCount: 1, peakHour: 9 }, { history: onlyPeaks, source: 'activity' });
+    await svc.modifyUserProfile(user, (cur) => ({ messageCount: Number(cur?.messageCount) + 1, peakHour: 9 }), { history: onlyPeaks });
+    await svc.modifyUserProfile(user, (cur) => ({ messageCount: Number(cur?.messageCount) + 1, peakHour: 14 }), { history: onlyPeaks });
+    expect(seen).toEqual([{ messageCount: { from: null, to: 1 }, peakHour: { from: null, to: 9 } }, { messageCount: { from: 1, to: 2 } }, { messageCount: { from: 2, to: 3 }, peakHour: { from: 9, to: 14 } }]);
+    const history = await svc.getAnalysisHistory(user);
+    expect(history.map((h) => [h.profileVersion, h.source])).toEqual([[3, null], [1, 'activity']]);
+    expect(history[0]!.changes).toEqual({ messageCount: { from: 2, to: 3 }, peakHour: { from: 9, to: 14 } });
+  });
+
   it('an unknown field or a wrong type is INVALID_INPUT and writes nothing', async () => {
     const svc = db().userProfileService;
     const user = uniq('u');

@@ -59,6 +59,22 @@ function parseUpdates(updates: Record<string, unknown>): Row {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** The changed fields of one profile update, camelCase: `{ field: { from, to } }` (`from` null for a new profile). */
+export type ProfileChanges = Record<string, { from: unknown; to: unknown }>;
+
+/**
+ * Whether an update appends to `user_analysis_history`: true (the default) for every update that
+ * changes something, false for none, or a predicate over the changed fields.
+ */
+export type HistoryOption = boolean | ((changes: ProfileChanges) => boolean);
+
+/** Options of {@link UserProfileService.updateUserProfile} and {@link UserProfileService.modifyUserProfile}. */
+export interface ProfileUpdateOptions {
+  /** Stored in the history entry's `source` (e.g. `activity`, `analysis`). */
+  readonly source?: string;
+  readonly history?: HistoryOption;
+}
+
 /** Profiles with their analysis history. */
 export class UserProfileService {
   constructor(private readonly ctx: ServiceContext) {}
@@ -72,11 +88,12 @@ export class UserProfileService {
 
   /**
    * Applies a partial update (creating the profile on first use) and, in the same transaction,
-   * appends the changed fields to `user_analysis_history` (`options.history: false` skips that,
-   * for counters the bot maintains on every message). A no-op update writes nothing.
+   * appends the changed fields to `user_analysis_history` (`options.history: false` skips that;
+   * a predicate decides from the changed fields, e.g. only when a peak moves, for counters the
+   * bot maintains on every message). A no-op update writes nothing.
    * @throws DatabaseError `INVALID_INPUT` (unknown field, wrong type).
    */
-  async updateUserProfile(userId: string, updates: Record<string, unknown>, options: { source?: string; history?: boolean } = {}): Promise<UserProfile> {
+  async updateUserProfile(userId: string, updates: Record<string, unknown>, options: ProfileUpdateOptions = {}): Promise<UserProfile> {
     parseInput(zId, userId, 'updateUserProfile');
     const patch = parseUpdates(updates);
     sanitizeRow(this.ctx, 'user_profiles', patch, Object.keys(patch).filter((k) => ['text', 'json'].includes(updatable.get(k)!.type)), keyId('profile', userId));
@@ -87,19 +104,19 @@ export class UserProfileService {
    * Read-modify-write of a profile: `compute` gets the current profile (null when none) and
    * returns the patch. Retried on a concurrent update. Used by the bot's activity aggregates.
    */
-  async modifyUserProfile(userId: string, compute: (current: UserProfile | null) => Record<string, unknown>, options: { source?: string; history?: boolean } = {}): Promise<UserProfile> {
+  async modifyUserProfile(userId: string, compute: (current: UserProfile | null) => Record<string, unknown>, options: ProfileUpdateOptions = {}): Promise<UserProfile> {
     parseInput(zId, userId, 'modifyUserProfile');
     return withRetry(() =>
       this.ctx.store.transaction((tx) => this.#apply(tx, userId, (cur) => parseUpdates(compute(cur ? camelRow<UserProfile>(cur) : null)), options)),
     );
   }
 
-  async #apply(tx: Store, userId: string, compute: (current: Row | null) => Row, options: { source?: string; history?: boolean }): Promise<UserProfile> {
+  async #apply(tx: Store, userId: string, compute: (current: Row | null) => Row, options: ProfileUpdateOptions): Promise<UserProfile> {
     const id = keyId('profile', userId);
     const now = nowSeconds();
     const current = await tx.get('user_profiles', id);
     const patch = compute(current);
-    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    const changes: ProfileChanges = {};
     let row: Row;
     if (!current) {
       row = { id, user_id: userId, created_at: now, updated_at: now, version: 1, ...patch };
@@ -116,7 +133,8 @@ export class UserProfileService {
       if (Object.keys(diff).length === 0) return camelRow<UserProfile>(current);
       row = await tx.update('user_profiles', id, diff, { now, expectedVersion: Number(current.version) });
     }
-    if (options.history !== false && Object.keys(changes).length > 0) {
+    const history = options.history ?? true;
+    if (Object.keys(changes).length > 0 && (typeof history === 'function' ? history(changes) : history)) {
       await tx.insert('user_analysis_history', {
         id: newId(),
         user_id: userId,
