@@ -25,7 +25,7 @@ beforeAll(async () => {
   // Warm up: the shadow writer (a worker thread) has connected and landed a first message.
   await send('u-warm', 'c-warm', 'warming up');
   const { status } = await waitForShadowSettled(bot.url, 10_000);
-  expect(status.stats.shadow).toMatchObject({ succeeded: 4, failed: 0 });
+  expect(status.stats.shadow).toMatchObject({ succeeded: 5, failed: 0 }); // message, reply, query, new profile, its history entry
 });
 
 async function send(userId: string, channelId: string, content: string): Promise<HandledMessage> {

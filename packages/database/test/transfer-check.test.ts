@@ -32,10 +32,10 @@ describe('check on the trap database', () => {
   });
 
   it('lists storage classes against the declared type', () => {
-    expect(column('messages', 'timestamp').classes).toEqual({ integer: 13, text: 1 });
+    expect(column('messages', 'timestamp').classes).toEqual({ integer: 14, text: 1 });
     expect(column('messages', 'timestamp').unexpected).toEqual(['text']);
     expect(column('queries', 'success').classes).toEqual({ text: 6, integer: 2 });
-    expect(column('messages', 'external_id').classes).toMatchObject({ integer: 2, null: 12 });
+    expect(column('messages', 'external_id').classes).toMatchObject({ integer: 2, null: 13 });
   });
 
   it('shows the conversion import will apply for each trap', () => {
@@ -61,7 +61,7 @@ describe('db check (CLI)', () => {
   it('prints the profile and each reject, exits 5', async () => {
     const r = await runCli(['check'], { LIBSQL_URL: db.url });
     expect(r.code, r.stderr).toBe(5);
-    expect(r.stdout).toContain('messages.timestamp (timestamp; found integer 13, text 1): ISO-8601 text ×1, milliseconds ÷ 1000 ×1');
+    expect(r.stdout).toContain('messages.timestamp (timestamp; found integer 14, text 1): ISO-8601 text ×1, milliseconds ÷ 1000 ×1');
     expect(r.stdout).toContain('document_collaborators dc-orphan [document_id]: orphan: document d-missing missing');
     expect(r.stdout).toMatch(/queries q-maybe \[success\]: not a boolean/);
   });

@@ -87,11 +87,11 @@ describe('db copy (CLI)', () => {
     const env = { LIBSQL_URL: src.url, DATABASE_URL: pg.url, USE_POSTGRES_SHADOW: 'true' };
     const r = await runCli(['copy', '--rejects', rejectsDir], env);
     expect(r.code, r.stderr).toBe(5);
-    expect(r.stdout).toMatch(/^messages\s+14\s+12\s+0\s+12\s+2\s/m);
+    expect(r.stdout).toMatch(/^messages\s+15\s+13\s+0\s+13\s+2\s/m);
     expect(r.stderr).not.toMatch(/phase 1/);
     const j = await runCli(['copy', '--rejects', rejectsDir, '--allow-rejects', '--json'], env);
     expect(j.code, j.stderr).toBe(0);
-    expect((JSON.parse(j.stdout) as CopySummary).totals).toMatchObject({ read: 29, rejected: 7, written: 0 });
+    expect((JSON.parse(j.stdout) as CopySummary).totals).toMatchObject({ read: 30, rejected: 7, written: 0 });
   });
 
   it('warns about phase 1, and exits 3 when PostgreSQL is unreachable', async () => {

@@ -18,6 +18,8 @@ import { importDirectory, type ImportSummary } from '../src/transfer/import.js';
 import type { ExportMetadata } from '../src/transfer/metadata.js';
 import { journal } from '../src/transfer/migration-status.js';
 import { canonicalJson, rowChecksum } from '../src/transfer/normalize-row.js';
+import { parseJsonExact } from '../src/json-exact.js';
+import { PG_EXACT_JSON_TYPES } from '../src/stores/pg/pg-connection.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
 import { buildTrapDatabase, expectTrapsLoaded, runCli, TRAP_COUNTS } from './transfer-fixtures.js';
 
@@ -33,7 +35,7 @@ beforeAll(async () => {
   src = await buildTrapDatabase();
   pg = await createTestPostgres('xfer_ei');
   await migratePostgres(pg.url);
-  sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+  sql = postgres(pg.url, { max: 2, onnotice: () => {}, types: PG_EXACT_JSON_TYPES }) as unknown as postgres.Sql;
   dir = mkdtempSync(join(tmpdir(), 'export-'));
   exported = await exportDatabase({ libsqlUrl: src.url, outDir: dir });
   imported = await importDirectory({ dir, databaseUrl: pg.url });
@@ -59,7 +61,7 @@ describe('export', () => {
       expect(ls.length, t).toBe(TRAP_COUNTS[t].read - TRAP_COUNTS[t].rejected);
       const ids = ls.map((l) => (JSON.parse(l) as { id: string }).id);
       expect(ids).toEqual([...ids].sort());
-      for (const l of ls) expect(canonicalJson(t, JSON.parse(l) as Record<string, unknown>)).toBe(l);
+      for (const l of ls) expect(canonicalJson(t, parseJsonExact(l) as Record<string, unknown>)).toBe(l);
     }
     const rejected = readFileSync(join(dir, 'rejects', 'export', 'messages.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
     expect(rejected.map((r) => r.id).sort()).toEqual(['m-invalid-json', 'm-invalid-utf8']);
@@ -80,7 +82,7 @@ describe('export', () => {
       const ls = lines(t);
       expect(meta.tables[t]).toMatchObject({ rows: ls.length, rejected: TRAP_COUNTS[t].rejected });
       const h = createHash('sha256');
-      for (const l of ls) h.update(`${rowChecksum(t, JSON.parse(l) as Record<string, unknown>)}\n`);
+      for (const l of ls) h.update(`${rowChecksum(t, parseJsonExact(l) as Record<string, unknown>)}\n`);
       expect(meta.tables[t].checksum, t).toBe(h.digest('hex'));
     }
     expect(exported.totals.rejected).toBe(7);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient, type Client, type InValue } from '@libsql/client';
 import type postgres from 'postgres';
 import { expect } from 'vitest';
+import { parseJsonExact } from '../src/json-exact.js';
 import { migrateSqlite } from '../src/migrations/migrate.js';
 import { tables, type TableName } from '../src/schema/tables.js';
 import { pgDialect } from '../src/stores/pg/pg-dialect.js';
@@ -61,6 +62,9 @@ export const FIVE_MB_TEXT = (() => {
   return words.join(' ');
 })();
 
+/** Metadata of the `bigJson` trap: integers beyond 2^53 as JSON numbers, and one as a string. */
+export const BIG_JSON = '{"snowflake":9007199254740993,"ids":[18446744073709551615,-123456789012345678901],"ok":1.5,"quoted":"12345678901234567890"}';
+
 /** What the trap database holds, and what import/copy must do with it. */
 export const TRAPS = {
   messages: {
@@ -73,6 +77,8 @@ export const TRAPS = {
     timestampIso: 'm-ts-iso',
     big53: 'm-big-2p53',
     big63: 'm-big-2p63',
+    /** Integers beyond 2^53 inside JSON (a snowflake, 2^64−1, a 30-digit negative): kept exact. */
+    bigJson: 'm-big-json',
     fiveMb: 'm-5mb',
     rejected: { 'm-invalid-json': 'invalid JSON', 'm-invalid-utf8': 'invalid UTF-8' } as Record<string, string>,
   },
@@ -87,7 +93,7 @@ export const TRAPS = {
 
 /** Rows read per table from the trap database. */
 export const TRAP_COUNTS: Record<TableName, { read: number; rejected: number }> = {
-  messages: { read: 14, rejected: 2 },
+  messages: { read: 15, rejected: 2 },
   queries: { read: 8, rejected: 2 },
   documents: { read: 2, rejected: 1 },
   document_collaborators: { read: 3, rejected: 2 },
@@ -112,6 +118,7 @@ export async function buildTrapDatabase(): Promise<{ url: string; path: string; 
     await insertRow(c, 'messages', msg(m.timestampIso, { timestamp: '2021-07-26T12:51:46Z' }));
     await insertRow(c, 'messages', msg(m.big53, { external_id: 2n ** 53n + 1n }));
     await insertRow(c, 'messages', msg(m.big63, { external_id: 2n ** 63n - 1n }));
+    await insertRow(c, 'messages', msg(m.bigJson, { metadata: BIG_JSON }));
     await insertRow(c, 'messages', msg(m.fiveMb, { content: FIVE_MB_TEXT }));
     await insertRow(c, 'messages', msg('m-invalid-json', { metadata: '{"unterminated": ' }));
     await insertRow(c, 'messages', msg('m-invalid-utf8', { content: raw(`CAST(X'61FF62' AS TEXT)`) }));
@@ -173,6 +180,12 @@ export async function expectTrapsLoaded(sql: postgres.Sql): Promise<void> {
     [m.big53, '9007199254740993'],
     [m.big63, '9223372036854775807'],
   ]);
+  // Integers inside JSON arrive digit for digit (jsonb keeps numbers as numeric), and read back exact.
+  const [bj] = await sql`SELECT metadata->>'snowflake' AS s, metadata->'ids'->>0 AS a, metadata->'ids'->>1 AS b, jsonb_typeof(metadata->'snowflake') AS t, metadata->>'quoted' AS q
+                         FROM messages WHERE id = ${m.bigJson}`;
+  expect(bj).toEqual({ s: '9007199254740993', a: '18446744073709551615', b: '-123456789012345678901', t: 'number', q: '12345678901234567890' });
+  const [bt] = await sql`SELECT metadata::text AS t FROM messages WHERE id = ${m.bigJson}`;
+  expect(parseJsonExact(String(bt!.t))).toEqual({ snowflake: 9007199254740993n, ids: [18446744073709551615n, -123456789012345678901n], ok: 1.5, quoted: '12345678901234567890' });
   const [five] = await sql`SELECT length(content) AS n, md5(content) = md5(${FIVE_MB_TEXT}) AS same FROM messages WHERE id = ${m.fiveMb}`;
   expect(five).toEqual({ n: FIVE_MB_TEXT.length, same: true });
   for (const [id, b] of Object.entries(TRAPS.queries.bools)) expect((await one('queries', id))?.success, id).toBe(b);

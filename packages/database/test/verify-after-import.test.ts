@@ -89,7 +89,7 @@ describe('verify after copy of the trap database', () => {
     expect(r.rejected).toBe(copyRejected);
     // the converted rows are matches, not drift resolved on re-check
     const m = byTable(r, 'messages');
-    expect(m).toMatchObject({ matched: 12, different: 0, missingInPostgres: 0, resolvedOnRecheck: 0 });
+    expect(m).toMatchObject({ matched: 13, different: 0, missingInPostgres: 0, resolvedOnRecheck: 0 });
     expect(byTable(r, 'queries')).toMatchObject({ matched: 6, rejected: 2 });
     expect(byTable(r, 'user_profiles')).toMatchObject({ matched: 2, rejected: 0 });
   });
@@ -121,6 +121,18 @@ describe('verify after copy of the trap database', () => {
     expect(fixed).toMatchObject({ ok: true, applied: 1, remaining: 0, failed: [], rejected: [] });
     expect(fixed.planned).toMatchObject({ upsert: 1, delete: 0 });
     expect(await sql`SELECT "timestamp"::text AS ts FROM messages WHERE id = ${TRAPS.messages.timestampMs}`).toEqual([{ ts: '1627303906' }]);
+    expectCleanWithRejects(await verify());
+  });
+
+  it('an integer beyond 2^53 inside JSON one unit off is drift (not equal once parsed as doubles), and reconcile restores the digits', async () => {
+    const id = TRAPS.messages.bigJson;
+    await sql`UPDATE messages SET metadata = jsonb_set(metadata, '{snowflake}', '9007199254740992') WHERE id = ${id}`;
+    const r = await verify();
+    expect(r.drift).toBe(1);
+    expect(r.sample[0]).toMatchObject({ table: 'messages', id, kind: 'different', columns: ['metadata'] });
+    const fixed = await reconcile({ pair, from: 'sqlite', recheckDelayMs: 0 });
+    expect(fixed).toMatchObject({ ok: true, applied: 1, remaining: 0 });
+    expect(await sql`SELECT metadata->>'snowflake' AS s FROM messages WHERE id = ${id}`).toEqual([{ s: '9007199254740993' }]);
     expectCleanWithRejects(await verify());
   });
 

@@ -7,6 +7,7 @@ import { keyId, newId, nowSeconds } from '../ids.js';
 import type { Row, Store } from '../stores/store.js';
 import { camelRow, toCamel, toSnake } from './case.js';
 import { parseInput, sanitizeRow, withRetry, zId, zLimit, type ServiceContext } from './context.js';
+import { stringifyJsonExact } from '../json-exact.js';
 
 /** A user profile: identity, ~120 analysis columns (see user-profile-columns.ts), camelCase keys. */
 export type UserProfile = { id: string; userId: string; username: string | null; createdAt: number; updatedAt: number; version: number } & Record<string, unknown>;
@@ -57,7 +58,7 @@ function parseUpdates(updates: Record<string, unknown>): Row {
   return out;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = (a: unknown, b: unknown) => stringifyJsonExact(a) === stringifyJsonExact(b);
 
 /** The changed fields of one profile update, camelCase: `{ field: { from, to } }` (`from` null for a new profile). */
 export type ProfileChanges = Record<string, { from: unknown; to: unknown }>;

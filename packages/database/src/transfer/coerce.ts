@@ -1,6 +1,7 @@
 import type { LogicalType } from '../schema/columns.js';
 import { sanitizeJson, sanitizeText } from '../services/sanitize.js';
 import { InvalidUtf8, SqliteBlob, storageClass } from './sqlite-value.js';
+import { parseJsonExact } from '../json-exact.js';
 
 /**
  * The deliberate coercions, one function per logical type (schema/columns.ts). Each takes one
@@ -182,13 +183,13 @@ function coerceJson(v: unknown, canonical: boolean): Coerced {
   if (!canonical) {
     if (typeof v === 'string') {
       try {
-        parsed = JSON.parse(v);
+        parsed = parseJsonExact(v);
       } catch (e) {
         return bad(`invalid JSON: ${(e as Error).message}`);
       }
     } else if (typeof v === 'bigint') {
-      if (v > SAFE || v < -SAFE) return bad('integer beyond 2^53 in a json column');
-      return ok(Number(v), 'integer as JSON number');
+      // Beyond 2^53 it stays a bigint: written as its digits, exact in jsonb (json-exact.ts).
+      return ok(v > SAFE || v < -SAFE ? v : Number(v), 'integer as JSON number');
     } else if (typeof v === 'number') {
       return Number.isFinite(v) ? ok(v, 'real as JSON number') : bad('not a finite number');
     } else {

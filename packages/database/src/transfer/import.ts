@@ -10,6 +10,7 @@ import { openTarget } from './pg-target.js';
 import { RejectFile } from './reject-file.js';
 import { rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
 import { loadTable, type LoadItem } from './table-loader.js';
+import { parseJsonExact } from '../json-exact.js';
 
 /** Options of {@link importDirectory}. */
 export interface ImportOptions {
@@ -68,7 +69,7 @@ async function* lineItems(path: string): AsyncGenerator<LoadItem[]> {
   let chars = 0;
   for await (const lines of readLineBatches(path)) {
     for (const line of lines) {
-      chunk.push({ values: JSON.parse(line) as Record<string, unknown> });
+      chunk.push({ values: parseJsonExact(line) as Record<string, unknown> });
       chars += line.length;
       if (chunk.length >= LINES_PER_CHUNK || chars >= CHARS_PER_CHUNK) {
         yield chunk;

@@ -3,6 +3,7 @@ import type { LogicalType } from '../schema/columns.js';
 import { tables, type TableName } from '../schema/tables.js';
 import { sanitizeJson, sanitizeText } from '../services/sanitize.js';
 import type { Row } from '../stores/store.js';
+import { stringifyJsonExact } from '../json-exact.js';
 
 /**
  * The one canonical row form (DESIGN.md invariant 7), used by export, import, verify and compare
@@ -53,9 +54,9 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-/** The canonical row as one JSON line (keys in column order, nested keys sorted). */
+/** The canonical row as one JSON line (keys in column order, nested keys sorted, integers inside JSON exact). */
 export function canonicalJson(table: TableName, row: Readonly<Row>): string {
-  return JSON.stringify(normalizeRow(table, row));
+  return stringifyJsonExact(normalizeRow(table, row));
 }
 
 /** sha256 hex of {@link canonicalJson}: the per-row checksum of export metadata and verify. */

@@ -5,6 +5,7 @@ import { sameJsonBytes } from './pass-json-bytes.js';
 import { sameRealHex } from './pass-json.js';
 import { PG_JSON_END, type PassLayout } from './pass-sql.js';
 import { decodeText } from './sqlite-value.js';
+import { parseJsonExact } from '../json-exact.js';
 
 const COLON = 58;
 const N = 78;
@@ -27,8 +28,8 @@ function equalBytes(a: Buffer, as: number, b: Buffer, bs: number, n: number): bo
 }
 
 /**
- * Equality of two `JSON.parse` results, keys in any order: numbers by value (so `1.50` and `1.5`
- * are equal, as they are once parsed), strings exactly, arrays in order. Equal parsed values have
+ * Equality of two `parseJsonExact` results, keys in any order: numbers by value (so `1.50` and `1.5`
+ * are equal, as they are once parsed; integers beyond 2^53 are bigints, compared exactly), strings exactly, arrays in order. Equal parsed values have
  * equal canonical forms (normalize-row.ts sorts keys and applies the text policy to both).
  */
 export function sameJsonValue(x: unknown, y: unknown): boolean {
@@ -120,12 +121,12 @@ export class PassComparer {
     if (!this.#utf8(a, la, ls)) return false;
     let v: unknown;
     try {
-      v = JSON.parse(la.toString('utf8', ls[0], ls[1]));
+      v = parseJsonExact(la.toString('utf8', ls[0], ls[1]));
     } catch {
       return false; // import rejects it: the re-check says so
     }
     if (v === null) return pgNull;
-    return ps !== null && !pgNull && sameJsonValue(v, JSON.parse(pb.toString('utf8', ps[0], ps[1])));
+    return ps !== null && !pgNull && sameJsonValue(v, parseJsonExact(pb.toString('utf8', ps[0], ps[1])));
   }
 
   /** Whether a LibSQL json token is UTF-8 (text that is not would be decoded with U+FFFD, hiding what import rejects). */

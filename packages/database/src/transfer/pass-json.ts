@@ -54,6 +54,8 @@ export function pgJsonText(v: unknown): string {
       return pgNumber(v);
     case 'boolean':
       return v ? 'true' : 'false';
+    case 'bigint': // an integer beyond 2^53 (parseJsonExact): jsonb prints its digits
+      return v.toString();
   }
   if (Array.isArray(v)) {
     let out = '[';

@@ -1,6 +1,7 @@
 import type { ColumnSpec } from '../schema/columns.js';
 import { tables, type TableName } from '../schema/tables.js';
 import type { Row } from '../stores/store.js';
+import { parseJsonExact, stringifyJsonExact } from '../json-exact.js';
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -14,13 +15,13 @@ export function copyField(text: string | null): string {
 /**
  * Logical value (as convert.ts makes it) → its COPY text field, per column type: the PostgreSQL
  * text input of the type. Numbers, bigint digit strings and booleans never need escaping; JSON
- * text from `JSON.stringify` holds no raw tab, newline or CR (it escapes them), only backslashes.
+ * text from `stringifyJsonExact` (as `JSON.stringify`, integers beyond 2^53 as digits) holds no raw tab, newline or CR (it escapes them), only backslashes.
  */
 function fieldEncoder(c: ColumnSpec): (v: unknown) => string {
   switch (c.type) {
     case 'json':
       return (v) => {
-        const s = JSON.stringify(v);
+        const s = stringifyJsonExact(v);
         return s.includes('\\') ? s.replaceAll('\\', '\\\\') : s;
       };
     case 'bool':
@@ -41,7 +42,7 @@ function fieldDecoder(c: ColumnSpec): (f: string) => unknown {
   const unescape = (f: string) => (f.includes('\\') ? f.replace(/\\(.)/g, (_m, x: string) => (x === 't' ? '\t' : x === 'n' ? '\n' : x === 'r' ? '\r' : x)) : f);
   switch (c.type) {
     case 'json':
-      return (f) => JSON.parse(unescape(f)) as unknown;
+      return (f) => parseJsonExact(unescape(f));
     case 'bool':
       return (f) => f === 't';
     case 'int':

@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import { DatabaseError, describeError } from '../errors.js';
 import { redact, redactUrl } from '../logger.js';
 import { postgresMigrationStatus } from './migration-status.js';
+import { PG_EXACT_JSON_TYPES } from '../stores/pg/pg-connection.js';
 
 /** The postgres.js instance the bulk path uses. */
 export type PgSql = postgres.Sql;
@@ -32,6 +33,7 @@ export async function openTarget(url: string, opts: { max: number; applicationNa
     connect_timeout: 10,
     idle_timeout: 30,
     onnotice: () => {},
+    types: PG_EXACT_JSON_TYPES,
     connection: { application_name: opts.applicationName ?? 'repo-database:transfer' },
   });
   try {

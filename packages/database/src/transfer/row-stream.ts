@@ -9,6 +9,7 @@ import type { Side } from './backend-pair.js';
 import type { Reject } from './convert.js';
 import { ImportFormReader } from './import-form.js';
 import { normalizeRow } from './normalize-row.js';
+import { stringifyJsonExact } from '../json-exact.js';
 
 /** How many ids go into one `IN (…)` list. */
 const ID_BATCH = 500;
@@ -63,5 +64,5 @@ export async function countRows(side: Side, table: TableName): Promise<number> {
 export function differingColumns(table: TableName, a: Row, b: Row): string[] {
   const na = normalizeRow(table, a);
   const nb = normalizeRow(table, b);
-  return tables[table].columns.map((c) => c.name).filter((n) => JSON.stringify(na[n]) !== JSON.stringify(nb[n]));
+  return tables[table].columns.map((c) => c.name).filter((n) => stringifyJsonExact(na[n]) !== stringifyJsonExact(nb[n]));
 }

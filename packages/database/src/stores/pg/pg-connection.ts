@@ -1,5 +1,15 @@
 import postgres from 'postgres';
+import { parseJsonExact, stringifyJsonExact } from '../../json-exact.js';
 import type { Connection } from '../connection.js';
+
+/**
+ * postgres.js's `json` type (oids 114 json and 3802 jsonb, postgres.js src/types.js) with exact
+ * integers: jsonb keeps numbers as numeric, so an integer beyond 2^53 read with `JSON.parse`
+ * would lose digits. Pass as `types: PG_EXACT_JSON_TYPES` to `postgres()`.
+ */
+export const PG_EXACT_JSON_TYPES = {
+  json: { to: 114, from: [114, 3802], serialize: (v: unknown) => stringifyJsonExact(v), parse: (text: string) => parseJsonExact(text) },
+};
 
 /** Options of {@link PgConnection}. */
 export interface PgOptions {
@@ -55,11 +65,12 @@ export class PgConnection implements Connection {
       connect_timeout: this.#opts.connectTimeoutS ?? 10,
       idle_timeout: 60,
       onnotice: () => {},
+      types: PG_EXACT_JSON_TYPES,
       connection: {
         application_name: this.#opts.applicationName ?? 'repo-database',
         ...(this.#opts.synchronousCommit ? { synchronous_commit: this.#opts.synchronousCommit } : {}),
       },
-    }) as Sql;
+    }) as unknown as Sql;
   }
 
   /** The live postgres.js instance (for bulk paths such as COPY). @internal */

@@ -2,6 +2,7 @@ import type { ColumnSpec } from '../../schema/columns.js';
 import type { Dialect, Fragment } from '../dialect.js';
 import type { Row, SearchSpec } from '../store.js';
 import { q } from '../table-sql.js';
+import { stringifyJsonExact } from '../../json-exact.js';
 
 const PG_TYPES: Record<ColumnSpec['type'], string> = {
   id: 'text',
@@ -30,7 +31,7 @@ export const pgDialect: Dialect = {
   cast: (col) => (col.type === 'json' ? '::text::jsonb' : `::${PG_TYPES[col.type]}`),
   encode(col: ColumnSpec, v: unknown): unknown {
     if (v === undefined || v === null) return null;
-    if (col.type === 'json') return JSON.stringify(v);
+    if (col.type === 'json') return stringifyJsonExact(v);
     if (col.type === 'bigint') return String(v);
     return v;
   },
@@ -56,7 +57,7 @@ export const pgDialect: Dialect = {
     return { sql: `FROM messages m WHERE ${where.join(' AND ')}`, params };
   },
   metadataContains(filter): Fragment {
-    return { sql: `m.metadata @> ?::text::jsonb`, params: [JSON.stringify(filter)] };
+    return { sql: `m.metadata @> ?::text::jsonb`, params: [stringifyJsonExact(filter)] };
   },
   rowSet: {
     // json_populate_recordset reads each field with its column type's input function, so bigint
@@ -64,7 +65,7 @@ export const pgDialect: Dialect = {
     // "JSON Processing Functions"). One text parameter: one JSON.stringify in the client instead
     // of one bind per value, and one statement text per table whatever the row count.
     from: (table) => `json_populate_recordset(NULL::${q(table)}, ?::text::json) r`,
-    encode: (columns, rows) => JSON.stringify(rows.map((row) => jsonRecord(columns, row))),
+    encode: (columns, rows) => stringifyJsonExact(rows.map((row) => jsonRecord(columns, row))),
   },
 };
 

@@ -1,10 +1,12 @@
 import type { ColumnSpec } from '../../schema/columns.js';
 import type { Dialect, Fragment } from '../dialect.js';
 import type { RecentSpec, SearchSpec } from '../store.js';
+import { parseJsonExact, stringifyJsonExact } from '../../json-exact.js';
 
 /**
  * LibSQL/SQLite dialect. The client runs with `intMode: 'bigint'` (DESIGN.md trap: the default
- * `number` mode throws above 2^53), so integers arrive as `bigint` and are narrowed here.
+ * `number` mode throws above 2^53), so integers arrive as `bigint` and are narrowed here. JSON
+ * text is parsed and written with exact integers (json-exact.ts).
  */
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
@@ -16,7 +18,7 @@ export const sqliteDialect: Dialect = {
       case 'bool':
         return v ? 1 : 0;
       case 'json':
-        return JSON.stringify(v);
+        return stringifyJsonExact(v);
       case 'bigint':
         return BigInt(v as string);
       default:
@@ -36,7 +38,7 @@ export const sqliteDialect: Dialect = {
       case 'real':
         return Number(v);
       case 'json':
-        return typeof v === 'string' ? JSON.parse(v) : v;
+        return typeof v === 'string' ? parseJsonExact(v) : v;
       default:
         return typeof v === 'string' ? v : String(v);
     }

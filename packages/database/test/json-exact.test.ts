@@ -1,0 +1,64 @@
+// JSON with exact integers (json-exact.ts), and the stores reading and writing it on both backends.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJsonExact, stringifyJsonExact } from '../src/json-exact.js';
+import { openPhase, silentLogger } from './helpers/phase-db.js';
+import { createBothDatabases, openRaw } from './helpers/backends.js';
+
+describe('parseJsonExact / stringifyJsonExact', () => {
+  it('keeps integers beyond 2^53 exact as bigint, everything else as JSON.parse does', () => {
+    const text = '{"a":9007199254740993,"b":[-18446744073709551615, 1.5, 9007199254740991],"c":"12345678901234567890","d":{"e":1e300}}';
+    const v = parseJsonExact(text);
+    expect(v).toEqual({ a: 9007199254740993n, b: [-18446744073709551615n, 1.5, 9007199254740991], c: '12345678901234567890', d: { e: 1e300 } });
+    expect(stringifyJsonExact(v)).toBe('{"a":9007199254740993,"b":[-18446744073709551615,1.5,9007199254740991],"c":"12345678901234567890","d":{"e":1e+300}}');
+    expect(parseJsonExact('12345678901234567890')).toBe(12345678901234567890n);
+    expect(parseJsonExact('[2.5000000000000000001]')).toEqual([2.5]); // not an integer: a double, as JSON.parse
+  });
+
+  it('an integer token of 22+ digits is the double it most likely was (jsonb prints 1e300 as plain digits)', () => {
+    expect(parseJsonExact(`{"big":1${'0'.repeat(300)},"x":1${'0'.repeat(21)}}`)).toEqual({ big: 1e300, x: 1e21 });
+    expect(parseJsonExact(`[${'9'.repeat(21)}]`)).toEqual([BigInt('9'.repeat(21))]);
+  });
+
+  it('texts without a long number token, and quoted digits, are plain JSON.parse results', () => {
+    expect(parseJsonExact('{"id":"123456789012345678901"}')).toEqual({ id: '123456789012345678901' });
+    expect(parseJsonExact('{"n":42}')).toEqual({ n: 42 });
+    expect(stringifyJsonExact({ n: 42, s: 'x' })).toBe('{"n":42,"s":"x"}');
+  });
+
+  it('throws SyntaxError on invalid JSON on both paths', () => {
+    expect(() => parseJsonExact('{"a":')).toThrow(SyntaxError);
+    expect(() => parseJsonExact('{"a":12345678901234567890')).toThrow(SyntaxError);
+  });
+});
+
+describe('stores: metadata with integers beyond 2^53 round-trips exactly on both backends', () => {
+  let urls: Awaited<ReturnType<typeof createBothDatabases>>;
+  let raw: ReturnType<typeof openRaw>;
+  beforeAll(async () => {
+    urls = await createBothDatabases('jsonexact');
+    raw = openRaw(urls.sqliteUrl, urls.pgUrl);
+  });
+  afterAll(async () => {
+    await raw?.close();
+    await urls?.cleanup();
+  });
+
+  for (const phase of ['4', '6+'] as const) {
+    it(`phase ${phase}: written by the service, stored digit for digit on primary and shadow, read back as bigint`, async () => {
+      const db = await openPhase(phase, urls, {}, silentLogger);
+      const metadata = { snowflake: 9007199254740993n, nested: { ids: [18446744073709551615n] } };
+      let id: string;
+      try {
+        id = (await db.messageService.saveHumanMessage({ userId: 'u-big', username: 'ada', channelId: 'c-big', content: `big ints ${phase}`, metadata })).id;
+        const [back] = await db.messageService.getRecentMessages({ userId: 'u-big', limit: 1 });
+        expect(back!.metadata).toEqual(metadata);
+      } finally {
+        await db.close(); // drains the shadow write
+      }
+      const lite = await raw.lite.execute({ sql: 'SELECT metadata FROM messages WHERE id = ?', args: [id] });
+      expect(String(lite.rows[0]!.metadata)).toBe('{"snowflake":9007199254740993,"nested":{"ids":[18446744073709551615]}}');
+      const pg = await raw.pg.unsafe(`SELECT metadata->>'snowflake' AS s, metadata->'nested'->'ids'->>0 AS i FROM messages WHERE id = $1`, [id]);
+      expect(pg).toEqual([{ s: '9007199254740993', i: '18446744073709551615' }]);
+    });
+  }
+});
