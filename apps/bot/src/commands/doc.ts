@@ -91,7 +91,7 @@ async function unshareDoc(ctx: CommandContext, id: string, target: string, extra
 async function deleteDoc(ctx: CommandContext, id: string, extra: number): Promise<CommandResult> {
   if (!id || extra > 0) return failed(`Tell me which document to delete.\n${DOC_USAGE}`, 'USAGE', 'bad !doc delete arguments');
   await ctx.db.documentService.deleteDocument({ documentId: id, userId: ctx.userId });
-  return ok(`Deleted document ${id}.`, { documentDeleted: true });
+  return ok(`Deleted document ${id}.`);
 }
 
 async function listDocs(ctx: CommandContext): Promise<CommandResult> {

@@ -22,8 +22,6 @@ export interface CommandResult {
   readonly hits?: number;
   /** True when `!doc new` created a document (profile `document_count`). */
   readonly documentCreated?: boolean;
-  /** True when `!doc delete` deleted a document. */
-  readonly documentDeleted?: boolean;
 }
 
 /** A successful result. */
