@@ -13,15 +13,16 @@ import { q } from '../stores/table-sql.js';
  * Tokens (the grammar is fixed per column position, so a row parses one way only):
  * | value                 | token                                   |
  * |-----------------------|-----------------------------------------|
- * | NULL                  | `N`                                     |
- * | id, text              | `<UTF-8 byte length>:<bytes>`           |
- * | json                  | LibSQL: `<UTF-8 byte length>:<bytes>`; PostgreSQL: the `jsonb` text, then U+0001 (NULL: U+0001 alone) |
- * | int, bigint, timestamp| `<decimal>;`                            |
- * | bool                  | `1` or `0`                              |
- * | real                  | PostgreSQL: 16 hex digits of `float8send`; LibSQL: none (the values come as columns) |
- * A LibSQL value that is not in canonical storage (a text boolean, milliseconds, a blob…) is sent
- * as `X<rowid>;` instead: the whole row is then read again and converted in JS with coerce.ts
- * (pass-convert.ts).
+ * | id, text              | `<UTF-8 byte length>:<bytes>`; NULL: `:` alone (no digits, unlike `0:`) |
+ * | json                  | LibSQL: `<UTF-8 byte length>:<bytes>`, NULL `:`; PostgreSQL: the `jsonb` text, then U+0001 (NULL: U+0001 alone) |
+ * | int, bigint, timestamp| `<decimal>;`; NULL: `;` alone           |
+ * | bool                  | `1` or `0`; NULL: `N`                   |
+ * | real                  | PostgreSQL: 16 hex digits of `float8send`, NULL `N`; LibSQL: none (the values come as columns) |
+ * NULL tokens are what `concat()` makes of NULL arguments on both backends (it skips them), so no
+ * value needs a CASE or `coalesce` in SQL but booleans.
+ * A LibSQL row with a value that is not in canonical storage (a text boolean, milliseconds, a
+ * blob…) is sent as `X<rowid>;` alone instead of its tokens: the whole row is then read again and
+ * converted in JS with coerce.ts (pass-convert.ts).
  */
 export interface PassLayout {
   readonly table: TableName;
@@ -48,11 +49,11 @@ function pgToken(c: ColumnSpec): string {
   switch (c.type) {
     case 'id':
     case 'text':
-      return c.notNull ? `octet_length(${v}), ':', ${v}` : `coalesce(octet_length(${v}) || ':' || ${v}, 'N')`;
+      return `octet_length(${v}), ':', ${v}`; // NULL: ':' (concat skips NULL arguments)
     case 'int':
     case 'bigint':
     case 'timestamp':
-      return c.notNull ? `${v}, ';'` : `coalesce(${v} || ';', 'N')`;
+      return `${v}, ';'`; // NULL: ';'
     case 'bool':
       return `CASE WHEN ${v} THEN '1' WHEN NOT ${v} THEN '0' ELSE 'N' END`;
     default:
@@ -110,36 +111,68 @@ export function pgChunkSql(layout: PassLayout, after: boolean, sortInAggregate: 
   );
 }
 
-const INT_RANGE: Partial<Record<ColumnSpec['type'], string>> = {
-  timestamp: 'BETWEEN -100000000000 AND 100000000000', // coerce.ts: beyond 10^11 means milliseconds
-  bool: 'IN (0, 1)',
-};
-
-/** The token of a LibSQL value that is not in canonical storage: the row is converted in JS. */
-const SLOW = `'X' || m.rowid || ';'`;
+/** Seconds as coerce.ts takes them unchanged (beyond 10^11 means milliseconds). */
+const SECONDS = 'BETWEEN -100000000000 AND 100000000000';
 
 /**
- * One LibSQL column's token: as PostgreSQL's when the value is already what import writes (no
- * coercion: text as text, integers, seconds, 0/1 booleans), else {@link SLOW}. Real columns have
- * none: their values are read as columns and checked in JS.
+ * Whether a LibSQL value is stored as import writes it (no coercion), without a function call per
+ * value: SQLite orders NULL < numbers < text < blobs, and compares a column with a literal without
+ * converting the stored value (a literal has no affinity), so
+ * - `v >= '' AND v < x''` holds for text only;
+ * - `v < ''` for integers and reals only (a real's text, `1.5` or `1.0e+20`, never equals an
+ *   integer PostgreSQL prints, so it cannot pass as equal: the exact re-check sees it);
+ * - timestamps: numbers in seconds; booleans: the integers 0 and 1 (`typeof`: a real 1.0 would
+ *   not fit the one-byte token).
+ * NULL passes in nullable columns.
  */
+function sqliteCanonical(c: ColumnSpec): string {
+  const v = col(c);
+  let test: string;
+  switch (c.type) {
+    case 'id':
+    case 'text':
+    case 'json':
+      test = `${v} >= '' AND ${v} < x''`;
+      break;
+    case 'int':
+    case 'bigint':
+      test = `${v} < ''`;
+      break;
+    case 'timestamp':
+      test = `${v} ${SECONDS}`;
+      break;
+    case 'bool':
+      test = `typeof(${v}) = 'integer' AND ${v} IN (0, 1)`;
+      break;
+    case 'real':
+      throw new Error(`real columns have no LibSQL token: ${c.name}`);
+  }
+  return c.notNull ? test : `(${v} IS NULL OR ${test})`;
+}
+
+/** One LibSQL column's token, as PostgreSQL's (valid for a value that passes {@link sqliteCanonical}). */
 function sqliteToken(c: ColumnSpec): string {
   const v = col(c);
   switch (c.type) {
     case 'id':
     case 'text':
     case 'json':
-      return `CASE typeof(${v}) WHEN 'text' THEN length(CAST(${v} AS BLOB)) || ':' || ${v} WHEN 'null' THEN 'N' ELSE ${SLOW} END`;
-    case 'int': // an integer out of PostgreSQL's range never equals its token: the exact re-check rejects it
+      return `octet_length(${v}), ':', ${v}`;
+    case 'int':
     case 'bigint':
-      return `CASE typeof(${v}) WHEN 'integer' THEN ${v} || ';' WHEN 'null' THEN 'N' ELSE ${SLOW} END`;
+    case 'timestamp':
+      return `${v}, ';'`;
+    case 'bool':
+      return c.notNull ? v : `coalesce(${v}, 'N')`;
     case 'real':
       throw new Error(`real columns have no LibSQL token: ${c.name}`);
-    case 'bool':
-      return `CASE WHEN typeof(${v}) = 'integer' AND ${v} ${INT_RANGE[c.type]} THEN ${v} WHEN ${v} IS NULL THEN 'N' ELSE ${SLOW} END`;
-    default: // timestamp: milliseconds (beyond 10^11) are converted in JS
-      return `CASE WHEN typeof(${v}) = 'integer' AND ${v} ${INT_RANGE[c.type]} THEN ${v} || ';' WHEN ${v} IS NULL THEN 'N' ELSE ${SLOW} END`;
   }
+}
+
+/** A LibSQL pass row: the tokens when every value is in canonical storage, else `X<rowid>;` (the row is converted in JS). */
+function sqliteRow(layout: PassLayout): string {
+  const cols = [...layout.plain, ...layout.json];
+  return `CASE WHEN ${cols.map(sqliteCanonical).join(' AND ')} THEN ${concat(cols.map(sqliteToken))} ELSE 'X' || m.rowid || ';' END`;
 }
 
 /**
@@ -156,7 +189,7 @@ export type SqliteBound = 'first' | 'text' | 'value' | 'null';
  * the bound (for `text` a BLOB of the id's bytes; none for `first` and `null`), then the row limit.
  */
 export function sqliteChunkSql(layout: PassLayout, bound: SqliteBound): string {
-  const row = concat([...layout.plain, ...layout.json].map(sqliteToken));
+  const row = sqliteRow(layout);
   const where = { first: '', text: 'WHERE m.id > CAST(? AS TEXT) ', value: 'WHERE m.id > ? ', null: 'WHERE m.id IS NOT NULL ' }[bound];
   const from = `FROM ${q(layout.table)} m ${where}ORDER BY m.id LIMIT ?`;
   if (layout.real.length > 0) return `SELECT CAST(${row} AS BLOB) AS b, m.rowid, ${layout.real.map(col).join(', ')} ${from}`;
