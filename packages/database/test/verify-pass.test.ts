@@ -163,4 +163,20 @@ describe('verify pass on real rows', () => {
     expect(seen.converted).toBeGreaterThan(1_400);
     expect((await verify()).tables.find((t) => t.table === 'messages')).toMatchObject({ matched: 3_012, different: 0, missingInPostgres: 0, missingInSqlite: 0, rejected: 0 });
   });
+  it('never takes a LibSQL value that only looks like PostgreSQL\'s for equal: blobs with the same bytes in text, json and integer columns are rejected', async () => {
+    const [m0, m1, m2] = seeded.messages as [string, string, string];
+    // Rendered by concat(), each blob has exactly PostgreSQL's bytes; import rejects a blob in these columns.
+    await raw.lite.execute({ sql: `UPDATE messages SET content = CAST(content AS BLOB) WHERE id = ?`, args: [m0] });
+    await raw.lite.execute({ sql: `UPDATE messages SET metadata = CAST(metadata AS BLOB) WHERE id = ?`, args: [m1] });
+    await raw.lite.execute({ sql: `UPDATE messages SET version = CAST(CAST(version AS TEXT) AS BLOB) WHERE id = ?`, args: [m2] });
+    try {
+      const r = await verify();
+      const t = r.tables.find((x) => x.table === 'messages')!;
+      expect([...t.ids.rejected].sort()).toEqual([m0, m1, m2].sort());
+      expect(t).toMatchObject({ different: 0, missingInPostgres: 0, missingInSqlite: 0, rejected: 3, matched: t.sqliteRows - 3 });
+    } finally {
+      await raw.lite.execute({ sql: `UPDATE messages SET content = CAST(content AS TEXT), metadata = CAST(metadata AS TEXT), version = CAST(version AS INTEGER) WHERE id IN (?, ?, ?)`, args: [m0, m1, m2] });
+    }
+    expect((await verify()).tables.find((x) => x.table === 'messages')).toMatchObject({ different: 0, missingInPostgres: 0, missingInSqlite: 0, rejected: 0 });
+  });
 });
