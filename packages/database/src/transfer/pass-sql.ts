@@ -118,21 +118,22 @@ const SECONDS = 'BETWEEN -100000000000 AND 100000000000';
  * Whether a LibSQL value is stored as import writes it (no coercion), without a function call per
  * value: SQLite orders NULL < numbers < text < blobs, and compares a column with a literal without
  * converting the stored value (a literal has no affinity), so
- * - `v >= '' AND v < x''` holds for text only;
+ * - `v >= '' AND v < x''` holds for text only; in a column of TEXT affinity (`textAffinity`),
+ *   which stores numbers as their text, only text and blobs occur, and `v < x''` is enough;
  * - `v < ''` for integers and reals only (a real's text, `1.5` or `1.0e+20`, never equals an
  *   integer PostgreSQL prints, so it cannot pass as equal: the exact re-check sees it);
  * - timestamps: numbers in seconds; booleans: the integers 0 and 1 (`typeof`: a real 1.0 would
  *   not fit the one-byte token).
  * NULL passes in nullable columns.
  */
-function sqliteCanonical(c: ColumnSpec): string {
+function sqliteCanonical(c: ColumnSpec, textAffinity: ReadonlySet<string>): string {
   const v = col(c);
   let test: string;
   switch (c.type) {
     case 'id':
     case 'text':
     case 'json':
-      test = `${v} >= '' AND ${v} < x''`;
+      test = textAffinity.has(c.name) ? `${v} < x''` : `${v} >= '' AND ${v} < x''`;
       break;
     case 'int':
     case 'bigint':
@@ -148,6 +149,15 @@ function sqliteCanonical(c: ColumnSpec): string {
       throw new Error(`real columns have no LibSQL token: ${c.name}`);
   }
   return c.notNull ? test : `(${v} IS NULL OR ${test})`;
+}
+
+/**
+ * Whether SQLite gives a column of this declared type TEXT affinity (sqlite.org/datatype3.html
+ * §3.1: the type names `INT` → INTEGER first, then `CHAR`, `CLOB` or `TEXT` → TEXT).
+ */
+export function hasTextAffinity(declaredType: string): boolean {
+  const t = declaredType.toUpperCase();
+  return !t.includes('INT') && (t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT'));
 }
 
 /** One LibSQL column's token, as PostgreSQL's (valid for a value that passes {@link sqliteCanonical}). */
@@ -170,9 +180,9 @@ function sqliteToken(c: ColumnSpec): string {
 }
 
 /** A LibSQL pass row: the tokens when every value is in canonical storage, else `X<rowid>;` (the row is converted in JS). */
-function sqliteRow(layout: PassLayout): string {
+function sqliteRow(layout: PassLayout, textAffinity: ReadonlySet<string>): string {
   const cols = [...layout.plain, ...layout.json];
-  return `CASE WHEN ${cols.map(sqliteCanonical).join(' AND ')} THEN ${concat(cols.map(sqliteToken))} ELSE 'X' || m.rowid || ';' END`;
+  return `CASE WHEN ${cols.map((c) => sqliteCanonical(c, textAffinity)).join(' AND ')} THEN ${concat(cols.map(sqliteToken))} ELSE 'X' || m.rowid || ';' END`;
 }
 
 /**
@@ -187,9 +197,11 @@ export type SqliteBound = 'first' | 'text' | 'value' | 'null';
  * BLOB (never decoded as text by the driver: text that is not UTF-8 cannot crash it), `n` their
  * number. Tables with real columns: one row per pass row, `(b, rowid, real1, real2, …)`. Placeholders:
  * the bound (for `text` a BLOB of the id's bytes; none for `first` and `null`), then the row limit.
+ * `textAffinity`: the columns SQLite gives TEXT affinity ({@link hasTextAffinity}; default none,
+ * the test that holds whatever the declared types).
  */
-export function sqliteChunkSql(layout: PassLayout, bound: SqliteBound): string {
-  const row = sqliteRow(layout);
+export function sqliteChunkSql(layout: PassLayout, bound: SqliteBound, textAffinity: ReadonlySet<string> = new Set()): string {
+  const row = sqliteRow(layout, textAffinity);
   const where = { first: '', text: 'WHERE m.id > CAST(? AS TEXT) ', value: 'WHERE m.id > ? ', null: 'WHERE m.id IS NOT NULL ' }[bound];
   const from = `FROM ${q(layout.table)} m ${where}ORDER BY m.id LIMIT ?`;
   if (layout.real.length > 0) return `SELECT CAST(${row} AS BLOB) AS b, m.rowid, ${layout.real.map(col).join(', ')} ${from}`;
