@@ -90,12 +90,14 @@ function concat(tokens: string[]): string {
 
 /**
  * PostgreSQL's chunk query: one row `(b, n)`, `b` the chunk's pass rows concatenated (text),
- * `n` their number. Placeholders `?` (the bound id; omitted for the first chunk) and `?` (rows).
+ * `n` their number. Placeholders `?` (the bound id; omitted for the first chunk) and `?` (rows);
+ * with `upTo`, the rows up to an id instead of a number: `?` (the lower bound, unless first) and
+ * `?` (the last id, inclusive), no row limit.
  * The pass rows come in the order of the keyset subquery (PostgreSQL aggregates a sorted
  * subquery in its order; the reader checks the order when the id collation is bytewise); with
  * `sortInAggregate` the aggregate sorts by id itself (collations that are not bytewise).
  */
-export function pgChunkSql(layout: PassLayout, after: boolean, sortInAggregate: boolean): string {
+export function pgChunkSql(layout: PassLayout, after: boolean, sortInAggregate: boolean, upTo = false): string {
   const inner = [...layout.plain, ...layout.json, ...layout.real].map(col);
   const tokens = [
     ...layout.plain.map(pgToken),
@@ -103,11 +105,25 @@ export function pgChunkSql(layout: PassLayout, after: boolean, sortInAggregate: 
     ...layout.json.map((c) => `${col(c)}, ${PG_JSON_END_SQL}`),
     ...layout.real.map((c) => `coalesce(encode(float8send(${col(c)}), 'hex'), 'N')`),
   ];
-  const where = after ? 'WHERE m.id > ? ' : '';
+  const conds = [...(after ? ['m.id > ?'] : []), ...(upTo ? ['m.id <= ?'] : [])];
+  const where = conds.length ? `WHERE ${conds.join(' AND ')} ` : '';
   const order = sortInAggregate ? ' ORDER BY m.id' : '';
   return (
     `SELECT string_agg(${concat(tokens)}, ''${order}) AS b, count(*) AS n ` +
-    `FROM (SELECT ${inner.join(', ')} FROM ${q(layout.table)} m ${where}ORDER BY m.id LIMIT ?) m`
+    `FROM (SELECT ${inner.join(', ')} FROM ${q(layout.table)} m ${where}ORDER BY m.id${upTo ? '' : ' LIMIT ?'}) m`
+  );
+}
+
+/**
+ * PostgreSQL's chunk bounds: the id of every `?`-th row (in id order) among the next `?` rows
+ * after `?` (omitted with `after` false), so chunk queries (`upTo`) can be sent before the
+ * previous chunk has arrived. Rows `(id)`, in order. Placeholders: the bound, the rows to scan,
+ * the rows per chunk. Reads only the id index (and the heap where the visibility map says so).
+ */
+export function pgBoundsSql(table: TableName, after: boolean): string {
+  return (
+    `SELECT s.id FROM (SELECT m.id, row_number() OVER (ORDER BY m.id) AS rn FROM ${q(table)} m ${after ? 'WHERE m.id > ? ' : ''}ORDER BY m.id LIMIT ?) s ` +
+    `WHERE s.rn % ? = 0 ORDER BY s.rn`
   );
 }
 
