@@ -55,18 +55,18 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
   const sizer = new ChunkSizer(layout, maxRows);
 
   /**
-   * One chunk `(lo, hi]` (lo null: from the start), or with hi null the first `limit` rows after
-   * lo (the last range: when it is full, rows were added meanwhile and the pass goes on after it).
+   * One chunk `(from, hi]` (from null: the start), or with hi null the first `limit` rows after
+   * `from` (the last range: when it is full, rows were added meanwhile and the pass goes on after it).
    */
-  const fetch = (lo: string | null, hi: string | null, limit = 0): Promise<PassChunk> => {
+  const fetch = (from: string | null, hi: string | null, limit = 0): Promise<PassChunk> => {
     const q =
       hi === null
-        ? lo === null
+        ? from === null
           ? sql.unsafe(chunkSql.first, [limit])
-          : sql.unsafe(chunkSql.after, [lo, limit])
-        : lo === null
+          : sql.unsafe(chunkSql.after, [from, limit])
+        : from === null
           ? sql.unsafe(chunkSql.upTo, [hi])
-          : sql.unsafe(chunkSql.between, [lo, hi]);
+          : sql.unsafe(chunkSql.between, [from, hi]);
     return q
       .raw()
       .execute()
