@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
 import { openBackendPair, type BackendPair } from '../src/transfer/backend-pair.js';
+import { bytesBefore } from '../src/transfer/pass-chunk.js';
 import { pgId } from '../src/transfer/pass-compare.js';
 import { openPgPassReader } from '../src/transfer/pass-reader-pg.js';
 import { createBothDatabases, openRaw } from './helpers/backends.js';
@@ -76,5 +77,18 @@ describe('PostgreSQL pass reader, chunks as id ranges', () => {
     const now = await pgIds();
     expect(now.filter((id) => id.startsWith('ffff-'))).toHaveLength(200);
     expect(ids).toEqual(now);
+  });
+});
+
+describe('byte order of ids in a chunk (bytesBefore)', () => {
+  it('is strict byte order, for short ids (JS loop) and long ones (native compare)', () => {
+    const check = (x: string, y: string) => {
+      const b = Buffer.concat([Buffer.from(x), Buffer.from(y)]);
+      const n = Buffer.byteLength(x);
+      return bytesBefore(b, 0, n, n, b.length);
+    };
+    expect([check('a', 'b'), check('a', 'ab'), check('ab', 'a'), check('a', 'a'), check('', 'a'), check('é', 'z')]).toEqual([true, true, false, false, true, false]);
+    const long = 'x'.repeat(80);
+    expect([check(`${long}a`, `${long}b`), check(`${long}b`, `${long}a`), check(long, long), check(long, `${long}a`)]).toEqual([true, false, false, true]);
   });
 });

@@ -47,6 +47,22 @@ export class PassFormatError extends Error {
   override readonly name = 'PassFormatError';
 }
 
+/**
+ * Whether `b[s1, e1)` sorts strictly before `b[s2, e2)` in byte order. A JS loop for short ids
+ * (a native `Buffer.compare` call costs more than comparing 36 bytes), the native call above 64.
+ */
+export function bytesBefore(b: Buffer, s1: number, e1: number, s2: number, e2: number): boolean {
+  const n1 = e1 - s1;
+  const n2 = e2 - s2;
+  const n = Math.min(n1, n2);
+  if (n > 64) return b.compare(b, s2, e2, s1, e1) < 0; // source [s1, e1) before target [s2, e2): -1
+  for (let k = 0; k < n; k++) {
+    const d = b[s1 + k]! - b[s2 + k]!;
+    if (d !== 0) return d < 0;
+  }
+  return n1 < n2;
+}
+
 /** Growable per-row arrays of a chunk under construction. */
 export class ChunkBuilder {
   n = 0;

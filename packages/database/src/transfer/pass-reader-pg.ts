@@ -1,7 +1,7 @@
 import type { TableName } from '../schema/tables.js';
 import { PgConnection } from '../stores/pg/pg-connection.js';
 import type { Side } from './backend-pair.js';
-import { ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
+import { bytesBefore, ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
 import { passLayout, pgBoundsSql, pgChunkSql } from './pass-sql.js';
 import { ChunkSizer, noteChunkBytes, type PassReader } from './pass-sizer.js';
 
@@ -183,7 +183,7 @@ function checkOrder(c: ChunkBuilder, table: TableName): void {
   const b = c.bufs[0];
   if (!b) return;
   for (let i = 1; i < c.n; i++) {
-    if (b.compare(b, c.idStart[i - 1], c.idEnd[i - 1], c.idStart[i], c.idEnd[i]) <= 0) {
+    if (!bytesBefore(b, c.idStart[i - 1]!, c.idEnd[i - 1]!, c.idStart[i]!, c.idEnd[i]!)) {
       throw new PassFormatError(`PostgreSQL returned ${table} out of key order at row ${i} of a chunk`);
     }
   }

@@ -2,7 +2,7 @@ import Libsql from 'libsql';
 import type { TableName } from '../schema/tables.js';
 import { q } from '../stores/table-sql.js';
 import type { Side } from './backend-pair.js';
-import { ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
+import { bytesBefore, ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
 import { convertPassRow } from './pass-convert.js';
 import { hasTextAffinity, passLayout, sqliteChunkSql, type PassLayout, type SqliteBound } from './pass-sql.js';
 import { ChunkSizer, noteChunkBytes, type PassReader } from './pass-sizer.js';
@@ -189,7 +189,7 @@ function checkOrder(c: ChunkBuilder, table: TableName): void {
   if (!b) return;
   for (let i = 1; i < c.n; i++) {
     if (c.kind[i - 1] !== 0 || c.kind[i] !== 0) continue;
-    if (b.compare(b, c.idStart[i - 1], c.idEnd[i - 1], c.idStart[i], c.idEnd[i]) <= 0) {
+    if (!bytesBefore(b, c.idStart[i - 1]!, c.idEnd[i - 1]!, c.idStart[i]!, c.idEnd[i]!)) {
       throw new PassFormatError(`LibSQL returned ${table} out of key order at row ${i} of a chunk`);
     }
   }
