@@ -111,8 +111,7 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
 
   const loadBounds = async (): Promise<void> => {
     const per = sizer.rows();
-    const scan = per * batch;
-    const rows = await (tail === null ? sql.unsafe(boundsSql.first, [scan, per]) : sql.unsafe(boundsSql.after, [tail, scan, per])).raw().execute();
+    const rows = await (tail === null ? sql.unsafe(boundsSql.first, [per, per, batch]) : sql.unsafe(boundsSql.after, [tail, per, per, batch])).raw().execute();
     const ids = rows.map((r) => (r[0] as unknown as Buffer).toString('utf8'));
     bounds.push(...ids);
     if (ids.length > 0) tail = ids[ids.length - 1]!;

@@ -115,15 +115,21 @@ export function pgChunkSql(layout: PassLayout, after: boolean, sortInAggregate: 
 }
 
 /**
- * PostgreSQL's chunk bounds: the id of every `?`-th row (in id order) among the next `?` rows
- * after `?` (omitted with `after` false), so chunk queries (`upTo`) can be sent before the
- * previous chunk has arrived. Rows `(id)`, in order. Placeholders: the bound, the rows to scan,
- * the rows per chunk. Reads only the id index (and the heap where the visibility map says so).
+ * PostgreSQL's chunk bounds: the id of every `?`-th row (in id order) after `?` (omitted with
+ * `after` false), at most `?` of them, so chunk queries (`upTo`) can be sent before the previous
+ * chunk has arrived. Rows `(id)`, in order; fewer than asked when the table ends. Placeholders:
+ * the bound, the rows per chunk, the number of bounds. Each bound skips the rows per chunk on the
+ * id index from the one before (a recursive query: about a fifth of the CPU of numbering the rows
+ * with `row_number()`); reads only the id index (and the heap where the visibility map says so).
  */
 export function pgBoundsSql(table: TableName, after: boolean): string {
+  const t = q(table);
   return (
-    `SELECT s.id FROM (SELECT m.id, row_number() OVER (ORDER BY m.id) AS rn FROM ${q(table)} m ${after ? 'WHERE m.id > ? ' : ''}ORDER BY m.id LIMIT ?) s ` +
-    `WHERE s.rn % ? = 0 ORDER BY s.rn`
+    `WITH RECURSIVE b(id, k) AS (` +
+    `(SELECT m.id, 1 FROM ${t} m ${after ? 'WHERE m.id > ? ' : ''}ORDER BY m.id OFFSET ?::int - 1 LIMIT 1) ` +
+    `UNION ALL SELECT n.id, b.k + 1 FROM b CROSS JOIN LATERAL ` +
+    `(SELECT m.id FROM ${t} m WHERE m.id > b.id ORDER BY m.id OFFSET ?::int - 1 LIMIT 1) n WHERE b.k < ?::int` +
+    `) SELECT b.id FROM b ORDER BY b.k`
   );
 }
 
