@@ -78,6 +78,28 @@ describe('PostgreSQL pass reader, chunks as id ranges', () => {
     expect(now.filter((id) => id.startsWith('ffff-'))).toHaveLength(200);
     expect(ids).toEqual(now);
   });
+  it('reads a range on when rows were added inside it after its bounds were read', async () => {
+    // At chunk 2, chunks 3 and 4 are in flight (rows added there may be missed, as by any
+    // read-ahead: verify's re-check by id sees them) and the ranges of chunks 5 to 7 or 15 have
+    // bounds but are not asked for yet: 60 rows land after each of rows 240, 250 … 480 (chunks
+    // 6 to 13), more than a range's limit of twice the rows per chunk.
+    const { ids } = await readAll(
+      37,
+      () =>
+        raw.pg
+          .unsafe(
+            `INSERT INTO messages (id, user_id, username, channel_id, role, content, metadata, "timestamp", created_at, updated_at, version)
+             SELECT '${generatedId(0).slice(0, -12)}' || lpad(to_hex(k), 12, '0') || '-' || lpad(g::text, 3, '0'), 'u', 'n', 'c', 'user', 'inside', '{}', 1, 1, 1, 1
+               FROM generate_series(240, 480, 10) k, generate_series(1, 60) g`,
+          )
+          .then(() => {}),
+      2,
+    );
+    const now = await pgIds();
+    expect(now.filter((id) => id.includes('-0')).length).toBeGreaterThan(0);
+    expect(now.length).toBe(2_000 + 25 * 60);
+    expect(ids).toEqual(now);
+  });
 });
 
 describe('byte order of ids in a chunk (bytesBefore)', () => {

@@ -54,20 +54,30 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
   const boundsSql = { first: ph(pgBoundsSql(table, false)), after: ph(pgBoundsSql(table, true)) };
   const sizer = new ChunkSizer(layout, maxRows);
 
+  /** A chunk asked for, in the order the caller takes them. */
+  interface Entry {
+    chunk: Promise<PassChunk>;
+  }
+  /** Ranges get this many times the rows per chunk as their limit (they hold about one chunk's rows). */
+  const RANGE_SLACK = 2;
+
   /**
-   * One chunk `(from, hi]` (from null: the start), or with hi null the first `limit` rows after
-   * `from` (the last range: when it is full, rows were added meanwhile and the pass goes on after it).
+   * Asks for one chunk `(from, hi]` (from null: the start) of at most `limit` rows; when it is full
+   * (rows written meanwhile), the rest of the range is asked for at once and placed right after
+   * it. With hi null, the first `limit` rows after `from` (the last range: when it is full, the
+   * pass goes on after it).
    */
-  const fetch = (from: string | null, hi: string | null, limit = 0): Promise<PassChunk> => {
+  const request = (from: string | null, hi: string | null, limit: number): Entry => {
+    const entry = {} as Entry;
     const q =
       hi === null
         ? from === null
           ? sql.unsafe(chunkSql.first, [limit])
           : sql.unsafe(chunkSql.after, [from, limit])
         : from === null
-          ? sql.unsafe(chunkSql.upTo, [hi])
-          : sql.unsafe(chunkSql.between, [from, hi]);
-    return q
+          ? sql.unsafe(chunkSql.upTo, [hi, limit])
+          : sql.unsafe(chunkSql.between, [from, hi, limit]);
+    entry.chunk = q
       .raw()
       .execute()
       .then((rows) => {
@@ -83,17 +93,24 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
         sizer.observe(count, b?.length ?? 0);
         noteChunkBytes(b?.length ?? 0);
         const chunk = c.build(null);
-        if (hi === null && count >= limit && !closed) {
-          // The last range was full: read on after its last row, as a keyset pass would.
+        if (count >= limit && !closed) {
           const last = chunk.bufs[chunk.buf[count - 1]!]!.toString('utf8', chunk.idStart[count - 1], chunk.idEnd[count - 1]);
-          tail = lo = last;
-          boundsDone = false;
-          ended = false;
-          batch = 1;
-          fill();
+          if (hi !== null) {
+            // The range holds more rows than it did when its bounds were read: its rest comes next.
+            queue.splice(queue.indexOf(entry) + 1, 0, request(last, hi, limit)); // indexOf -1: already taken, so first
+          } else {
+            // The last range was full: read on after its last row, as a keyset pass would.
+            tail = lo = last;
+            boundsDone = false;
+            ended = false;
+            batch = 1;
+            fill();
+          }
         }
         return chunk;
       });
+    entry.chunk.catch(() => {});
+    return entry;
   };
 
   /** Upper bounds of the chunks not yet asked for, in order; `tail` the last bound known. */
@@ -107,7 +124,7 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
   let lo: string | null = null;
   let ended = false;
   let closed = false;
-  const queue: Array<Promise<PassChunk>> = [];
+  const queue: Entry[] = [];
 
   const loadBounds = async (): Promise<void> => {
     const per = sizer.rows();
@@ -134,21 +151,17 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
               ended = true;
               const failed = Promise.reject(e);
               failed.catch(() => {});
-              queue.push(failed);
+              queue.push({ chunk: failed });
             },
           );
           return;
         }
         ended = true;
-        const last = fetch(lo, null, sizer.rows());
-        last.catch(() => {});
-        queue.push(last);
+        queue.push(request(lo, null, sizer.rows()));
         return;
       }
       const hi = bounds.shift()!;
-      const p = fetch(lo, hi);
-      p.catch(() => {});
-      queue.push(p);
+      queue.push(request(lo, hi, RANGE_SLACK * sizer.rows()));
       lo = hi;
     }
   };
@@ -165,13 +178,13 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
           return null;
         }
         fill();
-        const chunk = await head;
+        const chunk = await head.chunk;
         if (chunk.n > 0) return chunk; // a range whose rows were all deleted meanwhile
       }
     },
     async close() {
       closed = true;
-      await Promise.all([loading, ...queue.map((p) => p.catch(() => null))]);
+      await Promise.all([loading, ...queue.map((e) => e.chunk.catch(() => null))]);
       queue.length = 0;
     },
   };

@@ -91,8 +91,10 @@ function concat(tokens: string[]): string {
 /**
  * PostgreSQL's chunk query: one row `(b, n)`, `b` the chunk's pass rows concatenated (text),
  * `n` their number. Placeholders `?` (the bound id; omitted for the first chunk) and `?` (rows);
- * with `upTo`, the rows up to an id instead of a number: `?` (the lower bound, unless first) and
- * `?` (the last id, inclusive), no row limit.
+ * with `upTo`, the rows up to an id as well: `?` (the lower bound, unless first), `?` (the last
+ * id, inclusive) and `?` (rows: a range is read on from its last row when it holds more, written
+ * meanwhile; the limit also keeps PostgreSQL on the id index where it has no statistics yet, which
+ * would otherwise bitmap-scan and sort the range).
  * The pass rows come in the order of the keyset subquery (PostgreSQL aggregates a sorted
  * subquery in its order; the reader checks the order when the id collation is bytewise); with
  * `sortInAggregate` the aggregate sorts by id itself (collations that are not bytewise).
@@ -110,7 +112,7 @@ export function pgChunkSql(layout: PassLayout, after: boolean, sortInAggregate: 
   const order = sortInAggregate ? ' ORDER BY m.id' : '';
   return (
     `SELECT string_agg(${concat(tokens)}, ''${order}) AS b, count(*) AS n ` +
-    `FROM (SELECT ${inner.join(', ')} FROM ${q(layout.table)} m ${where}ORDER BY m.id${upTo ? '' : ' LIMIT ?'}) m`
+    `FROM (SELECT ${inner.join(', ')} FROM ${q(layout.table)} m ${where}ORDER BY m.id LIMIT ?) m`
   );
 }
 
