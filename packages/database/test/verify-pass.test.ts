@@ -4,12 +4,13 @@
  * beyond 2^53, a nested JSON value, an astral character, a boolean, a timestamp's last second),
  * and what import would convert (milliseconds, text booleans, JSON spelling) must not be.
  */
+import Libsql from 'libsql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBackendPair, type BackendPair } from '../src/transfer/backend-pair.js';
 import { compareIds, PassComparer, sameJsonValue } from '../src/transfer/pass-compare.js';
 import { openPgPassReader } from '../src/transfer/pass-reader-pg.js';
 import { openSqlitePassReader } from '../src/transfer/pass-reader-sqlite.js';
-import { passLayout } from '../src/transfer/pass-sql.js';
+import { hasTextAffinity, passLayout, sqliteChunkSql } from '../src/transfer/pass-sql.js';
 import { sameJsonBytes } from '../src/transfer/pass-json-bytes.js';
 import { pgNumber, realHex, sameRealHex } from '../src/transfer/pass-json.js';
 import { reconcile } from '../src/transfer/reconcile.js';
@@ -162,5 +163,53 @@ describe('verify pass on real rows', () => {
     expect(seen.same).toBe(3_012);
     expect(seen.converted).toBeGreaterThan(1_400);
     expect((await verify()).tables.find((t) => t.table === 'messages')).toMatchObject({ matched: 3_012, different: 0, missingInPostgres: 0, missingInSqlite: 0, rejected: 0 });
+  });
+  it('never takes a LibSQL value that only looks like PostgreSQL\'s for equal: blobs with the same bytes in text, json and integer columns are rejected', async () => {
+    const [m0, m1, m2] = seeded.messages as [string, string, string];
+    // Rendered by concat(), each blob has exactly PostgreSQL's bytes; import rejects a blob in these columns.
+    await raw.lite.execute({ sql: `UPDATE messages SET content = CAST(content AS BLOB) WHERE id = ?`, args: [m0] });
+    await raw.lite.execute({ sql: `UPDATE messages SET metadata = CAST(metadata AS BLOB) WHERE id = ?`, args: [m1] });
+    await raw.lite.execute({ sql: `UPDATE messages SET version = CAST(CAST(version AS TEXT) AS BLOB) WHERE id = ?`, args: [m2] });
+    try {
+      const r = await verify();
+      const t = r.tables.find((x) => x.table === 'messages')!;
+      expect([...t.ids.rejected].sort()).toEqual([m0, m1, m2].sort());
+      expect(t).toMatchObject({ different: 0, missingInPostgres: 0, missingInSqlite: 0, rejected: 3, matched: t.sqliteRows - 3 });
+    } finally {
+      await raw.lite.execute({ sql: `UPDATE messages SET content = CAST(content AS TEXT), metadata = CAST(metadata AS TEXT), version = CAST(version AS INTEGER) WHERE id IN (?, ?, ?)`, args: [m0, m1, m2] });
+    }
+    expect((await verify()).tables.find((x) => x.table === 'messages')).toMatchObject({ different: 0, missingInPostgres: 0, missingInSqlite: 0, rejected: 0 });
+  });
+});
+
+describe('LibSQL canonical-storage test of the pass (pass-sql.ts)', () => {
+  it('takes the short text test only for columns of TEXT affinity', () => {
+    expect(['text', 'TEXT', 'varchar(20)', 'CLOB', 'character'].map(hasTextAffinity)).toEqual([true, true, true, true, true]);
+    expect(['integer', 'BLOB', '', 'real', 'POINT', 'CHARINT'].map(hasTextAffinity)).toEqual([false, false, false, false, false, false]);
+    const layout = passLayout('messages');
+    expect(sqliteChunkSql(layout, 'first')).toContain(`m."content" >= '' AND m."content" < x''`);
+    expect(sqliteChunkSql(layout, 'first', new Set(['content']))).not.toContain(`m."content" >= ''`);
+  });
+
+  it('sends a row whole as X<rowid>; when a value is not stored as import writes it, also without TEXT affinity', () => {
+    const db = new Libsql(':memory:');
+    try {
+      // No declared types: no affinity, so numbers stay numbers in the text columns.
+      db.exec('CREATE TABLE messages (id, user_id, username, channel_id, role, content, external_id, metadata, "timestamp", created_at, updated_at, version)');
+      const ins = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      const row = (id: string, content: unknown, external: unknown, ts: unknown, meta: unknown = '{}') => ins.run(id, 'u', 'n', 'c', 'user', content, external, meta, ts, 1n, 1n, 1n); // bigint: bound as integers
+      row('a', 'text', null, 1_700_000_000n);
+      row('b', 5n, null, 1_700_000_000n); // an integer in a text column
+      row('c', Buffer.from('x'), null, 1_700_000_000n); // a blob
+      row('d', 'text', '9', 1_700_000_000n); // text in an integer column
+      row('e', 'text', null, 1_700_000_000_000n); // milliseconds
+      row('f', 'text', null, 1_700_000_000n, 7n); // a number in the json column
+      const out = db.prepare(sqliteChunkSql(passLayout('messages'), 'first')).raw(true).all(100) as unknown as Array<[Uint8Array, number]>;
+      const text = Buffer.from(out[0]![0]).toString('utf8');
+      expect(text.startsWith('1:a1:u1:n1:c4:user4:text;1700000000;1;1;1;2:{}')).toBe(true);
+      expect(text.slice('1:a1:u1:n1:c4:user4:text;1700000000;1;1;1;2:{}'.length)).toBe('X2;X3;X4;X5;X6;');
+    } finally {
+      db.close();
+    }
   });
 });

@@ -19,7 +19,7 @@ export interface PassChunk {
   readonly idEnd: Int32Array;
   /** End of the plain tokens (start of the json tokens). */
   readonly plainEnd: Int32Array;
-  /** Per row and json column: the token's start (LibSQL: `N` or the first digit of its length; PostgreSQL: the text, ended by U+0001). */
+  /** Per row and json column: the token's start (LibSQL: `<len>:<bytes>`, `:` for NULL; PostgreSQL: the text, ended by U+0001). */
   readonly json: Int32Array;
   /** End of the json tokens (start of the real tokens, PostgreSQL). */
   readonly jsonEnd: Int32Array;
@@ -47,37 +47,20 @@ export class PassFormatError extends Error {
   override readonly name = 'PassFormatError';
 }
 
-/** Offset after the `<len>:` token starting at `p`, and the length. */
-function lengthToken(b: Buffer, p: number): [number, number] {
-  let len = 0;
-  let c = b[p]!;
-  while (c !== COLON) {
-    if (c < 48 || c > 57) throw new PassFormatError(`bad length token at ${p}`);
-    len = len * 10 + (c - 48);
-    c = b[++p]!;
+/**
+ * Whether `b[s1, e1)` sorts strictly before `b[s2, e2)` in byte order. A JS loop for short ids
+ * (a native `Buffer.compare` call costs more than comparing 36 bytes), the native call above 64.
+ */
+export function bytesBefore(b: Buffer, s1: number, e1: number, s2: number, e2: number): boolean {
+  const n1 = e1 - s1;
+  const n2 = e2 - s2;
+  const n = Math.min(n1, n2);
+  if (n > 64) return b.compare(b, s2, e2, s1, e1) < 0; // source [s1, e1) before target [s2, e2): -1
+  for (let k = 0; k < n; k++) {
+    const d = b[s1 + k]! - b[s2 + k]!;
+    if (d !== 0) return d < 0;
   }
-  return [p + 1, len];
-}
-
-/** Offset after the plain token of column `c` starting at `p`. */
-function skipPlain(b: Buffer, p: number, c: ColumnSpec): number {
-  if (b[p] === N) return p + 1;
-  switch (c.type) {
-    case 'bool':
-      return p + 1;
-    case 'int':
-    case 'bigint':
-    case 'timestamp': {
-      const n = b.length;
-      while (p < n && b[p] !== SEMI) p++;
-      if (p === n) throw new PassFormatError(`unterminated integer token at ${p}`);
-      return p + 1;
-    }
-    default: {
-      const [s, len] = lengthToken(b, p);
-      return s + len;
-    }
-  }
+  return n1 < n2;
 }
 
 /** Growable per-row arrays of a chunk under construction. */
@@ -135,6 +118,40 @@ export class ChunkBuilder {
     this.#cap = c;
   }
 
+  /** Start of the bytes of the last `<len>:` token read by {@link #lengthToken}. */
+  #at = 0;
+
+  /** Offset after the `<len>:<bytes>` token at `p` (`:` alone: NULL); sets {@link #at} to where its bytes start. */
+  #lengthToken(b: Buffer, p: number): number {
+    let len = 0;
+    let c = b[p]!;
+    while (c !== COLON) {
+      if (c < 48 || c > 57) throw new PassFormatError(`bad length token at ${p}`);
+      len = len * 10 + (c - 48);
+      c = b[++p]!;
+    }
+    this.#at = p + 1;
+    return p + 1 + len;
+  }
+
+  /** Offset after the plain token of column `c` at `p`. */
+  #skipPlain(b: Buffer, p: number, c: ColumnSpec): number {
+    switch (c.type) {
+      case 'bool':
+        return p + 1;
+      case 'int':
+      case 'bigint':
+      case 'timestamp': {
+        const n = b.length;
+        while (p < n && b[p] !== SEMI) p++;
+        if (p === n) throw new PassFormatError(`unterminated integer token at ${p}`);
+        return p + 1;
+      }
+      default:
+        return this.#lengthToken(b, p);
+    }
+  }
+
   /** Adds a buffer; returns its index. */
   addBuffer(b: Buffer): number {
     this.bufs.push(b);
@@ -142,8 +159,8 @@ export class ChunkBuilder {
   }
 
   /**
-   * Walks the pass rows in `bufs[bi]` from `p` to `stop` (real tokens: PostgreSQL's only). A row
-   * with an `X<rowid>;` token (LibSQL) is recorded in `slow` (kind 2 until converted).
+   * Walks the pass rows in `bufs[bi]` from `p` to `stop` (real tokens: PostgreSQL's only). A LibSQL
+   * row sent as `X<rowid>;` is recorded in `slow` (kind 2 until converted).
    */
   walk(bi: number, p: number, stop: number, side: 'sqlite' | 'postgres'): void {
     const b = this.bufs[bi]!;
@@ -155,13 +172,18 @@ export class ChunkBuilder {
       this.buf[i] = bi;
       this.start[i] = p;
       this.kind[i] = 0;
-      if (b[p] === X) p = this.#slowToken(b, p, i);
-      else {
-        const [s, len] = lengthToken(b, p);
-        this.idStart[i] = s;
-        this.idEnd[i] = p = s + len;
+      if (side === 'sqlite' && b[p] === X) {
+        // A row not in canonical storage: `X<rowid>;` stands for the whole row (pass-sql.ts).
+        p = this.#slowToken(b, p, i);
+        this.idStart[i] = this.idEnd[i] = this.plainEnd[i] = this.jsonEnd[i] = this.end[i] = p;
+        for (let k = 0; k < json.length; k++) this.json[i * nj + k] = p;
+        if (p > stop) throw new PassFormatError(`row ${i} runs past its chunk`);
+        continue;
       }
-      for (let k = 1; k < plain.length; k++) p = b[p] === X ? this.#slowToken(b, p, i) : skipPlain(b, p, plain[k]!);
+      p = this.#lengthToken(b, p);
+      this.idStart[i] = this.#at;
+      this.idEnd[i] = p;
+      for (let k = 1; k < plain.length; k++) p = this.#skipPlain(b, p, plain[k]!);
       this.plainEnd[i] = p;
       for (let k = 0; k < json.length; k++) {
         this.json[i * nj + k] = p;
@@ -169,12 +191,7 @@ export class ChunkBuilder {
           while (p < stop && b[p] !== PG_JSON_END) p++;
           if (p === stop) throw new PassFormatError(`unterminated json token at ${p}`);
           p++;
-        } else if (b[p] === N) p++;
-        else if (b[p] === X) p = this.#slowToken(b, p, i);
-        else {
-          const [s2, l2] = lengthToken(b, p);
-          p = s2 + l2;
-        }
+        } else p = this.#lengthToken(b, p);
       }
       this.jsonEnd[i] = p;
       if (side === 'postgres') for (let k = 0; k < real.length; k++) p += b[p] === N ? 1 : 16;

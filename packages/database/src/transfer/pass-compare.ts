@@ -49,9 +49,9 @@ export function sameJsonValue(x: unknown, y: unknown): boolean {
   return true;
 }
 
-/** `[start of the value, end]` of a `<len>:<bytes>` token at `p`, or null for `N`. */
+/** `[start of the value, end]` of a `<len>:<bytes>` token at `p`, or null for NULL (`:` alone). */
 function span(b: Buffer, p: number): [number, number] | null {
-  if (b[p] === N) return null;
+  if (b[p] === COLON) return null;
   let len = 0;
   for (let c = b[p]!; c !== COLON; c = b[++p]!) len = len * 10 + (c - 48);
   return [p + 1, p + 1 + len];

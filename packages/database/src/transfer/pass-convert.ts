@@ -24,9 +24,12 @@ function idOf(v: SqliteValue): { bytes: Buffer; printable: string | null } {
 
 const PG_JSON_END_CHAR = String.fromCharCode(PG_JSON_END);
 
+/** PostgreSQL's token of NULL by column type (pass-sql.ts). */
+const NULL_TOKEN: Record<ColumnSpec['type'], string> = { id: ':', text: ':', int: ';', bigint: ';', timestamp: ';', bool: 'N', real: 'N', json: PG_JSON_END_CHAR };
+
 /** One value's token in PostgreSQL's layout (pass-sql.ts), or null when coerce.ts rejects it. */
 function token(c: ColumnSpec, v: SqliteValue): string | null {
-  const nullToken = c.type === 'json' ? PG_JSON_END_CHAR : 'N';
+  const nullToken = NULL_TOKEN[c.type];
   if (v === null) return nullToken;
   const r = coerce(c.type, v, false);
   if (!r.ok) return null;

@@ -1,8 +1,8 @@
 import type { TableName } from '../schema/tables.js';
 import { PgConnection } from '../stores/pg/pg-connection.js';
 import type { Side } from './backend-pair.js';
-import { ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
-import { passLayout, pgChunkSql } from './pass-sql.js';
+import { bytesBefore, ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
+import { passLayout, pgBoundsSql, pgChunkSql } from './pass-sql.js';
 import { ChunkSizer, noteChunkBytes, type PassReader } from './pass-sizer.js';
 
 /** Collations whose order is the byte order of UTF-8 (the order the pass merges in). */
@@ -22,11 +22,20 @@ async function idSortsBytewise(sql: PgConnection['sql'], table: TableName): Prom
   return BYTEWISE.has(r.dflt ? r.db : r.coll);
 }
 
+/** Chunk queries in flight or read and not yet taken, at most (PostgreSQL builds them back to back). */
+const AHEAD = 2;
+/** Chunks per bounds query, at most (the first ones: 1, 2, 4…, so the byte bound adapts to the table first). */
+const BOUNDS_BATCH = 16;
+
 /**
  * PostgreSQL's side of verify's pass: key-ordered chunks of pass rows (pass-sql.ts) built by
  * PostgreSQL itself and read as one raw buffer per chunk (postgres.js `.raw()`: no per-value
- * parsing in JS), the next chunk requested as soon as one arrives (at most two read ahead), so
- * PostgreSQL works without pause while the caller compares. Chunks are bounded by bytes (see pass-sizer.ts).
+ * parsing in JS). The chunks' last ids are read ahead from the id index (`pgBoundsSql`), so each
+ * chunk is a range `(previous bound, bound]` and up to {@link AHEAD} chunk queries are sent
+ * without waiting for the previous one: PostgreSQL works without pause while the caller compares,
+ * even while this thread is too busy to look at the socket. The last range is open-ended, so rows
+ * written meanwhile are read as in a keyset pass. Chunks are bounded by bytes (see pass-sizer.ts):
+ * the rows per chunk of each bounds query follow the bytes per row seen so far.
  * When the id collation sorts bytewise (C, C.UTF-8…), the order of every chunk is checked.
  * @throws PassFormatError when a chunk does not parse or comes out of key order.
  */
@@ -35,59 +44,147 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
   const sql = side.conn.sql;
   const layout = passLayout(table);
   const bytewise = await idSortsBytewise(sql, table);
-  const [first, after] = [false, true].map((a) => side.dialect.placeholders(pgChunkSql(layout, a, !bytewise))) as [string, string];
+  const ph = (s: string) => side.dialect.placeholders(s);
+  const chunkSql = {
+    upTo: ph(pgChunkSql(layout, false, !bytewise, true)),
+    between: ph(pgChunkSql(layout, true, !bytewise, true)),
+    first: ph(pgChunkSql(layout, false, !bytewise)),
+    after: ph(pgChunkSql(layout, true, !bytewise)),
+  };
+  const boundsSql = { first: ph(pgBoundsSql(table, false)), after: ph(pgBoundsSql(table, true)) };
   const sizer = new ChunkSizer(layout, maxRows);
-  let done = false;
-  const fetch = (bound: string | null): Promise<PassChunk> => {
-    const limit = sizer.rows();
-    const q = (bound === null ? sql.unsafe(first, [limit]) : sql.unsafe(after, [bound, limit])).raw().execute();
-    return q.then((rows) => {
-      const [b, n] = (rows[0] ?? []) as unknown as [Buffer | null, Buffer];
-      const count = Number(n.toString('latin1'));
-      const c = new ChunkBuilder(layout, count);
-      if (b) {
-        c.addBuffer(b);
-        c.walk(0, 0, b.length, 'postgres');
-      }
-      if (c.n !== count) throw new PassFormatError(`PostgreSQL chunk of ${table}: ${count} rows announced, ${c.n} parsed`);
-      if (bytewise) checkOrder(c, table);
-      sizer.observe(count, b?.length ?? 0);
-      noteChunkBytes(b?.length ?? 0);
-      if (count < limit) done = true;
-      return c.build(null);
-    });
+
+  /** A chunk asked for, in the order the caller takes them. */
+  interface Entry {
+    chunk: Promise<PassChunk>;
+  }
+  /** Ranges get this many times the rows per chunk as their limit (they hold about one chunk's rows). */
+  const RANGE_SLACK = 2;
+
+  /**
+   * Asks for one chunk `(from, hi]` (from null: the start) of at most `limit` rows; when it is full
+   * (rows written meanwhile), the rest of the range is asked for at once and placed right after
+   * it. With hi null, the first `limit` rows after `from` (the last range: when it is full, the
+   * pass goes on after it).
+   */
+  const request = (from: string | null, hi: string | null, limit: number): Entry => {
+    const entry = {} as Entry;
+    const q =
+      hi === null
+        ? from === null
+          ? sql.unsafe(chunkSql.first, [limit])
+          : sql.unsafe(chunkSql.after, [from, limit])
+        : from === null
+          ? sql.unsafe(chunkSql.upTo, [hi, limit])
+          : sql.unsafe(chunkSql.between, [from, hi, limit]);
+    entry.chunk = q
+      .raw()
+      .execute()
+      .then((rows) => {
+        const [b, n] = (rows[0] ?? []) as unknown as [Buffer | null, Buffer];
+        const count = Number(n.toString('latin1'));
+        const c = new ChunkBuilder(layout, count);
+        if (b) {
+          c.addBuffer(b);
+          c.walk(0, 0, b.length, 'postgres');
+        }
+        if (c.n !== count) throw new PassFormatError(`PostgreSQL chunk of ${table}: ${count} rows announced, ${c.n} parsed`);
+        if (bytewise) checkOrder(c, table);
+        sizer.observe(count, b?.length ?? 0);
+        noteChunkBytes(b?.length ?? 0);
+        const chunk = c.build(null);
+        if (count >= limit && !closed) {
+          const last = chunk.bufs[chunk.buf[count - 1]!]!.toString('utf8', chunk.idStart[count - 1], chunk.idEnd[count - 1]);
+          if (hi !== null) {
+            // The range holds more rows than it did when its bounds were read: its rest comes next.
+            queue.splice(queue.indexOf(entry) + 1, 0, request(last, hi, limit)); // indexOf -1: already taken, so first
+          } else {
+            // The last range was full: read on after its last row, as a keyset pass would.
+            tail = lo = last;
+            boundsDone = false;
+            ended = false;
+            batch = 1;
+            fill();
+          }
+        }
+        return chunk;
+      });
+    entry.chunk.catch(() => {});
+    return entry;
   };
-  // Chunks read and not yet taken (at most two: one waiting, one being read), so PostgreSQL starts
-  // the next chunk as soon as one arrives, not when this thread gets to it.
-  const queue: Array<Promise<PassChunk | null>> = [];
-  const readFrom = (bound: string | null): Promise<PassChunk | null> => {
-    const p = fetch(bound).then((chunk) => {
-      if (!done && chunk.n > 0 && queue.length < 2 && !closed) {
-        const last = chunk.n - 1;
-        queue.push(readFrom(chunk.bufs[chunk.buf[last]!]!.toString('utf8', chunk.idStart[last], chunk.idEnd[last])));
-      }
-      return chunk.n > 0 ? chunk : null;
-    });
-    p.catch(() => {});
-    return p;
-  };
+
+  /** Upper bounds of the chunks not yet asked for, in order; `tail` the last bound known. */
+  const bounds: string[] = [];
+  let tail: string | null = null;
+  /** No bound after `tail`: the next range without a bound is the last, open-ended one. */
+  let boundsDone = false;
+  let batch = 1;
+  let loading: Promise<void> | null = null;
+  /** Lower bound of the next chunk to ask for (null: the start). */
+  let lo: string | null = null;
+  let ended = false;
   let closed = false;
-  queue.push(readFrom(null));
+  const queue: Entry[] = [];
+
+  const loadBounds = async (): Promise<void> => {
+    const per = sizer.rows();
+    const rows = await (tail === null ? sql.unsafe(boundsSql.first, [per, per, batch]) : sql.unsafe(boundsSql.after, [tail, per, per, batch])).raw().execute();
+    const ids = rows.map((r) => (r[0] as unknown as Buffer).toString('utf8'));
+    bounds.push(...ids);
+    if (ids.length > 0) tail = ids[ids.length - 1]!;
+    if (ids.length < batch) boundsDone = true;
+    batch = Math.min(BOUNDS_BATCH, batch * 2);
+  };
+
+  /** Asks for chunks until {@link AHEAD} are in flight or waiting. */
+  const fill = (): void => {
+    while (!closed && !ended && queue.length < AHEAD) {
+      if (bounds.length === 0) {
+        if (!boundsDone) {
+          loading ??= loadBounds().then(
+            () => {
+              loading = null;
+              fill();
+            },
+            (e: unknown) => {
+              loading = null;
+              ended = true;
+              const failed = Promise.reject(e);
+              failed.catch(() => {});
+              queue.push({ chunk: failed });
+            },
+          );
+          return;
+        }
+        ended = true;
+        queue.push(request(lo, null, sizer.rows()));
+        return;
+      }
+      const hi = bounds.shift()!;
+      queue.push(request(lo, hi, RANGE_SLACK * sizer.rows()));
+      lo = hi;
+    }
+  };
+  fill();
   return {
     async next() {
-      const head = queue.shift();
-      if (!head) return null;
-      const chunk = await head;
-      // The chunk taken had started the next read only if the queue had room then: start it now.
-      if (chunk && queue.length === 0 && !done) {
-        const last = chunk.n - 1;
-        queue.push(readFrom(chunk.bufs[chunk.buf[last]!]!.toString('utf8', chunk.idStart[last], chunk.idEnd[last])));
+      for (;;) {
+        const head = queue.shift();
+        if (!head) {
+          if (loading) {
+            await loading;
+            continue;
+          }
+          return null;
+        }
+        fill();
+        const chunk = await head.chunk;
+        if (chunk.n > 0) return chunk; // a range whose rows were all deleted meanwhile
       }
-      return chunk;
     },
     async close() {
       closed = true;
-      await Promise.all(queue.map((p) => p.catch(() => null)));
+      await Promise.all([loading, ...queue.map((e) => e.chunk.catch(() => null))]);
       queue.length = 0;
     },
   };
@@ -98,7 +195,7 @@ function checkOrder(c: ChunkBuilder, table: TableName): void {
   const b = c.bufs[0];
   if (!b) return;
   for (let i = 1; i < c.n; i++) {
-    if (b.compare(b, c.idStart[i - 1], c.idEnd[i - 1], c.idStart[i], c.idEnd[i]) <= 0) {
+    if (!bytesBefore(b, c.idStart[i - 1]!, c.idEnd[i - 1]!, c.idStart[i]!, c.idEnd[i]!)) {
       throw new PassFormatError(`PostgreSQL returned ${table} out of key order at row ${i} of a chunk`);
     }
   }

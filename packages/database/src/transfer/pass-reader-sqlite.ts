@@ -2,9 +2,9 @@ import Libsql from 'libsql';
 import type { TableName } from '../schema/tables.js';
 import { q } from '../stores/table-sql.js';
 import type { Side } from './backend-pair.js';
-import { ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
+import { bytesBefore, ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
 import { convertPassRow } from './pass-convert.js';
-import { passLayout, sqliteChunkSql, type PassLayout, type SqliteBound } from './pass-sql.js';
+import { hasTextAffinity, passLayout, sqliteChunkSql, type PassLayout, type SqliteBound } from './pass-sql.js';
 import { ChunkSizer, noteChunkBytes, type PassReader } from './pass-sizer.js';
 import { decodeLossless, losslessSelect, sqliteFilePath } from './source.js';
 import { InvalidUtf8, SqliteBlob, type SqliteValue } from './sqlite-value.js';
@@ -108,12 +108,16 @@ export function openSqlitePassReader(side: Side, table: TableName, maxRows: numb
   const perRow = layout.real.length > 0;
   const nr = layout.real.length;
   let bound: Bound | null = { kind: 'first' };
+  /** Columns of TEXT affinity in this file (their canonical-storage test is shorter: pass-sql.ts), read once. */
+  let textAffinity: Promise<Set<string>> | null = null;
+  const affinity = () =>
+    (textAffinity ??= run.all('SELECT name, type FROM pragma_table_info(?)', [table]).then((rows) => new Set(rows.filter((r) => hasTextAffinity(String(r[1] ?? ''))).map((r) => String(r[0])))));
 
   const read = async (): Promise<PassChunk | null> => {
     if (!bound) return null;
     const limit = sizer.rows();
     const params = bound.kind === 'text' || bound.kind === 'value' ? [bound.value, limit] : [limit];
-    const sql = sqliteChunkSql(layout, bound.kind);
+    const sql = sqliteChunkSql(layout, bound.kind, await affinity());
     return run.snapshot(async () => {
       const rows = await run.all(sql, params);
       let c: ChunkBuilder;
@@ -185,7 +189,7 @@ function checkOrder(c: ChunkBuilder, table: TableName): void {
   if (!b) return;
   for (let i = 1; i < c.n; i++) {
     if (c.kind[i - 1] !== 0 || c.kind[i] !== 0) continue;
-    if (b.compare(b, c.idStart[i - 1], c.idEnd[i - 1], c.idStart[i], c.idEnd[i]) <= 0) {
+    if (!bytesBefore(b, c.idStart[i - 1]!, c.idEnd[i - 1]!, c.idStart[i]!, c.idEnd[i]!)) {
       throw new PassFormatError(`LibSQL returned ${table} out of key order at row ${i} of a chunk`);
     }
   }
