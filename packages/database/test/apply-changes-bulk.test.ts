@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tables, type TableName } from '../src/schema/tables.js';
 import { MAX_ROWS_PER_STATEMENT, planChanges } from '../src/stores/change-plan.js';
 import type { Row, RowChange } from '../src/stores/store.js';
-import { normalizeRow } from '../src/transfer/normalize-row.js';
+import { normalizeRow } from '../src/transfer/convert/normalize-row.js';
 import { openPostgresBackend, openSqliteBackend, type TestBackend } from './helpers/backends.js';
 import { INT64_MAX, INT64_MIN, NESTED_JSON, collaboratorRow, documentRow, historyRow, messageRow, profileRow, queryRow } from './helpers/rows.js';
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableNames, type TableName } from '../src/schema/tables.js';
 import type { Row, RowChange, Store } from '../src/stores/store.js';
-import { normalizeRow } from '../src/transfer/normalize-row.js';
+import { normalizeRow } from '../src/transfer/convert/normalize-row.js';
 import { openPostgresBackend, openSqliteBackend, type TestBackend } from './helpers/backends.js';
 import { collaboratorRow, documentRow, historyRow, INT64_MIN, messageRow, profileRow, queryRow } from './helpers/rows.js';
 

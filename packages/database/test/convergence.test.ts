@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableName } from '../src/schema/tables.js';
 import type { RowChange, Store } from '../src/stores/store.js';
-import { normalizeRow } from '../src/transfer/normalize-row.js';
+import { normalizeRow } from '../src/transfer/convert/normalize-row.js';
 import { openPostgresBackend, openSqliteBackend, type TestBackend } from './helpers/backends.js';
 import { collaboratorRow, documentRow, messageRow } from './helpers/rows.js';
 

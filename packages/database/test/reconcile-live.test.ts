@@ -5,7 +5,7 @@
  * runbook: a busy user's profile, one version behind, made reconcile exit 4).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBackendPair, type BackendPair } from '../src/transfer/backend-pair.js';
+import { openBackendPair, type BackendPair } from '../src/transfer/source/backend-pair.js';
 import { reconcile } from '../src/transfer/reconcile.js';
 import { createBothDatabases, openRaw } from './helpers/backends.js';
 import { seedPhase4, type Seeded } from './verify-fixtures.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableNames } from '../src/schema/tables.js';
-import { journal } from '../src/transfer/migration-status.js';
+import { journal } from '../src/transfer/source/migration-status.js';
 import { createBothDatabases, openRaw } from './helpers/backends.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
 import { cli, seedPhase4 } from './verify-fixtures.js';

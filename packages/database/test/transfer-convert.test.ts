@@ -2,9 +2,9 @@
 // reason, on values as the LibSQL reader returns them. Pure functions: no database needed here;
 // the same rules run against real databases in transfer-check/export-import/copy tests.
 import { describe, expect, it } from 'vitest';
-import { coerce, parseIsoSeconds } from '../src/transfer/coerce.js';
-import { Converter } from '../src/transfer/convert.js';
-import { decodeText, InvalidUtf8, SqliteBlob } from '../src/transfer/sqlite-value.js';
+import { coerce, parseIsoSeconds } from '../src/transfer/convert/coerce.js';
+import { Converter } from '../src/transfer/convert/convert.js';
+import { decodeText, InvalidUtf8, SqliteBlob } from '../src/transfer/source/sqlite-value.js';
 
 const ok = (type: Parameters<typeof coerce>[0], v: unknown) => {
   const r = coerce(type, v, false);

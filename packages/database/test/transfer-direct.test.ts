@@ -7,8 +7,8 @@ import { migratePostgres } from '../src/migrations/migrate.js';
 import { tables, type TableName } from '../src/schema/tables.js';
 import type { Row } from '../src/stores/store.js';
 import { createTestPostgres } from '../src/testing/index.js';
-import { PgBatch, PgLoader } from '../src/transfer/pg-loader.js';
-import { openTarget, type Target } from '../src/transfer/pg-target.js';
+import { PgBatch, PgLoader } from '../src/transfer/load/pg-loader.js';
+import { openTarget, type Target } from '../src/transfer/load/pg-target.js';
 import { T0 } from './transfer-fixtures.js';
 
 let pg: Awaited<ReturnType<typeof createTestPostgres>>;

@@ -1,8 +1,8 @@
 // Tables loading side by side (table-lanes.ts) and the connection slots they share (in-flight.ts).
 import { describe, expect, it } from 'vitest';
 import { tableNames, type TableName } from '../src/schema/tables.js';
-import { InFlight, Slots } from '../src/transfer/in-flight.js';
-import { runInLanes, tableLanes } from '../src/transfer/table-lanes.js';
+import { InFlight, Slots } from '../src/transfer/load/in-flight.js';
+import { runInLanes, tableLanes } from '../src/transfer/load/table-lanes.js';
 
 const rows = (m: Partial<Record<TableName, number>>) => new Map(Object.entries(m) as [TableName, number][]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,7 +4,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
-import { journal, migrationStatus, type BackendMigrationStatus } from '../src/transfer/migration-status.js';
+import { journal, migrationStatus, type BackendMigrationStatus } from '../src/transfer/source/migration-status.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
 import { runCli } from './transfer-fixtures.js';
 

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AtomicFile } from '../src/transfer/atomic-file.js';
-import { readLineBatches } from '../src/transfer/ndjson.js';
+import { AtomicFile } from '../src/transfer/files/atomic-file.js';
+import { readLineBatches } from '../src/transfer/files/ndjson.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ndjson-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

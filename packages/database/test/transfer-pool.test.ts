@@ -13,9 +13,9 @@ import { tables } from '../src/schema/tables.js';
 import type { Row } from '../src/stores/store.js';
 import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
 import { copyDatabase, type CopySummary } from '../src/transfer/copy.js';
-import { copyIn, CopyFailedError } from '../src/transfer/pg-copy.js';
-import { PgBatch, PgLoader } from '../src/transfer/pg-loader.js';
-import { openTarget } from '../src/transfer/pg-target.js';
+import { copyIn, CopyFailedError } from '../src/transfer/load/pg-copy.js';
+import { PgBatch, PgLoader } from '../src/transfer/load/pg-loader.js';
+import { openTarget } from '../src/transfer/load/pg-target.js';
 import { insertRow, T0 } from './transfer-fixtures.js';
 
 /**

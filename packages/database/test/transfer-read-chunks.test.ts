@@ -5,8 +5,8 @@ import { createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateSqlite } from '../src/migrations/migrate.js';
 import { createTestSqlite } from '../src/testing/index.js';
-import { openSource, type SourceRow } from '../src/transfer/source.js';
-import { InvalidUtf8, SqliteBlob } from '../src/transfer/sqlite-value.js';
+import { openSource, type SourceRow } from '../src/transfer/source/source.js';
+import { InvalidUtf8, SqliteBlob } from '../src/transfer/source/sqlite-value.js';
 import { insertRow, raw, T0 } from './transfer-fixtures.js';
 
 const BIG = 100_000; // characters of each large row's content

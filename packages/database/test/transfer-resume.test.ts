@@ -16,7 +16,7 @@ import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
 import { copyDatabase } from '../src/transfer/copy.js';
 import { exportDatabase } from '../src/transfer/export.js';
 import { importDirectory } from '../src/transfer/import.js';
-import { canonicalJson } from '../src/transfer/normalize-row.js';
+import { canonicalJson } from '../src/transfer/convert/normalize-row.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
 import { insertRow, runCli, T0 } from './transfer-fixtures.js';
 

@@ -4,9 +4,9 @@
 import { createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableNames } from '../src/schema/tables.js';
-import { openSource, type SourceRow } from '../src/transfer/source.js';
-import { InvalidUtf8, rawForJson } from '../src/transfer/sqlite-value.js';
-import { journalModeWarning } from '../src/transfer/warnings.js';
+import { openSource, type SourceRow } from '../src/transfer/source/source.js';
+import { InvalidUtf8, rawForJson } from '../src/transfer/source/sqlite-value.js';
+import { journalModeWarning } from '../src/transfer/source/warnings.js';
 import { buildTrapDatabase, insertRow, TRAPS } from './transfer-fixtures.js';
 
 let db: Awaited<ReturnType<typeof buildTrapDatabase>>;

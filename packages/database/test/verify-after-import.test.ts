@@ -13,7 +13,7 @@ import { migratePostgres } from '../src/migrations/migrate.js';
 import { tableNames, type TableName } from '../src/schema/tables.js';
 import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
 import { migrateSqlite } from '../src/migrations/migrate.js';
-import { openBackendPair, type BackendPair } from '../src/transfer/backend-pair.js';
+import { openBackendPair, type BackendPair } from '../src/transfer/source/backend-pair.js';
 import { copyDatabase, type CopySummary } from '../src/transfer/copy.js';
 import { exportDatabase } from '../src/transfer/export.js';
 import { importDirectory } from '../src/transfer/import.js';

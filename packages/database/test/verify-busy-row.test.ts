@@ -6,7 +6,7 @@
  * during a replay reported a busy profile).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openBackendPair, type BackendPair } from '../src/transfer/backend-pair.js';
+import { openBackendPair, type BackendPair } from '../src/transfer/source/backend-pair.js';
 import { verifyTables } from '../src/transfer/verify.js';
 import { createBothDatabases } from './helpers/backends.js';
 import { openPhase, silentLogger } from './helpers/phase-db.js';

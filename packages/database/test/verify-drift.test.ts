@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids.js';
-import { openBackendPair, type BackendPair } from '../src/transfer/backend-pair.js';
+import { openBackendPair, type BackendPair } from '../src/transfer/source/backend-pair.js';
 import { reconcile } from '../src/transfer/reconcile.js';
 import { readLastVerify } from '../src/transfer/verify-report.js';
 import { verifyTables, type VerifyResult } from '../src/transfer/verify.js';

@@ -6,13 +6,13 @@
  */
 import Libsql from 'libsql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBackendPair, type BackendPair } from '../src/transfer/backend-pair.js';
-import { compareIds, PassComparer, sameJsonValue } from '../src/transfer/pass-compare.js';
-import { openPgPassReader } from '../src/transfer/pass-reader-pg.js';
-import { openSqlitePassReader } from '../src/transfer/pass-reader-sqlite.js';
-import { hasTextAffinity, passLayout, sqliteChunkSql } from '../src/transfer/pass-sql.js';
-import { sameJsonBytes } from '../src/transfer/pass-json-bytes.js';
-import { pgNumber, realHex, sameRealHex } from '../src/transfer/pass-json.js';
+import { openBackendPair, type BackendPair } from '../src/transfer/source/backend-pair.js';
+import { compareIds, PassComparer, sameJsonValue } from '../src/transfer/verify-pass/pass-compare.js';
+import { openPgPassReader } from '../src/transfer/verify-pass/pass-reader-pg.js';
+import { openSqlitePassReader } from '../src/transfer/verify-pass/pass-reader-sqlite.js';
+import { hasTextAffinity, passLayout, sqliteChunkSql } from '../src/transfer/verify-pass/pass-sql.js';
+import { sameJsonBytes } from '../src/transfer/verify-pass/pass-json-bytes.js';
+import { pgNumber, realHex, sameRealHex } from '../src/transfer/verify-pass/pass-json.js';
 import { reconcile } from '../src/transfer/reconcile.js';
 import { verifyTables, type VerifyResult } from '../src/transfer/verify.js';
 import { createBothDatabases, openRaw } from './helpers/backends.js';

@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
-import { openBackendPair, type BackendPair } from '../src/transfer/backend-pair.js';
-import { bytesBefore } from '../src/transfer/pass-chunk.js';
-import { pgId } from '../src/transfer/pass-compare.js';
-import { openPgPassReader } from '../src/transfer/pass-reader-pg.js';
+import { openBackendPair, type BackendPair } from '../src/transfer/source/backend-pair.js';
+import { bytesBefore } from '../src/transfer/verify-pass/pass-chunk.js';
+import { pgId } from '../src/transfer/verify-pass/pass-compare.js';
+import { openPgPassReader } from '../src/transfer/verify-pass/pass-reader-pg.js';
 import { createBothDatabases, openRaw } from './helpers/backends.js';
 import { generatedId, generateMessages } from './verify-fixtures.js';
 

@@ -1,11 +1,11 @@
 import type { LogicalType } from '../schema/columns.js';
 import { tableNames, tables, type TableName } from '../schema/tables.js';
-import { Converter, countNotes, type Reject } from './convert.js';
-import { sqliteMigrationStatus, type BackendMigrationStatus } from './migration-status.js';
-import { defaultChunkRows, openSource, type Snapshot } from './source.js';
-import { storageClass, type StorageClass } from './sqlite-value.js';
+import { Converter, countNotes, type Reject } from './convert/convert.js';
+import { sqliteMigrationStatus, type BackendMigrationStatus } from './source/migration-status.js';
+import { defaultChunkRows, openSource, type Snapshot } from './source/source.js';
+import { storageClass, type StorageClass } from './source/sqlite-value.js';
 import type { TransferProgress } from './summary.js';
-import { journalModeWarning } from './warnings.js';
+import { journalModeWarning } from './source/warnings.js';
 
 /** The profile of one column of the source. */
 export interface ColumnProfile {

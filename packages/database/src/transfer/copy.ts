@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { tableNames, type TableName } from '../schema/tables.js';
-import { Slots } from './in-flight.js';
-import { runInLanes } from './table-lanes.js';
-import { Converter } from './convert.js';
-import { openTarget } from './pg-target.js';
-import { RejectFile } from './reject-file.js';
-import { defaultChunkRows, openSource, type Source } from './source.js';
-import { journalModeWarning } from './warnings.js';
-import { loadTable } from './table-loader.js';
+import { Slots } from './load/in-flight.js';
+import { runInLanes } from './load/table-lanes.js';
+import { Converter } from './convert/convert.js';
+import { openTarget } from './load/pg-target.js';
+import { RejectFile } from './files/reject-file.js';
+import { defaultChunkRows, openSource, type Source } from './source/source.js';
+import { journalModeWarning } from './source/warnings.js';
+import { loadTable } from './load/table-loader.js';
 import { rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
 
 /** Options of {@link copyDatabase}. */

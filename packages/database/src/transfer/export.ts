@@ -1,15 +1,15 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tableNames, type TableName } from '../schema/tables.js';
-import { AtomicFile, writeFileAtomic } from './atomic-file.js';
-import { Converter, countNotes } from './convert.js';
-import { CHECKSUM_ALGORITHM, EXPORT_FORMAT, TableDigest, type ExportedTable, type ExportMetadata } from './metadata.js';
-import { journal, sqliteMigrationStatus } from './migration-status.js';
-import { canonicalJson } from './normalize-row.js';
-import { RejectFile } from './reject-file.js';
-import { defaultChunkRows, openSource, type Snapshot } from './source.js';
+import { AtomicFile, writeFileAtomic } from './files/atomic-file.js';
+import { Converter, countNotes } from './convert/convert.js';
+import { CHECKSUM_ALGORITHM, EXPORT_FORMAT, TableDigest, type ExportedTable, type ExportMetadata } from './files/metadata.js';
+import { journal, sqliteMigrationStatus } from './source/migration-status.js';
+import { canonicalJson } from './convert/normalize-row.js';
+import { RejectFile } from './files/reject-file.js';
+import { defaultChunkRows, openSource, type Snapshot } from './source/source.js';
 import { emptySummary, rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
-import { journalModeWarning } from './warnings.js';
+import { journalModeWarning } from './source/warnings.js';
 
 /** Options of {@link exportDatabase}. */
 export interface ExportOptions {

@@ -3,7 +3,7 @@ import { redact } from '../logger.js';
 import { searchTerms } from '../services/search-terms.js';
 import { SEARCH_PREFIX_CHARS } from '../schema/tables.js';
 import type { Row } from '../stores/store.js';
-import type { Side } from './backend-pair.js';
+import type { Side } from './source/backend-pair.js';
 
 /** Read-latency sample of {@link measureReadLatency}; all times in ms. */
 export interface LatencySample {

@@ -1,7 +1,7 @@
 import { describeError } from '../errors.js';
 import { redact } from '../logger.js';
 import { tableNames, TOMBSTONES_TABLE } from '../schema/tables.js';
-import { existingTables, openBackendPair } from './backend-pair.js';
+import { existingTables, openBackendPair } from './source/backend-pair.js';
 import { checkSearch, measureReadLatency, orphanCollaborators, readBotShadow } from './gate-checks.js';
 import { summarize, type VerifySummary } from './verify-report.js';
 import { verifyTables, type VerifyOptions } from './verify.js';

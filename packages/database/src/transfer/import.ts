@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import { tableNames, type TableName } from '../schema/tables.js';
-import { Slots } from './in-flight.js';
-import { runInLanes } from './table-lanes.js';
-import { Converter } from './convert.js';
-import { readMetadata, validateExport, type ExportMetadata } from './metadata.js';
-import { journal } from './migration-status.js';
-import { readLineBatches } from './ndjson.js';
-import { openTarget } from './pg-target.js';
-import { RejectFile } from './reject-file.js';
+import { Slots } from './load/in-flight.js';
+import { runInLanes } from './load/table-lanes.js';
+import { Converter } from './convert/convert.js';
+import { readMetadata, validateExport, type ExportMetadata } from './files/metadata.js';
+import { journal } from './source/migration-status.js';
+import { readLineBatches } from './files/ndjson.js';
+import { openTarget } from './load/pg-target.js';
+import { RejectFile } from './files/reject-file.js';
 import { rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
-import { loadTable, type LoadItem } from './table-loader.js';
+import { loadTable, type LoadItem } from './load/table-loader.js';
 import { parseJsonExact } from '../json-exact.js';
 
 /** Options of {@link importDirectory}. */

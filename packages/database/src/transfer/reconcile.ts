@@ -2,10 +2,10 @@ import { describeError } from '../errors.js';
 import { redact } from '../logger.js';
 import { tableNames, type TableName } from '../schema/tables.js';
 import type { Row, RowChange } from '../stores/store.js';
-import { openBackendPair, type BackendPair, type BackendUrls, type SideName } from './backend-pair.js';
-import { ImportFormReader } from './import-form.js';
-import { canonicalJson, normalizeRow } from './normalize-row.js';
-import { fetchRows, fetchTombstones } from './row-stream.js';
+import { openBackendPair, type BackendPair, type BackendUrls, type SideName } from './source/backend-pair.js';
+import { ImportFormReader } from './convert/import-form.js';
+import { canonicalJson, normalizeRow } from './convert/normalize-row.js';
+import { fetchRows, fetchTombstones } from './source/row-stream.js';
 import { summarize, type VerifySummary } from './verify-report.js';
 import { checkTables, DEFAULT_RECHECK_DELAY_MS, recheck, verifyTables, type DriftEntry, type VerifyOptions, type VerifyResult } from './verify.js';
 

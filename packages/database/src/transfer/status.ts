@@ -3,9 +3,9 @@ import type { Phase } from '../config/phase.js';
 import { describeError, isDatabaseError } from '../errors.js';
 import { redact, redactUrl } from '../logger.js';
 import { tableNames, TOMBSTONES_TABLE, type TableName } from '../schema/tables.js';
-import { existingTables, openPostgresSide, openSqliteSide, type Side } from './backend-pair.js';
-import { migrationStatus, type BackendMigrationStatus } from './migration-status.js';
-import { countRows } from './row-stream.js';
+import { existingTables, openPostgresSide, openSqliteSide, type Side } from './source/backend-pair.js';
+import { migrationStatus, type BackendMigrationStatus } from './source/migration-status.js';
+import { countRows } from './source/row-stream.js';
 import { DEFAULT_DATA_DIR, readLastVerify, type VerifySummary } from './verify-report.js';
 
 /** The configuration as the app derives it from the environment (`loadConfig` + `derivePhase`). */

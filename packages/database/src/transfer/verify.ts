@@ -1,17 +1,17 @@
 import { DatabaseError } from '../errors.js';
 import { tableNames, tables, type TableName } from '../schema/tables.js';
 import type { Row } from '../stores/store.js';
-import { openBackendPair, requireTables, type BackendPair, type BackendUrls } from './backend-pair.js';
-import { ImportFormReader } from './import-form.js';
-import { canonicalJson, rowChecksum } from './normalize-row.js';
-import type { PassChunk } from './pass-chunk.js';
-import { compareIds, liteId, PassComparer, pgId } from './pass-compare.js';
-import { openPgPassReader } from './pass-reader-pg.js';
-import { openSqlitePassReaderThreaded } from './pass-reader-thread.js';
-import type { PassReader } from './pass-sizer.js';
-import { passLayout } from './pass-sql.js';
-import { countRows, differingColumns, fetchRows, fetchTombstones } from './row-stream.js';
-import { sampleValue } from './sqlite-value.js';
+import { openBackendPair, requireTables, type BackendPair, type BackendUrls } from './source/backend-pair.js';
+import { ImportFormReader } from './convert/import-form.js';
+import { canonicalJson, rowChecksum } from './convert/normalize-row.js';
+import type { PassChunk } from './verify-pass/pass-chunk.js';
+import { compareIds, liteId, PassComparer, pgId } from './verify-pass/pass-compare.js';
+import { openPgPassReader } from './verify-pass/pass-reader-pg.js';
+import { openSqlitePassReaderThreaded } from './verify-pass/pass-reader-thread.js';
+import type { PassReader } from './verify-pass/pass-sizer.js';
+import { passLayout } from './verify-pass/pass-sql.js';
+import { countRows, differingColumns, fetchRows, fetchTombstones } from './source/row-stream.js';
+import { sampleValue } from './source/sqlite-value.js';
 import { DriftFile, summarize, writeLastVerify } from './verify-report.js';
 
 /** How a row differs between the backends. */

@@ -5,7 +5,7 @@ import { openSqlite } from '../../src/stores/sqlite/sqlite-connection.js';
 import { sqliteDialect } from '../../src/stores/sqlite/sqlite-dialect.js';
 import { tableNames, type TableName } from '../../src/schema/tables.js';
 import type { Row } from '../../src/stores/store.js';
-import { normalizeRow } from '../../src/transfer/normalize-row.js';
+import { normalizeRow } from '../../src/transfer/convert/normalize-row.js';
 
 /** Bare stores on both backends, bypassing the router: to seed one backend only, or to read each. */
 export async function openBareStores(urls: { sqliteUrl: string; pgUrl: string }): Promise<{ sqlite: SqlStore; postgres: SqlStore; close: () => Promise<void> }> {

@@ -1,6 +1,6 @@
 import { exportDatabase } from '../../transfer/export.js';
 import { formatExportSummary } from '../../transfer/summary.js';
-import { backfillOrderWarning } from '../../transfer/warnings.js';
+import { backfillOrderWarning } from '../../transfer/source/warnings.js';
 import { ExitCode } from '../exit-codes.js';
 import { progressBar } from '../progress-bar.js';
 import { REJECTS_HELP } from '../transfer-options.js';

@@ -1,6 +1,6 @@
 import { importDirectory } from '../../transfer/import.js';
 import { formatLoadSummary } from '../../transfer/summary.js';
-import { backfillOrderWarning } from '../../transfer/warnings.js';
+import { backfillOrderWarning } from '../../transfer/source/warnings.js';
 import { requirePostgresUrl } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { progressBar } from '../progress-bar.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DatabaseError, describeError } from '../../errors.js';
 import { redact, redactUrl } from '../../logger.js';
 import { migratePostgres, migrateSqlite } from '../../migrations/migrate.js';
-import { postgresMigrationStatus, sqliteMigrationStatus, type BackendMigrationStatus } from '../../transfer/migration-status.js';
+import { postgresMigrationStatus, sqliteMigrationStatus, type BackendMigrationStatus } from '../../transfer/source/migration-status.js';
 import { requirePostgresUrl, type CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CommandModule } from './index.js';

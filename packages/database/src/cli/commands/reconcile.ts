@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { Option } from 'commander';
 import { DatabaseError } from '../../errors.js';
 import { redactUrl } from '../../logger.js';
-import type { SideName } from '../../transfer/backend-pair.js';
+import type { SideName } from '../../transfer/source/backend-pair.js';
 import { readBotPhase } from '../../transfer/gate-checks.js';
 import { reconcile, type ReconcileResult } from '../../transfer/reconcile.js';
 import { ExitCode } from '../exit-codes.js';

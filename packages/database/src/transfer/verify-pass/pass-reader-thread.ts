@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DatabaseError, type ErrorCode } from '../errors.js';
-import type { TableName } from '../schema/tables.js';
-import type { Side } from './backend-pair.js';
+import { DatabaseError, type ErrorCode } from '../../errors.js';
+import type { TableName } from '../../schema/tables.js';
+import type { Side } from '../source/backend-pair.js';
 import type { PassChunk } from './pass-chunk.js';
 import { openSqlitePassReader } from './pass-reader-sqlite.js';
 import type { PassReader } from './pass-sizer.js';
-import { sqliteFilePath } from './source.js';
+import { sqliteFilePath } from '../source/source.js';
 
 /** What the reader thread is started with (`workerData`). @internal */
 export interface PassWorkerSetup {

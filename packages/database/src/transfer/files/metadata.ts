@@ -2,8 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatabaseError } from '../errors.js';
-import { tableNames, type TableName } from '../schema/tables.js';
+import { DatabaseError } from '../../errors.js';
+import { tableNames, type TableName } from '../../schema/tables.js';
 import { readLineBatches } from './ndjson.js';
 
 /** The format tag of `metadata.json`; import refuses other formats. */

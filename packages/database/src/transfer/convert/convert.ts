@@ -1,8 +1,8 @@
-import { tables, type TableName } from '../schema/tables.js';
-import { sanitizeText } from '../services/sanitize.js';
-import type { Row } from '../stores/store.js';
+import { tables, type TableName } from '../../schema/tables.js';
+import { sanitizeText } from '../../services/sanitize.js';
+import type { Row } from '../../stores/store.js';
 import { coerce, NOTE_BEYOND_2_53, NOTE_NUL, NOTE_SURROGATE } from './coerce.js';
-import { InvalidUtf8, sampleValue, storageClass } from './sqlite-value.js';
+import { InvalidUtf8, sampleValue, storageClass } from '../source/sqlite-value.js';
 
 /** Which tool produced a reject record (`verify`: a LibSQL row verify found import/copy would reject). */
 export type RejectStage = 'check' | 'export' | 'import' | 'copy' | 'verify';

@@ -1,13 +1,13 @@
 import Libsql from 'libsql';
-import type { TableName } from '../schema/tables.js';
-import { q } from '../stores/table-sql.js';
-import type { Side } from './backend-pair.js';
+import type { TableName } from '../../schema/tables.js';
+import { q } from '../../stores/table-sql.js';
+import type { Side } from '../source/backend-pair.js';
 import { bytesBefore, ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
 import { convertPassRow } from './pass-convert.js';
 import { hasTextAffinity, passLayout, sqliteChunkSql, type PassLayout, type SqliteBound } from './pass-sql.js';
 import { ChunkSizer, noteChunkBytes, type PassReader } from './pass-sizer.js';
-import { decodeLossless, losslessSelect, sqliteFilePath } from './source.js';
-import { InvalidUtf8, SqliteBlob, type SqliteValue } from './sqlite-value.js';
+import { decodeLossless, losslessSelect, sqliteFilePath } from '../source/source.js';
+import { InvalidUtf8, SqliteBlob, type SqliteValue } from '../source/sqlite-value.js';
 
 /** Runs SQL on LibSQL and returns rows as arrays (columns in select order). */
 interface Runner {

@@ -2,14 +2,14 @@
  * Row reads by id shared by verify's re-check, reconcile and status (verify's key-ordered pass
  * reads chunks of pass rows instead: pass-reader-*.ts).
  */
-import { TOMBSTONES_TABLE, tables, type TableName } from '../schema/tables.js';
-import type { Row } from '../stores/store.js';
-import { q, tableSql } from '../stores/table-sql.js';
+import { TOMBSTONES_TABLE, tables, type TableName } from '../../schema/tables.js';
+import type { Row } from '../../stores/store.js';
+import { q, tableSql } from '../../stores/table-sql.js';
 import type { Side } from './backend-pair.js';
-import type { Reject } from './convert.js';
-import { ImportFormReader } from './import-form.js';
-import { normalizeRow } from './normalize-row.js';
-import { stringifyJsonExact } from '../json-exact.js';
+import type { Reject } from '../convert/convert.js';
+import { ImportFormReader } from '../convert/import-form.js';
+import { normalizeRow } from '../convert/normalize-row.js';
+import { stringifyJsonExact } from '../../json-exact.js';
 
 /** How many ids go into one `IN (…)` list. */
 const ID_BATCH = 500;

@@ -1,4 +1,4 @@
-import type { ColumnSpec } from '../schema/columns.js';
+import type { ColumnSpec } from '../../schema/columns.js';
 import { PG_JSON_END, type PassLayout } from './pass-sql.js';
 
 /**

@@ -1,13 +1,13 @@
 import type postgres from 'postgres';
-import { TOMBSTONES_TABLE, tables, type TableName } from '../schema/tables.js';
-import { pgDialect } from '../stores/pg/pg-dialect.js';
-import type { Row } from '../stores/store.js';
-import { q } from '../stores/table-sql.js';
-import type { Reject, RejectStage } from './convert.js';
+import { TOMBSTONES_TABLE, tables, type TableName } from '../../schema/tables.js';
+import { pgDialect } from '../../stores/pg/pg-dialect.js';
+import type { Row } from '../../stores/store.js';
+import { q } from '../../stores/table-sql.js';
+import type { Reject, RejectStage } from '../convert/convert.js';
 import type { PgBatch } from './pg-batch.js';
 import { copyIn, CopyFailedError } from './pg-copy.js';
 import type { Target } from './pg-target.js';
-import { sampleValue } from './sqlite-value.js';
+import { sampleValue } from '../source/sqlite-value.js';
 
 export { PgBatch } from './pg-batch.js';
 

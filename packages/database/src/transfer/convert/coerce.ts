@@ -1,7 +1,7 @@
-import type { LogicalType } from '../schema/columns.js';
-import { sanitizeJson, sanitizeText } from '../services/sanitize.js';
-import { InvalidUtf8, SqliteBlob, storageClass } from './sqlite-value.js';
-import { parseJsonExact } from '../json-exact.js';
+import type { LogicalType } from '../../schema/columns.js';
+import { sanitizeJson, sanitizeText } from '../../services/sanitize.js';
+import { InvalidUtf8, SqliteBlob, storageClass } from '../source/sqlite-value.js';
+import { parseJsonExact } from '../../json-exact.js';
 
 /**
  * The deliberate coercions, one function per logical type (schema/columns.ts). Each takes one

@@ -1,11 +1,11 @@
-import type { TableName } from '../schema/tables.js';
-import { countNotes, type Converter, type ConvertMeta } from './convert.js';
+import type { TableName } from '../../schema/tables.js';
+import { countNotes, type Converter, type ConvertMeta } from '../convert/convert.js';
 import { paceHeap } from './heap-pacer.js';
 import { InFlight, type Slots } from './in-flight.js';
 import { PgBatch, PgLoader } from './pg-loader.js';
 import type { Target } from './pg-target.js';
-import type { RejectFile } from './reject-file.js';
-import { emptySummary, type TableSummary, type TransferProgress } from './summary.js';
+import type { RejectFile } from '../files/reject-file.js';
+import { emptySummary, type TableSummary, type TransferProgress } from '../summary.js';
 
 /**
  * One row on its way in: raw values (as read) and the facts the converter takes (`rowid`,

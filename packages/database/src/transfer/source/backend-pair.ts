@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
-import { DatabaseError, describeError } from '../errors.js';
-import { redact, redactUrl } from '../logger.js';
-import { TOMBSTONES_TABLE, tableNames, type TableName } from '../schema/tables.js';
-import type { Connection } from '../stores/connection.js';
-import type { Dialect } from '../stores/dialect.js';
-import { PgConnection } from '../stores/pg/pg-connection.js';
-import { pgDialect } from '../stores/pg/pg-dialect.js';
-import { SqlStore } from '../stores/sql-store.js';
-import { openSqlite, type SqliteConnection } from '../stores/sqlite/sqlite-connection.js';
-import { sqliteDialect } from '../stores/sqlite/sqlite-dialect.js';
+import { DatabaseError, describeError } from '../../errors.js';
+import { redact, redactUrl } from '../../logger.js';
+import { TOMBSTONES_TABLE, tableNames, type TableName } from '../../schema/tables.js';
+import type { Connection } from '../../stores/connection.js';
+import type { Dialect } from '../../stores/dialect.js';
+import { PgConnection } from '../../stores/pg/pg-connection.js';
+import { pgDialect } from '../../stores/pg/pg-dialect.js';
+import { SqlStore } from '../../stores/sql-store.js';
+import { openSqlite, type SqliteConnection } from '../../stores/sqlite/sqlite-connection.js';
+import { sqliteDialect } from '../../stores/sqlite/sqlite-dialect.js';
 import { sqliteFilePath } from './source.js';
 
 /** Which backend. */

@@ -1,8 +1,8 @@
 import postgres from 'postgres';
-import { DatabaseError, describeError } from '../errors.js';
-import { redact, redactUrl } from '../logger.js';
-import { postgresMigrationStatus } from './migration-status.js';
-import { PG_EXACT_JSON_TYPES } from '../stores/pg/pg-connection.js';
+import { DatabaseError, describeError } from '../../errors.js';
+import { redact, redactUrl } from '../../logger.js';
+import { postgresMigrationStatus } from '../source/migration-status.js';
+import { PG_EXACT_JSON_TYPES } from '../../stores/pg/pg-connection.js';
 
 /** The postgres.js instance the bulk path uses. */
 export type PgSql = postgres.Sql;

@@ -1,7 +1,7 @@
-import type { ColumnSpec } from '../schema/columns.js';
-import { tables, type TableName } from '../schema/tables.js';
-import type { Row } from '../stores/store.js';
-import { parseJsonExact, stringifyJsonExact } from '../json-exact.js';
+import type { ColumnSpec } from '../../schema/columns.js';
+import { tables, type TableName } from '../../schema/tables.js';
+import type { Row } from '../../stores/store.js';
+import { parseJsonExact, stringifyJsonExact } from '../../json-exact.js';
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { LogicalType } from '../schema/columns.js';
-import { tables, type TableName } from '../schema/tables.js';
-import { sanitizeJson, sanitizeText } from '../services/sanitize.js';
-import type { Row } from '../stores/store.js';
-import { stringifyJsonExact } from '../json-exact.js';
+import type { LogicalType } from '../../schema/columns.js';
+import { tables, type TableName } from '../../schema/tables.js';
+import { sanitizeJson, sanitizeText } from '../../services/sanitize.js';
+import type { Row } from '../../stores/store.js';
+import { stringifyJsonExact } from '../../json-exact.js';
 
 /**
  * The one canonical row form (DESIGN.md invariant 7), used by export, import, verify and compare

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import postgres from 'postgres';
-import { describeError } from '../errors.js';
-import { redact } from '../logger.js';
-import { migrationsFolder } from '../migrations/migrate.js';
+import { describeError } from '../../errors.js';
+import { redact } from '../../logger.js';
+import { migrationsFolder } from '../../migrations/migrate.js';
 import { sqliteFilePath } from './source.js';
 
 /** One migration of a dialect's journal (`drizzle/<dialect>/meta/_journal.json`). */

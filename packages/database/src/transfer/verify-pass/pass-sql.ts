@@ -1,6 +1,6 @@
-import type { ColumnSpec } from '../schema/columns.js';
-import { tables, type TableName } from '../schema/tables.js';
-import { q } from '../stores/table-sql.js';
+import type { ColumnSpec } from '../../schema/columns.js';
+import { tables, type TableName } from '../../schema/tables.js';
+import { q } from '../../stores/table-sql.js';
 
 /**
  * The row layout of verify's key-ordered pass ("pass row"), built in SQL by both backends so that

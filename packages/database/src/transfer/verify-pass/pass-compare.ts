@@ -1,11 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import { idProblem } from './convert.js';
+import { idProblem } from '../convert/convert.js';
 import type { PassChunk } from './pass-chunk.js';
 import { sameJsonBytes } from './pass-json-bytes.js';
 import { sameRealHex } from './pass-json.js';
 import { PG_JSON_END, type PassLayout } from './pass-sql.js';
-import { decodeText } from './sqlite-value.js';
-import { parseJsonExact } from '../json-exact.js';
+import { decodeText } from '../source/sqlite-value.js';
+import { parseJsonExact } from '../../json-exact.js';
 
 const COLON = 58;
 const N = 78;

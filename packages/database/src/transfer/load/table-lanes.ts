@@ -1,4 +1,4 @@
-import { tables, type TableName } from '../schema/tables.js';
+import { tables, type TableName } from '../../schema/tables.js';
 
 /**
  * Splits the tables of a load into lanes that may run at the same time: the biggest table that no

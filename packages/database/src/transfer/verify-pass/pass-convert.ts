@@ -1,9 +1,9 @@
-import type { ColumnSpec } from '../schema/columns.js';
-import { coerce } from './coerce.js';
-import { idProblem } from './convert.js';
+import type { ColumnSpec } from '../../schema/columns.js';
+import { coerce } from '../convert/coerce.js';
+import { idProblem } from '../convert/convert.js';
 import { pgJsonText, realHex } from './pass-json.js';
 import { PG_JSON_END, type PassLayout } from './pass-sql.js';
-import { InvalidUtf8, SqliteBlob, type SqliteValue } from './sqlite-value.js';
+import { InvalidUtf8, SqliteBlob, type SqliteValue } from '../source/sqlite-value.js';
 
 /** A LibSQL row the pass converts in JS: PostgreSQL's pass row of what import writes, or why it needs the exact re-check. */
 export type ConvertedPassRow =

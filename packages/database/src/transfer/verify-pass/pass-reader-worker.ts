@@ -4,9 +4,9 @@
  * one is posted. Started by pass-reader-thread.ts only.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isDatabaseError } from '../errors.js';
-import { redact } from '../logger.js';
-import type { Side } from './backend-pair.js';
+import { isDatabaseError } from '../../errors.js';
+import { redact } from '../../logger.js';
+import type { Side } from '../source/backend-pair.js';
 import type { PassChunk } from './pass-chunk.js';
 import { postable, type PassWorkerReply, type PassWorkerSetup } from './pass-reader-thread.js';
 import { openSqlitePassReader } from './pass-reader-sqlite.js';

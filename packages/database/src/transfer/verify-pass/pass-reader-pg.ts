@@ -1,6 +1,6 @@
-import type { TableName } from '../schema/tables.js';
-import { PgConnection } from '../stores/pg/pg-connection.js';
-import type { Side } from './backend-pair.js';
+import type { TableName } from '../../schema/tables.js';
+import { PgConnection } from '../../stores/pg/pg-connection.js';
+import type { Side } from '../source/backend-pair.js';
 import { bytesBefore, ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
 import { passLayout, pgBoundsSql, pgChunkSql } from './pass-sql.js';
 import { ChunkSizer, noteChunkBytes, type PassReader } from './pass-sizer.js';

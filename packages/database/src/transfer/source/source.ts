@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DatabaseError, describeError } from '../errors.js';
-import { redact, redactUrl } from '../logger.js';
-import { tables, type TableName } from '../schema/tables.js';
+import { DatabaseError, describeError } from '../../errors.js';
+import { redact, redactUrl } from '../../logger.js';
+import { tables, type TableName } from '../../schema/tables.js';
 import { clientReader, fileReader, type ReaderFactory, type SnapshotReader } from './source-reader.js';
 import { decodeText, SqliteBlob, type SqliteValue } from './sqlite-value.js';
 

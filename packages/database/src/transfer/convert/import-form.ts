@@ -1,10 +1,10 @@
-import { tables, type TableName } from '../schema/tables.js';
-import type { Row } from '../stores/store.js';
-import { q } from '../stores/table-sql.js';
-import type { Side } from './backend-pair.js';
+import { tables, type TableName } from '../../schema/tables.js';
+import type { Row } from '../../stores/store.js';
+import { q } from '../../stores/table-sql.js';
+import type { Side } from '../source/backend-pair.js';
 import { Converter, type Reject } from './convert.js';
-import { decodeLossless, losslessSelect } from './source.js';
-import type { SqliteValue } from './sqlite-value.js';
+import { decodeLossless, losslessSelect } from '../source/source.js';
+import type { SqliteValue } from '../source/sqlite-value.js';
 
 /** LibSQL rows by id in their import form: the rows import/copy would write, and the ones they reject. */
 export interface ImportForm {

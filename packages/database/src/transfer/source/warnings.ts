@@ -1,4 +1,4 @@
-import type { Routing } from '../config/phase.js';
+import type { Routing } from '../../config/phase.js';
 import type { Source } from './source.js';
 
 /**

@@ -1,8 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AtomicFile } from './atomic-file.js';
-import type { Reject } from './convert.js';
-import { rawForJson } from './sqlite-value.js';
+import type { Reject } from '../convert/convert.js';
+import { rawForJson } from '../source/sqlite-value.js';
 
 /**
  * `rejects/<table>.ndjson`: one line per rejected row, `{ ...Reject, row }` where `row` is the
