@@ -1,11 +1,18 @@
+import { heapPacer } from '../../heap-pacer.js';
 import type { TableName } from '../../schema/tables.js';
 import { countNotes, type Converter, type ConvertMeta } from '../convert/convert.js';
-import { paceHeap } from './heap-pacer.js';
 import { InFlight, type Slots } from './in-flight.js';
 import { PgBatch, PgLoader } from './pg-loader.js';
 import type { Target } from './pg-target.js';
 import type { RejectFile } from '../files/reject-file.js';
 import { emptySummary, type TableSummary, type TransferProgress } from '../summary.js';
+
+/**
+ * A full garbage collection every 32 MB of payload loaded (`heapPacer`). The live heap of a load is
+ * small and flat (~15 MB); without it copy peaked at 137 MB at 100k messages and 208 MB at 1M, with
+ * it 138 and 152 MB (~25 collections at 1M, about 0.5 s in all).
+ */
+const paceHeap = heapPacer(32 * 1024 * 1024);
 
 /**
  * One row on its way in: raw values (as read) and the facts the converter takes (`rowid`,

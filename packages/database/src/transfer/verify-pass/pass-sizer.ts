@@ -1,5 +1,4 @@
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { heapPacer } from '../../heap-pacer.js';
 import type { PassChunk } from './pass-chunk.js';
 import type { PassLayout } from './pass-sql.js';
 
@@ -49,34 +48,11 @@ export class ChunkSizer {
 /** Chunk bytes read between two forced garbage collections (see {@link noteChunkBytes}). */
 export const GC_EVERY_BYTES = 48 * 1024 * 1024;
 
-let collect: (() => void) | null | undefined;
-let sinceGc = 0;
-
-/** The engine's `gc()` (exposed once through `v8.setFlagsFromString`), or null where that fails. */
-function gcFunction(): (() => void) | null {
-  if (collect !== undefined) return collect;
-  try {
-    const existing = (globalThis as { gc?: () => void }).gc;
-    if (typeof existing === 'function') return (collect = existing);
-    v8.setFlagsFromString('--expose-gc');
-    const fn = runInNewContext('gc') as unknown;
-    collect = typeof fn === 'function' ? (fn as () => void) : null;
-  } catch {
-    collect = null;
-  }
-  return collect;
-}
-
 /**
  * Records `bytes` of chunk buffers read (from the drivers: off the JS heap) and runs a full
  * garbage collection every {@link GC_EVERY_BYTES}. Without it, dead chunk buffers pile up until
  * V8's external-memory heuristics collect them, and peak memory grows with the size of the data
  * set (measured at 1M messages: 196 MB against 134 MB at 100k; with it, 1M and 100k peak alike).
- * A full collection of verify's small heap costs a few ms.
+ * A full collection of verify's small heap costs a few ms (`heapPacer`).
  */
-export function noteChunkBytes(bytes: number): void {
-  sinceGc += bytes;
-  if (sinceGc < GC_EVERY_BYTES) return;
-  sinceGc = 0;
-  gcFunction()?.();
-}
+export const noteChunkBytes = heapPacer(GC_EVERY_BYTES);
