@@ -2,7 +2,7 @@ import type { Routing } from '../config/phase.js';
 import { describeError, isConnectionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { TableName } from '../schema/tables.js';
-import type { OrderBy, RecentSpec, Row, RowChange, SearchSpec, Store } from '../stores/store.js';
+import type { FindOptions, Row, RowChange, SearchSpec, Store, Where } from '../stores/store.js';
 import { LatencyWindow } from './latency.js';
 import type { ShadowSink } from './shadow-sink.js';
 import { shadowKey } from './shadow-key.js';
@@ -101,20 +101,17 @@ export class RoutedStore implements Store {
   get(table: TableName, id: string) {
     return this.#read((s) => s.get(table, id));
   }
-  find(table: TableName, where: Readonly<Row>, opts: { orderBy: OrderBy; limit: number; columns?: readonly string[] }) {
+  find(table: TableName, where: Where, opts: FindOptions) {
     return this.#read((s) => s.find(table, where, opts));
+  }
+  count(table: TableName, where: Where) {
+    return this.#read((s) => s.count(table, where));
   }
   tombstoneVersion(table: TableName, id: string) {
     return this.#primary.tombstoneVersion(table, id);
   }
-  recentMessages(spec: RecentSpec) {
-    return this.#read((s) => s.recentMessages(spec));
-  }
   searchMessages(spec: SearchSpec) {
     return this.#read((s) => s.searchMessages(spec));
-  }
-  listDocumentsForUser(userId: string, limit: number) {
-    return this.#read((s) => s.listDocumentsForUser(userId, limit));
   }
   ping() {
     return this.#primary.ping();
@@ -153,8 +150,11 @@ class CollectingStore implements Store {
   get(table: TableName, id: string) {
     return this.tx.get(table, id);
   }
-  find(table: TableName, where: Readonly<Row>, opts: { orderBy: OrderBy; limit: number; columns?: readonly string[] }) {
+  find(table: TableName, where: Where, opts: FindOptions) {
     return this.tx.find(table, where, opts);
+  }
+  count(table: TableName, where: Where) {
+    return this.tx.count(table, where);
   }
   tombstoneVersion(table: TableName, id: string) {
     return this.tx.tombstoneVersion(table, id);
@@ -162,14 +162,8 @@ class CollectingStore implements Store {
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     return fn(this);
   }
-  recentMessages(spec: RecentSpec) {
-    return this.tx.recentMessages(spec);
-  }
   searchMessages(spec: SearchSpec) {
     return this.tx.searchMessages(spec);
-  }
-  listDocumentsForUser(userId: string, limit: number) {
-    return this.tx.listDocumentsForUser(userId, limit);
   }
   ping() {
     return this.tx.ping();

@@ -34,6 +34,7 @@ const valueSchema: Record<ColumnSpec['type'], z.ZodType> = {
   int: z.number().int().min(-2_147_483_648).max(2_147_483_647),
   bigint: z.union([z.string().regex(/^-?\d{1,19}$/), z.bigint()]).transform(String),
   timestamp: z.number().int().min(0),
+  millis: z.number().int().min(0),
   bool: z.boolean(),
   real: z.number().finite(),
   json: z.unknown(),

@@ -1,5 +1,5 @@
 import type { ColumnSpec } from '../schema/columns.js';
-import type { RecentSpec, Row, SearchSpec } from './store.js';
+import type { Row } from './store.js';
 
 /** A fragment of SQL with `?` placeholders and its parameters. */
 export interface Fragment {
@@ -21,10 +21,8 @@ export interface Dialect {
   encode(col: ColumnSpec, value: unknown): unknown;
   /** Driver value → JS value. */
   decode(col: ColumnSpec, value: unknown): unknown;
-  /** `FROM … WHERE …` of a full-text search (alias `m` for messages). */
-  searchFrom(spec: SearchSpec): Fragment;
-  /** A WHERE condition for a flat metadata containment filter on alias `m`. */
-  metadataContains(filter: NonNullable<RecentSpec['metadata']>): Fragment;
+  /** `FROM … WHERE <match>` of a full-text search for `terms`, all required (alias `m` for messages). */
+  searchFrom(terms: readonly string[]): Fragment;
   /**
    * Multi-row writes: a FROM item that turns ONE parameter into rows of `table` (alias `r`,
    * columns typed as the table's), and the encoder of that parameter. Absent (LibSQL, where a

@@ -3,7 +3,7 @@ import { TOMBSTONES_TABLE, type TableName } from '../schema/tables.js';
 import type { Connection } from './connection.js';
 import type { Dialect } from './dialect.js';
 import { planChanges } from './change-plan.js';
-import type { ApplyOptions, OrderBy, RecentSpec, Row, RowChange, SearchSpec, Store } from './store.js';
+import type { ApplyOptions, FindOptions, Row, RowChange, SearchSpec, Store, Where } from './store.js';
 import { q, tableSql } from './table-sql.js';
 
 /**
@@ -87,25 +87,48 @@ export class SqlStore implements Store {
     return rows[0] ? t.decodeRow(rows[0]) : null;
   }
 
-  async find(table: TableName, where: Readonly<Row>, opts: { orderBy: OrderBy; limit: number; columns?: readonly string[] }): Promise<Row[]> {
+  /** WHERE conditions of a {@link Where} on alias `m`, encoded for the column types. */
+  #where(table: TableName, where: Where): { conds: string[]; params: unknown[] } {
     const t = tableSql(this.#d, table);
     const conds: string[] = [];
     const params: unknown[] = [];
-    for (const [name, value] of Object.entries(where)) {
+    for (const [name, cond] of Object.entries(where)) {
+      if (cond === undefined) continue;
       const col = t.byName.get(name);
       if (!col) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`, { table, column: name });
-      conds.push(`m.${q(name)} = ?`);
-      params.push(this.#d.encode(col, value));
+      const c = `m.${q(name)}`;
+      if (cond !== null && typeof cond === 'object' && !Array.isArray(cond) && ('gte' in cond || 'lte' in cond || 'in' in cond)) {
+        const r = cond as { gte?: unknown; lte?: unknown; in?: readonly unknown[] };
+        if (r.gte !== undefined) (conds.push(`${c} >= ?`), params.push(this.#d.encode(col, r.gte)));
+        if (r.lte !== undefined) (conds.push(`${c} <= ?`), params.push(this.#d.encode(col, r.lte)));
+        if (r.in !== undefined) {
+          if (r.in.length === 0) conds.push('1 = 0');
+          else (conds.push(`${c} IN (${r.in.map(() => '?').join(', ')})`), params.push(...r.in.map((v) => this.#d.encode(col, v))));
+        }
+      } else if (cond === null) conds.push(`${c} IS NULL`);
+      else (conds.push(`${c} = ?`), params.push(this.#d.encode(col, cond)));
     }
+    return { conds, params };
+  }
+
+  async find(table: TableName, where: Where, opts: FindOptions): Promise<Row[]> {
+    const t = tableSql(this.#d, table);
+    const { conds, params } = this.#where(table, where);
     for (const [name] of opts.orderBy) if (!t.byName.has(name)) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`);
     const order = opts.orderBy.map(([n, dir]) => `m.${q(n)} ${dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
     const cols = opts.columns ? opts.columns.map((n) => `m.${q(n)}`).join(', ') : t.selectList;
-    params.push(opts.limit);
+    params.push(opts.limit, opts.offset ?? 0);
     const rows = await this.#query(
-      `SELECT ${cols} FROM ${q(table)} m${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}${order ? ` ORDER BY ${order}` : ''} LIMIT ?`,
+      `SELECT ${cols} FROM ${q(table)} m${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}${order ? ` ORDER BY ${order}` : ''} LIMIT ? OFFSET ?`,
       params,
     );
     return rows.map((r) => t.decodeRow(r));
+  }
+
+  async count(table: TableName, where: Where): Promise<number> {
+    const { conds, params } = this.#where(table, where);
+    const rows = await this.#query(`SELECT count(*) AS n FROM ${q(table)} m${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`, params);
+    return Number(rows[0]!.n);
   }
 
   async tombstoneVersion(table: TableName, id: string): Promise<number | null> {
@@ -154,43 +177,13 @@ export class SqlStore implements Store {
     else await this.#query(`DELETE FROM ${q(ch.table)} WHERE id = ? AND version < ?`, [ch.id, ch.version], opts.signal);
   }
 
-  async recentMessages(spec: RecentSpec): Promise<Row[]> {
-    const t = tableSql(this.#d, 'messages');
-    const conds: string[] = [];
-    const params: unknown[] = [];
-    if (spec.channelId !== undefined) (conds.push('m.channel_id = ?'), params.push(spec.channelId));
-    if (spec.userId !== undefined) (conds.push('m.user_id = ?'), params.push(spec.userId));
-    if (spec.metadata && Object.keys(spec.metadata).length > 0) {
-      const f = this.#d.metadataContains(spec.metadata);
-      conds.push(`(${f.sql})`);
-      params.push(...f.params);
-    }
-    if (conds.length === 0) throw new DatabaseError('INVALID_INPUT', 'recentMessages needs channelId or userId');
-    params.push(spec.limit);
-    const rows = await this.#query(
-      `SELECT ${t.selectList} FROM messages m WHERE ${conds.join(' AND ')} ORDER BY m.timestamp DESC, m.id DESC LIMIT ?`,
-      params,
-    );
-    return rows.map((r) => t.decodeRow(r));
-  }
-
   async searchMessages(spec: SearchSpec): Promise<Row[]> {
     const t = tableSql(this.#d, 'messages');
-    const from = this.#d.searchFrom(spec);
-    const rows = await this.#query(`SELECT ${t.selectList} ${from.sql} ORDER BY m.timestamp DESC, m.id DESC LIMIT ?`, [
-      ...from.params,
-      spec.limit,
-    ]);
-    return rows.map((r) => t.decodeRow(r));
-  }
-
-  async listDocumentsForUser(userId: string, limit: number): Promise<Row[]> {
-    const t = tableSql(this.#d, 'documents');
+    const from = this.#d.searchFrom(spec.terms);
+    const { conds, params } = this.#where('messages', spec.where);
     const rows = await this.#query(
-      `SELECT ${t.selectList} FROM documents m WHERE m.owner_id = ? OR EXISTS ` +
-        `(SELECT 1 FROM document_collaborators c WHERE c.document_id = m.id AND c.user_id = ?) ` +
-        `ORDER BY m.updated_at DESC, m.id DESC LIMIT ?`,
-      [userId, userId, limit],
+      `SELECT ${t.selectList} ${from.sql}${conds.map((c) => ` AND ${c}`).join('')} ORDER BY m.timestamp DESC, m.id DESC LIMIT ? OFFSET ?`,
+      [...from.params, ...params, spec.limit, spec.offset ?? 0],
     );
     return rows.map((r) => t.decodeRow(r));
   }

@@ -6,7 +6,7 @@ export type Row = Record<string, unknown>;
 /**
  * What a committed write did to one row: its full new state, or a delete tombstone.
  * Shadow writes, import and reconcile all apply these with a version guard
- * (DESIGN.md invariant 3), so duplicates and reordering converge.
+ * (docs/design.md, invariant 3), so duplicates and reordering converge.
  */
 export type RowChange =
   | { readonly table: TableName; readonly op: 'upsert'; readonly row: Row }
@@ -29,22 +29,31 @@ export interface ApplyOptions {
 /** Ordering of `find`: column and direction pairs. */
 export type OrderBy = ReadonlyArray<readonly [column: string, direction: 'asc' | 'desc']>;
 
-/** Options of a full-text search. Scoping by user and/or channel is applied in SQL. */
+/**
+ * A WHERE of `find`, `count` and `searchMessages`: each entry is a condition on one column, all
+ * ANDed. A plain value means equality; `{ gte }` / `{ lte }` bound it (inclusive); `{ in }` is a
+ * list of values (empty: no row matches). `undefined` entries are ignored.
+ */
+export type Where = Readonly<Record<string, unknown | { readonly gte?: unknown; readonly lte?: unknown } | { readonly in: readonly unknown[] } | undefined>>;
+
+/** Options of `find`. */
+export interface FindOptions {
+  readonly orderBy: OrderBy;
+  readonly limit: number;
+  /** Rows to skip after ordering (omega-bot's `offset`). Default 0. */
+  readonly offset?: number | undefined;
+  /** Only these columns (others absent from the returned rows). */
+  readonly columns?: readonly string[] | undefined;
+}
+
+/** Options of a full-text search over messages (omega-bot's `searchText`). */
 export interface SearchSpec {
   /** Tokens already extracted from user input (see `services/search-terms.ts`). Non-empty. */
   readonly terms: readonly string[];
-  readonly userId?: string | undefined;
-  readonly channelId?: string | undefined;
+  /** Further conditions on `messages`, as in `find` (user, channel, sender type, time range). */
+  readonly where: Where;
   readonly limit: number;
-}
-
-/** Options of `recentMessages`. At least one of `channelId`/`userId`. */
-export interface RecentSpec {
-  readonly channelId?: string | undefined;
-  readonly userId?: string | undefined;
-  /** Flat containment filter: `{ topic: 'billing' }` matches rows whose metadata has that key/value. */
-  readonly metadata?: Readonly<Record<string, string | number | boolean | null>> | undefined;
-  readonly limit: number;
+  readonly offset?: number | undefined;
 }
 
 /**
@@ -70,8 +79,10 @@ export interface Store {
   delete(table: TableName, id: string, now: number): Promise<RowChange | null>;
   /** One row by id, or null. */
   get(table: TableName, id: string): Promise<Row | null>;
-  /** Rows matching every `where` equality, ordered and limited. */
-  find(table: TableName, where: Readonly<Row>, opts: { orderBy: OrderBy; limit: number; columns?: readonly string[] }): Promise<Row[]>;
+  /** Rows matching `where` (see {@link Where}), ordered, offset and limited. @throws DatabaseError `INVALID_INPUT` for an unknown column. */
+  find(table: TableName, where: Where, opts: FindOptions): Promise<Row[]>;
+  /** How many rows match `where`. @throws DatabaseError `INVALID_INPUT` for an unknown column. */
+  count(table: TableName, where: Where): Promise<number>;
   /** The version of a deleted row's tombstone, or null when the id was never deleted. */
   tombstoneVersion(table: TableName, id: string): Promise<number | null>;
   /** Runs `fn` in one transaction; rolls back when it throws. */
@@ -83,12 +94,11 @@ export interface Store {
    */
   applyChanges(changes: readonly RowChange[], opts?: ApplyOptions): Promise<void>;
 
-  /** Messages newest first (timestamp, then id), scoped to a channel and/or a user. */
-  recentMessages(spec: RecentSpec): Promise<Row[]>;
-  /** Full-text search over message content; every term must match. Newest first. */
+  /**
+   * Full-text search over omega-bot's searched columns (message_content, tool_name, username);
+   * every term must match, and every `where` condition. Newest first (timestamp, then id).
+   */
   searchMessages(spec: SearchSpec): Promise<Row[]>;
-  /** Documents the user owns or collaborates on, most recently updated first. */
-  listDocumentsForUser(userId: string, limit: number): Promise<Row[]>;
 
   /** Round-trips `SELECT 1`. Rejects when the backend does not answer. */
   ping(): Promise<void>;

@@ -58,6 +58,7 @@ const EXPECTED: Record<LogicalType, readonly StorageClass[]> = {
   json: ['text'],
   int: ['integer'],
   bigint: ['integer'],
+  millis: ['integer'],
   timestamp: ['integer'],
   bool: ['integer'],
   real: ['real', 'integer'],

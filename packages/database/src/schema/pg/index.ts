@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  check,
   customType,
   doublePrecision,
   foreignKey,
@@ -18,7 +19,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { ColumnSpec } from '../columns.js';
-import { SEARCH_PREFIX_CHARS, TOMBSTONES_TABLE, tables, type TableSpec } from '../tables.js';
+import { SEARCH_COLUMNS, SEARCH_PREFIX_CHARS, TOMBSTONES_TABLE, tables, type TableSpec } from '../tables.js';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
@@ -32,6 +33,7 @@ function pgColumn(c: ColumnSpec) {
         return integer(c.name);
       case 'bigint':
       case 'timestamp':
+      case 'millis':
         return bigint(c.name, { mode: 'number' });
       case 'bool':
         return boolean(c.name);
@@ -42,7 +44,8 @@ function pgColumn(c: ColumnSpec) {
     }
   })();
   if (c.type === 'id' && c.name === 'id') return b.primaryKey();
-  return c.notNull ? b.notNull() : b;
+  const d = c.sqlDefault === undefined ? b : b.default(c.sqlDefault as never);
+  return c.notNull ? d.notNull() : d;
 }
 
 function buildTable(spec: TableSpec, extra: Record<string, any> = {}, extraIndexes: (t: any) => any[] = () => []): any {
@@ -60,6 +63,7 @@ function buildTable(spec: TableSpec, extra: Record<string, any> = {}, extraIndex
         foreignColumns: [(pgTables as any)[fk.references.table][fk.references.column]] as [any],
       }).onDelete('cascade'),
     ),
+    ...(spec.checks ?? []).map((k) => check(`${spec.name}_${k.column}_check`, sql.raw(`"${k.column}" IN (${k.values.map(sqlText).join(', ')})`))),
     ...extraIndexes(t),
   ]);
 }
@@ -75,13 +79,17 @@ const ASCII_PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 const sqlText = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /**
- * `messages.search_vector`: the first SEARCH_PREFIX_CHARS of content, ASCII punctuation as spaces,
- * 'simple' configuration (see searchMessages).
+ * `messages.search_vector`: omega-bot's searched columns (message_content, tool_name, username, as
+ * its FTS5 triggers index them), the first SEARCH_PREFIX_CHARS of the content, ASCII punctuation
+ * as spaces, 'simple' configuration (see the dialect's searchFrom).
  */
+const searchedText = SEARCH_COLUMNS.map((c) =>
+  c === 'message_content' ? `left(coalesce("${c}", ''), ${SEARCH_PREFIX_CHARS})` : `coalesce("${c}", '')`,
+).join(` || ' ' || `);
 const messageSearch = {
   search_vector: tsvector('search_vector').generatedAlwaysAs(
     sql.raw(
-      `to_tsvector('simple', translate(left(coalesce("content", ''), ${SEARCH_PREFIX_CHARS}), ` +
+      `to_tsvector('simple', translate(${searchedText}, ` +
         `${sqlText(ASCII_PUNCTUATION)}, ${sqlText(' '.repeat(ASCII_PUNCTUATION.length))}))`,
     ),
   ),
@@ -93,12 +101,12 @@ export const messages = buildTable(tables.messages, messageSearch, (t) => [
 ]);
 export const queries = buildTable(tables.queries);
 export const documents = buildTable(tables.documents);
-const pgTables: Record<string, any> = { documents };
-export const documentCollaborators = buildTable(tables.document_collaborators);
 export const userProfiles = buildTable(tables.user_profiles);
+const pgTables: Record<string, any> = { documents, user_profiles: userProfiles };
+export const documentCollaborators = buildTable(tables.document_collaborators);
 export const userAnalysisHistory = buildTable(tables.user_analysis_history);
 
-/** Deletes, so a late shadow upsert cannot bring a deleted row back (DESIGN.md invariant 3). */
+/** Deletes, so a late shadow upsert cannot bring a deleted row back (docs/design.md, invariant 3). */
 export const rowTombstones = pgTable(
   TOMBSTONES_TABLE,
   {

@@ -1,6 +1,6 @@
 import type { ColumnSpec } from '../../schema/columns.js';
 import type { Dialect, Fragment } from '../dialect.js';
-import type { Row, SearchSpec } from '../store.js';
+import type { Row } from '../store.js';
 import { q } from '../table-sql.js';
 import { stringifyJsonExact } from '../../json-exact.js';
 
@@ -10,6 +10,7 @@ const PG_TYPES: Record<ColumnSpec['type'], string> = {
   int: 'integer',
   bigint: 'bigint',
   timestamp: 'bigint',
+  millis: 'bigint',
   bool: 'boolean',
   real: 'double precision',
   json: 'jsonb',
@@ -40,6 +41,7 @@ export const pgDialect: Dialect = {
     switch (col.type) {
       case 'int':
       case 'timestamp':
+      case 'millis':
       case 'real':
         return Number(v);
       case 'bigint':
@@ -48,16 +50,9 @@ export const pgDialect: Dialect = {
         return v;
     }
   },
-  searchFrom(spec: SearchSpec): Fragment {
+  searchFrom(terms: readonly string[]): Fragment {
     // plainto_tsquery never raises on any input (unlike to_tsquery); terms are pre-tokenised.
-    const where = [`m.search_vector @@ plainto_tsquery('simple', ?)`];
-    const params: unknown[] = [spec.terms.join(' ')];
-    if (spec.userId !== undefined) (where.push('m.user_id = ?'), params.push(spec.userId));
-    if (spec.channelId !== undefined) (where.push('m.channel_id = ?'), params.push(spec.channelId));
-    return { sql: `FROM messages m WHERE ${where.join(' AND ')}`, params };
-  },
-  metadataContains(filter): Fragment {
-    return { sql: `m.metadata @> ?::text::jsonb`, params: [stringifyJsonExact(filter)] };
+    return { sql: `FROM messages m WHERE m.search_vector @@ plainto_tsquery('simple', ?)`, params: [terms.join(' ')] };
   },
   rowSet: {
     // json_populate_recordset reads each field with its column type's input function, so bigint

@@ -1,6 +1,5 @@
 import type { ColumnSpec } from '../../schema/columns.js';
 import type { Dialect, Fragment } from '../dialect.js';
-import type { RecentSpec, SearchSpec } from '../store.js';
 import { parseJsonExact, stringifyJsonExact } from '../../json-exact.js';
 
 /**
@@ -30,6 +29,7 @@ export const sqliteDialect: Dialect = {
     switch (col.type) {
       case 'int':
       case 'timestamp':
+      case 'millis':
         return Number(v);
       case 'bigint':
         return String(v);
@@ -43,31 +43,9 @@ export const sqliteDialect: Dialect = {
         return typeof v === 'string' ? v : String(v);
     }
   },
-  searchFrom(spec: SearchSpec): Fragment {
+  searchFrom(terms: readonly string[]): Fragment {
     // Each term is a quoted FTS5 string, so `"`, `-`, NOT, col:x are plain text (FTS5 docs §3.1).
-    const match = spec.terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' ');
-    const where = ['messages_fts MATCH ?'];
-    const params: unknown[] = [match];
-    if (spec.userId !== undefined) (where.push('m.user_id = ?'), params.push(spec.userId));
-    if (spec.channelId !== undefined) (where.push('m.channel_id = ?'), params.push(spec.channelId));
-    return { sql: `FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE ${where.join(' AND ')}`, params };
-  },
-  metadataContains(filter): Fragment {
-    // json_each compares raw keys, so any key works (a JSON path such as `$."a\"b"` cannot
-    // express every key). Types are compared as PostgreSQL's `@>` does: 2 is not '2' nor true,
-    // and integers equal reals of the same value.
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    for (const [key, value] of Object.entries(filter)) {
-      let test: string;
-      if (value === null) test = `j.type = 'null'`;
-      else if (typeof value === 'boolean') test = value ? `j.type = 'true'` : `j.type = 'false'`;
-      else if (typeof value === 'number') test = `j.type IN ('integer', 'real') AND j.atom = ?`;
-      else test = `j.type = 'text' AND j.atom = ?`;
-      parts.push(`EXISTS (SELECT 1 FROM json_each(m.metadata) j WHERE j.key = ? AND ${test})`);
-      params.push(key);
-      if (value !== null && typeof value !== 'boolean') params.push(value);
-    }
-    return { sql: parts.join(' AND ') || '1=1', params };
+    const match = terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' ');
+    return { sql: `FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ?`, params: [match] };
   },
 };

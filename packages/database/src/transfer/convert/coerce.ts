@@ -14,6 +14,8 @@ import { parseJsonExact } from '../../json-exact.js';
  * | bool      | integer 0/1; text `1 0 true false t f yes no on off` (any case, trimmed)    | anything else |
  * | timestamp | integer/real seconds; > 10^11 taken as milliseconds ÷ 1000 (floored);     | > 10^14 (µs?), other text |
  * |           | numeric text (same rule); ISO-8601 text (no zone = UTC) → unix seconds      |          |
+ * | millis    | integer milliseconds kept exactly (below 10^11 noted: seconds?); integral   | beyond ±8.64·10^15 (Date's |
+ * |           | real or numeric text; ISO-8601 text → unix ms                              | range), fractions, other text |
  * | int       | integer in PostgreSQL `integer` range; integral real; integer text          | out of range, fractions |
  * | bigint    | integer (exact, also 2^53+1 … 2^63−1); integral real ≤ 2^53; integer text  | beyond int64, fractions |
  * | real      | real; integer; numeric text                                                 | NaN/±Infinity, other text |
@@ -92,6 +94,12 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)
 
 /** Unix seconds of an ISO-8601 date or date-time; no zone means UTC (SQLite's `datetime()` form). */
 export function parseIsoSeconds(s: string): number | null {
+  const ms = parseIsoMillis(s);
+  return ms === null ? null : Math.floor(ms / 1000);
+}
+
+/** Unix milliseconds of an ISO-8601 date or date-time (fractions beyond ms dropped); no zone means UTC. */
+export function parseIsoMillis(s: string): number | null {
   const m = ISO.exec(s.trim());
   if (!m) return null;
   const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone = 'Z'] = m;
@@ -100,7 +108,7 @@ export function parseIsoSeconds(s: string): number | null {
   if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return null;
   const z = /^z$/i.test(zone) ? 'Z' : zone.length === 3 ? `${zone}:00` : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}${frac.slice(0, 4)}${z}`);
-  return Number.isNaN(ms) ? null : Math.floor(ms / 1000);
+  return Number.isNaN(ms) ? null : ms;
 }
 
 function coerceTimestamp(v: unknown, canonical: boolean): Coerced {
@@ -113,6 +121,30 @@ function coerceTimestamp(v: unknown, canonical: boolean): Coerced {
     if (NUMERIC_TEXT.test(v)) return seconds(Number(v), 'numeric text');
     const s = parseIsoSeconds(v);
     return s === null ? bad('not a timestamp (unix seconds, milliseconds or ISO-8601)') : ok(s, 'ISO-8601 text');
+  }
+  return wrongClass(v, 'timestamp');
+}
+
+/** The largest instant a JS Date holds, in ms (ECMA-262 §21.4.1.1): beyond it, not a time. */
+const DATE_MS_MAX = 8.64e15;
+export const NOTE_MILLIS_SMALL = 'below 10^11: seconds? kept as milliseconds';
+
+function millis(n: number, via: string | undefined): Coerced {
+  if (!Number.isFinite(n) || !Number.isInteger(n)) return bad('not an integer number of milliseconds');
+  if (Math.abs(n) > DATE_MS_MAX) return bad(`out of range: ${n} is beyond a date in milliseconds`);
+  return ok(n, via, n !== 0 && Math.abs(n) < SECONDS_MAX && NOTE_MILLIS_SMALL);
+}
+
+function coerceMillis(v: unknown, canonical: boolean): Coerced {
+  if (typeof v === 'bigint') {
+    if (v > BigInt(DATE_MS_MAX) || v < -BigInt(DATE_MS_MAX)) return bad(`out of range: ${v} is beyond a date in milliseconds`);
+    return millis(Number(v), undefined);
+  }
+  if (typeof v === 'number') return millis(v, canonical || Number.isInteger(v) ? undefined : 'real');
+  if (typeof v === 'string') {
+    if (NUMERIC_TEXT.test(v)) return millis(Number(v), 'numeric text');
+    const s = parseIsoMillis(v);
+    return s === null ? bad('not a timestamp (unix milliseconds or ISO-8601)') : ok(s, 'ISO-8601 text');
   }
   return wrongClass(v, 'timestamp');
 }
@@ -222,6 +254,8 @@ export function coerce(type: LogicalType, v: unknown, canonical: boolean): Coerc
       return coerceBigint(v, canonical);
     case 'timestamp':
       return coerceTimestamp(v, canonical);
+    case 'millis':
+      return coerceMillis(v, canonical);
     case 'bool':
       return coerceBool(v);
     case 'real':

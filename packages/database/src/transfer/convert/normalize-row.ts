@@ -32,6 +32,7 @@ export function normalizeValue(type: LogicalType, v: unknown): unknown {
       return sanitizeText(String(v));
     case 'int':
     case 'timestamp':
+    case 'millis':
       return Number(v);
     case 'bigint':
       return String(v);

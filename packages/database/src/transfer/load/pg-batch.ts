@@ -28,6 +28,7 @@ function fieldEncoder(c: ColumnSpec): (v: unknown) => string {
       return (v) => (v ? 't' : 'f');
     case 'int':
     case 'timestamp':
+    case 'millis':
     case 'real':
     case 'bigint':
       return (v) => String(v);
@@ -47,6 +48,7 @@ function fieldDecoder(c: ColumnSpec): (f: string) => unknown {
       return (f) => f === 't';
     case 'int':
     case 'timestamp':
+    case 'millis':
     case 'real':
       return (f) => Number(f);
     case 'bigint':

@@ -141,7 +141,8 @@ export class ChunkBuilder {
         return p + 1;
       case 'int':
       case 'bigint':
-      case 'timestamp': {
+      case 'timestamp':
+      case 'millis': {
         const n = b.length;
         while (p < n && b[p] !== SEMI) p++;
         if (p === n) throw new PassFormatError(`unterminated integer token at ${p}`);

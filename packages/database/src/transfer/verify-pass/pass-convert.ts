@@ -25,7 +25,7 @@ function idOf(v: SqliteValue): { bytes: Buffer; printable: string | null } {
 const PG_JSON_END_CHAR = String.fromCharCode(PG_JSON_END);
 
 /** PostgreSQL's token of NULL by column type (pass-sql.ts). */
-const NULL_TOKEN: Record<ColumnSpec['type'], string> = { id: ':', text: ':', int: ';', bigint: ';', timestamp: ';', bool: 'N', real: 'N', json: PG_JSON_END_CHAR };
+const NULL_TOKEN: Record<ColumnSpec['type'], string> = { id: ':', text: ':', int: ';', bigint: ';', timestamp: ';', millis: ';', bool: 'N', real: 'N', json: PG_JSON_END_CHAR };
 
 /** One value's token in PostgreSQL's layout (pass-sql.ts), or null when coerce.ts rejects it. */
 function token(c: ColumnSpec, v: SqliteValue): string | null {
@@ -42,6 +42,7 @@ function token(c: ColumnSpec, v: SqliteValue): string | null {
     case 'int':
     case 'bigint':
     case 'timestamp':
+    case 'millis':
       return `${String(x)};`;
     case 'bool':
       return x ? '1' : '0';

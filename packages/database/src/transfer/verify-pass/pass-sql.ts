@@ -53,6 +53,7 @@ function pgToken(c: ColumnSpec): string {
     case 'int':
     case 'bigint':
     case 'timestamp':
+    case 'millis':
       return `${v}, ';'`; // NULL: ';'
     case 'bool':
       return `CASE WHEN ${v} THEN '1' WHEN NOT ${v} THEN '0' ELSE 'N' END`;
@@ -185,6 +186,7 @@ function sqliteCanonical(c: ColumnSpec, textAffinity: ReadonlySet<string>): stri
       break;
     case 'int':
     case 'bigint':
+    case 'millis':
       test = `${v} < ''`;
       break;
     case 'timestamp':
@@ -219,6 +221,7 @@ function sqliteToken(c: ColumnSpec): string {
     case 'int':
     case 'bigint':
     case 'timestamp':
+    case 'millis':
       return `${v}, ';'`;
     case 'bool':
       return c.notNull ? v : `coalesce(${v}, 'N')`;
