@@ -69,7 +69,7 @@ async function connectStep<T>(backend: string, url: string | undefined, fn: () =
 
 /**
  * Opens the backends the phase needs, applies migrations (unless `autoMigrate` is false) and
- * wires the router. The phase comes from `config.flags` (DESIGN.md table).
+ * wires the router. The phase comes from `config.flags` (docs/design.md table).
  *
  * @example
  * const db = await createDatabase(loadConfig());

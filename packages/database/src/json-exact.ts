@@ -1,7 +1,7 @@
 import { isInteger, isSafeNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
 
 /**
- * JSON with exact integers (DESIGN.md invariant 7: "integers as exact, bigint-safe").
+ * JSON with exact integers (docs/design.md invariant 7: "integers as exact, bigint-safe").
  *
  * `JSON.parse` turns every number into a double, so an integer beyond 2^53 inside JSON (a
  * Discord snowflake in a message's metadata, say) silently loses its last digits, and both sides of

@@ -55,7 +55,7 @@ describe('flag values', () => {
   });
 });
 
-describe('phase derivation (DESIGN.md table, all eight combinations)', () => {
+describe('phase derivation (docs/design.md table, all eight combinations)', () => {
   const table: Array<[PhaseFlags, string | 'UNSAFE_PHASE', string?, string?, string?]> = [
     // primary, read, shadow → phase, writes, shadow, reads
     [{ usePostgresPrimary: false, usePostgresRead: false, usePostgresShadow: false }, '1', 'sqlite', '', 'sqlite'],

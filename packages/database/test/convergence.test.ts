@@ -1,5 +1,5 @@
 /**
- * DESIGN.md invariant 3: a shadow write carries committed row states and delete tombstones, so
+ * docs/design.md invariant 3: a shadow write carries committed row states and delete tombstones, so
  * duplicated and reordered delivery converges on the primary's state. The committed states of
  * rows (several updates, deletes, a re-creation after delete) are taken from the primary, then
  * delivered to the other backend shuffled and duplicated, in random batches, with many seeded

@@ -1,5 +1,5 @@
 /**
- * Every phase of DESIGN.md's table, through `createDatabase(loadConfig(env))` as the app runs it
+ * Every phase of the phase table of docs/design.md, through `createDatabase(loadConfig(env))` as the app runs it
  * (default SHADOW_MODE, i.e. the worker thread): writes via the services, `close()` (drains),
  * then each backend is read DIRECTLY (raw @libsql/client and postgres.js, or bare stores) to see
  * where the writes went, and rows seeded into one backend only show where reads come from.

@@ -1,5 +1,5 @@
 /**
- * Hostile search input on both backends (DESIGN.md trap: FTS5 MATCH and to_tsquery raise on raw
+ * Hostile search input on both backends (docs/design.md trap: FTS5 MATCH and to_tsquery raise on raw
  * syntax). Every input gives results or [], never an exception; normal words find the same
  * messages, with the same ids, on LibSQL (phase 1) and PostgreSQL (phase 6).
  */

@@ -1,6 +1,6 @@
 /**
  * Phase 4 with PostgreSQL behind a TcpProxy that refuses, resets or stalls connections
- * (DESIGN.md invariants 1, 4 and 5). For each failure: the caller's results are what LibSQL holds,
+ * (docs/design.md invariants 1, 4 and 5). For each failure: the caller's results are what LibSQL holds,
  * callers are not slowed (relative to a no-shadow baseline measured in the same test), every
  * failure is logged with its row and counted, memory stays bounded, and once the proxy heals new
  * shadow writes land. Runs with the shadow on its worker thread (default) and inline.

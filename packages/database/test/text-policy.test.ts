@@ -1,5 +1,5 @@
 /**
- * The text policy (services/sanitize.ts, DESIGN.md trap: PostgreSQL rejects U+0000 in text and
+ * The text policy (services/sanitize.ts, docs/design.md trap: PostgreSQL rejects U+0000 in text and
  * jsonb, and lone surrogates in jsonb): strip U+0000, replace each lone surrogate with U+FFFD, in
  * text columns and in JSON strings, keys included. The stored value is the same on both backends,
  * and each change is logged as `input_sanitized` with the row id.

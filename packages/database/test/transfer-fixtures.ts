@@ -1,4 +1,4 @@
-// A LibSQL database holding every trap of DESIGN.md "Known traps", built with the real
+// A LibSQL database holding every trap of docs/design.md "Known traps", built with the real
 // migrations and then raw SQL (as a hand-made or old database would hold them), plus helpers
 // shared by the transfer-*.test.ts files.
 import { execFile } from 'node:child_process';

@@ -1,4 +1,4 @@
-// verify right after an import of the trap database (DESIGN.md "Known traps"): LibSQL is compared
+// verify right after an import of the trap database (docs/design.md "Known traps"): LibSQL is compared
 // in its import form, so every deliberate conversion (milliseconds → seconds, ISO text → seconds,
 // text booleans, the text policy, 2^63−1) matches; rows import rejects are reported as rejected
 // with their ids and reasons (not drift, not matches) and the counts add up. Then drift made with

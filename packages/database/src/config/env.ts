@@ -16,7 +16,7 @@ export function defaultLibsqlUrl(): string {
   return existsSync(botDir) ? `file:${join(botDir, 'data', 'bot.db')}` : 'file:./data/bot.db';
 }
 
-/** Shadow-queue limits (DESIGN.md invariant 4). */
+/** Shadow-queue limits (docs/design.md invariant 4). */
 export interface ShadowLimits {
   /** Shadow writes running at once. Default 4. */
   readonly concurrency: number;

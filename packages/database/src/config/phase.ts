@@ -1,6 +1,6 @@
 import { DatabaseError } from '../errors.js';
 
-/** The three routing flags (DESIGN.md "Phases"). */
+/** The three routing flags (docs/design.md "Phases"). */
 export interface PhaseFlags {
   readonly usePostgresPrimary: boolean;
   readonly usePostgresRead: boolean;
@@ -22,7 +22,7 @@ export interface Routing {
 }
 
 /**
- * Derives the phase from the flags, as in DESIGN.md's table.
+ * Derives the phase from the flags, as in the phase table of docs/design.md.
  * @throws DatabaseError `UNSAFE_PHASE` for USE_POSTGRES_READ without shadow and without primary:
  *   reads would come from a database that no longer receives writes.
  */

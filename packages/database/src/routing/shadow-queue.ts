@@ -65,7 +65,7 @@ interface Job {
 
 /**
  * Fire-and-forget shadow writes with bounded concurrency, a bounded queue and a per-write
- * deadline (DESIGN.md invariants 1 and 4). Jobs with the same key run in enqueue order; other
+ * deadline (docs/design.md invariants 1 and 4). Jobs with the same key run in enqueue order; other
  * keys run in parallel. `enqueue` never throws and never waits.
  */
 export class ShadowQueue implements ShadowSink {

@@ -1,5 +1,5 @@
 /**
- * The text policy, the same on both backends (DESIGN.md "Known traps"): PostgreSQL rejects
+ * The text policy, the same on both backends (docs/design.md "Known traps"): PostgreSQL rejects
  * U+0000 in text and jsonb and lone UTF-16 surrogates in jsonb; SQLite stores both. So before any
  * write, and in `normalizeRow`, we **strip U+0000** and **replace each lone surrogate with
  * U+FFFD**, in text columns and in every JSON string (keys and values). The service logs the row

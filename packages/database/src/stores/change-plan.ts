@@ -13,7 +13,7 @@ const versionOf = (c: RowChange): number => (c.op === 'upsert' ? Number(c.row.ve
 
 /**
  * Orders a batch of row changes for multi-row statements, with the same end state as applying
- * them one by one under the version guard (DESIGN.md invariant 3):
+ * them one by one under the version guard (docs/design.md invariant 3):
  * - per row (table + id) only the upsert of the highest version is kept, and only the delete of
  *   the highest version: the guard would have made every lower one a no-op;
  * - upserts are grouped per table in foreign-key order (parents first, `tableNames`), at most

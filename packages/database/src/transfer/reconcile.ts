@@ -79,7 +79,7 @@ export interface ReconcileOptions extends VerifyOptions {
 const ID_BATCH = 500;
 
 /**
- * Copies the source of truth over the drift (DESIGN.md invariant 6). Runs verify (or takes
+ * Copies the source of truth over the drift (docs/design.md invariant 6). Runs verify (or takes
  * `opts.drift`), then for every drifted id reads the source row again and, on the target:
  * - source row present → forced upsert of its canonical form (`applyChanges(…, { force: true })`:
  *   an equal version with other content is replaced, a newer target row written meanwhile wins).

@@ -145,7 +145,7 @@ export const OFF_THREAD_MIN_VALUES = 200_000;
 export const DEFAULT_RECHECK_DELAY_MS = 2_000;
 
 /**
- * Compares the six tables (or `opts.tables`) row by row on LibSQL and PostgreSQL (DESIGN.md
+ * Compares the six tables (or `opts.tables`) row by row on LibSQL and PostgreSQL (docs/design.md
  * invariant 6). Both sides are read in key order (keyset pagination by id, chunks bounded by
  * bytes, PostgreSQL's next chunk read while the current ones are compared) and merge-joined; a
  * row matches when its canonical JSON (`canonicalJson`, so the same `rowChecksum`) is identical.

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/env.js';
 import { createDatabase, type Database } from '../../src/database.js';
 import type { Logger } from '../../src/logger.js';
 
-/** The flag combinations of each phase (DESIGN.md table). */
+/** The flag combinations of each phase (docs/design.md table). */
 export const PHASE_FLAGS: Readonly<Record<Phase, Readonly<Record<string, string>>>> = {
   '1': {},
   '4': { USE_POSTGRES_SHADOW: 'true' },

@@ -43,7 +43,7 @@ class TxConnection implements Connection {
 }
 
 /**
- * A PostgreSQL pool (postgres.js). postgres.js has no per-query timeout (DESIGN.md invariant 4):
+ * A PostgreSQL pool (postgres.js). postgres.js has no per-query timeout (docs/design.md invariant 4):
  * when a caller's `signal` aborts, the whole pool is recycled (`end({ timeout: 0 })` destroys its
  * sockets), which is the only way to free a connection stalled on the network; new work gets a
  * fresh pool.

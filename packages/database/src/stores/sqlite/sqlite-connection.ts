@@ -7,7 +7,7 @@ export interface SqliteOptions {
   /** `file:path.db`, or `libsql://…`/`https://…` for Turso (with `authToken`). */
   readonly url: string;
   readonly authToken?: string | undefined;
-  /** Busy timeout in ms, for other processes holding the write lock (DESIGN.md trap: SQLITE_BUSY). Default 5,000. */
+  /** Busy timeout in ms, for other processes holding the write lock (docs/design.md trap: SQLITE_BUSY). Default 5,000. */
   readonly busyTimeoutMs?: number;
 }
 

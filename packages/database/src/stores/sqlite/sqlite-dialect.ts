@@ -3,7 +3,7 @@ import type { Dialect, Fragment } from '../dialect.js';
 import { parseJsonExact, stringifyJsonExact } from '../../json-exact.js';
 
 /**
- * LibSQL/SQLite dialect. The client runs with `intMode: 'bigint'` (DESIGN.md trap: the default
+ * LibSQL/SQLite dialect. The client runs with `intMode: 'bigint'` (docs/design.md trap: the default
  * `number` mode throws above 2^53), so integers arrive as `bigint` and are narrowed here. JSON
  * text is parsed and written with exact integers (json-exact.ts).
  */

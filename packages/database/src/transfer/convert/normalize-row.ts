@@ -6,7 +6,7 @@ import type { Row } from '../../stores/store.js';
 import { stringifyJsonExact } from '../../json-exact.js';
 
 /**
- * The one canonical row form (DESIGN.md invariant 7), used by export, import, verify and compare
+ * The one canonical row form (docs/design.md invariant 7), used by export, import, verify and compare
  * reads, so the two backends compare without noise from type mapping:
  * - only the table's columns, in declaration order, missing ones as null;
  * - booleans true/false; `int`/`timestamp` as JS integers; `bigint` as a string of digits (exact);

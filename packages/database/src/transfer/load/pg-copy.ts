@@ -14,7 +14,7 @@ const WATCH_EVERY_MS = 250;
  * order) into `statement` (`COPY … FROM STDIN`) inside `tx`, and resolves when PostgreSQL has
  * stored it. The buffers are only read, and not after this settles.
  *
- * The trap (DESIGN.md "Known traps"): postgres.js 3.4 resolves `.writable()` with the stream and,
+ * The trap (docs/design.md "Known traps"): postgres.js 3.4 resolves `.writable()` with the stream and,
  * when the server rejects the COPY after the stream ended (the usual case: the server is still
  * reading when the last byte leaves), neither `finish` nor `error` ever fires — the caller would
  * wait forever on a connection idle in an aborted transaction. So while waiting, the COPY's

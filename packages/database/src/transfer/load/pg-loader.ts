@@ -56,7 +56,7 @@ const NOT_DIRECT = Symbol('not direct');
  * 2. **Guarded**: COPY the batch (every column as text) into a per-session temp table
  *    (`ON COMMIT DELETE ROWS`), then ONE version-guarded statement
  *    `INSERT INTO t SELECT <casts> FROM stage WHERE NOT EXISTS (tombstone as new or newer)
- *    ON CONFLICT (id) DO UPDATE … WHERE t.version < excluded.version` (DESIGN.md invariant 3).
+ *    ON CONFLICT (id) DO UPDATE … WHERE t.version < excluded.version` (docs/design.md invariant 3).
  *    A batch whose INSERT fails for a row-level reason (SQLSTATE 21xxx, 22xxx, 23xxx, 54xxx) is
  *    staged again and inserted by halves under savepoints until the failing rows stand alone; each
  *    becomes a reject `postgres <SQLSTATE>: <message> (<detail>)`.

@@ -2,7 +2,7 @@ import type { Routing } from '../../config/phase.js';
 import type { Source } from './source.js';
 
 /**
- * The warning for a backfill run in an order that can lose writes (DESIGN.md "Cutover runbook"),
+ * The warning for a backfill run in an order that can lose writes (docs/design.md "Cutover runbook"),
  * or null when the order is safe. Phase 1 (no shadow writes): every write the bot makes after the
  * snapshot stays in LibSQL only. Only this shell's environment is known here; the bot's may differ.
  */
@@ -11,7 +11,7 @@ export function backfillOrderWarning(routing: Routing, command: 'export' | 'impo
   return (
     `warning: this environment says phase 1 (USE_POSTGRES_SHADOW is off), so writes the bot makes after this ${command === 'import' ? "export's snapshot" : 'snapshot'} ` +
     'will NOT reach PostgreSQL. Set USE_POSTGRES_SHADOW=true on the bot (and deploy it) BEFORE the backfill, then export/import or copy; ' +
-    'the version guard makes the overlap harmless. See DESIGN.md "Cutover runbook" step 2. ' +
+    'the version guard makes the overlap harmless. See docs/design.md "Cutover runbook" step 2. ' +
     '(If the bot already runs with shadow writes on, set the same variable in this shell to silence this warning.)'
   );
 }
