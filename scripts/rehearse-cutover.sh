@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Rehearses docs/migration-guide.md on one machine, with the bot under live replay traffic:
-#   phase 1 → 4 (shadow on) → backfill → 5 → 6+ → 6 → 6+ (reconcile --from postgres) → 4
-#   → a PostgreSQL outage in phase 4 → reconcile --from sqlite → 1
+# Rehearses docs/migration-guide.md on one machine, from where a real user starts: a LibSQL file
+# that omega-bot's own schema code created and filled (the fixture builder, layout omega-v3 unless
+# REHEARSAL_LAYOUT says otherwise), with the bot under live replay traffic:
+#   adopt (plan, then --apply) → phase 1 → 4 (shadow on) → backfill → 5 → 6+ → 6
+#   → 6+ (reconcile --from postgres) → 4 → a PostgreSQL outage in phase 4 → reconcile --from sqlite → 1
 # `verify` after every step, `gate` before every switch forward. A `kill -TERM` of the bot stands
 # for a Railway redeploy: it drains its shadow writes, then the new one starts.
 #
 # Usage: scripts/rehearse-cutover.sh            (after `pnpm install && pnpm build`)
 #   REHEARSAL_PG      PostgreSQL server URL without a database (default postgres://postgres@127.0.0.1:5432)
 #   REHEARSAL_DIR     work folder: LibSQL file, bot.log, replay.log, steps.tsv (default: a new /tmp folder)
-#   REHEARSAL_HISTORY fortune entries replayed in phase 1 before the walk (default 1500)
+#   REHEARSAL_LAYOUT  omega-bot layout of the starting file: omega-v3, omega-v2, omega-v1 (default omega-v3)
+#   REHEARSAL_SIZE    messages in the starting file (default 3000)
+#   REHEARSAL_HISTORY fortune entries replayed in phase 1 before the walk (default 500)
 #   REHEARSAL_LIVE    fortune entries of the live replay that runs through the walk (default 4000)
 #   REHEARSAL_RATE    live replay requests per second (default 10)
 #   REHEARSAL_OUTAGE  seconds PostgreSQL is stopped in phase 4 (default 10; 0 = skip; needs pg_ctlcluster)
@@ -20,7 +24,9 @@ root=$PWD
 
 PG=${REHEARSAL_PG:-postgres://postgres@127.0.0.1:5432}
 WORK=${REHEARSAL_DIR:-$(mktemp -d /tmp/rehearsal.XXXXXX)}
-HISTORY=${REHEARSAL_HISTORY:-1500}
+HISTORY=${REHEARSAL_HISTORY:-500}
+LAYOUT=${REHEARSAL_LAYOUT:-omega-v3}
+SIZE=${REHEARSAL_SIZE:-3000}
 LIVE=${REHEARSAL_LIVE:-4000}
 RATE=${REHEARSAL_RATE:-10}
 OUTAGE=${REHEARSAL_OUTAGE:-10}
@@ -81,7 +87,18 @@ trap cleanup EXIT
 say "set-up: LibSQL $LIBSQL_URL, PostgreSQL database $DBNAME, work folder $WORK"
 psql "$PG/postgres" -qc "CREATE DATABASE $DBNAME" || exit 1
 
-say "phase 1: the bot on LibSQL, with history to migrate"
+say "omega-bot's database ($LAYOUT, $SIZE messages), as its own schema code creates and fills it"
+node --input-type=module -e "
+  const { buildOmegaDatabase } = await import('$root/packages/database/dist/testing/index.js');
+  await buildOmegaDatabase('$WORK/bot.db', { layout: '$LAYOUT', size: $SIZE });
+" || exit 1
+step "status (legacy, not adopted)" 0,1,2,3,4,5,6,7 db status
+step "migrate refuses a legacy file" 1,2,3,4,5,6,7 db migrate
+step "adopt (the plan; nothing changes)" 0 db adopt
+step "adopt --apply" 0 db adopt --apply
+step "adopt again (no-op)" 0 db adopt
+
+say "phase 1: the bot of this repository on the adopted file, with more history"
 redeploy
 step "replay history ($HISTORY entries)" 0 node "$root/apps/bot/dist/main.js" replay --url "$BOT_URL" --limit "$HISTORY" --seed 1
 node "$root/apps/bot/dist/main.js" replay --url "$BOT_URL" --limit "$LIVE" --rate "$RATE" --concurrency 2 --seed 2 --retry-ms 120000 >"$WORK/replay.log" 2>&1 &
