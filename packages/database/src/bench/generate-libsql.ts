@@ -8,7 +8,7 @@ import { datasetCounts, rowBuilders } from './generate-rows.js';
 import { loadTextSource, Rng } from './generate-text.js';
 
 /** Bump when generated data changes shape, so cached files are rebuilt. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 /** SQLite's bound-parameter limit is 32,766 (since 3.32); stay under it per statement. */
 const MAX_PARAMS = 30_000;
 const ROWS_PER_TRANSACTION = 50_000;
@@ -62,9 +62,9 @@ export async function generateLibsqlFile(opts: { messages: number; dir: string; 
     await client.execute('PRAGMA cache_size = -262144');
     const build = rowBuilders(opts.messages, new Rng(opts.messages), text);
     // The FTS5 index is built once after the load ('rebuild') rather than row by row by the trigger.
-    const trigger = await client.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_fts_ai'");
+    const trigger = await client.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_fts_insert'");
     const triggerSql = trigger.rows[0]?.[0];
-    if (typeof triggerSql === 'string') await client.execute('DROP TRIGGER messages_fts_ai');
+    if (typeof triggerSql === 'string') await client.execute('DROP TRIGGER messages_fts_insert');
     for (const table of tableNames) {
       const t = performance.now();
       await insertRows(client, table, counts[table], build[table]);

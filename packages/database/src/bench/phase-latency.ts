@@ -31,7 +31,12 @@ async function measure(db: Database, n: number, samples: number[], seq: { i: num
       userId: `u${i % 50}`,
       username: `user${i % 50}`,
       channelId: `c${i % 8}`,
-      content: `${CONTENT} #${i}`,
+      channelName: `channel-${i % 8}`,
+      guildId: 'g1',
+      messageContent: `${CONTENT} #${i}`,
+      messageId: String(1_200_000_000_000_000_000n + BigInt(i)),
+      sessionId: `s${i % 20}`,
+      responseDecision: { shouldRespond: i % 2 === 0, confidence: 0.9, reason: 'bench' },
       metadata: { topic: i % 3 === 0 ? 'billing' : 'chat', seq: i },
     });
     samples.push(performance.now() - t0);

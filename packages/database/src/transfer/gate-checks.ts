@@ -2,7 +2,7 @@ import { describeError } from '../errors.js';
 import { redact } from '../logger.js';
 import { searchTerms } from '../services/search-terms.js';
 import { SEARCH_PREFIX_CHARS } from '../schema/tables.js';
-import type { Row } from '../stores/store.js';
+import type { OrderBy, Row } from '../stores/store.js';
 import type { Side } from './source/backend-pair.js';
 
 /** Read-latency sample of {@link measureReadLatency}; all times in ms. */
@@ -28,35 +28,55 @@ const round = (ms: number) => Math.round(ms * 100) / 100;
  * to the part PostgreSQL's search indexes ({@link SEARCH_PREFIX_CHARS}).
  */
 export async function sampleMessages(side: Side, n: number): Promise<Row[]> {
-  return side.query(`SELECT id, user_id, channel_id, substr(content, 1, ?) AS content FROM messages ORDER BY random() LIMIT ?`, [SEARCH_PREFIX_CHARS, n]);
+  return side.query(
+    `SELECT id, user_id, channel_id, substr(message_content, 1, ?) AS message_content FROM messages ORDER BY random() LIMIT ?`,
+    [SEARCH_PREFIX_CHARS, n],
+  );
 }
+
+/** omega-bot's message order: newest first (timestamp in ms, then id). */
+const newestFirst: OrderBy = [
+  ['timestamp', 'desc'],
+  ['id', 'desc'],
+];
+/** omega-bot's `listDocuments` order. */
+const documentsNewestFirst: OrderBy = [
+  ['updated_at', 'desc'],
+  ['id', 'desc'],
+];
 
 /** PostgreSQL leaves words of 2,048 bytes or more out of a tsvector ("word is too long to be indexed"). */
 const indexable = (term: string) => Buffer.byteLength(term) < 2048;
 
 /**
  * Runs `calls` of the app's real read queries one after another against `side`'s store and
- * measures each (ms): `get` by id, `recentMessages` by channel and by user (50 rows),
- * `searchMessages` (a word of a sampled message, scoped to its channel), `listDocumentsForUser`
- * (an owner, when there are documents). The first 10 calls warm the pool and are not counted.
+ * measures each (ms): `get` by id, a channel's and a user's newest 50 messages (`find`, timestamp
+ * DESC, id DESC, as omega-bot's `queryMessages`), `count` of a channel's messages,
+ * `searchMessages` (a word of a sampled message, scoped to its channel), a creator's newest 20
+ * documents (`find`, updated_at DESC, as `listDocuments`), when there are documents. The first 10
+ * calls warm the pool and are not counted.
  * With no messages, only document and profile reads run (or nothing: `calls` 0).
  */
 export async function measureReadLatency(side: Side, calls: number): Promise<LatencySample> {
   const msgs = await sampleMessages(side, 50);
-  const owners = (await side.query(`SELECT owner_id FROM documents ORDER BY random() LIMIT 20`, [])).map((r) => String(r.owner_id));
+  const creators = (await side.query(`SELECT created_by FROM documents ORDER BY random() LIMIT 20`, [])).map((r) => String(r.created_by));
   const store = side.store;
   const reads: Array<[string, () => Promise<unknown>]> = [];
   for (const m of msgs) {
     const id = String(m.id);
-    const channelId = String(m.channel_id);
-    const userId = String(m.user_id);
-    const word = searchTerms(String(m.content ?? '')).filter(indexable)[0];
+    // Nullable on omega-bot's layout: null filters on IS NULL.
+    const channelId = m.channel_id ?? null;
+    const userId = m.user_id ?? null;
+    const word = searchTerms(String(m.message_content ?? '')).filter(indexable)[0];
     reads.push(['get', () => store.get('messages', id)]);
-    reads.push(['recentMessages(channel)', () => store.recentMessages({ channelId, limit: 50 })]);
-    reads.push(['recentMessages(user)', () => store.recentMessages({ userId, limit: 50 })]);
-    if (word) reads.push(['searchMessages', () => store.searchMessages({ terms: [word], channelId, limit: 20 })]);
+    reads.push(['find(messages by channel)', () => store.find('messages', { channel_id: channelId }, { orderBy: newestFirst, limit: 50 })]);
+    reads.push(['find(messages by user)', () => store.find('messages', { user_id: userId }, { orderBy: newestFirst, limit: 50 })]);
+    reads.push(['count(messages by channel)', () => store.count('messages', { channel_id: channelId })]);
+    if (word) reads.push(['searchMessages', () => store.searchMessages({ terms: [word], where: { channel_id: channelId }, limit: 20 })]);
   }
-  for (const o of owners) reads.push(['listDocumentsForUser', () => store.listDocumentsForUser(o, 20)]);
+  for (const c of creators) {
+    reads.push(['find(documents by creator)', () => store.find('documents', { created_by: c }, { orderBy: documentsNewestFirst, limit: 20 })]);
+  }
   if (reads.length === 0) return { calls: 0, p50Ms: 0, p95Ms: 0, maxMs: 0, byKind: {} };
   const times: number[] = [];
   const byKind: Record<string, number> = {};
@@ -92,13 +112,13 @@ export async function checkSearch(side: Side, n = 5): Promise<SearchCheck> {
   let miss: SearchCheck['miss'] = null;
   for (const m of msgs) {
     if (tried === n) break;
-    const terms = searchTerms(String(m.content ?? ''))
+    const terms = searchTerms(String(m.message_content ?? ''))
       .filter(indexable)
       .sort((a, b) => b.length - a.length)
       .slice(0, 3);
     if (terms.length === 0) continue;
     tried++;
-    const rows = await side.store.searchMessages({ terms, channelId: String(m.channel_id), userId: String(m.user_id), limit: 200 });
+    const rows = await side.store.searchMessages({ terms, where: { channel_id: m.channel_id ?? null, user_id: m.user_id ?? null }, limit: 200 });
     if (rows.some((r) => r.id === m.id)) found++;
     else miss ??= { id: String(m.id), terms };
   }

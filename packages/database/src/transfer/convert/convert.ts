@@ -1,7 +1,7 @@
 import { tables, type TableName } from '../../schema/tables.js';
 import { sanitizeText } from '../../services/sanitize.js';
 import type { Row } from '../../stores/store.js';
-import { coerce, NOTE_BEYOND_2_53, NOTE_NUL, NOTE_SURROGATE } from './coerce.js';
+import { coerce, NOTE_BEYOND_2_53, NOTE_MILLIS_SMALL, NOTE_NUL, NOTE_SURROGATE } from './coerce.js';
 import { InvalidUtf8, sampleValue, storageClass } from '../source/sqlite-value.js';
 
 /** Which tool produced a reject record (`verify`: a LibSQL row verify found import/copy would reject). */
@@ -47,8 +47,30 @@ export interface ConvertMeta {
 /** True when a note means the text policy changed a value (the row counts as "sanitized"). */
 export const isSanitizeNote = (note: string): boolean => note === NOTE_NUL || note === NOTE_SURROGATE;
 
-/** True when a note only informs (the value is kept as is, e.g. a bigint beyond 2^53): neither sanitized nor coerced. */
-export const isInfoNote = (note: string): boolean => note === NOTE_BEYOND_2_53;
+/**
+ * True when a note only informs (the value is kept as is: a bigint beyond 2^53, a `millis` value
+ * small enough to be seconds): neither sanitized nor coerced.
+ */
+export const isInfoNote = (note: string): boolean => note === NOTE_BEYOND_2_53 || note === NOTE_MILLIS_SMALL;
+
+/**
+ * The columns of each table that a foreign key references (`documents.id`,
+ * `user_profiles.user_id`): a rejected row's values in them make its children orphans.
+ */
+const REFERENCED: ReadonlyMap<TableName, readonly string[]> = (() => {
+  const m = new Map<TableName, string[]>();
+  for (const t of Object.values(tables)) {
+    for (const fk of t.foreignKeys) {
+      const cols = m.get(fk.references.table) ?? [];
+      if (!cols.includes(fk.references.column)) cols.push(fk.references.column);
+      m.set(fk.references.table, cols);
+    }
+  }
+  return m;
+})();
+
+/** Key of the rejected-parents set of one referenced column. */
+const refKey = (table: TableName, column: string) => `${table}.${column}`;
 
 /** Counts a row's notes into `into`: `sanitized` and `coerced` go up by at most one each. */
 export function countNotes(into: { sanitized: number; coerced: number }, notes: readonly ColumnNote[] | null): void {
@@ -87,7 +109,8 @@ export class Converter {
   readonly #canonical: boolean;
   readonly #stage: RejectStage;
   readonly #lastId = new Map<TableName, string>();
-  readonly #rejected = new Map<TableName, Set<string>>();
+  /** Per referenced column (`table.column`, see REFERENCED): the values of rows that did not reach PostgreSQL. */
+  readonly #rejected = new Map<string, Set<string>>();
 
   /**
    * @param mode `sqlite`: values as the source reader returns them (sqlite-value.ts);
@@ -98,11 +121,24 @@ export class Converter {
     this.#stage = stage;
   }
 
-  /** Records that `id` of `table` did not reach PostgreSQL (its children become orphans). */
-  markRejected(table: TableName, id: string): void {
-    let set = this.#rejected.get(table);
-    if (!set) this.#rejected.set(table, (set = new Set()));
-    set.add(id);
+  /**
+   * Records that row `id` of `table` did not reach PostgreSQL, so its children become orphans.
+   * `values` (the row, raw or converted) gives the other columns children reference
+   * (`user_profiles.user_id`); without it only references to `id` are known.
+   */
+  markRejected(table: TableName, id: string, values?: Readonly<Record<string, unknown>>): void {
+    for (const column of REFERENCED.get(table) ?? []) {
+      const v = column === 'id' ? id : values?.[column];
+      if (typeof v === 'string') this.markRejectedKey(table, column, v);
+    }
+  }
+
+  /** Records that no row of `table` with `column` = `value` reached PostgreSQL (a referenced column, e.g. `user_profiles.user_id`). */
+  markRejectedKey(table: TableName, column: string, value: string): void {
+    const key = refKey(table, column);
+    let set = this.#rejected.get(key);
+    if (!set) this.#rejected.set(key, (set = new Set()));
+    set.add(value);
   }
 
   /** Converts one row. `values` is keyed by column name; absent columns count as NULL. */
@@ -110,7 +146,7 @@ export class Converter {
     let notes: ColumnNote[] | null = null;
     const rowid = meta.rowid === undefined ? undefined : meta.rowid.toString();
     const fail = (id: string | null, column: string | null, reason: string, value: unknown, mark = true): Conversion => {
-      if (id !== null && mark) this.markRejected(table, id);
+      if (id !== null && mark) this.markRejected(table, id, values);
       const reject: Reject = { table, id, rowid, column, reason, value: value === undefined ? null : sampleValue(value), stage: this.#stage };
       return { ok: false, reject, notes };
     };
@@ -149,9 +185,11 @@ export class Converter {
       for (const fk of spec.foreignKeys) {
         const parent = row[fk.column];
         if (parent === null) continue;
-        const label = `${fk.references.table.replace(/s$/, '')} ${String(parent)}`;
+        // `document d2`, `user_profile with user_id u9` (a reference to another column than id).
+        const ref = fk.references;
+        const label = `${ref.table.replace(/s$/, '')} ${ref.column === 'id' ? '' : `with ${ref.column} `}${String(parent)}`;
         if (meta.parentExists && meta.parentExists[fk.column] === false) problems.push({ column: fk.column, reason: `orphan: ${label} missing`, value: parent });
-        else if (this.#rejected.get(fk.references.table)?.has(String(parent))) problems.push({ column: fk.column, reason: `orphan: ${label} was rejected`, value: parent });
+        else if (this.#rejected.get(refKey(ref.table, ref.column))?.has(String(parent))) problems.push({ column: fk.column, reason: `orphan: ${label} was rejected`, value: parent });
       }
     }
     if (problems.length > 0) {

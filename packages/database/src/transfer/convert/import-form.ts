@@ -69,7 +69,8 @@ export class ImportFormReader {
       const converter = new Converter('sqlite', 'verify');
       for (const fk of spec.foreignKeys) {
         const parents = [...new Set(source.filter((s) => s.parentExists[fk.column] && typeof s.values[fk.column] === 'string').map((s) => s.values[fk.column] as string))];
-        for (const [id, reject] of await this.#verdictOf(fk.references.table, parents)) if (reject) converter.markRejected(fk.references.table, id);
+        const ref = fk.references;
+        for (const [key, rejected] of await this.#parentVerdicts(ref.table, ref.column, parents)) if (rejected) converter.markRejectedKey(ref.table, ref.column, key);
       }
       for (const s of source) {
         const key = typeof s.values.id === 'string' ? s.values.id : null;
@@ -87,6 +88,31 @@ export class ImportFormReader {
     let m = this.#verdicts.get(table);
     if (!m) this.#verdicts.set(table, (m = new Map()));
     return m;
+  }
+
+  /**
+   * Per value of a referenced column (`documents.id`, `user_profiles.user_id`): whether every
+   * source row holding it is rejected (so a child referencing it is an orphan). Values no row
+   * holds are left out (the child's `parentExists` says "missing").
+   */
+  async #parentVerdicts(table: TableName, column: string, values: readonly string[]): Promise<Map<string, boolean>> {
+    const out = new Map<string, boolean>();
+    if (column === 'id') {
+      for (const [id, reject] of await this.#verdictOf(table, values)) out.set(id, reject !== null);
+      return out;
+    }
+    for (let k = 0; k < values.length; k += ID_BATCH) {
+      const batch = values.slice(k, k + ID_BATCH);
+      const found = await this.#side.query(`SELECT id, ${q(column)} AS k FROM ${q(table)} WHERE ${q(column)} IN (${batch.map(() => '?').join(', ')})`, batch);
+      const holders = new Map<string, string[]>();
+      for (const r of found) {
+        if (typeof r.id !== 'string' || typeof r.k !== 'string') continue; // an unusable id is rejected anyway
+        holders.set(r.k, [...(holders.get(r.k) ?? []), r.id]);
+      }
+      const verdicts = await this.#verdictOf(table, [...new Set([...holders.values()].flat())]);
+      for (const [key, ids] of holders) out.set(key, ids.every((id) => verdicts.get(id) !== null));
+    }
+    return out;
   }
 
   /** Verdicts of `ids` of `table`, converting the ones not seen yet. */

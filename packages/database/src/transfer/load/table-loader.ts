@@ -78,7 +78,9 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<LoadItem
       s.unchanged += r.unchanged;
       s.imported += r.written + r.unchanged;
       for (const { row, reject } of r.rejected) {
-        opts.converter.markRejected(table, String(row.id));
+        // A unique violation (23505: another row holds this user_profiles.user_id) leaves that
+        // other row in place, so children referencing the value are not orphans: only the id is marked.
+        opts.converter.markRejected(table, String(row.id), reject.reason.startsWith('postgres 23505') ? undefined : row);
         s.rejected++;
         await opts.rejects.add(reject, row);
       }
