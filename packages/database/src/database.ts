@@ -73,7 +73,10 @@ async function connectStep<T>(backend: string, url: string | undefined, fn: () =
  *
  * @example
  * const db = await createDatabase(loadConfig());
- * await db.messageService.saveHumanMessage({ userId: 'u1', username: 'ada', channelId: 'c1', content: 'hi' });
+ * const id = await db.messageService.saveHumanMessage({
+ *   userId: 'u1', username: 'ada', channelId: 'c1', channelName: 'general', messageContent: 'hi', messageId: '1234567890123456789',
+ * });
+ * const [latest] = await db.messageService.queryMessages({ channelId: 'c1', limit: 1 }); // latest.id === id
  * await db.close();
  * @throws DatabaseError `UNSAFE_PHASE`, `DATABASE_URL_MISSING`, `DATABASE_UNREACHABLE` (one line, credentials redacted).
  */

@@ -11,8 +11,17 @@ export type { ShadowStats } from './routing/shadow-queue.js';
 export { tableNames, tables, type TableName, type TableSpec } from './schema/tables.js';
 export { sanitizeJson, sanitizeText } from './services/sanitize.js';
 export { searchTerms } from './services/search-terms.js';
-export type { Collaborator, CollaboratorRole, Document, DocumentService } from './services/document-service.js';
-export type { Message, MessageService, SaveMessageInput } from './services/message-service.js';
-export type { QueryRecord, QueryService, QueryStats } from './services/query-service.js';
-export type { AnalysisSnapshot, HistoryOption, ProfileChanges, ProfileUpdateOptions, UserProfile, UserProfileService } from './services/user-profile-service.js';
+export type { AddCollaboratorInput, CreateDocumentInput, DocumentService } from './services/document-service.js';
+export type { MessageCountInput, MessageService, QueryMessagesInput, SaveAIMessageInput, SaveHumanMessageInput, SaveToolExecutionInput } from './services/message-service.js';
+export { queryResultValue, type QueryService, type SaveQueryInput } from './services/query-service.js';
+export type {
+  DocumentCollaboratorRecord,
+  DocumentRecord,
+  MessageRecord,
+  QueryRecord,
+  SenderType,
+  UserAnalysisHistoryRecord,
+  UserProfileRecord,
+} from './services/record.js';
+export type { UserProfileService, UserProfileUpdates } from './services/user-profile-service.js';
 export type { Row, RowChange, Store } from './stores/store.js';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { DatabaseError, isDatabaseError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../stores/store.js';
+import { tables, type TableName } from '../schema/tables.js';
+import type { Row, Store } from '../stores/store.js';
 import { sanitizeFields } from './sanitize.js';
 
 /** What every service is built from: the (routed) store and the logger. @internal */
@@ -21,13 +22,24 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string
   throw new DatabaseError('INVALID_INPUT', `${what}: ${issue.path.join('.') || 'input'} ${issue.message}`, { path: issue.path });
 }
 
-/** Applies the text policy (see sanitize.ts) to `fields` of `row` and logs what changed. */
-export function sanitizeRow(ctx: ServiceContext, table: string, row: Record<string, unknown>, fields: readonly string[], id = row.id): void {
-  const changed = sanitizeFields(row, fields);
+/**
+ * Applies the text policy (see sanitize.ts) to `row` in place (by default every text and JSON
+ * column present in it) and logs what changed as `input_sanitized` with the row id and fields.
+ */
+export function sanitizeRow(ctx: ServiceContext, table: TableName, row: Row, fields?: readonly string[], id = row.id): void {
+  const names = fields ?? tables[table].columns.filter((c) => (c.type === 'text' || c.type === 'json') && row[c.name] != null).map((c) => c.name);
+  const changed = sanitizeFields(row, names);
   if (changed.length) ctx.log.info({ event: 'input_sanitized', table, id, fields: changed }, 'NUL or lone surrogates replaced');
 }
 
-const RETRYABLE = new Set(['23505', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT']);
+/** Whether `e` is a unique-constraint violation (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY). */
+export function isUniqueViolation(e: unknown): boolean {
+  const x = e as { code?: unknown; extendedCode?: unknown; message?: unknown };
+  if (x?.code === '23505') return true;
+  const codes = [x?.code, x?.extendedCode].map(String);
+  if (codes.includes('SQLITE_CONSTRAINT_UNIQUE') || codes.includes('SQLITE_CONSTRAINT_PRIMARYKEY')) return true;
+  return codes.includes('SQLITE_CONSTRAINT') && /UNIQUE constraint failed/i.test(String(x?.message));
+}
 
 /** How many times {@link withRetry} tries a read-modify-write. */
 export const RETRY_ATTEMPTS = 12;
@@ -43,8 +55,7 @@ export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      const code = (e as { code?: string }).code ?? '';
-      if (attempt >= RETRY_ATTEMPTS || !(isDatabaseError(e, 'VERSION_CONFLICT') || RETRYABLE.has(code))) throw e;
+      if (attempt >= RETRY_ATTEMPTS || !(isDatabaseError(e, 'VERSION_CONFLICT') || isUniqueViolation(e))) throw e;
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
     }
   }
@@ -54,3 +65,7 @@ export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
 export const zId = z.string().min(1).max(200);
 export const zJsonObject = z.record(z.string(), z.unknown());
 export const zLimit = (dflt: number, max: number) => z.number().int().min(1).max(max).default(dflt);
+/** Rows to skip (omega-bot's `offset`), default 0. */
+export const zOffset = z.number().int().min(0).max(1_000_000_000).default(0);
+/** Optional text of at most `max` characters. */
+export const zText = (max: number) => z.string().max(max);

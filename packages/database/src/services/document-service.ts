@@ -1,163 +1,188 @@
 import { z } from 'zod';
-import { DatabaseError } from '../errors.js';
-import { keyId, newId, nowSeconds } from '../ids.js';
+import { DatabaseError, isDatabaseError } from '../errors.js';
+import { newId, nowSeconds } from '../ids.js';
 import type { Row, Store } from '../stores/store.js';
-import { camelRow } from './case.js';
-import { parseInput, sanitizeRow, zId, zJsonObject, zLimit, type ServiceContext } from './context.js';
+import { parseInput, sanitizeRow, withRetry, zId, zJsonObject, zLimit, zOffset, zText, type ServiceContext } from './context.js';
+import { toRecord, type DocumentCollaboratorRecord, type DocumentRecord } from './record.js';
 
-/** A collaborative document. Timestamps unix s; `version` increments on every change. */
-export interface Document {
-  id: string;
-  ownerId: string;
-  title: string;
-  content: string;
-  metadata: Record<string, unknown>;
-  createdAt: number;
-  updatedAt: number;
-  version: number;
-}
+/** Longest document title and content accepted, in characters. */
+export const MAX_TITLE_CHARS = 500;
+export const MAX_CONTENT_CHARS = 5_000_000;
+/** At most this many collaborators are read per document. */
+export const MAX_COLLABORATORS = 10_000;
 
-/** Roles of a collaborator. Viewers read; editors also update. The owner does everything. */
-export type CollaboratorRole = 'viewer' | 'editor';
+const zTitle = z.string().min(1).max(MAX_TITLE_CHARS);
+const zContent = zText(MAX_CONTENT_CHARS);
+const zRole = z.string().min(1).max(50);
 
-export interface Collaborator {
-  id: string;
-  documentId: string;
-  userId: string;
-  role: CollaboratorRole;
-  addedBy: string;
-  createdAt: number;
-  updatedAt: number;
-  version: number;
-}
-
-const createInput = z.object({ ownerId: zId, title: z.string().min(1).max(500), content: z.string().max(5_000_000).default(''), metadata: zJsonObject.optional() });
-const updateInput = z.object({
-  documentId: zId,
-  userId: zId,
-  /** The version the caller read; a newer stored version is a VERSION_CONFLICT. */
-  expectedVersion: z.number().int().min(1),
-  title: z.string().min(1).max(500).optional(),
-  content: z.string().max(5_000_000).optional(),
+const createInput = z.object({
+  title: zTitle,
+  content: zContent.default(''),
+  createdBy: zId,
+  createdByUsername: zText(200).optional(),
+  isPublic: z.boolean().default(true),
   metadata: zJsonObject.optional(),
 });
-const shareInput = z.object({ documentId: zId, actorId: zId, userId: zId, role: z.enum(['viewer', 'editor']).default('viewer') });
+const listInput = z.object({ createdBy: zId.optional(), limit: zLimit(50, 1000), offset: zOffset }).prefault({});
+const countInput = z.object({ createdBy: zId.optional() }).prefault({});
+const collaboratorInput = z.object({ documentId: zId, userId: zId, username: zText(200).optional(), role: zRole.default('editor') });
 
-/** Documents with owners, collaborators and optimistic versioning. */
+/** Input of {@link DocumentService.createDocument}. */
+export type CreateDocumentInput = z.input<typeof createInput>;
+/** Input of {@link DocumentService.addCollaborator}. */
+export type AddCollaboratorInput = z.input<typeof collaboratorInput>;
+
+/**
+ * omega-bot's `documentService`: shared documents and their collaborators. Multi-row writes
+ * (create with its owner, delete with its collaborators) run in one transaction; every delete
+ * leaves a tombstone, so a late shadow write cannot bring a row back.
+ */
 export class DocumentService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  /** Creates a document owned by `ownerId`. @throws DatabaseError `INVALID_INPUT`. */
-  async createDocument(input: z.input<typeof createInput>): Promise<Document> {
-    const v = parseInput(createInput, input, 'createDocument');
+  /**
+   * Creates a document (public unless `isPublic: false`) and adds its creator as collaborator
+   * with role 'owner', in one transaction. Times unix s.
+   * @returns the document as stored. @throws DatabaseError `INVALID_INPUT`.
+   */
+  async createDocument(p: CreateDocumentInput): Promise<DocumentRecord> {
+    const v = parseInput(createInput, p, 'createDocument');
     const now = nowSeconds();
-    const row: Row = { id: newId(), owner_id: v.ownerId, title: v.title, content: v.content, metadata: v.metadata ?? {}, created_at: now, updated_at: now, version: 1 };
-    sanitizeRow(this.ctx, 'documents', row, ['title', 'content', 'metadata']);
-    return camelRow<Document>(await this.ctx.store.insert('documents', row));
+    const doc: Row = {
+      id: newId(),
+      title: v.title,
+      content: v.content,
+      created_by: v.createdBy,
+      created_by_username: v.createdByUsername ?? null,
+      created_at: now,
+      updated_at: now,
+      is_public: v.isPublic,
+      metadata: v.metadata ?? null,
+      version: 1,
+    };
+    sanitizeRow(this.ctx, 'documents', doc);
+    const owner: Row = { id: newId(), document_id: doc.id, user_id: v.createdBy, username: v.createdByUsername ?? null, role: 'owner', joined_at: now, updated_at: now, version: 1 };
+    sanitizeRow(this.ctx, 'document_collaborators', owner);
+    const stored = await this.ctx.store.transaction(async (tx) => {
+      const row = await tx.insert('documents', doc);
+      await tx.insert('document_collaborators', owner);
+      return row;
+    });
+    return toRecord('documents', stored);
   }
 
-  /** The document if `userId` owns it or collaborates on it, else null (no hint that it exists). */
-  async getDocument(input: { documentId: string; userId: string }): Promise<Document | null> {
-    const v = parseInput(z.object({ documentId: zId, userId: zId }), input, 'getDocument');
-    const doc = await this.ctx.store.get('documents', v.documentId);
-    if (!doc || !(await roleOf(this.ctx.store, doc, v.userId))) return null;
-    return camelRow<Document>(doc);
+  /** One document by id, or null. @throws DatabaseError `INVALID_INPUT` (empty id). */
+  async getDocument(id: string): Promise<DocumentRecord | null> {
+    const row = await this.ctx.store.get('documents', parseInput(zId, id, 'getDocument'));
+    return row ? toRecord('documents', row) : null;
   }
 
   /**
-   * Updates title/content/metadata if `userId` is the owner or an editor and the stored version is
-   * `expectedVersion`.
-   * @throws DatabaseError `NOT_FOUND`, `FORBIDDEN` (viewer), `VERSION_CONFLICT` (details.currentVersion).
+   * Replaces the content (`version` + 1, `updated_at` = now). A missing document is a no-op, as
+   * in omega-bot. @throws DatabaseError `INVALID_INPUT`.
    */
-  async updateDocument(input: z.input<typeof updateInput>): Promise<Document> {
-    const v = parseInput(updateInput, input, 'updateDocument');
-    const patch: Row = {};
-    if (v.title !== undefined) patch.title = v.title;
-    if (v.content !== undefined) patch.content = v.content;
-    if (v.metadata !== undefined) patch.metadata = v.metadata;
-    sanitizeRow(this.ctx, 'documents', patch, Object.keys(patch), v.documentId);
-    return this.ctx.store.transaction(async (tx) => {
-      const doc = await visibleOrThrow(tx, v.documentId, v.userId);
-      const role = await roleOf(tx, doc, v.userId);
-      if (role === 'viewer') throw new DatabaseError('FORBIDDEN', `${v.userId} may only view document ${v.documentId}`, { documentId: v.documentId });
-      return camelRow<Document>(await tx.update('documents', v.documentId, patch, { now: nowSeconds(), expectedVersion: v.expectedVersion }));
-    });
+  async updateDocumentContent(id: string, content: string): Promise<void> {
+    parseInput(zId, id, 'updateDocumentContent');
+    await this.#update(id, { content: parseInput(zContent, content, 'updateDocumentContent') });
+  }
+
+  /** Replaces the title, as {@link updateDocumentContent}. @throws DatabaseError `INVALID_INPUT`. */
+  async updateDocumentTitle(id: string, title: string): Promise<void> {
+    parseInput(zId, id, 'updateDocumentTitle');
+    await this.#update(id, { title: parseInput(zTitle, title, 'updateDocumentTitle') });
+  }
+
+  async #update(id: string, patch: Row): Promise<void> {
+    sanitizeRow(this.ctx, 'documents', patch, undefined, id);
+    try {
+      await this.ctx.store.update('documents', id, patch, { now: nowSeconds() });
+    } catch (e) {
+      if (!isDatabaseError(e, 'NOT_FOUND')) throw e;
+    }
   }
 
   /**
-   * Shares a document (owner only); adding an existing collaborator changes their role.
-   * @throws DatabaseError `NOT_FOUND`, `FORBIDDEN` (actor is not the owner), `INVALID_INPUT` (sharing with the owner).
+   * Deletes a document and its collaborators (omega-bot's ON DELETE CASCADE), each with a
+   * tombstone, in one transaction. A missing document is a no-op. @throws DatabaseError `INVALID_INPUT`.
    */
-  async addCollaborator(input: z.input<typeof shareInput>): Promise<Collaborator> {
-    const v = parseInput(shareInput, input, 'addCollaborator');
-    return this.ctx.store.transaction(async (tx) => {
-      const doc = await ownedOrThrow(tx, v.documentId, v.actorId);
-      if (v.userId === doc.owner_id) throw new DatabaseError('INVALID_INPUT', 'the owner is not a collaborator of their own document');
-      const id = keyId('collaborator', v.documentId, v.userId);
-      const now = nowSeconds();
-      const existing = await tx.get('document_collaborators', id);
-      if (existing) return camelRow<Collaborator>(await tx.update('document_collaborators', id, { role: v.role }, { now }));
-      // A re-added collaborator continues after its tombstone's version, so shadows converge.
-      const version = ((await tx.tombstoneVersion('document_collaborators', id)) ?? 0) + 1;
-      const row: Row = { id, document_id: v.documentId, user_id: v.userId, role: v.role, added_by: v.actorId, created_at: now, updated_at: now, version };
-      return camelRow<Collaborator>(await tx.insert('document_collaborators', row));
-    });
-  }
-
-  /** Removes a collaborator (owner only, or the collaborator themself). Returns false when they were not one. */
-  async removeCollaborator(input: { documentId: string; actorId: string; userId: string }): Promise<boolean> {
-    const v = parseInput(z.object({ documentId: zId, actorId: zId, userId: zId }), input, 'removeCollaborator');
-    return this.ctx.store.transaction(async (tx) => {
-      if (v.actorId !== v.userId) await ownedOrThrow(tx, v.documentId, v.actorId);
-      return (await tx.delete('document_collaborators', keyId('collaborator', v.documentId, v.userId), nowSeconds())) !== null;
-    });
-  }
-
-  /** Collaborators of a document the user can see. */
-  async getCollaborators(input: { documentId: string; userId: string }): Promise<Collaborator[]> {
-    const doc = await this.getDocument(input);
-    if (!doc) return [];
-    const rows = await this.ctx.store.find('document_collaborators', { document_id: doc.id }, { orderBy: [['created_at', 'asc'], ['id', 'asc']], limit: 1000 });
-    return rows.map((r) => camelRow<Collaborator>(r));
-  }
-
-  /** Documents the user owns or collaborates on, most recently updated first. */
-  async listDocumentsForUser(userId: string, opts: { limit?: number } = {}): Promise<Document[]> {
-    const v = parseInput(z.object({ userId: zId, limit: zLimit(50, 1000) }), { userId, ...opts }, 'listDocumentsForUser');
-    return (await this.ctx.store.listDocumentsForUser(v.userId, v.limit)).map((r) => camelRow<Document>(r));
-  }
-
-  /**
-   * Deletes a document and its collaborators (owner only), in one transaction; each delete is a
-   * tombstone for the shadow.
-   * @throws DatabaseError `NOT_FOUND`, `FORBIDDEN`.
-   */
-  async deleteDocument(input: { documentId: string; userId: string }): Promise<void> {
-    const v = parseInput(z.object({ documentId: zId, userId: zId }), input, 'deleteDocument');
+  async deleteDocument(id: string): Promise<void> {
+    parseInput(zId, id, 'deleteDocument');
     await this.ctx.store.transaction(async (tx) => {
-      await ownedOrThrow(tx, v.documentId, v.userId);
-      const collaborators = await tx.find('document_collaborators', { document_id: v.documentId }, { orderBy: [['id', 'asc']], limit: 100_000, columns: ['id'] });
       const now = nowSeconds();
-      for (const c of collaborators) await tx.delete('document_collaborators', String(c.id), now);
-      await tx.delete('documents', v.documentId, now);
+      for (let batch = await collaboratorsOf(tx, id, ['id']); batch.length > 0; batch = await collaboratorsOf(tx, id, ['id'])) {
+        for (const c of batch) await tx.delete('document_collaborators', String(c.id), now);
+      }
+      await tx.delete('documents', id, now);
     });
+  }
+
+  /**
+   * Documents newest-updated first (`updated_at` DESC, then id DESC), of one creator or all,
+   * after `offset`, at most `limit` (default 50, at most 1000). @throws DatabaseError `INVALID_INPUT`.
+   */
+  async listDocuments(p?: { createdBy?: string; limit?: number; offset?: number }): Promise<DocumentRecord[]> {
+    const v = parseInput(listInput, p, 'listDocuments');
+    const rows = await this.ctx.store.find('documents', { created_by: v.createdBy }, { orderBy: [['updated_at', 'desc'], ['id', 'desc']], limit: v.limit, offset: v.offset });
+    return rows.map((r) => toRecord('documents', r));
+  }
+
+  /** How many documents one user (or everyone) created. @throws DatabaseError `INVALID_INPUT`. */
+  async getDocumentCount(p?: { createdBy?: string }): Promise<number> {
+    const v = parseInput(countInput, p, 'getDocumentCount');
+    return this.ctx.store.count('documents', { created_by: v.createdBy });
+  }
+
+  /**
+   * Adds a collaborator (role default 'editor'), or, when the user already is one, sets the new
+   * username and role (omega-bot's upsert on document_id + user_id). Concurrent adds of the same
+   * user are retried, so one row results.
+   * @throws DatabaseError `INVALID_INPUT`, `NOT_FOUND` (no such document: PostgreSQL's foreign key
+   * would refuse it, so LibSQL refuses it too).
+   */
+  async addCollaborator(p: AddCollaboratorInput): Promise<void> {
+    const v = parseInput(collaboratorInput, p, 'addCollaborator');
+    const fields: Row = { username: v.username ?? null, role: v.role };
+    sanitizeRow(this.ctx, 'document_collaborators', fields, undefined, v.documentId);
+    await withRetry(() =>
+      this.ctx.store.transaction(async (tx) => {
+        if (!(await tx.get('documents', v.documentId))) throw new DatabaseError('NOT_FOUND', `document ${v.documentId} not found`, { documentId: v.documentId });
+        const now = nowSeconds();
+        const [existing] = await tx.find('document_collaborators', { document_id: v.documentId, user_id: v.userId }, { orderBy: [['id', 'asc']], limit: 1 });
+        if (existing) await tx.update('document_collaborators', String(existing.id), fields, { now });
+        else await tx.insert('document_collaborators', { id: newId(), document_id: v.documentId, user_id: v.userId, ...fields, joined_at: now, updated_at: now, version: 1 });
+      }),
+    );
+  }
+
+  /** Removes a collaborator (with a tombstone); a no-op when they are not one. @throws DatabaseError `INVALID_INPUT`. */
+  async removeCollaborator(documentId: string, userId: string): Promise<void> {
+    parseInput(z.object({ documentId: zId, userId: zId }), { documentId, userId }, 'removeCollaborator');
+    await this.ctx.store.transaction(async (tx) => {
+      const rows = await tx.find('document_collaborators', { document_id: documentId, user_id: userId }, { orderBy: [['id', 'asc']], limit: MAX_COLLABORATORS, columns: ['id'] });
+      const now = nowSeconds();
+      for (const r of rows) await tx.delete('document_collaborators', String(r.id), now);
+    });
+  }
+
+  /** A document's collaborators, earliest joined first (`joined_at`, then id). @throws DatabaseError `INVALID_INPUT`. */
+  async getDocumentCollaborators(documentId: string): Promise<DocumentCollaboratorRecord[]> {
+    const rows = await collaboratorsOf(this.ctx.store, parseInput(zId, documentId, 'getDocumentCollaborators'));
+    return rows.map((r) => toRecord('document_collaborators', r));
+  }
+
+  /**
+   * Whether `userId` may open the document: false when there is no such document; true when it
+   * is public, `userId` created it, or is a collaborator. @throws DatabaseError `INVALID_INPUT`.
+   */
+  async hasDocumentAccess(documentId: string, userId: string): Promise<boolean> {
+    parseInput(z.object({ documentId: zId, userId: zId }), { documentId, userId }, 'hasDocumentAccess');
+    const doc = await this.ctx.store.get('documents', documentId);
+    if (!doc) return false;
+    if (doc.is_public === true || doc.created_by === userId) return true;
+    return (await this.ctx.store.count('document_collaborators', { document_id: documentId, user_id: userId })) > 0;
   }
 }
 
-async function roleOf(store: Store, doc: Row, userId: string): Promise<'owner' | CollaboratorRole | null> {
-  if (doc.owner_id === userId) return 'owner';
-  const c = await store.get('document_collaborators', keyId('collaborator', String(doc.id), userId));
-  return c ? (c.role as CollaboratorRole) : null;
-}
-
-async function visibleOrThrow(store: Store, documentId: string, userId: string): Promise<Row> {
-  const doc = await store.get('documents', documentId);
-  if (!doc || !(await roleOf(store, doc, userId))) throw new DatabaseError('NOT_FOUND', `document ${documentId} not found`, { documentId });
-  return doc;
-}
-
-async function ownedOrThrow(store: Store, documentId: string, userId: string): Promise<Row> {
-  const doc = await visibleOrThrow(store, documentId, userId);
-  if (doc.owner_id !== userId) throw new DatabaseError('FORBIDDEN', `only the owner may do this to document ${documentId}`, { documentId });
-  return doc;
+function collaboratorsOf(store: Store, documentId: string, columns?: string[]): Promise<Row[]> {
+  return store.find('document_collaborators', { document_id: documentId }, { orderBy: [['joined_at', 'asc'], ['id', 'asc']], limit: MAX_COLLABORATORS, columns });
 }

@@ -1,111 +1,173 @@
 import { z } from 'zod';
 import { newId, nowSeconds } from '../ids.js';
-import { camelRow } from './case.js';
-import { parseInput, sanitizeRow, zId, zJsonObject, zLimit, type ServiceContext } from './context.js';
+import type { Row, Where } from '../stores/store.js';
+import { parseInput, sanitizeRow, zId, zJsonObject, zLimit, zOffset, zText, type ServiceContext } from './context.js';
+import { toRecord, type MessageRecord, type SenderType } from './record.js';
 import { searchTerms } from './search-terms.js';
 
-/** A stored message. `timestamp`, `createdAt`, `updatedAt` are unix seconds. */
-export interface Message {
-  id: string;
-  userId: string;
-  username: string;
-  channelId: string;
-  role: 'human' | 'bot';
-  content: string;
-  /** The chat platform's own id (a snowflake), exact, as a string of digits. */
-  externalId: string | null;
-  metadata: Record<string, unknown>;
-  timestamp: number;
-  createdAt: number;
-  updatedAt: number;
-  version: number;
-}
+/** Longest `message_content` accepted, in characters. */
+export const MAX_MESSAGE_CHARS = 1_000_000;
 
-const saveInput = z.object({
+const zName = zText(200);
+const zMillis = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const zSender = z.enum(['human', 'ai', 'tool']);
+
+/** Where a message was said: omega-bot's common fields of every save. */
+const placeInput = {
   userId: zId,
-  username: z.string().max(200),
+  username: zName,
   channelId: zId,
-  content: z.string().max(1_000_000),
+  channelName: zName,
+  guildId: zId.optional(),
+  sessionId: zId.optional(),
+};
+
+const humanInput = z.object({
+  ...placeInput,
+  messageContent: zText(MAX_MESSAGE_CHARS),
+  /** The chat platform's message id; kept in `metadata.messageId`. */
+  messageId: zId,
+  responseDecision: z.object({ shouldRespond: z.boolean(), confidence: z.number().finite(), reason: zText(10_000) }).optional(),
   metadata: zJsonObject.optional(),
-  /** When the message was sent, unix s (default now). */
-  timestamp: z.number().int().min(0).optional(),
-  externalId: z.union([z.string().regex(/^-?\d{1,19}$/), z.bigint()]).optional(),
+  /** When the message was sent, unix ms (default now). */
+  timestamp: zMillis.optional(),
 });
-/** Input of `saveHumanMessage` / `saveBotMessage`. */
-export type SaveMessageInput = z.input<typeof saveInput>;
-
-const flatValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const recentInput = z
+const aiInput = z.object({ ...placeInput, messageContent: zText(MAX_MESSAGE_CHARS), parentMessageId: zId.optional(), metadata: zJsonObject.optional() });
+const toolInput = z.object({
+  ...placeInput,
+  toolName: z.string().min(1).max(200),
+  toolArgs: zJsonObject,
+  toolResult: z.unknown(),
+  parentMessageId: zId.optional(),
+});
+const queryInput = z
   .object({
-    channelId: zId.optional(),
-    userId: zId.optional(),
-    limit: zLimit(50, 1000),
-    /** Flat containment: `{ topic: 'billing' }` keeps messages whose metadata.topic is 'billing'. */
-    metadata: z.record(z.string().min(1).max(100), flatValue).optional(),
-  })
-  .refine((v) => v.channelId !== undefined || v.userId !== undefined, 'channelId or userId is required');
-
-const searchInput = z
-  .object({
-    query: z.string(),
     userId: zId.optional(),
     channelId: zId.optional(),
-    limit: zLimit(20, 200),
+    senderType: zSender.optional(),
+    limit: zLimit(100, 1000),
+    offset: zOffset,
+    /** Inclusive bounds on `timestamp`, unix ms. */
+    startTime: zMillis.optional(),
+    endTime: zMillis.optional(),
+    searchText: z.string().max(100_000).optional(),
   })
-  .refine((v) => v.channelId !== undefined || v.userId !== undefined, 'channelId or userId is required (reads are scoped)');
+  .prefault({});
+const countInput = z.object({ userId: zId.optional(), channelId: zId.optional(), senderType: zSender.optional() }).prefault({});
 
-/** Messages: save, recent, full-text search, metadata filter. */
+/** Input of {@link MessageService.saveHumanMessage}. */
+export type SaveHumanMessageInput = z.input<typeof humanInput>;
+/** Input of {@link MessageService.saveAIMessage}. */
+export type SaveAIMessageInput = z.input<typeof aiInput>;
+/** Input of {@link MessageService.saveToolExecution}. */
+export type SaveToolExecutionInput = z.input<typeof toolInput>;
+/** Filters of {@link MessageService.queryMessages}. */
+export type QueryMessagesInput = z.input<typeof queryInput>;
+/** Filters of {@link MessageService.getMessageCount}. */
+export type MessageCountInput = z.input<typeof countInput>;
+
+/**
+ * omega-bot's `messageService`: the conversation log (people, the bot, and the tools it ran).
+ * Every method validates its input (DatabaseError `INVALID_INPUT`) and applies the text policy.
+ */
 export class MessageService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  /** Saves a message a person sent. @throws DatabaseError `INVALID_INPUT`. */
-  saveHumanMessage(input: SaveMessageInput): Promise<Message> {
-    return this.#save('human', input);
+  /**
+   * Saves a message a person sent (`sender_type` 'human'). The platform message id is kept in
+   * `metadata.messageId`; `responseDecision` is stored as JSON.
+   * @returns the new row's id (UUIDv7). @throws DatabaseError `INVALID_INPUT`.
+   */
+  async saveHumanMessage(p: SaveHumanMessageInput): Promise<string> {
+    const v = parseInput(humanInput, p, 'saveHumanMessage');
+    return this.#insert('human', v, {
+      message_content: v.messageContent,
+      response_decision: v.responseDecision ?? null,
+      metadata: { ...v.metadata, messageId: v.messageId },
+      timestamp: v.timestamp,
+    });
   }
 
-  /** Saves the bot's own message. @throws DatabaseError `INVALID_INPUT`. */
-  saveBotMessage(input: SaveMessageInput): Promise<Message> {
-    return this.#save('bot', input);
+  /** Saves the bot's reply (`sender_type` 'ai'). @returns the new id. @throws DatabaseError `INVALID_INPUT`. */
+  async saveAIMessage(p: SaveAIMessageInput): Promise<string> {
+    const v = parseInput(aiInput, p, 'saveAIMessage');
+    return this.#insert('ai', v, { message_content: v.messageContent, parent_message_id: v.parentMessageId ?? null, metadata: v.metadata ?? null });
   }
 
-  async #save(role: 'human' | 'bot', input: SaveMessageInput): Promise<Message> {
-    const v = parseInput(saveInput, input, role === 'human' ? 'saveHumanMessage' : 'saveBotMessage');
+  /**
+   * Saves one tool run (`sender_type` 'tool', `message_content` = `Tool: <toolName>`, arguments
+   * and result as JSON). @returns the new id. @throws DatabaseError `INVALID_INPUT`.
+   */
+  async saveToolExecution(p: SaveToolExecutionInput): Promise<string> {
+    const v = parseInput(toolInput, p, 'saveToolExecution');
+    return this.#insert('tool', v, {
+      message_content: `Tool: ${v.toolName}`,
+      tool_name: v.toolName,
+      tool_args: v.toolArgs,
+      tool_result: v.toolResult ?? null,
+      parent_message_id: v.parentMessageId ?? null,
+    });
+  }
+
+  async #insert(senderType: SenderType, place: { userId: string; username: string; channelId: string; channelName: string; guildId?: string | undefined; sessionId?: string | undefined }, fields: Row): Promise<string> {
     const now = nowSeconds();
-    const row: Record<string, unknown> = {
+    const row: Row = {
       id: newId(),
-      user_id: v.userId,
-      username: v.username,
-      channel_id: v.channelId,
-      role,
-      content: v.content,
-      external_id: v.externalId === undefined ? null : String(v.externalId),
-      metadata: v.metadata ?? {},
-      timestamp: v.timestamp ?? now,
+      sender_type: senderType,
+      user_id: place.userId,
+      username: place.username,
+      channel_id: place.channelId,
+      channel_name: place.channelName,
+      guild_id: place.guildId ?? null,
+      session_id: place.sessionId ?? null,
+      ...fields,
+      timestamp: fields.timestamp ?? Date.now(),
       created_at: now,
       updated_at: now,
       version: 1,
     };
-    sanitizeRow(this.ctx, 'messages', row, ['username', 'content', 'metadata']);
-    return camelRow<Message>(await this.ctx.store.insert('messages', row));
-  }
-
-  /** Newest first (by timestamp, then id), for a channel and/or a user, optionally filtered by metadata. */
-  async getRecentMessages(input: z.input<typeof recentInput>): Promise<Message[]> {
-    const v = parseInput(recentInput, input, 'getRecentMessages');
-    const rows = await this.ctx.store.recentMessages(v);
-    return rows.map((r) => camelRow<Message>(r));
+    sanitizeRow(this.ctx, 'messages', row);
+    await this.ctx.store.insert('messages', row);
+    return String(row.id);
   }
 
   /**
-   * Full-text search; every word must match. Safe for any input: quotes, `-`, `NOT`, `col:x`,
-   * emoji, NUL or 10k characters give results or `[]`, never an error (see search-terms.ts).
-   * @throws DatabaseError `INVALID_INPUT` when neither `userId` nor `channelId` is given.
+   * Messages matching every given filter, newest first (`timestamp` DESC, then id DESC), after
+   * `offset`, at most `limit` (default 100, at most 1000). `startTime` / `endTime` are inclusive
+   * unix ms. With `searchText`: full-text search over `message_content`, `tool_name` and
+   * `username`, every word required; any text is safe (quotes, operators, emoji, NUL: results or
+   * `[]`, never a syntax error, see search-terms.ts), and text with no word gives `[]`. Unlike
+   * omega-bot, which ignored the other filters when searching, the filters apply to the search too.
+   * @throws DatabaseError `INVALID_INPUT`.
    */
-  async searchMessages(input: z.input<typeof searchInput>): Promise<Message[]> {
-    const v = parseInput(searchInput, input, 'searchMessages');
-    const terms = searchTerms(v.query);
-    if (terms.length === 0) return [];
-    const rows = await this.ctx.store.searchMessages({ terms, userId: v.userId, channelId: v.channelId, limit: v.limit });
-    return rows.map((r) => camelRow<Message>(r));
+  async queryMessages(p?: QueryMessagesInput): Promise<MessageRecord[]> {
+    const v = parseInput(queryInput, p, 'queryMessages');
+    const where: Where = {
+      user_id: v.userId,
+      channel_id: v.channelId,
+      sender_type: v.senderType,
+      timestamp: v.startTime !== undefined || v.endTime !== undefined ? { gte: v.startTime, lte: v.endTime } : undefined,
+    };
+    let rows: Row[];
+    if (v.searchText !== undefined) {
+      const terms = searchTerms(v.searchText);
+      if (terms.length === 0) return [];
+      rows = await this.ctx.store.searchMessages({ terms, where, limit: v.limit, offset: v.offset });
+    } else {
+      rows = await this.ctx.store.find('messages', where, { orderBy: [['timestamp', 'desc'], ['id', 'desc']], limit: v.limit, offset: v.offset });
+    }
+    return rows.map((r) => toRecord('messages', r));
+  }
+
+  /** One message by id, or null. @throws DatabaseError `INVALID_INPUT` (empty id). */
+  async getMessageById(id: string): Promise<MessageRecord | null> {
+    const row = await this.ctx.store.get('messages', parseInput(zId, id, 'getMessageById'));
+    return row ? toRecord('messages', row) : null;
+  }
+
+  /** How many messages match the filters (all messages without any). @throws DatabaseError `INVALID_INPUT`. */
+  async getMessageCount(p?: MessageCountInput): Promise<number> {
+    const v = parseInput(countInput, p, 'getMessageCount');
+    return this.ctx.store.count('messages', { user_id: v.userId, channel_id: v.channelId, sender_type: v.senderType });
   }
 }

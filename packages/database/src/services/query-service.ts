@@ -1,95 +1,95 @@
 import { z } from 'zod';
 import { newId, nowSeconds } from '../ids.js';
-import { camelRow } from './case.js';
-import { parseInput, sanitizeRow, zId, zJsonObject, zLimit, type ServiceContext } from './context.js';
+import { parseJsonExact } from '../json-exact.js';
+import type { Row } from '../stores/store.js';
+import { parseInput, sanitizeRow, zId, zLimit, zOffset, zText, type ServiceContext } from './context.js';
+import { toRecord, type QueryRecord } from './record.js';
 
-/** A recorded query execution. `durationMs` in ms; timestamps unix s. */
-export interface QueryRecord {
-  id: string;
-  userId: string;
-  channelId: string;
-  query: string;
-  response: string | null;
-  durationMs: number;
-  success: boolean;
-  error: string | null;
-  metadata: Record<string, unknown>;
-  createdAt: number;
-  updatedAt: number;
-  version: number;
-}
-
-/** `getQueryStats` result. Percentiles in ms, over at most the last {@link STATS_WINDOW} queries. */
-export interface QueryStats {
-  count: number;
-  /** 0..1; 0 when count is 0. */
-  successRate: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-}
-
-/** Stats look at this many most recent queries at most. */
-export const STATS_WINDOW = 10_000;
+const zCount = z.number().int().min(0).max(2_147_483_647);
 
 const saveInput = z.object({
   userId: zId,
-  channelId: zId,
-  query: z.string().max(1_000_000),
-  response: z.string().max(1_000_000).nullable().optional(),
-  durationMs: z.number().int().min(0).max(2_147_483_647),
-  success: z.boolean(),
-  error: z.string().max(100_000).nullable().optional(),
-  metadata: zJsonObject.optional(),
+  username: zText(200),
+  queryText: zText(1_000_000),
+  translatedSql: zText(1_000_000).optional(),
+  aiSummary: zText(1_000_000).optional(),
+  /** The result as JSON text; text that is not JSON is stored as `{"result": text}`. */
+  queryResult: zText(10_000_000).optional(),
+  resultCount: zCount.optional(),
+  error: zText(100_000).optional(),
+  /** How long the query ran, in ms. */
+  executionTimeMs: zCount.optional(),
 });
+const recentInput = z.object({ userId: zId.optional(), limit: zLimit(50, 1000), offset: zOffset }).prefault({});
+const countInput = z.object({ userId: zId.optional() }).prefault({});
 
-/** Query execution tracking. */
+/** Input of {@link QueryService.saveQuery}. */
+export type SaveQueryInput = z.input<typeof saveInput>;
+
+/**
+ * `queryResult` text → the stored JSON value: the parsed JSON (integers beyond 2^53 exact), or
+ * `{ result: text }` when the text is not JSON (omega-bot's PostgreSQL rule, applied on both
+ * backends so they hold the same value).
+ */
+export function queryResultValue(text: string): unknown {
+  try {
+    return parseJsonExact(text);
+  } catch {
+    return { result: text };
+  }
+}
+
+/** omega-bot's `queryService`: the natural-language queries users ran and what they returned. */
 export class QueryService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  /** Records one query. @throws DatabaseError `INVALID_INPUT`. */
-  async saveQuery(input: z.input<typeof saveInput>): Promise<QueryRecord> {
-    const v = parseInput(saveInput, input, 'saveQuery');
+  /**
+   * Records one query; `timestamp` = now in unix ms, `created_at` in unix s.
+   * @returns the new id (UUIDv7). @throws DatabaseError `INVALID_INPUT`.
+   */
+  async saveQuery(p: SaveQueryInput): Promise<string> {
+    const v = parseInput(saveInput, p, 'saveQuery');
     const now = nowSeconds();
-    const row: Record<string, unknown> = {
+    const row: Row = {
       id: newId(),
+      timestamp: Date.now(),
       user_id: v.userId,
-      channel_id: v.channelId,
-      query: v.query,
-      response: v.response ?? null,
-      duration_ms: v.durationMs,
-      success: v.success,
+      username: v.username,
+      query_text: v.queryText,
+      translated_sql: v.translatedSql ?? null,
+      ai_summary: v.aiSummary ?? null,
+      query_result: v.queryResult === undefined ? null : queryResultValue(v.queryResult),
+      result_count: v.resultCount ?? null,
       error: v.error ?? null,
-      metadata: v.metadata ?? {},
+      execution_time_ms: v.executionTimeMs ?? null,
       created_at: now,
       updated_at: now,
       version: 1,
     };
-    sanitizeRow(this.ctx, 'queries', row, ['query', 'response', 'error', 'metadata']);
-    return camelRow<QueryRecord>(await this.ctx.store.insert('queries', row));
+    sanitizeRow(this.ctx, 'queries', row);
+    await this.ctx.store.insert('queries', row);
+    return String(row.id);
   }
 
-  /** A user's queries, newest first. */
-  async getRecentQueries(input: { userId: string; limit?: number }): Promise<QueryRecord[]> {
-    const v = parseInput(z.object({ userId: zId, limit: zLimit(20, 1000) }), input, 'getRecentQueries');
-    const rows = await this.ctx.store.find('queries', { user_id: v.userId }, { orderBy: [['created_at', 'desc'], ['id', 'desc']], limit: v.limit });
-    return rows.map((r) => camelRow<QueryRecord>(r));
+  /**
+   * Queries newest first (`timestamp` DESC, then id DESC), of one user or of everyone, after
+   * `offset`, at most `limit` (default 50, at most 1000). @throws DatabaseError `INVALID_INPUT`.
+   */
+  async getRecentQueries(p?: { userId?: string; limit?: number; offset?: number }): Promise<QueryRecord[]> {
+    const v = parseInput(recentInput, p, 'getRecentQueries');
+    const rows = await this.ctx.store.find('queries', { user_id: v.userId }, { orderBy: [['timestamp', 'desc'], ['id', 'desc']], limit: v.limit, offset: v.offset });
+    return rows.map((r) => toRecord('queries', r));
   }
 
-  /** Count, success rate and p50/p95 duration (ms) of a user's recent queries. */
-  async getQueryStats(input: { userId: string }): Promise<QueryStats> {
-    const v = parseInput(z.object({ userId: zId }), input, 'getQueryStats');
-    const rows = await this.ctx.store.find('queries', { user_id: v.userId }, {
-      orderBy: [['created_at', 'desc'], ['id', 'desc']],
-      limit: STATS_WINDOW,
-      columns: ['duration_ms', 'success'],
-    });
-    const durations = rows.map((r) => Number(r.duration_ms)).sort((a, b) => a - b);
-    const pct = (p: number) => (durations.length ? durations[Math.min(durations.length - 1, Math.floor(p * durations.length))]! : null);
-    return {
-      count: rows.length,
-      successRate: rows.length ? rows.filter((r) => r.success === true).length / rows.length : 0,
-      p50Ms: pct(0.5),
-      p95Ms: pct(0.95),
-    };
+  /** One query by id, or null. @throws DatabaseError `INVALID_INPUT` (empty id). */
+  async getQueryById(id: string): Promise<QueryRecord | null> {
+    const row = await this.ctx.store.get('queries', parseInput(zId, id, 'getQueryById'));
+    return row ? toRecord('queries', row) : null;
+  }
+
+  /** How many queries one user (or everyone) ran. @throws DatabaseError `INVALID_INPUT`. */
+  async getQueryCount(p?: { userId?: string }): Promise<number> {
+    const v = parseInput(countInput, p, 'getQueryCount');
+    return this.ctx.store.count('queries', { user_id: v.userId });
   }
 }

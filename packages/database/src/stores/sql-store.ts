@@ -3,7 +3,7 @@ import { TOMBSTONES_TABLE, type TableName } from '../schema/tables.js';
 import type { Connection } from './connection.js';
 import type { Dialect } from './dialect.js';
 import { planChanges } from './change-plan.js';
-import type { ApplyOptions, FindOptions, Row, RowChange, SearchSpec, Store, Where } from './store.js';
+import type { ApplyOptions, ColumnLess, FindOptions, Row, RowChange, SearchSpec, Store, Where } from './store.js';
 import { q, tableSql } from './table-sql.js';
 
 /**
@@ -97,7 +97,12 @@ export class SqlStore implements Store {
       const col = t.byName.get(name);
       if (!col) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`, { table, column: name });
       const c = `m.${q(name)}`;
-      if (cond !== null && typeof cond === 'object' && !Array.isArray(cond) && ('gte' in cond || 'lte' in cond || 'in' in cond)) {
+      if (cond !== null && typeof cond === 'object' && !Array.isArray(cond) && 'ltColumn' in cond) {
+        const r = cond as ColumnLess;
+        if (!t.byName.has(r.ltColumn)) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${r.ltColumn}`, { table, column: r.ltColumn });
+        const lt = `${c} < m.${q(r.ltColumn)}`;
+        conds.push(r.orNull ? `(${c} IS NULL OR ${lt})` : lt);
+      } else if (cond !== null && typeof cond === 'object' && !Array.isArray(cond) && ('gte' in cond || 'lte' in cond || 'in' in cond)) {
         const r = cond as { gte?: unknown; lte?: unknown; in?: readonly unknown[] };
         if (r.gte !== undefined) (conds.push(`${c} >= ?`), params.push(this.#d.encode(col, r.gte)));
         if (r.lte !== undefined) (conds.push(`${c} <= ?`), params.push(this.#d.encode(col, r.lte)));

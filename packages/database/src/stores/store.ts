@@ -30,11 +30,24 @@ export interface ApplyOptions {
 export type OrderBy = ReadonlyArray<readonly [column: string, direction: 'asc' | 'desc']>;
 
 /**
+ * A column compared with another column of the same row: `col < ltColumn`; with `orNull`, a NULL
+ * `col` matches too (`col IS NULL OR col < ltColumn`, omega-bot's "needs analysis" test). Both
+ * names are checked against the table spec (never interpolated unchecked).
+ */
+export interface ColumnLess {
+  readonly ltColumn: string;
+  readonly orNull?: boolean;
+}
+
+/**
  * A WHERE of `find`, `count` and `searchMessages`: each entry is a condition on one column, all
  * ANDed. A plain value means equality; `{ gte }` / `{ lte }` bound it (inclusive); `{ in }` is a
- * list of values (empty: no row matches). `undefined` entries are ignored.
+ * list of values (empty: no row matches); {@link ColumnLess} compares with another column.
+ * `undefined` entries are ignored.
  */
-export type Where = Readonly<Record<string, unknown | { readonly gte?: unknown; readonly lte?: unknown } | { readonly in: readonly unknown[] } | undefined>>;
+export type Where = Readonly<
+  Record<string, unknown | { readonly gte?: unknown; readonly lte?: unknown } | { readonly in: readonly unknown[] } | ColumnLess | undefined>
+>;
 
 /** Options of `find`. */
 export interface FindOptions {
