@@ -192,7 +192,8 @@ CREATE TABLE "user_profiles" (
 	"message_count" integer,
 	"created_at" bigint,
 	"updated_at" bigint,
-	"version" integer DEFAULT 1 NOT NULL
+	"version" integer DEFAULT 1 NOT NULL,
+	CONSTRAINT "user_profiles_user_id_key" UNIQUE("user_id")
 );
 --> statement-breakpoint
 ALTER TABLE "document_collaborators" ADD CONSTRAINT "document_collaborators_document_id_fk" FOREIGN KEY ("document_id") REFERENCES "public"."documents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -217,6 +218,5 @@ CREATE INDEX "idx_queries_user_id" ON "queries" USING btree ("user_id");--> stat
 CREATE INDEX "queries_user_ts_idx" ON "queries" USING btree ("user_id","timestamp","id");--> statement-breakpoint
 CREATE INDEX "idx_analysis_history_user_id" ON "user_analysis_history" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "idx_analysis_history_timestamp" ON "user_analysis_history" USING btree ("analysis_timestamp");--> statement-breakpoint
-CREATE UNIQUE INDEX "user_profiles_user_id_key" ON "user_profiles" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "idx_user_profiles_user_id" ON "user_profiles" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "idx_user_profiles_last_analyzed" ON "user_profiles" USING btree ("last_analyzed_at");

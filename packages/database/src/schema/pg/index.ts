@@ -50,10 +50,16 @@ function pgColumn(c: ColumnSpec) {
 
 function buildTable(spec: TableSpec, extra: Record<string, any> = {}, extraIndexes: (t: any) => any[] = () => []): any {
   const columns: Record<string, any> = {};
-  for (const c of spec.columns) columns[c.name] = pgColumn(c);
+  for (const c of spec.columns) {
+    // omega-bot's column-level UNIQUE is a UNIQUE constraint here (PostgreSQL names it `<table>_<column>_key`
+    // too), created with the table: a foreign key may reference the column (user_analysis_history.user_id),
+    // which a unique index created after the foreign keys (drizzle-kit's order) would not allow (42830).
+    const inline = spec.indexes.find((i) => i.inline && i.columns.length === 1 && i.columns[0] === c.name);
+    columns[c.name] = inline ? pgColumn(c).unique(inline.name) : pgColumn(c);
+  }
   Object.assign(columns, extra);
   return pgTable(spec.name, columns, (t: any): any[] => [
-    ...spec.indexes.map((i) =>
+    ...spec.indexes.filter((i) => !i.inline).map((i) =>
       (i.unique ? uniqueIndex(i.name) : index(i.name)).on(...(i.columns.map((n) => t[n]) as [any, ...any[]])),
     ),
     ...spec.foreignKeys.map((fk) =>
