@@ -1,24 +1,38 @@
-import { describeError, nowSeconds, redact, type Database, type Logger } from '@repo/database';
+import { newId, type Database, type Logger } from '@repo/database';
 import { z } from 'zod';
-import { commandLabel, parseMessage, runCommand, type CommandResult } from './commands/index.js';
-import { activityPatch, isAnalysisChange } from './profile-aggregates.js';
+import { recordMilestone } from './analysis-milestones.js';
+import { commandLabel, parseMessage, runCommand, type CommandContext } from './commands/index.js';
 
-/** Who the bot's own messages are stored as. */
+/** Who the bot's own (`ai`) messages are stored as. */
 export const BOT_USER = { userId: 'bot', username: 'bot' } as const;
 
 const id = z.string().trim().min(1, 'must not be empty').max(200);
+/** Earliest accepted `timestamp`, unix ms (1973-03-03): a value below it is almost surely unix seconds. */
+export const MIN_TIMESTAMP_MS = 100_000_000_000;
 
 /**
  * Body of `POST /messages`: what the chat platform sends for one message.
- * `timestamp` (unix s, default now) and `externalId` (the platform's snowflake, digits) are optional.
+ * - `channelName` defaults to `channelId`; `guildId` is unset for a direct message.
+ * - `messageId` is the platform's id of the message (default: a generated UUIDv7); the data layer
+ *   keeps it in the stored message's `metadata.messageId`.
+ * - `sessionId`: the conversation session, when the platform groups messages into one.
+ * - `timestamp`: when it was sent, unix **milliseconds** (omega-bot's unit), default now.
  */
 export const messageBody = z.object({
   userId: id,
   username: z.string().trim().min(1, 'must not be empty').max(200),
   channelId: id,
+  channelName: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+  guildId: id.optional(),
+  messageId: id.optional(),
+  sessionId: id.optional(),
   content: z.string().min(1, 'must not be empty').max(100_000),
-  timestamp: z.number().int().min(0).max(253_402_300_799).optional(),
-  externalId: z.string().regex(/^\d{1,19}$/, 'must be a string of at most 19 digits').optional(),
+  timestamp: z
+    .number()
+    .int()
+    .min(MIN_TIMESTAMP_MS, 'must be unix milliseconds (this looks like seconds)')
+    .max(253_402_300_799_999)
+    .optional(),
 });
 /** A validated incoming message. */
 export type IncomingMessage = z.output<typeof messageBody>;
@@ -26,13 +40,17 @@ export type IncomingMessage = z.output<typeof messageBody>;
 /** The answer to one message (the JSON body of `POST /messages`). */
 export interface HandledMessage {
   readonly reply: string;
-  /** Id of the stored human message. */
+  /** Id of the stored human message (the row's id; the platform's id is the request's `messageId`). */
   readonly messageId: string;
-  /** Id of the stored bot reply. */
+  /** Id of the stored `ai` reply (its `parent_message_id` is `messageId`). */
   readonly replyId: string;
-  /** Id of the query record. */
-  readonly queryId: string;
-  /** Time to answer, in ms: from receiving the message to the reply being stored. Also stored on the query record. */
+  /** `!search` only: id of the `tool` message that records the search. */
+  readonly toolId?: string;
+  /** `!search` only: id of the query record. */
+  readonly queryId?: string;
+  /** Id of the `user_analysis_history` row when this message brought the author's count to a milestone. */
+  readonly analysisId?: string;
+  /** Time to answer, in ms: from receiving the message to the reply being stored. */
   readonly durationMs: number;
   /** `search`, `doc`, `profile`, `help`, `unknown`, or null for plain chat. */
   readonly command: string | null;
@@ -41,78 +59,64 @@ export interface HandledMessage {
 }
 
 /**
- * The message pipeline: saves the human message, answers it (command or chat), saves the bot's
- * reply (metadata `{ replyTo, command }`), records the query (duration in ms, success/error) and
- * adds the message to the author's profile aggregates (analysis history only when a peak moves or
- * a message-count milestone is reached: see `isAnalysisChange`).
- *
- * Document errors are answered (`success: false` on the query record). A backend failure is
- * recorded as a failed query when possible and then thrown, so the HTTP layer answers 500.
+ * The message pipeline, in omega-bot's order:
+ * 1. `userProfileService.getOrCreateUserProfile(userId, username)`;
+ * 2. `messageService.saveHumanMessage` (channel name, guild, session, the platform's message id,
+ *    `responseDecision { shouldRespond: true, confidence: 1, reason }`: this bot answers everything);
+ * 3. `userProfileService.incrementMessageCount(userId)`;
+ * 4. the answer: a command (`!search` also stores a tool execution and a query record) or chat;
+ * 5. `messageService.saveAIMessage` with `parentMessageId` = the human message and metadata
+ *    `{ command, success, error, hits? }` (a command that could not do what was asked is answered
+ *    and recorded there with `success: false, error: 'CODE: …'`);
+ * 6. at a `message_count` milestone, `saveAnalysisHistory` (see `recordMilestone`).
+ * A backend failure is thrown, so the HTTP layer answers 5xx.
  * @throws DatabaseError `INVALID_INPUT` from the services; backend errors as the driver throws them.
  */
 export async function handleMessage(db: Database, log: Logger, msg: IncomingMessage): Promise<HandledMessage> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const timestamp = msg.timestamp ?? nowSeconds();
-  const human = await db.messageService.saveHumanMessage({
-    userId: msg.userId,
-    username: msg.username,
-    channelId: msg.channelId,
-    content: msg.content,
-    timestamp,
-    ...(msg.externalId !== undefined ? { externalId: msg.externalId } : {}),
-  });
   const parsed = parseMessage(msg.content);
   const command = commandLabel(parsed);
+  const place = { channelId: msg.channelId, channelName: msg.channelName ?? msg.channelId, guildId: msg.guildId, sessionId: msg.sessionId };
 
-  let result: CommandResult;
-  try {
-    result = await runCommand(parsed, { db, userId: msg.userId, username: msg.username, channelId: msg.channelId, messageId: human.id }, msg.content);
-  } catch (e) {
-    const d = describeError(e);
-    await db.queryService
-      .saveQuery({ userId: msg.userId, channelId: msg.channelId, query: msg.content, durationMs: elapsed(), success: false, error: redact(`${d.code}: ${d.message}`), metadata: { command, messageId: human.id } })
-      .catch((err: unknown) => log.warn({ event: 'query_record_failed', messageId: human.id, error: describeError(err).message }, 'could not record the failed query'));
-    throw e;
-  }
+  await db.userProfileService.getOrCreateUserProfile(msg.userId, msg.username);
+  const humanId = await db.messageService.saveHumanMessage({
+    userId: msg.userId,
+    username: msg.username,
+    ...place,
+    messageContent: msg.content,
+    messageId: msg.messageId ?? newId(),
+    responseDecision: { shouldRespond: true, confidence: 1, reason: command === null ? 'chat: the bot acknowledges every message' : `command !${command}` },
+    timestamp: msg.timestamp,
+  });
+  await db.userProfileService.incrementMessageCount(msg.userId);
 
-  const reply = await db.messageService.saveBotMessage({
+  const ctx: CommandContext = { db, userId: msg.userId, username: msg.username, ...place, messageId: humanId };
+  const result = await runCommand(parsed, ctx, msg.content);
+  const replyId = await db.messageService.saveAIMessage({
     userId: BOT_USER.userId,
     username: BOT_USER.username,
-    channelId: msg.channelId,
-    content: result.reply,
-    timestamp,
-    metadata: { replyTo: human.id, command },
+    ...place,
+    messageContent: result.reply,
+    parentMessageId: humanId,
+    metadata: { command, success: result.success, error: result.error, ...(result.hits !== undefined ? { hits: result.hits } : {}) },
   });
   const durationMs = elapsed();
-  const query = await db.queryService.saveQuery({
-    userId: msg.userId,
-    channelId: msg.channelId,
-    query: msg.content,
-    response: result.reply,
-    durationMs,
-    success: result.success,
-    error: result.error,
-    metadata: { command, messageId: human.id, replyId: reply.id, ...(result.hits !== undefined ? { hits: result.hits } : {}) },
-  });
-  await db.userProfileService.modifyUserProfile(
-    msg.userId,
-    (current) =>
-      activityPatch(current, {
-        username: msg.username,
-        channelId: msg.channelId,
-        content: msg.content,
-        timestamp,
-        isCommand: command !== null,
-        isSearch: command === 'search',
-        documentCreated: result.documentCreated === true,
-      }),
-    { history: isAnalysisChange, source: 'activity' },
-  );
+  const analysisId = await recordMilestone(db, msg.userId);
 
   log.debug(
-    { event: 'message_handled', messageId: human.id, replyId: reply.id, queryId: query.id, userId: msg.userId, channelId: msg.channelId, command, success: result.success, error: result.error, durationMs, totalMs: elapsed() },
+    { event: 'message_handled', messageId: humanId, replyId, toolId: result.toolId, queryId: result.queryId, analysisId, userId: msg.userId, channelId: msg.channelId, command, success: result.success, error: result.error, durationMs, totalMs: elapsed() },
     'message handled',
   );
-  return { reply: result.reply, messageId: human.id, replyId: reply.id, queryId: query.id, durationMs, command, ...(result.hits !== undefined ? { hits: result.hits } : {}) };
+  return {
+    reply: result.reply,
+    messageId: humanId,
+    replyId,
+    ...(result.toolId !== undefined ? { toolId: result.toolId } : {}),
+    ...(result.queryId !== undefined ? { queryId: result.queryId } : {}),
+    ...(analysisId !== null ? { analysisId } : {}),
+    durationMs,
+    command,
+    ...(result.hits !== undefined ? { hits: result.hits } : {}),
+  };
 }

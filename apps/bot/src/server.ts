@@ -26,8 +26,9 @@ function describeIssues(error: z.ZodError): string {
 
 /**
  * The bot's HTTP app (not listening yet: call `listen`, or `inject` in tests).
- * - `POST /messages` `{ userId, username, channelId, content, timestamp?, externalId? }` →
- *   200 `{ reply, messageId, replyId, queryId, durationMs, command, hits? }`;
+ * - `POST /messages` `{ userId, username, channelId, channelName?, guildId?, messageId?, sessionId?,
+ *   content, timestamp? (unix ms) }` → 200 `{ reply, messageId, replyId, toolId?, queryId?,
+ *   analysisId?, durationMs, command, hits? }` (see {@link handleMessage});
  *   400 `{ error: 'BAD_REQUEST', message }` for an invalid body; 500 `{ error, code }` when a backend fails.
  * - `GET /healthz` → 200 `{ ok: true }` (503 once closing).
  * - `GET /status` → `{ phase, flags, routing, backends, stats }` (see {@link statusOf}).

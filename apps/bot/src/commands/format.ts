@@ -4,9 +4,14 @@ export function snippet(text: string, max = 80): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
 }
 
-/** Unix seconds as `YYYY-MM-DD HH:MM UTC`. */
+/** Unix **milliseconds** (messages.timestamp, queries.timestamp) as `YYYY-MM-DD HH:MM UTC`. */
+export function utcMinuteMs(unixMs: number): string {
+  return `${new Date(unixMs).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** Unix **seconds** (every other time column: profiles, documents, analysis history) as `YYYY-MM-DD HH:MM UTC`. */
 export function utcMinute(unixSeconds: number): string {
-  return `${new Date(unixSeconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return utcMinuteMs(unixSeconds * 1000);
 }
 
 /** `1 message` / `2 messages`. */

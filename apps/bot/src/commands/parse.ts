@@ -22,12 +22,12 @@ export function parseMessage(content: string): ParsedMessage {
   return (commandNames as readonly string[]).includes(name) ? { kind: 'command', name: name as CommandName, args } : { kind: 'unknown', name, args };
 }
 
-/** The label stored in reply metadata and query records: `search`, `doc`, `unknown`, or null for chat. */
+/** The label stored in the reply's metadata: `search`, `doc`, `profile`, `help`, `unknown`, or null for chat. */
 export function commandLabel(p: ParsedMessage): string | null {
   return p.kind === 'chat' ? null : p.kind === 'unknown' ? 'unknown' : p.name;
 }
 
-/** Words of a text: runs of letters/digits (Unicode), as the profile's `word_count` counts them. */
+/** Words of a text: runs of letters/digits (Unicode), as the chat acknowledgement counts them. */
 export function countWords(text: string): number {
   return text.match(/[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu)?.length ?? 0;
 }

@@ -1,34 +1,38 @@
-import type { UserProfile } from '@repo/database';
+import type { UserAnalysisHistoryRecord, UserProfileRecord } from '@repo/database';
 import { utcMinute } from './format.js';
 import { ok, type CommandContext, type CommandResult } from './types.js';
 
-const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+/** How many analysis snapshots `!profile` lists. */
+export const PROFILE_HISTORY_SHOWN = 3;
+
+/** Profile traits `!profile` shows when an analysis has filled them (omega's columns). */
+const TRAITS = ['dominant_archetype', 'attachment_style', 'communication_formality', 'technical_knowledge_level', 'overall_sentiment', 'emotional_bond'] as const;
 
 /**
- * `!profile`: a summary of the asker's profile aggregates as stored before this message
- * (messages, commands, searches, documents, words, average length, channels, busiest hour/day).
+ * `!profile`: the asker's profile (`userProfileService.getUserProfile`, which already counts this
+ * message) and their newest analysis snapshots (`getAnalysisHistory(userId, 3)`).
  */
 export async function profileCommand(ctx: CommandContext): Promise<CommandResult> {
   const p = await ctx.db.userProfileService.getUserProfile(ctx.userId);
-  if (!p) return ok(`${ctx.username}, I don't have a profile for you yet: this is your first message.`);
-  return ok(profileSummary(p));
+  if (!p) return ok(`${ctx.username}, I don't have a profile for you yet.`);
+  const history = await ctx.db.userProfileService.getAnalysisHistory(ctx.userId, PROFILE_HISTORY_SHOWN);
+  return ok(profileSummary(p, history));
 }
 
-/** The reply text of `!profile` for one profile. */
-export function profileSummary(p: UserProfile): string {
-  const n = (k: string) => Number(p[k] ?? 0);
-  const channels = Array.isArray(p.channelsActive) ? (p.channelsActive as unknown[]) : [];
-  const hours = Array.from({ length: 24 }, (_, h) => n(`activityHour${String(h).padStart(2, '0')}`));
-  const days = WEEKDAYS.map((d) => n(`activity${d[0]!.toUpperCase()}${d.slice(1)}`));
-  const peakHour = hours.indexOf(Math.max(...hours));
-  const peakDay = WEEKDAYS[days.indexOf(Math.max(...days))]!;
-  const avg = typeof p.avgMessageLength === 'number' ? p.avgMessageLength.toFixed(1) : '-';
+/** The reply text of `!profile`. Times are unix seconds, shown in UTC. */
+export function profileSummary(p: UserProfileRecord, history: readonly UserAnalysisHistoryRecord[]): string {
+  const at = (s: number | null | undefined) => (typeof s === 'number' ? utcMinute(s) : '-');
+  const traits = TRAITS.flatMap((k) => {
+    const v = (p as unknown as Record<string, unknown>)[k];
+    return v === null || v === undefined || v === '' ? [] : [`${k.replace(/_/g, ' ')} ${String(v)}`];
+  });
   return [
-    `Profile of ${p.username ?? p.userId}:`,
-    `messages ${n('messageCount')}, commands ${n('commandCount')}, searches ${n('searchCount')}, documents ${n('documentCount')}`,
-    `words ${n('wordCount')}, characters ${n('characterCount')}, average message ${avg} characters`,
-    `channels ${channels.length}${channels.length ? ` (${channels.slice(0, 5).join(', ')}${channels.length > 5 ? ', …' : ''})` : ''}`,
-    `busiest hour ${String(peakHour).padStart(2, '0')}:00 UTC, busiest day ${peakDay}`,
-    `first seen ${typeof p.firstSeenAt === 'number' ? utcMinute(p.firstSeenAt) : '-'}, last message ${typeof p.lastMessageAt === 'number' ? utcMinute(p.lastMessageAt) : '-'}`,
+    `Profile of ${p.username}:`,
+    `messages ${p.message_count ?? 0}, first seen ${at(p.first_seen_at)}, last interaction ${at(p.last_interaction_at)}`,
+    `last analysed ${p.last_analyzed_at ? at(p.last_analyzed_at) : 'never'}`,
+    ...(traits.length ? [`traits: ${traits.join(', ')}`] : []),
+    history.length
+      ? `snapshots (newest first): ${history.map((h) => `${at(h.analysis_timestamp)} at ${h.message_count_at_analysis ?? '?'} messages`).join('; ')}`
+      : 'snapshots: none yet',
   ].join('\n');
 }

@@ -1,12 +1,22 @@
 import type { Database } from '@repo/database';
 
+/** Where a message was posted: the fields every `messageService.save*` call repeats. */
+export interface MessagePlace {
+  readonly channelId: string;
+  /** The channel's display name (the request's `channelName`, default its id). */
+  readonly channelName: string;
+  /** The platform's server/guild; unset for a direct-message channel. */
+  readonly guildId?: string;
+  /** The conversation session the platform groups the message into, when it sends one. */
+  readonly sessionId?: string;
+}
+
 /** Who asked, where, and with what: what every command handler gets. */
-export interface CommandContext {
+export interface CommandContext extends MessagePlace {
   readonly db: Database;
   readonly userId: string;
   readonly username: string;
-  readonly channelId: string;
-  /** Id of the stored human message being answered (excluded from its own search results). */
+  /** Id of the stored human message being answered (left out of its own search results; parent of a tool execution). */
   readonly messageId: string;
 }
 
@@ -14,14 +24,16 @@ export interface CommandContext {
 export interface CommandResult {
   /** The bot's reply text. */
   readonly reply: string;
-  /** False when the command could not do what was asked (bad usage, a document error). */
+  /** False when the command could not do what was asked (bad usage, no access, unknown document). */
   readonly success: boolean;
-  /** `CODE: message` when `success` is false, else null. Stored on the query record. */
+  /** `CODE: message` when `success` is false, else null. Stored in the reply's metadata. */
   readonly error: string | null;
-  /** Messages `!search` found (after leaving out commands and bot replies). */
+  /** Messages `!search` found (after leaving out commands, bot replies and the search itself). */
   readonly hits?: number;
-  /** True when `!doc new` created a document (profile `document_count`). */
-  readonly documentCreated?: boolean;
+  /** Id of the `tool` message `!search` stored (`saveToolExecution`). */
+  readonly toolId?: string;
+  /** Id of the query record `!search` stored (`queryService.saveQuery`). */
+  readonly queryId?: string;
 }
 
 /** A successful result. */

@@ -25,14 +25,21 @@ export function isRefused(e: unknown): boolean {
   return code === 'ECONNREFUSED' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
 }
 
-/** Body of `POST /messages` as the replay sends it. */
+/** Body of `POST /messages` as the replay sends it (see `messageBody` in handle-message.ts). */
 export interface MessagePost {
   readonly userId: string;
   readonly username: string;
   readonly channelId: string;
+  /** Left out for a direct-message channel (the bot then uses `channelId`). */
+  readonly channelName?: string;
+  /** Left out for a direct-message channel. */
+  readonly guildId?: string;
+  /** The platform's message id (a snowflake). */
+  readonly messageId: string;
+  readonly sessionId: string;
   readonly content: string;
+  /** Unix ms. */
   readonly timestamp: number;
-  readonly externalId: string;
 }
 
 /** Posts one message (global `fetch`); never throws: network errors and non-2xx become `{ ok: false }`. */

@@ -23,10 +23,25 @@ export function makeUsers(n: number): ReplayUser[] {
   });
 }
 
-/** `n` channel ids (`c-general`, …, `c-general-2` after the first 12). */
-export function makeChannels(n: number): string[] {
+/** A replayed channel: the platform's id, its display name and its guild (server). */
+export interface ReplayChannel {
+  readonly id: string;
+  /** Unset for a direct-message channel: the request then leaves `channelName` out (the bot uses the id). */
+  readonly name?: string;
+  /** Unset for a direct-message channel. */
+  readonly guildId?: string;
+}
+
+/**
+ * `n` channels: `c-general` (name `general`), …, `c-general-2` after the first 12, in guilds of
+ * three (`g-1`, `g-2`, …); every fourth one (index 3, 7, …) is a direct-message channel
+ * (`d-dev`: no name, no guild).
+ */
+export function makeChannels(n: number): ReplayChannel[] {
   return Array.from({ length: n }, (_, i) => {
     const round = Math.floor(i / CHANNELS.length);
-    return `c-${CHANNELS[i % CHANNELS.length]!}${round === 0 ? '' : `-${round + 1}`}`;
+    const name = `${CHANNELS[i % CHANNELS.length]!}${round === 0 ? '' : `-${round + 1}`}`;
+    if (i % 4 === 3) return { id: `d-${name}` };
+    return { id: `c-${name}`, name, guildId: `g-${Math.floor(i / 4) + 1}` };
   });
 }

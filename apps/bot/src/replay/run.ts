@@ -28,7 +28,7 @@ export interface ReplayOptions {
   readonly retryMs?: number;
   /** At most this many requests per second over all workers (default: as fast as answers come). */
   readonly ratePerSecond?: number;
-  /** First message time, unix s (default: the plan ends about now). */
+  /** First message time, unix ms (default: the plan ends about now). */
   readonly startAt?: number;
   /** Called after each request with (done, total); when it returns a promise, that worker waits for it. */
   readonly onProgress?: (done: number, total: number) => void | Promise<void>;
@@ -43,8 +43,12 @@ export interface ReplaySummary {
   readonly phaseAtStart: string;
   readonly entries: number;
   readonly requests: { readonly sent: number; readonly ok: number; readonly failed: number };
-  /** Human messages plus bot replies stored (two per successful request). */
+  /** Messages stored: per successful request the human message and the bot's `ai` reply, plus a `tool` message per recorded `!search`. */
   readonly messagesStored: number;
+  /** Query records stored (one per recorded `!search`). */
+  readonly queriesStored: number;
+  /** `user_analysis_history` rows stored (message-count milestones). */
+  readonly analysesStored: number;
   readonly events: Readonly<Record<EventKind, number>>;
   readonly searches: { readonly answered: number; readonly withHits: number };
   readonly documentsCreated: number;
@@ -92,6 +96,9 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   let failed = 0;
   let documentsCreated = 0;
   let documentsDeleted = 0;
+  let messagesStored = 0;
+  let queriesStored = 0;
+  let analysesStored = 0;
   let next = 0;
   let done = 0;
 
@@ -137,9 +144,23 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
         nextAt = at + gapMs;
         if (at > now) await new Promise((r) => setTimeout(r, at - now));
       }
-      const res = await send({ userId: user.id, username: user.name, channelId: plan.channels[ev.channel]!, content: ev.render(docs), timestamp: ev.timestamp, externalId: ev.externalId });
+      const channel = plan.channels[ev.channel]!;
+      const res = await send({
+        userId: user.id,
+        username: user.name,
+        channelId: channel.id,
+        ...(channel.name !== undefined ? { channelName: channel.name } : {}),
+        ...(channel.guildId !== undefined ? { guildId: channel.guildId } : {}),
+        messageId: ev.messageId,
+        sessionId: ev.sessionId,
+        content: ev.render(docs),
+        timestamp: ev.timestamp,
+      });
       if (res.ok) {
         ok++;
+        messagesStored += 2 + (res.body.toolId ? 1 : 0);
+        if (res.body.queryId) queriesStored++;
+        if (res.body.analysisId) analysesStored++;
         if (res.body.command === 'search') {
           searches.answered++;
           if ((res.body.hits ?? 0) > 0) searches.withHits++;
@@ -177,7 +198,9 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplaySummary> {
     phaseAtStart: first.phase,
     entries: plan.entries,
     requests: { sent: plan.events.length, ok, failed },
-    messagesStored: ok * 2,
+    messagesStored,
+    queriesStored,
+    analysesStored,
     events,
     searches,
     documentsCreated,

@@ -3,12 +3,13 @@ import type { ReplaySummary } from './run.js';
 /** The replay summary as lines of text (the default output of `bot replay`). */
 export function formatSummary(s: ReplaySummary, target: string): string {
   const e = s.events;
-  const docs = e['doc-new'] + e['doc-edit'] + e['doc-share'] + e['doc-unshare'] + e['doc-delete'] + e['doc-list'];
+  const docs = e['doc-new'] + e['doc-show'] + e['doc-edit'] + e['doc-title'] + e['doc-share'] + e['doc-unshare'] + e['doc-delete'] + e['doc-list'];
   const lines = [
     `replay      ${s.entries} fortune entries + ${s.requests.sent - s.entries} commands -> ${target} (phase ${s.phaseAtStart === s.phase ? s.phase : `${s.phaseAtStart}, then ${s.phase}`})`,
     `requests    ${s.requests.sent} sent, ${s.requests.ok} ok, ${s.requests.failed} failed`,
-    `messages    ${s.messagesStored} stored (${s.requests.ok} from users + ${s.requests.ok} bot replies)`,
-    `searches    ${s.searches.answered} answered, ${s.searches.withHits} found hits`,
+    `messages    ${s.messagesStored} stored (${s.requests.ok} human + ${s.requests.ok} ai replies + ${s.messagesStored - 2 * s.requests.ok} tool executions)`,
+    `searches    ${s.searches.answered} answered, ${s.searches.withHits} found hits, ${s.queriesStored} query records`,
+    `profiles    ${s.analysesStored} analysis snapshots (message-count milestones)`,
     `commands    ${docs} !doc (${s.documentsCreated} documents created, ${s.documentsDeleted} deleted), ${e.profile} !profile, ${e.help} !help`,
     `errors      ${s.requests.failed}`,
     ...s.errors.map((x) => `            ${x}`),
