@@ -102,7 +102,10 @@ export class SqlStore implements Store {
         if (!t.byName.has(r.ltColumn)) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${r.ltColumn}`, { table, column: r.ltColumn });
         const lt = `${c} < m.${q(r.ltColumn)}`;
         conds.push(r.orNull ? `(${c} IS NULL OR ${lt})` : lt);
-      } else if (cond !== null && typeof cond === 'object' && !Array.isArray(cond) && ('gte' in cond || 'lte' in cond || 'in' in cond)) {
+      } else if (cond !== null && typeof cond === 'object' && !Array.isArray(cond)) {
+        // A range or list ({} or all bounds undefined: no condition); any other key is a caller's mistake.
+        const extra = Object.keys(cond).find((k) => k !== 'gte' && k !== 'lte' && k !== 'in');
+        if (extra !== undefined) throw new DatabaseError('INVALID_INPUT', `${table}.${name}: unknown condition ${extra}`, { table, column: name });
         const r = cond as { gte?: unknown; lte?: unknown; in?: readonly unknown[] };
         if (r.gte !== undefined) (conds.push(`${c} >= ?`), params.push(this.#d.encode(col, r.gte)));
         if (r.lte !== undefined) (conds.push(`${c} <= ?`), params.push(this.#d.encode(col, r.lte)));
@@ -121,13 +124,17 @@ export class SqlStore implements Store {
     const { conds, params } = this.#where(table, where);
     for (const [name] of opts.orderBy) if (!t.byName.has(name)) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`);
     const order = opts.orderBy.map(([n, dir]) => `m.${q(n)} ${dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
+    for (const name of opts.columns ?? []) if (!t.byName.has(name)) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`, { table, column: name });
     const cols = opts.columns ? opts.columns.map((n) => `m.${q(n)}`).join(', ') : t.selectList;
     params.push(opts.limit, opts.offset ?? 0);
     const rows = await this.#query(
       `SELECT ${cols} FROM ${q(table)} m${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}${order ? ` ORDER BY ${order}` : ''} LIMIT ? OFFSET ?`,
       params,
     );
-    return rows.map((r) => t.decodeRow(r));
+    if (!opts.columns) return rows.map((r) => t.decodeRow(r));
+    // Only the asked columns: the others are absent, not null (FindOptions.columns).
+    const asked = opts.columns.map((n) => t.byName.get(n)!);
+    return rows.map((r) => Object.fromEntries(asked.map((c) => [c.name, this.#d.decode(c, r[c.name])])));
   }
 
   async count(table: TableName, where: Where): Promise<number> {
