@@ -1,132 +1,163 @@
-// DocumentService on a phase-1 (LibSQL) and a phase-6 (PostgreSQL) database.
+// documentService on a phase-1 (LibSQL) and a phase-6 (PostgreSQL) database.
 import { expect, it } from 'vitest';
-import { isDatabaseError, type DatabaseError } from '../src/errors.js';
-import { keyId, newId } from '../src/ids.js';
+import { isDatabaseError } from '../src/errors.js';
+import { newId } from '../src/ids.js';
+import { columnNames } from '../src/schema/tables.js';
 import { describePhases } from './helpers/service-phases.js';
 
 const uniq = (p: string) => `${p}-${newId()}`;
 
-async function failure(p: Promise<unknown>): Promise<DatabaseError> {
-  const e = await p.then(
-    () => new Error('resolved'),
-    (err: unknown) => err,
-  );
-  if (!isDatabaseError(e)) throw new Error(`expected a DatabaseError, got ${String(e)}`);
-  return e;
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (e) {
+    return isDatabaseError(e) ? e.code : `not a DatabaseError: ${String(e)}`;
+  }
 }
 
-describePhases('DocumentService', ['1', '6'], ({ db }) => {
-  const people = () => ({ owner: uniq('owner'), editor: uniq('editor'), viewer: uniq('viewer'), stranger: uniq('stranger') });
+describePhases('documentService', ['1', '6'], ({ db }) => {
+  const primary = () => {
+    const d = db();
+    return d.routing.primary === 'sqlite' ? d.backends.sqlite! : d.backends.postgres!;
+  };
 
-  async function sharedDoc() {
-    const p = people();
-    const svc = db().documentService;
-    const doc = await svc.createDocument({ ownerId: p.owner, title: 'Plan', content: 'v1', metadata: { tags: ['a'] } });
-    await svc.addCollaborator({ documentId: doc.id, actorId: p.owner, userId: p.editor, role: 'editor' });
-    await svc.addCollaborator({ documentId: doc.id, actorId: p.owner, userId: p.viewer });
-    return { ...p, doc, svc };
-  }
-
-  it('creates a document at version 1 and gets it back for the owner', async () => {
+  it('createDocument: the record (every column, is_public 0/1, metadata as text) and the creator as owner collaborator', async () => {
     const svc = db().documentService;
     const owner = uniq('owner');
-    const doc = await svc.createDocument({ ownerId: owner, title: 'T' });
-    expect(doc).toMatchObject({ ownerId: owner, title: 'T', content: '', metadata: {}, version: 1 });
-    expect(await svc.getDocument({ documentId: doc.id, userId: owner })).toEqual(doc);
-    expect((await failure(svc.createDocument({ ownerId: owner, title: '' }))).code).toBe('INVALID_INPUT');
+    const before = Math.floor(Date.now() / 1000);
+    const doc = await svc.createDocument({ title: 'Plan', content: 'v1', createdBy: owner, createdByUsername: 'ada', metadata: { tags: ['a'], n: 1 } });
+    expect(Object.keys(doc).sort()).toEqual(columnNames('documents').sort());
+    expect(doc).toMatchObject({ title: 'Plan', content: 'v1', created_by: owner, created_by_username: 'ada', is_public: 1, metadata: '{"n":1,"tags":["a"]}', version: 1 });
+    expect(doc.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+    expect(doc.created_at).toBeGreaterThanOrEqual(before);
+    expect(doc.updated_at).toBe(doc.created_at);
+    expect(await svc.getDocument(doc.id)).toEqual(doc);
+    const [c, ...rest] = await svc.getDocumentCollaborators(doc.id);
+    expect(rest).toEqual([]);
+    expect(Object.keys(c!).sort()).toEqual(columnNames('document_collaborators').sort());
+    expect(c).toMatchObject({ document_id: doc.id, user_id: owner, username: 'ada', role: 'owner', joined_at: doc.created_at, version: 1 });
+
+    const priv = await svc.createDocument({ title: 'Private', createdBy: owner, isPublic: false });
+    expect(priv).toMatchObject({ content: '', is_public: 0, metadata: null, created_by_username: null });
+    expect(await svc.getDocument(newId())).toBeNull();
   });
 
-  it('getDocument: collaborators see it; a stranger gets null, as for a missing document', async () => {
-    const { svc, doc, editor, viewer, stranger } = await sharedDoc();
-    expect((await svc.getDocument({ documentId: doc.id, userId: editor }))?.id).toBe(doc.id);
-    expect((await svc.getDocument({ documentId: doc.id, userId: viewer }))?.id).toBe(doc.id);
-    expect(await svc.getDocument({ documentId: doc.id, userId: stranger })).toBeNull();
-    expect(await svc.getDocument({ documentId: newId(), userId: stranger })).toBeNull();
-    expect(await svc.getCollaborators({ documentId: doc.id, userId: stranger })).toEqual([]);
-    expect((await svc.getCollaborators({ documentId: doc.id, userId: viewer })).map((c) => [c.userId, c.role]).sort()).toEqual(
-      [[editor, 'editor'], [viewer, 'viewer']].sort(),
-    );
-  });
-
-  it('updateDocument: owner and editor may, with the current version; stale → VERSION_CONFLICT', async () => {
-    const { svc, doc, owner, editor } = await sharedDoc();
-    const v2 = await svc.updateDocument({ documentId: doc.id, userId: owner, expectedVersion: 1, title: 'Plan B' });
-    expect(v2).toMatchObject({ title: 'Plan B', content: 'v1', version: 2 });
-    const v3 = await svc.updateDocument({ documentId: doc.id, userId: editor, expectedVersion: 2, content: 'edited', metadata: { tags: [] } });
-    expect(v3).toMatchObject({ title: 'Plan B', content: 'edited', metadata: { tags: [] }, version: 3 });
-    const stale = await failure(svc.updateDocument({ documentId: doc.id, userId: owner, expectedVersion: 2, title: 'lost update' }));
-    expect(stale.code).toBe('VERSION_CONFLICT');
-    expect(stale.details.currentVersion).toBe(3);
-    expect((await svc.getDocument({ documentId: doc.id, userId: owner }))?.title).toBe('Plan B');
-  });
-
-  it('updateDocument: a viewer gets FORBIDDEN, a stranger and a missing document NOT_FOUND; nothing changes', async () => {
-    const { svc, doc, owner, viewer, stranger } = await sharedDoc();
-    expect((await failure(svc.updateDocument({ documentId: doc.id, userId: viewer, expectedVersion: 1, title: 'x' }))).code).toBe('FORBIDDEN');
-    expect((await failure(svc.updateDocument({ documentId: doc.id, userId: stranger, expectedVersion: 1, title: 'x' }))).code).toBe('NOT_FOUND');
-    expect((await failure(svc.updateDocument({ documentId: newId(), userId: owner, expectedVersion: 1, title: 'x' }))).code).toBe('NOT_FOUND');
-    expect(await svc.getDocument({ documentId: doc.id, userId: owner })).toEqual(doc);
-  });
-
-  it('addCollaborator: owner only; re-adding changes the role; the owner cannot be added', async () => {
-    const { svc, doc, owner, editor, viewer, stranger } = await sharedDoc();
-    expect((await failure(svc.addCollaborator({ documentId: doc.id, actorId: editor, userId: stranger }))).code).toBe('FORBIDDEN');
-    expect((await failure(svc.addCollaborator({ documentId: doc.id, actorId: stranger, userId: stranger }))).code).toBe('NOT_FOUND');
-    expect((await failure(svc.addCollaborator({ documentId: doc.id, actorId: owner, userId: owner }))).code).toBe('INVALID_INPUT');
-    expect(await svc.getDocument({ documentId: doc.id, userId: stranger })).toBeNull();
-    const promoted = await svc.addCollaborator({ documentId: doc.id, actorId: owner, userId: viewer, role: 'editor' });
-    expect(promoted).toMatchObject({ userId: viewer, role: 'editor', version: 2, id: keyId('collaborator', doc.id, viewer) });
-    const v2 = await svc.updateDocument({ documentId: doc.id, userId: viewer, expectedVersion: 1, content: 'now I can' });
-    expect(v2.version).toBe(2);
-  });
-
-  it('removeCollaborator: by the owner or themself; others FORBIDDEN; access ends; re-adding continues the version', async () => {
-    const { svc, doc, owner, editor, viewer } = await sharedDoc();
-    expect((await failure(svc.removeCollaborator({ documentId: doc.id, actorId: editor, userId: viewer }))).code).toBe('FORBIDDEN');
-    expect(await svc.removeCollaborator({ documentId: doc.id, actorId: owner, userId: viewer })).toBe(true);
-    expect(await svc.removeCollaborator({ documentId: doc.id, actorId: owner, userId: viewer })).toBe(false);
-    expect(await svc.getDocument({ documentId: doc.id, userId: viewer })).toBeNull();
-    expect((await failure(svc.updateDocument({ documentId: doc.id, userId: viewer, expectedVersion: 1, title: 'x' }))).code).toBe('NOT_FOUND');
-    expect(await svc.removeCollaborator({ documentId: doc.id, actorId: editor, userId: editor })).toBe(true);
-    expect(await svc.listDocumentsForUser(editor)).toEqual([]);
-    const back = await svc.addCollaborator({ documentId: doc.id, actorId: owner, userId: viewer });
-    // Removed at version 1 → tombstone 2 → re-added at 3, so a late shadow of the old row cannot win.
-    expect(back.version).toBe(3);
-    expect((await svc.getDocument({ documentId: doc.id, userId: viewer }))?.id).toBe(doc.id);
-  });
-
-  it('listDocumentsForUser: only documents owned or shared, most recently updated first', async () => {
-    const { svc, doc, owner, editor, viewer, stranger } = await sharedDoc();
-    const own2 = await svc.createDocument({ ownerId: owner, title: 'Second' });
-    const editorsOwn = await svc.createDocument({ ownerId: editor, title: 'Editor own' });
-    await svc.createDocument({ ownerId: stranger, title: 'Not shared' });
-    const ids = async (u: string) => (await svc.listDocumentsForUser(u)).map((d) => d.id).sort();
-    expect(await ids(owner)).toEqual([doc.id, own2.id].sort());
-    expect(await ids(editor)).toEqual([doc.id, editorsOwn.id].sort());
-    expect(await ids(viewer)).toEqual([doc.id]);
-    expect((await svc.listDocumentsForUser(stranger)).map((d) => d.title)).toEqual(['Not shared']);
-    // Most recently updated first: touch the first document.
-    await svc.updateDocument({ documentId: doc.id, userId: owner, expectedVersion: 1, title: 'touched' });
-    const list = await svc.listDocumentsForUser(owner);
-    expect(list.map((d) => d.updatedAt)).toEqual([...list.map((d) => d.updatedAt)].sort((a, b) => b - a));
-    expect((await svc.listDocumentsForUser(owner, { limit: 1 })).length).toBe(1);
-  });
-
-  it('deleteDocument: owner only; removes the document and its collaborators, each with a tombstone', async () => {
-    const { svc, doc, owner, editor, viewer, stranger } = await sharedDoc();
-    expect((await failure(svc.deleteDocument({ documentId: doc.id, userId: editor }))).code).toBe('FORBIDDEN');
-    expect((await failure(svc.deleteDocument({ documentId: doc.id, userId: stranger }))).code).toBe('NOT_FOUND');
-    await svc.deleteDocument({ documentId: doc.id, userId: owner });
-    expect(await svc.getDocument({ documentId: doc.id, userId: owner })).toBeNull();
-    expect(await svc.listDocumentsForUser(viewer)).toEqual([]);
-    const d = db();
-    const primary = d.routing.primary === 'sqlite' ? d.backends.sqlite! : d.backends.postgres!;
-    for (const u of [editor, viewer]) {
-      const id = keyId('collaborator', doc.id, u);
-      expect(await primary.get('document_collaborators', id)).toBeNull();
-      expect(await primary.tombstoneVersion('document_collaborators', id)).toBe(2);
+  it('rejects bad input with INVALID_INPUT and writes nothing', async () => {
+    const svc = db().documentService;
+    const owner = uniq('bad');
+    for (const bad of [{ title: '' }, { title: 'x'.repeat(501) }, { createdBy: '' }, { isPublic: 'yes' }, { metadata: [1] }, { content: 5 }]) {
+      expect(await codeOf(svc.createDocument({ title: 'T', createdBy: owner, ...bad } as never)), JSON.stringify(bad)).toBe('INVALID_INPUT');
     }
-    expect(await primary.tombstoneVersion('documents', doc.id)).toBe(2);
-    expect((await failure(svc.deleteDocument({ documentId: doc.id, userId: owner }))).code).toBe('NOT_FOUND');
+    expect(await svc.getDocumentCount({ createdBy: owner })).toBe(0);
+    const doc = await svc.createDocument({ title: 'T', createdBy: owner });
+    expect(await codeOf(svc.updateDocumentTitle(doc.id, ''))).toBe('INVALID_INPUT');
+    expect(await codeOf(svc.updateDocumentContent(doc.id, 5 as never))).toBe('INVALID_INPUT');
+    expect(await codeOf(svc.updateDocumentContent('', 'x'))).toBe('INVALID_INPUT');
+    expect(await codeOf(svc.addCollaborator({ documentId: doc.id, userId: '' }))).toBe('INVALID_INPUT');
+    expect(await codeOf(svc.listDocuments({ limit: 0 }))).toBe('INVALID_INPUT');
+    expect(await codeOf(svc.hasDocumentAccess(doc.id, ''))).toBe('INVALID_INPUT');
+    expect(await svc.getDocument(doc.id)).toEqual(doc);
+  });
+
+  it('updateDocumentContent / updateDocumentTitle: version + 1 and updated_at now; a missing document is a no-op', async () => {
+    const svc = db().documentService;
+    const doc = await svc.createDocument({ title: 'T', content: 'v1', createdBy: uniq('o') });
+    await svc.updateDocumentContent(doc.id, 'v2');
+    expect(await svc.getDocument(doc.id)).toMatchObject({ title: 'T', content: 'v2', version: 2 });
+    await svc.updateDocumentTitle(doc.id, 'T2');
+    const after = (await svc.getDocument(doc.id))!;
+    expect(after).toMatchObject({ title: 'T2', content: 'v2', version: 3, created_at: doc.created_at });
+    expect(after.updated_at).toBeGreaterThanOrEqual(doc.updated_at!);
+    await svc.updateDocumentContent(newId(), 'nobody');
+    await svc.updateDocumentTitle(newId(), 'nobody');
+  });
+
+  it('addCollaborator: role editor by default; re-adding upserts the username and role; an unknown document is NOT_FOUND', async () => {
+    const svc = db().documentService;
+    const [owner, friend] = [uniq('owner'), uniq('friend')];
+    const doc = await svc.createDocument({ title: 'Shared', createdBy: owner });
+    await svc.addCollaborator({ documentId: doc.id, userId: friend, username: 'bo' });
+    const [, c1] = await svc.getDocumentCollaborators(doc.id);
+    expect(c1).toMatchObject({ user_id: friend, username: 'bo', role: 'editor', version: 1 });
+    await svc.addCollaborator({ documentId: doc.id, userId: friend, username: 'bob', role: 'viewer' });
+    const list = await svc.getDocumentCollaborators(doc.id);
+    expect(list.map((c) => [c.user_id, c.username, c.role])).toEqual([
+      [owner, null, 'owner'],
+      [friend, 'bob', 'viewer'],
+    ]);
+    expect(list[1]).toMatchObject({ id: c1!.id, version: 2 });
+    expect(await codeOf(svc.addCollaborator({ documentId: newId(), userId: friend }))).toBe('NOT_FOUND');
+    // Concurrent adds of one user give one row.
+    const racer = uniq('racer');
+    await Promise.all(Array.from({ length: 8 }, (_, i) => svc.addCollaborator({ documentId: doc.id, userId: racer, role: `r${i}` })));
+    expect((await svc.getDocumentCollaborators(doc.id)).filter((c) => c.user_id === racer)).toHaveLength(1);
+  });
+
+  it('removeCollaborator: the row goes, with a tombstone; removing a non-collaborator is a no-op', async () => {
+    const svc = db().documentService;
+    const [owner, friend] = [uniq('owner'), uniq('friend')];
+    const doc = await svc.createDocument({ title: 'Shared', createdBy: owner, isPublic: false });
+    await svc.addCollaborator({ documentId: doc.id, userId: friend });
+    const row = (await svc.getDocumentCollaborators(doc.id)).find((c) => c.user_id === friend)!;
+    expect(await svc.hasDocumentAccess(doc.id, friend)).toBe(true);
+    await svc.removeCollaborator(doc.id, friend);
+    await svc.removeCollaborator(doc.id, friend);
+    expect((await svc.getDocumentCollaborators(doc.id)).map((c) => c.user_id)).toEqual([owner]);
+    expect(await svc.hasDocumentAccess(doc.id, friend)).toBe(false);
+    expect(await primary().tombstoneVersion('document_collaborators', row.id)).toBe(2);
+  });
+
+  it('hasDocumentAccess: public, creator, collaborator; false for others and for a missing document', async () => {
+    const svc = db().documentService;
+    const [owner, friend, stranger] = [uniq('owner'), uniq('friend'), uniq('stranger')];
+    const pub = await svc.createDocument({ title: 'Public', createdBy: owner });
+    const priv = await svc.createDocument({ title: 'Private', createdBy: owner, isPublic: false });
+    await svc.addCollaborator({ documentId: priv.id, userId: friend });
+    expect(await svc.hasDocumentAccess(pub.id, stranger)).toBe(true);
+    expect(await svc.hasDocumentAccess(priv.id, owner)).toBe(true);
+    expect(await svc.hasDocumentAccess(priv.id, friend)).toBe(true);
+    expect(await svc.hasDocumentAccess(priv.id, stranger)).toBe(false);
+    expect(await svc.hasDocumentAccess(newId(), owner)).toBe(false);
+  });
+
+  it('listDocuments / getDocumentCount: by creator or all, most recently updated first, limit and offset', async () => {
+    const svc = db().documentService;
+    const [owner, other] = [uniq('owner'), uniq('other')];
+    const d1 = await svc.createDocument({ title: 'one', createdBy: owner });
+    const d2 = await svc.createDocument({ title: 'two', createdBy: owner });
+    const d3 = await svc.createDocument({ title: 'three', createdBy: owner });
+    await svc.createDocument({ title: 'theirs', createdBy: other });
+    // Same second: ties by id DESC (UUIDv7, so the newest first).
+    expect((await svc.listDocuments({ createdBy: owner })).map((d) => d.id)).toEqual([d3.id, d2.id, d1.id]);
+    expect((await svc.listDocuments({ createdBy: owner, limit: 1, offset: 1 })).map((d) => d.id)).toEqual([d2.id]);
+    // An update moves a document first once a second has passed.
+    const primaryStore = primary();
+    await primaryStore.update('documents', d1.id, { title: 'touched' }, { now: Math.floor(Date.now() / 1000) + 5 });
+    expect((await svc.listDocuments({ createdBy: owner })).map((d) => d.id)).toEqual([d1.id, d3.id, d2.id]);
+    expect(await svc.getDocumentCount({ createdBy: owner })).toBe(3);
+    expect(await svc.getDocumentCount({ createdBy: other })).toBe(1);
+    expect(await svc.getDocumentCount()).toBeGreaterThanOrEqual(4);
+    expect((await svc.listDocuments()).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('deleteDocument: removes the document and its collaborators in one transaction, each with a tombstone', async () => {
+    const svc = db().documentService;
+    const [owner, editor, viewer] = [uniq('owner'), uniq('editor'), uniq('viewer')];
+    const doc = await svc.createDocument({ title: 'Doomed', createdBy: owner, isPublic: false });
+    await svc.addCollaborator({ documentId: doc.id, userId: editor });
+    await svc.addCollaborator({ documentId: doc.id, userId: viewer, role: 'viewer' });
+    const collaborators = await svc.getDocumentCollaborators(doc.id);
+    expect(collaborators).toHaveLength(3);
+    await svc.deleteDocument(doc.id);
+    expect(await svc.getDocument(doc.id)).toBeNull();
+    expect(await svc.getDocumentCollaborators(doc.id)).toEqual([]);
+    expect(await svc.hasDocumentAccess(doc.id, owner)).toBe(false);
+    for (const c of collaborators) {
+      expect(await primary().get('document_collaborators', c.id)).toBeNull();
+      expect(await primary().tombstoneVersion('document_collaborators', c.id)).toBe(2);
+    }
+    expect(await primary().tombstoneVersion('documents', doc.id)).toBe(2);
+    await svc.deleteDocument(doc.id); // already gone: a no-op
   });
 });
