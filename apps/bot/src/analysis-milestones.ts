@@ -21,20 +21,30 @@ export const PERSONALITY_COLUMNS = [
   'personality_facets',
 ] as const;
 
-/** JSON columns of the profile come back as JSON text: parse them so the snapshot nests them, not quotes them. */
-function value(p: UserProfileRecord, column: string): unknown {
-  const v = (p as unknown as Record<string, unknown>)[column];
-  if (typeof v !== 'string') return v ?? null;
+/** Profile columns whose values are JSON (they come back as JSON text). */
+const JSON_COLUMNS = new Set(['notable_patterns', 'dominant_emotions', 'feelings_json', 'personality_facets']);
+
+/** A JSON column's text as it is (valid JSON from the data layer, so nothing is re-encoded: integers beyond 2^53 stay exact), or null. */
+function rawJson(text: string): string {
   try {
-    return column.endsWith('_json') || column === 'notable_patterns' || column === 'dominant_emotions' || column === 'personality_facets' ? JSON.parse(v) : v;
+    JSON.parse(text);
+    return text;
   } catch {
-    return v;
+    return JSON.stringify(text); // not JSON after all (a hand-edited legacy row): keep it as a string
   }
 }
 
-/** `{ column: value }` of `columns` of a profile, as one JSON text. */
+/**
+ * `{ column: value, … }` of `columns` of a profile, as one JSON text. JSON columns are nested
+ * (their text spliced in unchanged), every other value JSON-encoded, unset ones null.
+ */
 export function snapshotOf(p: UserProfileRecord, columns: readonly string[]): string {
-  return JSON.stringify(Object.fromEntries(columns.map((c) => [c, value(p, c)])));
+  const row = p as unknown as Record<string, unknown>;
+  const parts = columns.map((c) => {
+    const v = row[c] ?? null;
+    return `${JSON.stringify(c)}:${JSON_COLUMNS.has(c) && typeof v === 'string' ? rawJson(v) : JSON.stringify(v)}`;
+  });
+  return `{${parts.join(',')}}`;
 }
 
 /**

@@ -2,9 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { activityPatch, isAnalysisChange } from '../src/profile-aggregates.js';
+import type { UserProfileRecord } from '@repo/database';
+import { FEELINGS_COLUMNS, isMessageMilestone, snapshotOf } from '../src/analysis-milestones.js';
 import { CorpusError, loadCorpus, parseFortunes } from '../src/replay/corpus.js';
-import { planReplay } from '../src/replay/plan.js';
+import { makeChannels } from '../src/replay/people.js';
+import { planReplay, SESSION_GAP_MS } from '../src/replay/plan.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bot-corpus-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,21 +43,53 @@ describe('fortune corpus', () => {
 
 describe('replay plan', () => {
   const entries = Array.from({ length: 120 }, (_, i) => `Entry ${i} about penguins${i % 3 ? ' and kernels' : ''} number${i}`);
-  const opts = { users: 12, channels: 4, searchEvery: 10, seed: 9, searchLag: 4, startAt: 1_700_000_000 };
+  const opts = { users: 12, channels: 4, searchEvery: 10, seed: 9, searchLag: 4, startAt: 1_700_000_000_000 };
 
-  it('is deterministic for a seed, with increasing timestamps and snowflake ids', () => {
+  it('is deterministic for a seed, with increasing millisecond timestamps and snowflake message ids', () => {
     const a = planReplay(entries, opts);
     const b = planReplay(entries, opts);
-    const render = (p: typeof a) => p.events.map((e) => [e.kind, e.user, e.channel, e.timestamp, e.externalId, e.render(new Map())]);
+    const render = (p: typeof a) => p.events.map((e) => [e.kind, e.user, e.channel, e.timestamp, e.messageId, e.sessionId, e.render(new Map())]);
     expect(render(a)).toEqual(render(b));
     expect(render(planReplay(entries, { ...opts, seed: 10 }))).not.toEqual(render(a));
     expect(a.events.filter((e) => e.kind === 'chat')).toHaveLength(120);
     expect(a.events.filter((e) => e.kind === 'search')).toHaveLength(12);
+    expect(a.events[0]!.timestamp).toBeGreaterThan(opts.startAt);
     for (let i = 1; i < a.events.length; i++) expect(a.events[i]!.timestamp).toBeGreaterThan(a.events[i - 1]!.timestamp);
-    const ids = a.events.map((e) => BigInt(e.externalId));
+    expect(a.events.every((e) => Number.isInteger(e.timestamp) && e.timestamp < opts.startAt + 86_400_000 * 30)).toBe(true); // ms, not s
+    const ids = a.events.map((e) => BigInt(e.messageId));
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((x) => x > 2n ** 53n)).toBe(true);
     expect(new Set(a.events.map((e) => e.user)).size).toBeGreaterThan(6);
+  });
+
+  it('channels have names and guilds; every fourth is a direct-message channel with neither', () => {
+    expect(makeChannels(5)).toEqual([
+      { id: 'c-general', name: 'general', guildId: 'g-1' },
+      { id: 'c-random', name: 'random', guildId: 'g-1' },
+      { id: 'c-dev', name: 'dev', guildId: 'g-1' },
+      { id: 'd-books' },
+      { id: 'c-music', name: 'music', guildId: 'g-2' },
+    ]);
+    expect(makeChannels(13)[12]).toEqual({ id: 'c-general-2', name: 'general-2', guildId: 'g-4' });
+  });
+
+  it('a channel opens a new session after an hour of quiet', () => {
+    const p = planReplay(Array.from({ length: 600 }, (_, i) => `Entry ${i}`), { ...opts, searchEvery: 0 });
+    const last = new Map<number, { at: number; session: string }>();
+    let opened = 0;
+    for (const e of p.events) {
+      expect(e.sessionId.startsWith(`${p.channels[e.channel]!.id}-s`)).toBe(true);
+      const prev = last.get(e.channel);
+      if (prev) {
+        const gap = e.timestamp - prev.at;
+        if (gap > SESSION_GAP_MS) {
+          expect(e.sessionId).not.toBe(prev.session);
+          opened++;
+        } else expect(e.sessionId).toBe(prev.session);
+      }
+      last.set(e.channel, { at: e.timestamp, session: e.sessionId });
+    }
+    expect(opened).toBeGreaterThan(0);
   });
 
   it('searches for a word of an earlier message in the same channel', () => {
@@ -68,11 +102,19 @@ describe('replay plan', () => {
     });
   });
 
-  it('renders doc edits and shares from the documents created so far', () => {
-    const p = planReplay(entries, opts);
+  it('renders doc shows, edits and renames from the documents created so far; every second document is private', () => {
+    const p = planReplay(Array.from({ length: 240 }, (_, i) => `Entry ${i} about penguins`), opts);
     const edit = p.events.find((e) => e.kind === 'doc-edit')!;
     expect(edit.render(new Map())).toBe('!doc list');
     expect(edit.render(new Map([[edit.user, ['doc-1']]]))).toMatch(/^!doc edit doc-1 Entry \d+/);
+    const created = p.events.filter((e) => e.kind === 'doc-new').map((e) => e.render(new Map()));
+    expect(created.map((t) => t.startsWith('!doc new --private '))).toEqual(created.map((_, i) => i % 2 === 1));
+    const title = p.events.find((e) => e.kind === 'doc-title')!;
+    expect(title.render(new Map([[title.user, ['doc-1', 'doc-2']]]))).toMatch(/^!doc title doc-2 Entry \d+ about penguins$/);
+    const show = p.events.find((e) => e.kind === 'doc-show')!;
+    expect(show.render(new Map())).toBe('!doc list');
+    const owners = new Map(p.events.filter((e) => e.kind === 'doc-new').map((e) => [e.user, ['doc-x', 'doc-y']]));
+    expect(show.render(owners)).toBe('!doc show doc-x');
   });
 
   it('takes back earlier shares and deletes an owner\'s newest document', () => {
@@ -90,23 +132,18 @@ describe('replay plan', () => {
   });
 });
 
-describe('profile aggregates', () => {
-  it('records analysis history only for a new profile, a moved peak or a message-count milestone', () => {
-    const c = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).map(([k, to]) => [k, { from: 1, to }]));
-    expect(isAnalysisChange(c({ messageCount: 1, peakHour: 3 }))).toBe(true);
-    expect(isAnalysisChange(c({ messageCount: 7, wordCount: 40 }))).toBe(false);
-    expect(isAnalysisChange(c({ messageCount: 7, peakWeekday: 'sun' }))).toBe(true);
-    expect(isAnalysisChange(c({ messageCount: 7, peakHour: 4 }))).toBe(true);
-    expect([1, 10, 25, 50, 100, 300].every((n) => isAnalysisChange(c({ messageCount: n })))).toBe(true);
-    expect([2, 11, 99, 150, 301].some((n) => isAnalysisChange(c({ messageCount: n })))).toBe(false);
+describe('analysis milestones', () => {
+  it('snapshots at message 1, 10, 25, 50 and every 100th', () => {
+    expect([1, 10, 25, 50, 100, 300].every(isMessageMilestone)).toBe(true);
+    expect([0, 2, 11, 99, 150, 301].some(isMessageMilestone)).toBe(false);
   });
 
-  it('counts the message into the hour and weekday (UTC) of its time', () => {
-    const sunday2330 = Date.UTC(2024, 5, 16, 23, 30) / 1000;
-    const first = activityPatch(null, { username: 'ada', channelId: 'c1', content: 'héllo wörld', timestamp: sunday2330, isCommand: false, isSearch: false, documentCreated: false });
-    expect(first).toMatchObject({ message_count: 1, word_count: 2, character_count: 11, avg_message_length: 11, activity_hour_23: 1, activity_sun: 1, peak_hour: 23, peak_weekday: 'sun', first_seen_at: sunday2330, channels_active: ['c1'] });
-    const cur = { id: 'p', userId: 'u', username: 'ada', createdAt: 0, updatedAt: 0, version: 1, messageCount: 1, characterCount: 11, wordCount: 2, activityHour23: 1, activitySun: 1, firstSeenAt: sunday2330, lastSeenAt: sunday2330, lastMessageAt: sunday2330, channelsActive: ['c1'] };
-    const earlier = activityPatch(cur, { username: 'ada', channelId: 'c2', content: '!search x', timestamp: sunday2330 - 86_400 * 6, isCommand: true, isSearch: true, documentCreated: false });
-    expect(earlier).toMatchObject({ message_count: 2, command_count: 1, search_count: 1, first_seen_at: sunday2330 - 86_400 * 6, last_seen_at: sunday2330, activity_mon: 1, channels_active: ['c1', 'c2'], avg_message_length: 10 });
+  it('a snapshot is a JSON object of the columns, JSON columns nested (not quoted), unset ones null', () => {
+    const profile = { user_id: 'u', username: 'ada', affinity_score: 7, emotional_bond: 'warm', dominant_emotions: '["joy","awe"]', feelings_json: '{"n":12345678901234567890}' } as unknown as UserProfileRecord;
+    const text = snapshotOf(profile, FEELINGS_COLUMNS);
+    const snap = JSON.parse(text);
+    expect(Object.keys(snap)).toEqual([...FEELINGS_COLUMNS]);
+    expect(snap).toMatchObject({ affinity_score: 7, emotional_bond: 'warm', trust_level: null, dominant_emotions: ['joy', 'awe'], omega_thoughts: null });
+    expect(text).toContain('"feelings_json":{"n":12345678901234567890}'); // spliced, not re-encoded: the big integer stays exact
   });
 });
