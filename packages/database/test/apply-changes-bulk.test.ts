@@ -1,8 +1,9 @@
 /**
  * `applyChanges` on PostgreSQL writes each table's upserts as ONE multi-row statement
  * (`json_populate_recordset`, see pg-dialect.ts and change-plan.ts). These tests hold it to the
- * same result as one statement per row: every column type exact (bigints beyond 2^53, reals
- * including ±Infinity, booleans, any JSON value), all six tables in one batch (foreign keys),
+ * same result as one statement per row: every column type exact (millisecond timestamps, integers
+ * beyond 2^53 inside JSON, reals including ±Infinity, booleans, any JSON value), all six tables in
+ * one batch (both foreign keys),
  * the version guard and tombstones, reconcile's forced mode, and a bad row failing its batch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,8 +37,12 @@ describe('applyChanges: multi-row statements on PostgreSQL', () => {
       { table: 'document_collaborators', row: collaboratorRow(String(doc.id)) },
       { table: 'user_profiles', row: profile },
       { table: 'user_analysis_history', row: historyRow({ user_id: profile.user_id }) },
-      ...jsonValues.map((metadata, i) => ({ table: 'messages' as const, row: messageRow({ metadata, external_id: i % 2 ? INT64_MAX : INT64_MIN }) })),
-      ...Array.from({ length: 40 }, () => ({ table: 'queries' as const, row: queryRow({ success: false }) })),
+      ...jsonValues.map((metadata, i) => ({
+        table: 'messages' as const,
+        row: messageRow({ metadata, tool_args: { snowflake: BigInt(i % 2 ? INT64_MAX : INT64_MIN) }, sender_type: (['human', 'ai', 'tool'] as const)[i % 3], timestamp: 1_767_225_600_000 + i }),
+      })),
+      { table: 'documents', row: documentRow({ is_public: false, metadata: null }) },
+      ...Array.from({ length: 40 }, (_, i) => ({ table: 'queries' as const, row: queryRow({ query_result: i % 2 ? null : [i], error: i % 3 ? null : 'boom' }) })),
     ];
     // The shadow gets children before parents in one batch: the plan must order them.
     const changes: RowChange[] = [];
@@ -67,24 +72,24 @@ describe('applyChanges: multi-row statements on PostgreSQL', () => {
     const row = messageRow();
     const id = String(row.id);
     const v1 = await lite.store.insert('messages', row);
-    const v2 = await lite.store.update('messages', id, { content: 'second' }, { now: 1_800_000_001 });
+    const v2 = await lite.store.update('messages', id, { message_content: 'second' }, { now: 1_800_000_001 });
     const other = await lite.store.insert('messages', messageRow());
     await pg.store.applyChanges([upsert('messages', v2), upsert('messages', other)]);
     await pg.store.applyChanges([upsert('messages', v1), upsert('messages', v1), upsert('messages', other)]);
-    expect((await pg.store.get('messages', id))!.content).toBe('second');
+    expect((await pg.store.get('messages', id))!.message_content).toBe('second');
     const tomb = (await lite.store.delete('messages', id, 1_800_000_002))!;
     await pg.store.applyChanges([tomb, upsert('messages', v2), upsert('messages', v1)]);
     expect(await pg.store.get('messages', id)).toBeNull();
     expect(await pg.store.tombstoneVersion('messages', id)).toBe(3);
     // Forced (reconcile): an equal version with other content is replaced.
-    const corrupt = { ...other, content: 'corrupted copy' };
+    const corrupt = { ...other, message_content: 'corrupted copy' };
     await pg.store.applyChanges([upsert('messages', corrupt), upsert('messages', messageRow())], { force: true });
-    expect((await pg.store.get('messages', String(other.id)))!.content).toBe('corrupted copy');
+    expect((await pg.store.get('messages', String(other.id)))!.message_content).toBe('corrupted copy');
   });
 
   it('more rows than one statement holds are split, and all land', async () => {
     const changes: RowChange[] = [];
-    for (let i = 0; i < MAX_ROWS_PER_STATEMENT + 7; i++) changes.push(upsert('queries', queryRow({ query: `q${i}` })));
+    for (let i = 0; i < MAX_ROWS_PER_STATEMENT + 7; i++) changes.push(upsert('queries', queryRow({ query_text: `q${i}` })));
     expect(planChanges(changes).length).toBe(2);
     await pg.store.applyChanges(changes);
     const ids = changes.map((c) => (c.op === 'upsert' ? String(c.row.id) : ''));
@@ -96,6 +101,11 @@ describe('applyChanges: multi-row statements on PostgreSQL', () => {
     const good = messageRow();
     const orphan = collaboratorRow('no-such-document');
     await expect(pg.store.applyChanges([upsert('messages', good), upsert('document_collaborators', orphan)])).rejects.toMatchObject({ code: '23503' });
+    expect(await pg.store.get('messages', String(good.id))).toBeNull();
+    // A history entry of a user without a profile (foreign key to user_profiles.user_id).
+    await expect(pg.store.applyChanges([upsert('messages', good), upsert('user_analysis_history', historyRow({ user_id: 'no-such-profile' }))])).rejects.toMatchObject({ code: '23503' });
+    // A sender_type outside the CHECK, in a multi-row statement.
+    await expect(pg.store.applyChanges([upsert('messages', good), upsert('messages', messageRow({ sender_type: 'bot' }))])).rejects.toMatchObject({ code: '23514' });
     expect(await pg.store.get('messages', String(good.id))).toBeNull();
   });
 });

@@ -10,7 +10,7 @@ import type { TableName } from '../src/schema/tables.js';
 import type { RowChange, Store } from '../src/stores/store.js';
 import { normalizeRow } from '../src/transfer/convert/normalize-row.js';
 import { openPostgresBackend, openSqliteBackend, type TestBackend } from './helpers/backends.js';
-import { collaboratorRow, documentRow, messageRow } from './helpers/rows.js';
+import { collaboratorRow, documentRow, messageRow, profileRow } from './helpers/rows.js';
 
 const PERMUTATIONS = 40;
 
@@ -44,7 +44,7 @@ const scenarios: Record<string, Scenario> = {
     const id = String(row.id);
     record({ table: 'messages', op: 'upsert', row: await p.insert('messages', row) });
     for (let step = 1; step <= 3; step++) {
-      record({ table: 'messages', op: 'upsert', row: await p.update('messages', id, { content: `step ${step}`, metadata: { step } }, { now: 1_800_000_000 + step }) });
+      record({ table: 'messages', op: 'upsert', row: await p.update('messages', id, { message_content: `step ${step}`, metadata: { step } }, { now: 1_800_000_000 + step }) });
     }
     record((await p.delete('messages', id, 1_800_000_010))!);
     return { table: 'messages', id };
@@ -54,9 +54,19 @@ const scenarios: Record<string, Scenario> = {
     const id = String(row.id);
     record({ table: 'documents', op: 'upsert', row: await p.insert('documents', row) });
     for (let step = 1; step <= 4; step++) {
-      record({ table: 'documents', op: 'upsert', row: await p.update('documents', id, { title: `t${step}`, metadata: { n: step, list: Array(step).fill(step) } }, { now: 1_800_000_000 + step }) });
+      record({ table: 'documents', op: 'upsert', row: await p.update('documents', id, { title: `t${step}`, is_public: step % 2 === 0, metadata: { n: step, list: Array(step).fill(step) } }, { now: 1_800_000_000 + step }) });
     }
     return { table: 'documents', id };
+  },
+  'profile updates (counters, JSON, reals)': async (p, record) => {
+    const row = profileRow();
+    const id = String(row.id);
+    record({ table: 'user_profiles', op: 'upsert', row: await p.insert('user_profiles', row) });
+    for (let step = 1; step <= 4; step++) {
+      const patch = { message_count: step, primary_interests: Array(step).fill('x'), archetype_confidence: step / 3, last_interaction_at: 1_800_000_000 + step };
+      record({ table: 'user_profiles', op: 'upsert', row: await p.update('user_profiles', id, patch, { now: 1_800_000_000 + step }) });
+    }
+    return { table: 'user_profiles', id };
   },
   'delete then re-create after the tombstone': async (p, record) => {
     const doc = documentRow();

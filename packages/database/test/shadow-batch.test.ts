@@ -50,7 +50,7 @@ it('one bad row fails alone; the other jobs of its batch land', async () => {
   const target = counting(pg.store);
   const q = new ShadowQueue(target.store, LIMITS, logs.logger, '4');
   const good = Array.from({ length: 9 }, () => messageRow({ channel_id: 'batch' }));
-  const bad = messageRow({ channel_id: 'batch', content: null }); // NOT NULL on PostgreSQL
+  const bad = messageRow({ channel_id: 'batch', message_content: null }); // NOT NULL on PostgreSQL
   for (const r of [...good.slice(0, 4), bad, ...good.slice(4)]) q.enqueue(`messages:${String(r.id)}`, upsert(r));
   expect(await q.drain(5_000)).toEqual({ drained: true, remaining: 0 });
   expect(q.stats()).toMatchObject({ enqueued: 10, succeeded: 9, failed: 1 });

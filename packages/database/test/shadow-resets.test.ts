@@ -64,7 +64,7 @@ it('transactions under constant connection resets all settle, nothing escapes un
     await Promise.all(work);
     expect(succeeded.length / 2 + failed).toBe(1500);
 
-    const after = messageRow({ channel_id: 'resets', content: `after ${newId()}` });
+    const after = messageRow({ channel_id: 'resets', message_content: `after ${newId()}` });
     await store.applyChanges([{ table: 'messages', op: 'upsert', row: after }], { signal: AbortSignal.timeout(5_000) });
     expect(await pg.store.get('messages', String(after.id))).toEqual(after);
     // Every write reported as committed is there (a failed one may be too: the answer was lost).
