@@ -5,7 +5,7 @@ import { serveCommand } from '../src/cli/serve.js';
 import { loadBotConfig } from '../src/config.js';
 import { startBot } from '../src/lifecycle.js';
 import { describeStartupError } from '../src/startup-error.js';
-import { memoryLogger, sqliteCounts, testBackends } from './helpers.js';
+import { memoryLogger, sqliteCounts, sqliteRows, testBackends } from './helpers.js';
 
 function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
@@ -77,7 +77,10 @@ describe('bot replay', () => {
     const s = JSON.parse(io.stdout.join('\n'));
     expect(s).toMatchObject({ phase: '1', entries: 30, requests: { failed: 0 }, shadow: null, drain: { drained: true, remaining: 0 }, target: expect.stringMatching(/\(in-process\)$/) });
     expect(s.requests.ok).toBe(s.requests.sent);
-    expect(s.messagesStored).toBe(2 * s.requests.ok);
+    expect(s.messagesStored).toBe(2 * s.requests.ok + s.searches.answered); // human + ai per request, a tool row per search
+    expect(s.queriesStored).toBe(s.searches.answered);
+    expect(s.analysesStored).toBeGreaterThan(0);
+    expect(await sqliteCounts(backends.sqlite.url)).toMatchObject({ messages: s.messagesStored, queries: s.queriesStored });
     expect(s.events.search).toBeGreaterThan(3);
     expect(s.searches.answered).toBe(s.events.search);
     expect(s.messagesPerSecond).toBeGreaterThan(0);
@@ -91,7 +94,8 @@ describe('bot replay', () => {
       const text = io.stdout.join('\n');
       expect(text).toMatch(/^replay {6}20 fortune entries \+ \d+ commands -> http:\/\/127\.0\.0\.1:\d+ \(phase 1\)$/m);
       expect(text).toMatch(/^requests {4}(\d+) sent, \1 ok, 0 failed$/m);
-      expect(text).toMatch(/^searches {4}[1-4] answered, [0-4] found hits$/m);
+      expect(text).toMatch(/^searches {4}([1-4]) answered, [0-4] found hits, \1 query records$/m);
+      expect(text).toMatch(/^messages {4}\d+ stored \(\d+ human \+ \d+ ai replies \+ [1-4] tool executions\)$/m);
       expect(text).toMatch(/^shadow {6}none in this phase$/m);
       expect(text).not.toMatch(/^stopped/m); // not ours to stop
     } finally {
@@ -121,8 +125,11 @@ describe('bot replay', () => {
       expect(s.outages.count).toBe(1); // one restart, even with 2 requests in flight when it began
       expect(s.outages.totalMs).toBeGreaterThanOrEqual(500);
       expect(s.outages.resent).toBeGreaterThanOrEqual(1);
-      // Every request stored exactly once: the human message and the bot's reply.
-      expect((await sqliteCounts(own.sqlite.url)).messages).toBe(2 * s.requests.sent);
+      // Every request stored exactly once: the human message, the bot's reply (and a search's tool row).
+      expect((await sqliteCounts(own.sqlite.url)).messages).toBe(s.messagesStored);
+      expect(s.messagesStored).toBe(2 * s.requests.sent + s.searches.answered);
+      const [human] = await sqliteRows(own.sqlite.url, "SELECT count(*) AS n, count(DISTINCT json_extract(metadata, '$.messageId')) AS platform_ids FROM messages WHERE sender_type = 'human'");
+      expect(human).toEqual({ n: s.requests.sent, platform_ids: s.requests.sent });
     } finally {
       await bot.stop();
       await own.cleanup();

@@ -57,6 +57,16 @@ export async function sqliteCounts(url: string): Promise<Record<TableName, numbe
   }
 }
 
+/** Rows of one read-only query, straight from the LibSQL file (a separate connection). */
+export async function sqliteRows(url: string, sql: string, args: Array<string | number> = []): Promise<Array<Record<string, unknown>>> {
+  const c = createClient({ url });
+  try {
+    return (await c.execute({ sql, args })).rows.map((r) => ({ ...r }) as Record<string, unknown>);
+  } finally {
+    c.close();
+  }
+}
+
 /** Row counts per table, read straight from PostgreSQL (a separate connection). */
 export async function postgresCounts(url: string): Promise<Record<TableName, number>> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });

@@ -25,7 +25,7 @@ beforeAll(async () => {
   // Warm up: the shadow writer (a worker thread) has connected and landed a first message.
   await send('u-warm', 'c-warm', 'warming up');
   const { status } = await waitForShadowSettled(bot.url, 10_000);
-  expect(status.stats.shadow).toMatchObject({ succeeded: 5, failed: 0 }); // message, reply, query, new profile, its history entry
+  expect(status.stats.shadow).toMatchObject({ succeeded: 5, failed: 0 }); // new profile, message, message count, reply, the profile's first snapshot
 });
 
 async function send(userId: string, channelId: string, content: string): Promise<HandledMessage> {
@@ -83,24 +83,29 @@ describe('PostgreSQL goes away mid-replay', () => {
     proxy.heal();
     // Right after the outage a few writes may still fail: pooled connections waiting out
     // postgres.js's reconnect backoff pass the deadline, and the pool is recycled. So: rounds of
-    // 5 messages until one round lands completely with no new failure.
+    // 5 messages (4 chats and a !search, from a user new in each round) until one round lands
+    // completely with no new failure.
     const deadline = Date.now() + 20_000;
     let replies: HandledMessage[] = [];
     for (let clean = false, round = 0; !clean; round++) {
       expect(Date.now(), 'shadow writes did not recover within 20 s of the heal').toBeLessThan(deadline);
       const before = (await waitForShadowSettled(bot.url, 10_000)).status.stats.shadow!;
       replies = [];
-      for (let i = 0; i < 5; i++) replies.push(await send('u-back', 'c-heal', `we are back, round ${round} message ${i}`));
+      for (let i = 0; i < 5; i++) replies.push(await send(`u-back${round}`, 'c-heal', i < 4 ? `we are back, round ${round} message ${i}` : '!search back'));
       const { status, settled } = await waitForShadowSettled(bot.url, 10_000);
       const s = status.stats.shadow!;
-      clean = settled && s.failed === before.failed && s.dropped === before.dropped && s.succeeded - before.succeeded === 20; // 5 × (message, reply, query, profile)
+      // new profile + 5 × (message, message count, reply) + the first message's snapshot + the search's tool row and query
+      clean = settled && s.failed === before.failed && s.dropped === before.dropped && s.succeeded - before.succeeded === 1 + 5 * 3 + 1 + 2;
     }
     const pgMessages = await postgresIds(backends.pg!.url, 'messages');
     for (const r of replies) {
       expect(pgMessages.has(r.messageId)).toBe(true);
       expect(pgMessages.has(r.replyId)).toBe(true);
     }
-    expect((await postgresIds(backends.pg!.url, 'queries')).has(replies[4]!.queryId)).toBe(true);
+    expect(replies[4]).toMatchObject({ command: 'search', hits: expect.any(Number) });
+    expect(pgMessages.has(replies[4]!.toolId!)).toBe(true);
+    expect((await postgresIds(backends.pg!.url, 'queries')).has(replies[4]!.queryId!)).toBe(true);
+    expect((await postgresIds(backends.pg!.url, 'user_analysis_history')).has(replies[0]!.analysisId!)).toBe(true);
     expect((await postgresIds(backends.pg!.url, 'user_profiles')).size).toBeGreaterThan(0);
   });
 });

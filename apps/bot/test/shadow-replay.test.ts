@@ -4,7 +4,7 @@ import { startBot, stopOnSignals, type RunningBot } from '../src/lifecycle.js';
 import { loadCorpus } from '../src/replay/corpus.js';
 import { Random } from '../src/replay/random.js';
 import { runReplay } from '../src/replay/run.js';
-import { memoryLogger, phaseEnv, postgresCounts, sqliteCounts, testBackends, tombstones } from './helpers.js';
+import { memoryLogger, phaseEnv, postgresCounts, sqliteCounts, sqliteRows, testBackends, tombstones } from './helpers.js';
 
 // Phase 4 (LibSQL primary, shadow writes to the real PostgreSQL), over a real HTTP port.
 let backends: Awaited<ReturnType<typeof testBackends>>;
@@ -44,10 +44,27 @@ describe('phase 4 replay', () => {
     const lite = await sqliteCounts(backends.sqlite.url);
     const pg = await postgresCounts(backends.pg!.url);
     expect(lite.messages).toBe(summary.messagesStored);
-    expect(lite.queries).toBe(summary.requests.ok);
+    expect(summary.messagesStored).toBe(2 * summary.requests.ok + summary.searches.answered); // human + ai, and a tool row per search
+    expect(lite.queries).toBe(summary.queriesStored);
+    expect(lite.queries).toBe(summary.searches.answered);
+    expect(lite.user_analysis_history).toBe(summary.analysesStored);
+    expect(lite.user_analysis_history).toBeGreaterThanOrEqual(lite.user_profiles); // every profile's first message is a milestone
     expect(lite.documents).toBe(summary.documentsCreated - summary.documentsDeleted);
     expect(lite.user_profiles).toBeGreaterThan(10);
     expect(pg).toEqual(lite);
+    // The new request body reached the rows: channel names, guilds (none in the direct-message channel), sessions.
+    const [shape] = await sqliteRows(
+      backends.sqlite.url,
+      `SELECT count(DISTINCT session_id) AS sessions, count(DISTINCT guild_id) AS guilds, sum(guild_id IS NULL) AS dm, sum(channel_name = channel_id) AS unnamed,
+              sum(json_extract(metadata, '$.messageId') IS NULL) AS without_platform_id
+         FROM messages WHERE sender_type = 'human'`,
+    );
+    expect(shape).toMatchObject({ guilds: 2, without_platform_id: 0 });
+    expect(Number(shape!.sessions)).toBeGreaterThan(5);
+    expect(Number(shape!.dm)).toBeGreaterThan(0);
+    expect(shape!.dm).toBe(shape!.unnamed);
+    const [counted] = await sqliteRows(backends.sqlite.url, "SELECT sum(message_count) AS n FROM user_profiles");
+    expect(Number(counted!.n)).toBe(summary.requests.ok); // incrementMessageCount once per message
     const dead = await tombstones(backends.sqlite.url, backends.pg!.url);
     expect(dead.sqlite.filter((t) => t.startsWith('documents/'))).toHaveLength(summary.documentsDeleted);
     expect(dead.postgres).toEqual(dead.sqlite);
