@@ -9,14 +9,15 @@ import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Phase } from '../src/config/phase.js';
 import type { Database } from '../src/database.js';
-import { keyId, newId } from '../src/ids.js';
+import { newId } from '../src/ids.js';
 import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
 import type { TableName } from '../src/schema/tables.js';
+import { toRecord } from '../src/services/record.js';
 import { createBothDatabases, openRaw } from './helpers/backends.js';
 import { warnIfDistStale } from './helpers/fresh-dist.js';
 import { dumpAll, openBareStores } from './helpers/inspect.js';
 import { openPhase } from './helpers/phase-db.js';
-import { documentRow, messageRow, profileRow } from './helpers/rows.js';
+import { documentRow, messageRow, profileRow, queryRow } from './helpers/rows.js';
 import { silentLogger } from './helpers/silent-logger.js';
 
 type Backend = 'sqlite' | 'postgres';
@@ -33,36 +34,45 @@ async function workload(db: Database) {
   const user = `user-${newId()}`;
   const channel = `chan-${newId()}`;
   const m = db.messageService;
+  const place = { userId: user, username: 'ada', channelId: channel, channelName: 'general', guildId: 'g1' };
   const msgs = [
-    await m.saveHumanMessage({ userId: user, username: 'ada', channelId: channel, content: 'first message', externalId: '9223372036854775807', metadata: { topic: 'billing' } }),
-    await m.saveBotMessage({ userId: user, username: 'bot', channelId: channel, content: 'reply', metadata: { nested: { a: [1, true, null] } } }),
+    await m.saveHumanMessage({ ...place, messageContent: 'first message', messageId: '9223372036854775807', metadata: { topic: 'billing', a: 1 }, responseDecision: { shouldRespond: true, confidence: 0.5, reason: 'asked' } }),
+    await m.saveAIMessage({ ...place, username: 'omega', messageContent: 'reply', metadata: { nested: { a: [1, true, null] } } }),
+    await m.saveToolExecution({ ...place, username: 'omega', toolName: 'search', toolArgs: { q: 'x' }, toolResult: { hits: 2 } }),
   ];
-  const q = await db.queryService.saveQuery({ userId: user, channelId: channel, query: 'q', durationMs: 3, success: false, error: 'nope' });
+  const q = await db.queryService.saveQuery({ userId: user, username: 'ada', queryText: 'q', queryResult: 'not json', error: 'nope' });
   const d = db.documentService;
-  const kept = await d.createDocument({ ownerId: user, title: 'kept', metadata: { v: 1 } });
-  await d.addCollaborator({ documentId: kept.id, actorId: user, userId: 'friend', role: 'editor' });
-  await d.updateDocument({ documentId: kept.id, userId: 'friend', expectedVersion: 1, content: 'edited by friend' });
-  await d.addCollaborator({ documentId: kept.id, actorId: user, userId: 'leaver' });
-  await d.removeCollaborator({ documentId: kept.id, actorId: 'leaver', userId: 'leaver' });
-  const gone = await d.createDocument({ ownerId: user, title: 'gone' });
-  await d.addCollaborator({ documentId: gone.id, actorId: user, userId: 'friend' });
-  await d.deleteDocument({ documentId: gone.id, userId: user });
-  await db.userProfileService.updateUserProfile(user, { traitOpenness: 0.25, interests: ['a'] });
-  await db.userProfileService.updateUserProfile(user, { traitOpenness: 0.5, optedOut: true });
-  const history = await db.userProfileService.getAnalysisHistory(user);
+  const kept = await d.createDocument({ title: 'kept', createdBy: user, metadata: { v: 1 }, isPublic: false });
+  await d.addCollaborator({ documentId: kept.id, userId: 'friend', role: 'editor' });
+  await d.updateDocumentContent(kept.id, 'edited by friend');
+  await d.updateDocumentTitle(kept.id, 'kept, renamed');
+  await d.addCollaborator({ documentId: kept.id, userId: 'leaver' });
+  await d.removeCollaborator(kept.id, 'leaver');
+  const gone = await d.createDocument({ title: 'gone', createdBy: user });
+  await d.addCollaborator({ documentId: gone.id, userId: 'friend' });
+  const goneCollaborators = (await d.getDocumentCollaborators(gone.id)).map((c) => c.id);
+  const leaver = (await d.getDocumentCollaborators(kept.id)).length; // owner + friend
+  expect(leaver).toBe(2);
+  await d.deleteDocument(gone.id);
+  const u = db.userProfileService;
+  const profile = await u.getOrCreateUserProfile(user, 'ada');
+  await u.updateUserProfile(user, { openness_score: 25, primary_interests: '["a"]' });
+  await u.incrementMessageCount(user);
+  const h = await u.saveAnalysisHistory(user, '{"warmth":1}', '{"openness":25}', 1, 'first');
+  const keptCollaborators = (await d.getDocumentCollaborators(kept.id)).map((c) => c.id);
   const present: Partial<Record<TableName, string[]>> = {
-    messages: msgs.map((x) => x.id),
-    queries: [q.id],
+    messages: msgs,
+    queries: [q],
     documents: [kept.id],
-    document_collaborators: [keyId('collaborator', kept.id, 'friend')],
-    user_profiles: [keyId('profile', user)],
-    user_analysis_history: history.map((h) => h.id),
+    document_collaborators: keptCollaborators,
+    user_profiles: [profile.id],
+    user_analysis_history: [h],
   };
   const absent: Partial<Record<TableName, string[]>> = {
     documents: [gone.id],
-    document_collaborators: [keyId('collaborator', kept.id, 'leaver'), keyId('collaborator', gone.id, 'friend')],
+    document_collaborators: goneCollaborators,
   };
-  return { present, absent, user, channel, messageIds: msgs.map((x) => x.id) };
+  return { present, absent, user, channel, messageIds: msgs };
 }
 
 async function countIn(raw: { lite: Client; pg: postgres.Sql }, backend: Backend, table: TableName, ids: string[]): Promise<number> {
@@ -119,12 +129,19 @@ describe.each((['1', '4', '5', '6', '6+'] as const).map((p) => [p]))('phase %s',
         expect(await countIn(raw, backend, table, ids), `${backend}.${table} deleted`).toBe(0);
       }
       const tomb = await tombstones(raw, backend);
-      expect(tomb.length, `${backend} tombstones`).toBe(holds ? 3 : 0);
+      expect(tomb.length, `${backend} tombstones`).toBe(holds ? 4 : 0);
     }
     if (expected.written.length === 2) {
       const bare = await openBareStores(urls);
       try {
         expect(await dumpAll(bare.postgres)).toEqual(await dumpAll(bare.sqlite));
+        // The records the services return are the same text on both backends (jsonb reorders keys; the codec sorts them).
+        for (const [table, ids] of Object.entries(w.present) as Array<[TableName, string[]]>) {
+          for (const id of ids) {
+            const [a, b] = await Promise.all([bare.sqlite.get(table, id), bare.postgres.get(table, id)]);
+            expect(toRecord(table, b!), `${table} ${id}`).toEqual(toRecord(table, a!));
+          }
+        }
         expect(await tombstones(raw, 'postgres')).toEqual(await tombstones(raw, 'sqlite'));
       } finally {
         await bare.close();
@@ -136,24 +153,33 @@ describe.each((['1', '4', '5', '6', '6+'] as const).map((p) => [p]))('phase %s',
     const channel = `reads-${newId()}`;
     const owner = `owner-${newId()}`;
     const bare = await openBareStores(urls);
-    const seeded = { sqlite: messageRow({ channel_id: channel, content: 'seeded in sqlite only' }), postgres: messageRow({ channel_id: channel, content: 'seeded in postgres only' }) };
-    const docs = { sqlite: documentRow({ owner_id: owner, title: 'sqlite doc' }), postgres: documentRow({ owner_id: owner, title: 'postgres doc' }) };
-    const profile = profileRow({ id: keyId('profile', owner), user_id: owner });
+    const seeded = {
+      sqlite: messageRow({ channel_id: channel, message_content: 'seeded in sqlite only' }),
+      postgres: messageRow({ channel_id: channel, message_content: 'seeded in postgres only' }),
+    };
+    const docs = { sqlite: documentRow({ created_by: owner, title: 'sqlite doc' }), postgres: documentRow({ created_by: owner, title: 'postgres doc' }) };
+    const profile = profileRow({ user_id: owner });
+    const queries = { sqlite: queryRow({ user_id: owner, query_text: 'sqlite query' }), postgres: queryRow({ user_id: owner, query_text: 'postgres query' }) };
     try {
       for (const b of ['sqlite', 'postgres'] as const) {
         await bare[b].insert('messages', seeded[b]);
         await bare[b].insert('documents', docs[b]);
-        await bare[b].insert('user_profiles', { ...profile, mbti_guess: b });
+        await bare[b].insert('queries', queries[b]);
+        await bare[b].insert('user_profiles', { ...profile, dominant_archetype: b });
       }
     } finally {
       await bare.close();
     }
     const db = await openPhase(phase, urls, {}, silentLogger);
     try {
-      expect((await db.messageService.getRecentMessages({ channelId: channel })).map((m) => m.id)).toEqual([seeded[expected.reads].id]);
-      expect((await db.messageService.searchMessages({ query: 'seeded only', channelId: channel })).map((m) => m.content)).toEqual([seeded[expected.reads].content]);
-      expect((await db.documentService.listDocumentsForUser(owner)).map((d) => d.title)).toEqual([`${expected.reads} doc`]);
-      expect((await db.userProfileService.getUserProfile(owner))?.mbtiGuess).toBe(expected.reads);
+      expect((await db.messageService.queryMessages({ channelId: channel })).map((m) => m.id)).toEqual([seeded[expected.reads].id]);
+      expect((await db.messageService.queryMessages({ searchText: 'seeded only', channelId: channel })).map((m) => m.message_content)).toEqual([
+        seeded[expected.reads].message_content,
+      ]);
+      expect(await db.messageService.getMessageCount({ channelId: channel })).toBe(1);
+      expect((await db.documentService.listDocuments({ createdBy: owner })).map((d) => d.title)).toEqual([`${expected.reads} doc`]);
+      expect((await db.queryService.getRecentQueries({ userId: owner })).map((q) => q.query_text)).toEqual([`${expected.reads} query`]);
+      expect((await db.userProfileService.getUserProfile(owner))?.dominant_archetype).toBe(expected.reads);
     } finally {
       await db.close();
     }
@@ -166,17 +192,20 @@ describe.each((['1', '4', '5', '6', '6+'] as const).map((p) => [p]))('phase %s',
         const channel = `ryw-${newId()}`;
         const user = `ryw-${newId()}`;
         for (let i = 0; i < 25; i++) {
-          const saved = await db.messageService.saveHumanMessage({ userId: user, username: 'u', channelId: channel, content: `message ${i}`, timestamp: 1_000 + i });
-          const [newest] = await db.messageService.getRecentMessages({ channelId: channel, limit: 1 });
-          expect(newest?.id, `read after write ${i}`).toBe(saved.id);
+          const saved = await db.messageService.saveHumanMessage({ userId: user, username: 'u', channelId: channel, channelName: 'c', messageContent: `message ${i}`, messageId: String(i), timestamp: 1_000 + i });
+          const [newest] = await db.messageService.queryMessages({ channelId: channel, limit: 1 });
+          expect(newest?.id, `read after write ${i}`).toBe(saved);
         }
-        const doc = await db.documentService.createDocument({ ownerId: user, title: 'v1' });
-        const v2 = await db.documentService.updateDocument({ documentId: doc.id, userId: user, expectedVersion: 1, title: 'v2' });
-        expect(await db.documentService.getDocument({ documentId: doc.id, userId: user })).toEqual(v2);
-        await db.userProfileService.updateUserProfile(user, { mbtiGuess: 'INFP' });
-        expect((await db.userProfileService.getUserProfile(user))?.mbtiGuess).toBe('INFP');
-        await db.documentService.deleteDocument({ documentId: doc.id, userId: user });
-        expect(await db.documentService.getDocument({ documentId: doc.id, userId: user })).toBeNull();
+        const doc = await db.documentService.createDocument({ title: 'v1', createdBy: user });
+        await db.documentService.updateDocumentTitle(doc.id, 'v2');
+        expect(await db.documentService.getDocument(doc.id)).toMatchObject({ title: 'v2', version: 2 });
+        await db.userProfileService.getOrCreateUserProfile(user, 'u');
+        await db.userProfileService.updateUserProfile(user, { dominant_archetype: 'Sage' });
+        expect((await db.userProfileService.getUserProfile(user))?.dominant_archetype).toBe('Sage');
+        await db.userProfileService.incrementMessageCount(user);
+        expect((await db.userProfileService.getUserProfile(user))?.message_count).toBe(1);
+        await db.documentService.deleteDocument(doc.id);
+        expect(await db.documentService.getDocument(doc.id)).toBeNull();
         // Served by PostgreSQL once the shadow landed (a fallback to the primary would also be correct, but rare).
         const stats = db.stats();
         expect(stats.reads.backend).toBe('postgres');

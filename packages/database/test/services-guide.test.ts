@@ -40,22 +40,23 @@ describe.each([
     await closeDatabase();
     setPhase(flags);
     const user = `guide-${phase}`;
-    const m = await messageService.saveHumanMessage({ userId: user, username: 'ada', channelId: 'general', content: `hello from phase ${phase}` });
-    const q = await queryService.saveQuery({ userId: user, channelId: 'general', query: 'q', durationMs: 5, success: true });
-    const d = await documentService.createDocument({ ownerId: user, title: 'Notes' });
-    const p = await userProfileService.updateUserProfile(user, { traitOpenness: 0.9 });
+    const mId = await messageService.saveHumanMessage({ userId: user, username: 'ada', channelId: 'general', channelName: 'general', messageContent: `hello from phase ${phase}`, messageId: '1' });
+    const qId = await queryService.saveQuery({ userId: user, username: 'ada', queryText: 'q' });
+    const d = await documentService.createDocument({ title: 'Notes', createdBy: user });
+    const p = await userProfileService.getOrCreateUserProfile(user, 'ada');
+    await userProfileService.updateUserProfile(user, { openness_score: 90 });
     expect((await getDatabase()).routing.phase).toBe(phase);
-    expect((await messageService.getRecentMessages({ userId: user })).map((x) => x.id)).toEqual([m.id]);
-    expect(await documentService.getDocument({ documentId: d.id, userId: user })).toEqual(d);
-    expect((await userProfileService.getUserProfile(user))?.traitOpenness).toBe(0.9);
+    expect((await messageService.queryMessages({ userId: user })).map((x) => x.id)).toEqual([mId]);
+    expect(await documentService.getDocument(d.id)).toEqual(d);
+    expect((await userProfileService.getUserProfile(user))?.openness_score).toBe(90);
     await closeDatabase();
 
     const raw = openRaw(file.url, pg.url);
     try {
-      const inLite = (await raw.lite.execute({ sql: 'SELECT id FROM queries WHERE id = ?', args: [q.id] })).rows.length;
-      const inPg = (await raw.pg`SELECT id FROM queries WHERE id = ${q.id}`).length;
+      const inLite = (await raw.lite.execute({ sql: 'SELECT id FROM queries WHERE id = ?', args: [qId] })).rows.length;
+      const inPg = (await raw.pg`SELECT id FROM queries WHERE id = ${qId}`).length;
       expect({ inLite, inPg }).toEqual(backend === 'sqlite' ? { inLite: 1, inPg: 0 } : { inLite: 0, inPg: 1 });
-      expect(p.userId).toBe(user);
+      expect(p.user_id).toBe(user);
     } finally {
       await raw.close();
     }
