@@ -6,7 +6,7 @@ import { checkDatabase, type CheckReport } from '../src/transfer/check.js';
 import { createTestSqlite } from '../src/testing/index.js';
 import { migrateSqlite } from '../src/migrations/migrate.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
-import { buildTrapDatabase, runCli, TRAP_COUNTS, TRAPS } from './transfer-fixtures.js';
+import { buildTrapDatabase, runCli, TRAP_COUNTS, TRAP_REJECTED } from './transfer-fixtures.js';
 
 let db: Awaited<ReturnType<typeof buildTrapDatabase>>;
 let report: CheckReport;
@@ -28,32 +28,38 @@ describe('check on the trap database', () => {
       expect({ name, rows: table(name).rows, rejected: table(name).rejected }).toEqual({ name, rows: n.read, rejected: n.rejected });
       expect(table(name).accepted + table(name).rejected).toBe(table(name).rows);
     }
-    expect(table('user_analysis_history')).toMatchObject({ exists: true, rows: 0 });
+    expect(table('user_analysis_history')).toMatchObject({ exists: true, rows: 3, accepted: 1 });
   });
 
   it('lists storage classes against the declared type', () => {
-    expect(column('messages', 'timestamp').classes).toEqual({ integer: 14, text: 1 });
-    expect(column('messages', 'timestamp').unexpected).toEqual(['text']);
-    expect(column('queries', 'success').classes).toEqual({ text: 6, integer: 2 });
-    expect(column('messages', 'external_id').classes).toMatchObject({ integer: 2, null: 13 });
+    expect(column('messages', 'timestamp')).toMatchObject({ declared: 'millis', classes: { integer: 14, text: 1 }, unexpected: ['text'] });
+    expect(column('messages', 'created_at').classes).toEqual({ integer: 14, text: 1 });
+    expect(column('documents', 'is_public').classes).toEqual({ text: 6, integer: 3 });
+    expect(column('messages', 'guild_id').classes).toEqual({ text: 14, null: 1 }); // the integer 2^53+1 became text (TEXT affinity)
   });
 
   it('shows the conversion import will apply for each trap', () => {
-    expect(column('messages', 'content').conversions).toEqual({ 'U+0000 stripped': 1, 'lone surrogate → U+FFFD': 1 });
+    expect(column('messages', 'message_content').conversions).toEqual({ 'U+0000 stripped': 1, 'lone surrogate → U+FFFD': 1 });
     expect(column('messages', 'metadata').conversions).toEqual({ 'U+0000 stripped': 1, 'lone surrogate → U+FFFD': 1 });
-    expect(column('messages', 'timestamp').conversions).toEqual({ 'milliseconds ÷ 1000': 1, 'ISO-8601 text': 1 });
-    expect(column('messages', 'external_id').conversions).toEqual({ 'beyond 2^53 (kept exact)': 2 });
-    expect(column('queries', 'success').conversions).toEqual({ "text 'true'": 1, "text 't'": 1, "text 'yes'": 1, "text 'off'": 1, "text 'F'": 1 });
-    expect(column('user_profiles', 'last_seen_at').conversions).toEqual({ 'milliseconds ÷ 1000': 1 });
+    expect(column('messages', 'created_at').conversions).toEqual({ 'milliseconds ÷ 1000': 1, 'ISO-8601 text': 1 });
+    // The ms column: ISO text → ms; milliseconds are never divided.
+    expect(column('messages', 'timestamp').conversions).toEqual({ 'ISO-8601 text': 1 });
+    expect(column('queries', 'timestamp').conversions).toEqual({ 'below 10^11: seconds? kept as milliseconds': 1 });
+    expect(column('documents', 'is_public').conversions).toEqual({ "text 'true'": 1, "text 't'": 1, "text 'yes'": 1, "text 'off'": 1, "text 'F'": 1 });
+    expect(column('user_profiles', 'last_interaction_at').conversions).toEqual({ 'milliseconds ÷ 1000': 1 });
+    expect(column('user_profiles', 'first_seen_at').conversions).toEqual({ 'ISO-8601 text': 1 });
+    expect(column('user_analysis_history', 'analysis_timestamp').conversions).toEqual({ 'milliseconds ÷ 1000': 1 });
     expect(table('messages').sanitized).toBe(4);
+    expect(table('queries').coerced).toBe(0); // a "seconds?" note informs; the value is kept
   });
 
   it('lists every row it would reject, by id and reason', () => {
-    const expected = { ...TRAPS.messages.rejected, ...TRAPS.queries.rejected, ...TRAPS.documents.rejected, ...TRAPS.document_collaborators.rejected };
-    expect(report.rejects.map((r) => r.id).sort()).toEqual(Object.keys(expected).sort());
-    for (const [id, why] of Object.entries(expected)) expect(rejectOf(id)?.reason, id).toContain(why);
-    expect(rejectOf('m-invalid-utf8')).toMatchObject({ column: 'content', value: "text x'61ff62'" });
-    expect(rejectOf('q-range')).toMatchObject({ column: 'duration_ms', value: '3000000000' });
+    expect(report.rejects.map((r) => r.id).sort()).toEqual(Object.keys(TRAP_REJECTED).sort());
+    for (const [id, why] of Object.entries(TRAP_REJECTED)) expect(rejectOf(id)?.reason, id).toContain(why);
+    expect(rejectOf('m-invalid-utf8')).toMatchObject({ column: 'message_content', value: "text x'61ff62'" });
+    expect(rejectOf('m-big-2p63')).toMatchObject({ column: 'timestamp', value: '9223372036854775807' });
+    expect(rejectOf('q-range')).toMatchObject({ column: 'execution_time_ms', value: '3000000000' });
+    expect(rejectOf('h-of-bad')).toMatchObject({ column: 'user_id', value: '"u3"' });
   });
 });
 
@@ -61,17 +67,19 @@ describe('db check (CLI)', () => {
   it('prints the profile and each reject, exits 5', async () => {
     const r = await runCli(['check'], { LIBSQL_URL: db.url });
     expect(r.code, r.stderr).toBe(5);
-    expect(r.stdout).toContain('messages.timestamp (timestamp; found integer 14, text 1): ISO-8601 text ×1, milliseconds ÷ 1000 ×1');
+    expect(r.stdout).toContain('messages.created_at (timestamp; found integer 14, text 1): ISO-8601 text ×1, milliseconds ÷ 1000 ×1');
+    expect(r.stdout).toContain('messages.timestamp (millis; found integer 14, text 1): ISO-8601 text ×1');
     expect(r.stdout).toContain('document_collaborators dc-orphan [document_id]: orphan: document d-missing missing');
-    expect(r.stdout).toMatch(/queries q-maybe \[success\]: not a boolean/);
+    expect(r.stdout).toContain('user_analysis_history h-orphan [user_id]: orphan: user_profile with user_id u-missing missing');
+    expect(r.stdout).toMatch(/documents d-maybe \[is_public\]: not a boolean/);
   });
 
   it('--json prints one parseable document', async () => {
     const r = await runCli(['check', '--json'], { LIBSQL_URL: db.url });
     expect(r.code).toBe(5);
     const doc = JSON.parse(r.stdout) as CheckReport;
-    expect(doc.totals.rejected).toBe(7);
-    expect(doc.rejects).toHaveLength(7);
+    expect(doc.totals.rejected).toBe(12);
+    expect(doc.rejects).toHaveLength(12);
   });
 
   it('exits 0 on a clean database', async () => {

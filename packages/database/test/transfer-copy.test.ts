@@ -10,7 +10,7 @@ import { migratePostgres } from '../src/migrations/migrate.js';
 import { createTestPostgres } from '../src/testing/index.js';
 import { copyDatabase, type CopySummary } from '../src/transfer/copy.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
-import { buildTrapDatabase, expectTrapsLoaded, runCli, T0, TRAP_COUNTS, TRAPS } from './transfer-fixtures.js';
+import { buildTrapDatabase, expectTrapsLoaded, runCli, T0, T0_MS, TRAP_COUNTS, TRAP_REJECTED, TRAPS, TS_MS } from './transfer-fixtures.js';
 
 let src: Awaited<ReturnType<typeof buildTrapDatabase>>;
 let pg: Awaited<ReturnType<typeof createTestPostgres>>;
@@ -26,8 +26,8 @@ beforeAll(async () => {
   sql = postgres(pg.url, { max: 2, onnotice: () => {} });
   rejectsDir = mkdtempSync(join(tmpdir(), 'rejects-'));
   // A shadow write already delivered a newer version of m-ok-1, and m-ok-2 was deleted (tombstone).
-  await sql`INSERT INTO messages (id, user_id, username, channel_id, role, content, metadata, timestamp, created_at, updated_at, version)
-            VALUES ('m-ok-1', 'u1', 'ada', 'c1', 'user', 'edited after the snapshot', '{}', ${T0}, ${T0}, ${T0 + 60}, 2)`;
+  await sql`INSERT INTO messages (id, timestamp, sender_type, user_id, username, channel_id, message_content, metadata, created_at, updated_at, version)
+            VALUES ('m-ok-1', ${T0_MS}, 'human', 'u1', 'ada', 'c1', 'edited after the snapshot', '{}', ${T0}, ${T0 + 60}, 2)`;
   await sql`INSERT INTO row_tombstones (table_name, id, version, deleted_at) VALUES ('messages', 'm-ok-2', 2, ${T0 + 60})`;
   copied = await copyDatabase({ libsqlUrl: src.url, databaseUrl: pg.url, rejectsDir, batchRows: 4 });
 });
@@ -58,18 +58,26 @@ describe('copy', () => {
     await expectTrapsLoaded(sql);
   });
 
+  it('keeps ms timestamps exactly (never ÷1000) and divides only milliseconds found in seconds columns', async () => {
+    const rows = await sql`SELECT id, "timestamp"::text AS ms, created_at::text AS s FROM messages WHERE id IN (${TRAPS.messages.timestampMs}, 'm-ok-3') ORDER BY id`;
+    expect(rows).toEqual([
+      { id: 'm-ok-3', ms: String(T0_MS), s: String(T0) },
+      { id: TRAPS.messages.timestampMs, ms: String(TS_MS), s: '1627303906' },
+    ]);
+    expect(await sql`SELECT "timestamp"::text AS ms FROM queries WHERE id = 'q-ok'`).toEqual([{ ms: String(TS_MS) }]);
+  });
+
   it('writes each reject with its id and reason', () => {
-    const expected = { ...TRAPS.messages.rejected, ...TRAPS.queries.rejected, ...TRAPS.documents.rejected, ...TRAPS.document_collaborators.rejected };
-    const all = ['messages', 'queries', 'documents', 'document_collaborators'].flatMap(rejectsOf);
-    expect(all.map((r) => r.id).sort()).toEqual(Object.keys(expected).sort());
+    const all = ['messages', 'queries', 'documents', 'document_collaborators', 'user_profiles', 'user_analysis_history'].flatMap(rejectsOf);
+    expect(all.map((r) => r.id).sort()).toEqual(Object.keys(TRAP_REJECTED).sort());
     for (const r of all) {
-      expect(r.reason).toContain(expected[r.id]);
+      expect(r.reason).toContain(TRAP_REJECTED[r.id]);
       expect(r.stage).toBe('copy');
     }
   });
 
   it('leaves a newer row and a tombstoned id alone (version guard)', async () => {
-    expect(await sql`SELECT content, version FROM messages WHERE id = 'm-ok-1'`).toEqual([{ content: 'edited after the snapshot', version: 2 }]);
+    expect(await sql`SELECT message_content, version FROM messages WHERE id = 'm-ok-1'`).toEqual([{ message_content: 'edited after the snapshot', version: 2 }]);
     expect(await sql`SELECT id FROM messages WHERE id = 'm-ok-2'`).toEqual([]);
   });
 
@@ -87,11 +95,11 @@ describe('db copy (CLI)', () => {
     const env = { LIBSQL_URL: src.url, DATABASE_URL: pg.url, USE_POSTGRES_SHADOW: 'true' };
     const r = await runCli(['copy', '--rejects', rejectsDir], env);
     expect(r.code, r.stderr).toBe(5);
-    expect(r.stdout).toMatch(/^messages\s+15\s+13\s+0\s+13\s+2\s/m);
+    expect(r.stdout).toMatch(/^messages\s+15\s+12\s+0\s+12\s+3\s/m);
     expect(r.stderr).not.toMatch(/phase 1/);
     const j = await runCli(['copy', '--rejects', rejectsDir, '--allow-rejects', '--json'], env);
     expect(j.code, j.stderr).toBe(0);
-    expect((JSON.parse(j.stdout) as CopySummary).totals).toMatchObject({ read: 30, rejected: 7, written: 0 });
+    expect((JSON.parse(j.stdout) as CopySummary).totals).toMatchObject({ read: 37, rejected: 12, written: 0 });
   });
 
   it('warns about phase 1, and exits 3 when PostgreSQL is unreachable', async () => {

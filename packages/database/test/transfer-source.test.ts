@@ -7,7 +7,7 @@ import { tableNames } from '../src/schema/tables.js';
 import { openSource, type SourceRow } from '../src/transfer/source/source.js';
 import { InvalidUtf8, rawForJson } from '../src/transfer/source/sqlite-value.js';
 import { journalModeWarning } from '../src/transfer/source/warnings.js';
-import { buildTrapDatabase, insertRow, TRAPS } from './transfer-fixtures.js';
+import { buildTrapDatabase, doc, insertRow, TRAPS, TS_MS } from './transfer-fixtures.js';
 
 let db: Awaited<ReturnType<typeof buildTrapDatabase>>;
 beforeAll(async () => {
@@ -39,10 +39,11 @@ describe('LibSQL snapshot reader', () => {
     const client = await readAll(true);
     for (const t of tableNames) expect(json(client[t]!), t).toBe(json(native[t]!));
     const m = Object.fromEntries(native.messages!.map((r) => [r.values.id, r.values]));
-    expect(m[TRAPS.messages.nulText]!.content).toBe('before\u0000after'); // libsql alone would cut at U+0000
-    expect(m[TRAPS.messages.surrogateText]!.content).toBe('a\uD800b');
-    expect(m['m-invalid-utf8']!.content).toBeInstanceOf(InvalidUtf8);
-    expect(m[TRAPS.messages.big63]!.external_id).toBe(2n ** 63n - 1n);
+    expect(m[TRAPS.messages.nulText]!.message_content).toBe('before\u0000after'); // libsql alone would cut at U+0000
+    expect(m[TRAPS.messages.surrogateText]!.message_content).toBe('a\uD800b');
+    expect(m['m-invalid-utf8']!.message_content).toBeInstanceOf(InvalidUtf8);
+    expect(m[TRAPS.messages.big63]!.timestamp).toBe(2n ** 63n - 1n); // integers exact, as bigint
+    expect(m[TRAPS.messages.timestampMs]!.timestamp).toBe(BigInt(TS_MS));
     expect(native.messages!.map((r) => r.values.id)).toEqual([...native.messages!.map((r) => r.values.id)].sort());
   });
 
@@ -61,7 +62,7 @@ describe('LibSQL snapshot reader', () => {
     try {
       await source.snapshot(async (snap) => {
         const before = await snap.count('documents');
-        await insertRow(writer, 'documents', { id: 'd-late', owner_id: 'u1', title: 'late', content: '' });
+        await insertRow(writer, 'documents', doc('d-late', { title: 'late', content: '' }));
         expect(await snap.count('documents')).toBe(before);
         let n = 0;
         for await (const chunk of snap.rows('documents', 10)) n += chunk.length;
