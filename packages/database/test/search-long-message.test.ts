@@ -27,18 +27,18 @@ describe('a message too long for one tsvector', () => {
     expect(content.length).toBeGreaterThan(9 * SEARCH_PREFIX_CHARS);
     const db = await openPhase('4', urls, {}, silentLogger);
     try {
-      const saved = await db.messageService.saveHumanMessage({ userId: 'u1', username: 'ada', channelId: 'c1', content });
+      const saved = await db.messageService.saveHumanMessage({ userId: 'u1', username: 'ada', channelId: 'c1', channelName: 'general', messageContent: content, messageId: '1' });
       await waitFor('the shadow write', () => (db.shadowStats()?.succeeded ?? 0) + (db.shadowStats()?.failed ?? 0) === 1, 20_000);
       expect(db.shadowStats()).toMatchObject({ succeeded: 1, failed: 0 });
       const pg = db.backends.postgres!;
-      expect((await pg.get('messages', saved.id))?.content).toBe(content);
+      expect((await pg.get('messages', saved))?.message_content).toBe(content);
       const early = words[100]!;
       const late = words.at(-1)!;
       expect(content.indexOf(late)).toBeGreaterThan(SEARCH_PREFIX_CHARS);
-      expect((await pg.searchMessages({ terms: [early], channelId: 'c1', limit: 5 })).map((r) => r.id)).toEqual([saved.id]);
-      expect(await pg.searchMessages({ terms: [late], channelId: 'c1', limit: 5 })).toEqual([]);
+      expect((await pg.searchMessages({ terms: [early], where: { channel_id: 'c1' }, limit: 5 })).map((r) => r.id)).toEqual([saved]);
+      expect(await pg.searchMessages({ terms: [late], where: { channel_id: 'c1' }, limit: 5 })).toEqual([]);
       // LibSQL's FTS5 indexes the whole text (documented difference).
-      expect((await db.backends.sqlite!.searchMessages({ terms: [late], channelId: 'c1', limit: 5 })).map((r) => r.id)).toEqual([saved.id]);
+      expect((await db.backends.sqlite!.searchMessages({ terms: [late], where: { channel_id: 'c1' }, limit: 5 })).map((r) => r.id)).toEqual([saved]);
     } finally {
       await db.close();
     }

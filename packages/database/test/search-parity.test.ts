@@ -17,14 +17,18 @@ const TEXTS = [
   'Café über naïve résumé — «quoted» “curly” $100 50% a+b=c [x] {y} (z) ~tilde `tick` |pipe| ^caret',
 ];
 
+const TOOLS = ['search_web', 'fetch-url.v2'];
+const NAMES = ['Knght.brd@irc', "o'neil_99"];
+
 describe('search parity on text the PostgreSQL parser treats specially', () => {
   let lite: TestBackend;
   let pg: TestBackend;
   const ids: string[] = [];
   beforeAll(async () => {
     [lite, pg] = await Promise.all([openSqliteBackend(), openPostgresBackend()]);
-    for (const content of TEXTS) {
-      const row = messageRow({ content, channel_id: 'parity' });
+    for (const [i, content] of TEXTS.entries()) {
+      // tool_name and username are searched too (omega-bot's messages_fts columns).
+      const row = messageRow({ message_content: content, channel_id: 'parity', tool_name: TOOLS[i] ?? null, username: NAMES[i] ?? 'parity' });
       ids.push(String(row.id));
       await lite.store.insert('messages', row);
       await pg.store.insert('messages', row);
@@ -35,11 +39,11 @@ describe('search parity on text the PostgreSQL parser treats specially', () => {
   });
 
   it('every word of every message finds the same messages on both backends', async () => {
-    const words = [...new Set(TEXTS.flatMap((t) => searchTerms(t)))];
-    expect(words).toEqual(expect.arrayContaining(['knghtbrd', 'amp', 'jpl', 'debian', 'nasa', 'linux', 'kernel', '14159', 'known', 'foo', 'bar', 'über']));
+    const words = [...new Set([...TEXTS, ...TOOLS, ...NAMES].flatMap((t) => searchTerms(t)))];
+    expect(words).toEqual(expect.arrayContaining(['knghtbrd', 'amp', 'jpl', 'debian', 'nasa', 'linux', 'kernel', '14159', 'known', 'foo', 'bar', 'über', 'web', 'url', 'v2', 'irc', 'neil', '99']));
     const differ: string[] = [];
     for (const w of words) {
-      const spec = { terms: [w], channelId: 'parity', limit: 10 };
+      const spec = { terms: [w], where: { channel_id: 'parity' }, limit: 10 };
       const [a, b] = await Promise.all([lite.store.searchMessages(spec), pg.store.searchMessages(spec)]);
       const la = a.map((r) => String(r.id)).sort();
       const lb = b.map((r) => String(r.id)).sort();
