@@ -17,6 +17,10 @@
  * | SHADOW_QUEUE_FULL    | logged (never thrown) when the shadow queue drops a write     |
  * | CLOSED               | a call after `close()`                                        |
  * | SCHEMA_MISSING       | transfer tools: a table is missing on a backend               |
+ * | LEGACY_SCHEMA        | a LibSQL file in omega-bot's layout, not adopted (`db adopt`) |
+ * | UNRECOGNISED_LAYOUT  | adopt/migrate: a LibSQL file that is not omega-bot's layout   |
+ * | ADOPT_CHECKSUM_MISMATCH | adopt: rows or values changed; rolled back                 |
+ * | BACKUP_EXISTS        | adopt: the backup file is there already                       |
  */
 export type ErrorCode =
   | 'INVALID_FLAG'
@@ -35,7 +39,11 @@ export type ErrorCode =
   | 'VERIFY_DRIFT'
   | 'IMPORT_REJECTED_ROWS'
   | 'EXPORT_INVALID'
-  | 'SCHEMA_MISSING';
+  | 'SCHEMA_MISSING'
+  | 'LEGACY_SCHEMA'
+  | 'UNRECOGNISED_LAYOUT'
+  | 'ADOPT_CHECKSUM_MISMATCH'
+  | 'BACKUP_EXISTS';
 
 /** The one error class of the package: a stable `code` plus context fields. */
 export class DatabaseError extends Error {

@@ -65,6 +65,12 @@ export function reportError(e: unknown): ExitCode {
         return ExitCode.REJECTED_ROWS;
       case 'EXPORT_INVALID':
         return ExitCode.INVALID_DATA;
+      case 'UNRECOGNISED_LAYOUT':
+        return ExitCode.UNRECOGNISED_LAYOUT;
+      case 'LEGACY_SCHEMA':
+        return ExitCode.LEGACY_SCHEMA;
+      case 'BACKUP_EXISTS':
+        return ExitCode.USAGE;
       default:
         return ExitCode.FAILURE;
     }

@@ -10,6 +10,8 @@
  * | 4    | DRIFT         | verify found drift / gate found a failing criterion             |
  * | 5    | REJECTED_ROWS | check found problem rows / import or copy rejected rows         |
  * | 6    | INVALID_DATA  | export files do not match metadata.json (checksum, count)       |
+ * | 7    | UNRECOGNISED_LAYOUT | adopt/migrate: the LibSQL file is not omega-bot's layout  |
+ * | 8    | LEGACY_SCHEMA | the LibSQL file is omega-bot's, not adopted: run `db adopt`     |
  */
 export const ExitCode = {
   OK: 0,
@@ -19,5 +21,7 @@ export const ExitCode = {
   DRIFT: 4,
   REJECTED_ROWS: 5,
   INVALID_DATA: 6,
+  UNRECOGNISED_LAYOUT: 7,
+  LEGACY_SCHEMA: 8,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -13,7 +13,7 @@ const program = new Command('db')
   .showHelpAfterError()
   .addHelpText(
     'after',
-    '\nExit codes: 0 ok, 1 failure, 2 bad usage/config, 3 database unreachable, 4 drift (verify/gate), 5 rejected rows (check/import/copy), 6 export files invalid.',
+    '\nExit codes: 0 ok, 1 failure, 2 bad usage/config, 3 database unreachable, 4 drift (verify/gate), 5 rejected rows (check/import/copy), 6 export files invalid, 7 LibSQL file not omega-bot\'s layout (adopt/migrate), 8 LibSQL file not adopted yet (run `db adopt`).',
   )
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import type { ExitCode } from '../exit-codes.js';
+import { adoptCommand } from './adopt.js';
 import { checkCommand } from './check.js';
 import { copyCommand } from './copy.js';
 import { exportCommand } from './export.js';
@@ -22,6 +23,7 @@ export interface CommandModule {
 /** Every command, in the order `--help` lists them. Add new commands here. */
 export const commands: CommandModule[] = [
   migrateCommand,
+  adoptCommand,
   checkCommand,
   exportCommand,
   importCommand,
