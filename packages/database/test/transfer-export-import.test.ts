@@ -21,7 +21,7 @@ import { canonicalJson, rowChecksum } from '../src/transfer/convert/normalize-ro
 import { parseJsonExact } from '../src/json-exact.js';
 import { PG_EXACT_JSON_TYPES } from '../src/stores/pg/pg-connection.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
-import { buildTrapDatabase, expectTrapsLoaded, runCli, TRAP_COUNTS } from './transfer-fixtures.js';
+import { buildTrapDatabase, expectTrapsLoaded, runCli, TRAP_COUNTS, TRAP_REJECTED, TRAPS, TS_MS } from './transfer-fixtures.js';
 
 let src: Awaited<ReturnType<typeof buildTrapDatabase>>;
 let pg: Awaited<ReturnType<typeof createTestPostgres>>;
@@ -63,16 +63,27 @@ describe('export', () => {
       expect(ids).toEqual([...ids].sort());
       for (const l of ls) expect(canonicalJson(t, parseJsonExact(l) as Record<string, unknown>)).toBe(l);
     }
-    const rejected = readFileSync(join(dir, 'rejects', 'export', 'messages.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
-    expect(rejected.map((r) => r.id).sort()).toEqual(['m-invalid-json', 'm-invalid-utf8']);
-    expect(rejected.find((r) => r.id === 'm-invalid-utf8')!.row.content).toEqual({ $invalidUtf8: '61ff62' });
-    expect(existsSync(join(dir, 'rejects', 'export', 'user_profiles.ndjson'))).toBe(false);
+    const rejectsOf = (t: TableName) =>
+      readFileSync(join(dir, 'rejects', 'export', `${t}.ndjson`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+    const rejected = rejectsOf('messages');
+    expect(rejected.map((r) => r.id).sort()).toEqual(['m-big-2p63', 'm-invalid-json', 'm-invalid-utf8']);
+    expect(rejected.find((r) => r.id === 'm-invalid-utf8')!.row.message_content).toEqual({ $invalidUtf8: '61ff62' });
+    // Orphans through user_profiles.user_id: a missing profile, and one export rejected itself.
+    expect(rejectsOf('user_analysis_history').map((r) => [r.id, r.reason])).toEqual([
+      ['h-of-bad', TRAP_REJECTED['h-of-bad']],
+      ['h-orphan', TRAP_REJECTED['h-orphan']],
+    ]);
+    for (const t of tableNames) expect(rejectsOf(t).length, t).toBe(TRAP_COUNTS[t].rejected);
   });
 
-  it('keeps big integers exact in the file', () => {
+  it('keeps big integers and ms timestamps exact in the file', () => {
     const m = lines('messages').join('\n');
-    expect(m).toContain('"external_id":"9007199254740993"');
-    expect(m).toContain('"external_id":"9223372036854775807"');
+    expect(m).toContain('"guild_id":"9007199254740993"');
+    expect(m).toContain('"snowflake":9007199254740993');
+    const tsMs = lines('messages').find((l) => l.includes(`"id":"${TRAPS.messages.timestampMs}"`))!;
+    expect(tsMs).toContain(`"timestamp":${TS_MS}`); // never ÷1000
+    expect(tsMs).toContain('"created_at":1627303906'); // milliseconds in a seconds column: ÷1000
+    expect(lines('queries').join('\n')).toContain(`"timestamp":${TS_MS}`);
   });
 
   it('records counts and checksums in metadata.json that match the files', () => {
@@ -85,7 +96,7 @@ describe('export', () => {
       for (const l of ls) h.update(`${rowChecksum(t, parseJsonExact(l) as Record<string, unknown>)}\n`);
       expect(meta.tables[t].checksum, t).toBe(h.digest('hex'));
     }
-    expect(exported.totals.rejected).toBe(7);
+    expect(exported.totals.rejected).toBe(12);
   });
 });
 
@@ -153,7 +164,7 @@ describe('db export / db import (CLI)', () => {
   it('import refuses a tampered file with exit 6 and writes nothing', async () => {
     const file = join(cliDir, 'queries.ndjson');
     const original = readFileSync(file, 'utf8');
-    writeFileSync(file, original.replace('"weather?"', '"weather!"'));
+    writeFileSync(file, original.replace('"who wrote the most?"', '"who wrote the most!"'));
     try {
       const r = await runCli(['import', '--from', cliDir], { DATABASE_URL: target.url });
       expect(r.code, r.stderr).toBe(6);
@@ -171,7 +182,7 @@ describe('db export / db import (CLI)', () => {
     try {
       const r = await runCli(['import', '--from', cliDir], { DATABASE_URL: target.url });
       expect(r.code).toBe(6);
-      expect(r.stderr).toMatch(/documents: 2 rows in documents.ndjson, metadata.json says 1/);
+      expect(r.stderr).toMatch(/documents: 8 rows in documents.ndjson, metadata.json says 7/);
     } finally {
       writeFileSync(file, original);
     }
@@ -186,11 +197,11 @@ describe('db export / db import (CLI)', () => {
     const r = await runCli(['import', '--from', cliDir], { DATABASE_URL: target.url });
     expect(r.code, r.stderr).toBe(5);
     expect(r.stdout).toMatch(/table\s+read\s+imported\s+written\s+unchanged\s+rejected\s+seconds/);
-    expect(r.stderr).toMatch(/7 rows were already rejected by export/);
+    expect(r.stderr).toMatch(/12 rows were already rejected by export/);
     const j = await runCli(['import', '--from', cliDir, '--allow-rejects', '--json'], { DATABASE_URL: target.url });
     expect(j.code, j.stderr).toBe(0);
     const doc = JSON.parse(j.stdout) as ImportSummary;
-    expect(doc.totals).toMatchObject({ written: 0, rejected: 0, rejectedAtExport: 7 });
+    expect(doc.totals).toMatchObject({ written: 0, rejected: 0, rejectedAtExport: 12 });
   });
 
   it('import without DATABASE_URL exits 2', async () => {
