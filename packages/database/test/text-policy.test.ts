@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/database.js';
-import { keyId } from '../src/ids.js';
 import { sanitizeJson, sanitizeText } from '../src/services/sanitize.js';
 import { createBothDatabases } from './helpers/backends.js';
 import { openBareStores } from './helpers/inspect.js';
@@ -59,43 +58,52 @@ describe('the same stored value on both backends, logged with the id', () => {
   };
 
   for (const phase of ['4', '6+'] as const) {
-    it(`phase ${phase}: messages, queries, documents and profiles are stored sanitised on both backends`, async () => {
+    it(`phase ${phase}: messages, queries, documents, profiles and history are stored sanitised on both backends`, async () => {
       const logs = captureLogs('info');
       const db: Database = await openPhase(phase, urls, { SHADOW_MODE: 'inline' }, logs.logger);
       const user = `policy-${phase}`;
-      const m = await db.messageService.saveHumanMessage({ userId: user, username: dirty.username, channelId: 'c', content: dirty.content, metadata: dirty.metadata });
-      expect(m).toMatchObject(clean);
-      const clean1 = await db.messageService.saveHumanMessage({ userId: user, username: 'ok', channelId: 'c', content: 'nothing to clean 😀' });
-      const q = await db.queryService.saveQuery({ userId: user, channelId: 'c', query: `q${NUL}`, response: `r${HIGH}`, error: `e${LOW}`, durationMs: 1, success: false, metadata: { [`${NUL}`]: 1 } });
-      expect(q).toMatchObject({ query: 'q', response: 'r\uFFFD', error: 'e\uFFFD', metadata: { '': 1 } });
-      const d = await db.documentService.createDocument({ ownerId: user, title: `T${NUL}`, content: `C${HIGH}`, metadata: { [`m${LOW}`]: NUL } });
-      expect(d).toMatchObject({ title: 'T', content: 'C\uFFFD', metadata: { 'm\uFFFD': '' } });
-      const d2 = await db.documentService.updateDocument({ documentId: d.id, userId: user, expectedVersion: 1, content: `again${NUL}` });
-      expect(d2.content).toBe('again');
-      const p = await db.userProfileService.updateUserProfile(user, { styleSummary: `s${NUL}${LOW}`, notes: { [`n${NUL}`]: `v${HIGH}` } });
-      expect(p).toMatchObject({ styleSummary: 's\uFFFD', notes: { n: 'v\uFFFD' } });
+      const place = { userId: user, channelId: 'c', channelName: 'general' };
+      const mId = await db.messageService.saveHumanMessage({ ...place, username: dirty.username, messageContent: dirty.content, messageId: '1', metadata: dirty.metadata });
+      const m = (await db.messageService.getMessageById(mId))!;
+      expect({ content: m.message_content, username: m.username, metadata: JSON.parse(m.metadata!) }).toEqual({ ...clean, metadata: { ...clean.metadata, messageId: '1' } });
+      const clean1 = await db.messageService.saveHumanMessage({ ...place, username: 'ok', messageContent: 'nothing to clean 😀', messageId: '2' });
+      const tool = await db.messageService.saveToolExecution({ ...place, username: 'ok', toolName: `t${NUL}`, toolArgs: { [`a${LOW}`]: 1 }, toolResult: `r${NUL}` });
+      expect(await db.messageService.getMessageById(tool)).toMatchObject({ tool_name: 't', message_content: 'Tool: t', tool_args: '{"a\uFFFD":1}', tool_result: '"r"' });
+      const qId = await db.queryService.saveQuery({ userId: user, username: 'ok', queryText: `q${NUL}`, aiSummary: `r${HIGH}`, error: `e${LOW}`, queryResult: '{"\\u0000": 1}' });
+      expect(await db.queryService.getQueryById(qId)).toMatchObject({ query_text: 'q', ai_summary: 'r\uFFFD', error: 'e\uFFFD', query_result: '{"":1}' });
+      const d = await db.documentService.createDocument({ createdBy: user, title: `T${NUL}`, content: `C${HIGH}`, metadata: { [`m${LOW}`]: NUL } });
+      expect(d).toMatchObject({ title: 'T', content: 'C\uFFFD', metadata: '{"m\uFFFD":""}' });
+      await db.documentService.updateDocumentContent(d.id, `again${NUL}`);
+      expect((await db.documentService.getDocument(d.id))?.content).toBe('again');
+      const profileId = await db.userProfileService.createUserProfile(user, 'ok');
+      await db.userProfileService.updateUserProfile(user, { dominant_archetype: `s${NUL}${LOW}`, notable_patterns: { [`n${NUL}`]: `v${HIGH}` } as never });
+      expect(await db.userProfileService.getUserProfile(user)).toMatchObject({ dominant_archetype: 's\uFFFD', notable_patterns: '{"n":"v\uFFFD"}' });
+      const hId = await db.userProfileService.saveAnalysisHistory(user, '{"k\\u0000": 1}', `not json${NUL}`, 3, `sum${NUL}`);
+      expect((await db.userProfileService.getAnalysisHistory(user))[0]).toMatchObject({ feelings_snapshot: '{"k":1}', personality_snapshot: '{"raw":"not json"}', changes_summary: 'sum' });
       const closed = await db.close();
       expect(closed.drained).toBe(true);
       expect(db.shadowStats()).toMatchObject({ failed: 0, dropped: 0 });
 
       // Logged once per sanitised write, with the row id and the fields changed; clean input is not logged.
       const sanitized = logs.events('input_sanitized');
-      expect(sanitized.find((l) => l.id === m.id)).toMatchObject({ table: 'messages', fields: ['username', 'content', 'metadata'] });
-      expect(sanitized.find((l) => l.id === q.id)).toMatchObject({ table: 'queries', fields: ['query', 'response', 'error', 'metadata'] });
-      expect(sanitized.find((l) => l.id === d.id && l.fields && (l.fields as string[]).includes('title'))).toMatchObject({ table: 'documents' });
+      expect(sanitized.find((l) => l.id === mId)).toMatchObject({ table: 'messages', fields: ['username', 'message_content', 'metadata'] });
+      expect(sanitized.find((l) => l.id === tool)).toMatchObject({ table: 'messages', fields: ['message_content', 'tool_name', 'tool_args', 'tool_result'] });
+      expect(sanitized.find((l) => l.id === qId)).toMatchObject({ table: 'queries', fields: ['query_text', 'ai_summary', 'query_result', 'error'] });
+      expect(sanitized.find((l) => l.id === d.id && l.fields && (l.fields as string[]).includes('title'))).toMatchObject({ table: 'documents', fields: ['title', 'content', 'metadata'] });
       expect(sanitized.filter((l) => l.id === d.id)).toHaveLength(2);
-      expect(sanitized.find((l) => l.id === keyId('profile', user))).toMatchObject({ table: 'user_profiles', fields: ['style_summary', 'notes'] });
-      expect(sanitized.find((l) => l.id === clean1.id)).toBeUndefined();
+      expect(sanitized.find((l) => l.id === profileId)).toMatchObject({ table: 'user_profiles', fields: ['dominant_archetype', 'notable_patterns'] });
+      expect(sanitized.find((l) => l.id === hId)).toMatchObject({ table: 'user_analysis_history', fields: ['feelings_snapshot', 'personality_snapshot', 'changes_summary'] });
+      expect(sanitized.find((l) => l.id === clean1)).toBeUndefined();
 
       const bare = await openBareStores(urls);
       try {
-        for (const [table, id] of [['messages', m.id], ['queries', q.id], ['documents', d.id], ['user_profiles', keyId('profile', user)]] as const) {
+        for (const [table, id] of [['messages', mId], ['messages', tool], ['queries', qId], ['documents', d.id], ['user_profiles', profileId], ['user_analysis_history', hId]] as const) {
           const [a, b] = await Promise.all([bare.sqlite.get(table, id), bare.postgres.get(table, id)]);
           expect(a, `${table} on LibSQL`).not.toBeNull();
           expect(b, `${table} on PostgreSQL`).toEqual(a);
           expect(JSON.stringify(a)).not.toMatch(/\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i);
         }
-        expect((await bare.postgres.get('messages', m.id))?.metadata).toEqual(clean.metadata);
+        expect((await bare.postgres.get('messages', mId))?.metadata).toEqual({ ...clean.metadata, messageId: '1' });
       } finally {
         await bare.close();
       }
