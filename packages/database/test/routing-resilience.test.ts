@@ -38,35 +38,41 @@ for (const mode of ['worker', 'inline'] as const) {
       SHADOW_DRAIN_TIMEOUT_MS: '5000',
     }, logs.logger);
     const channelId = `res-${mode}`;
+    const save = (messageContent: string) =>
+      db.messageService.saveHumanMessage({ userId: 'u', username: 'ada', channelId, channelName: 'general', messageContent, messageId: `m-${messageContent}` });
     try {
-      const first = await db.messageService.saveHumanMessage({ userId: 'u', username: 'ada', channelId, content: 'before the outage' });
-      expect((await db.messageService.getRecentMessages({ channelId, limit: 10 })).map((m) => m.id)).toEqual([first.id]);
+      const first = await save('before the outage');
+      expect((await db.messageService.queryMessages({ channelId, limit: 10 })).map((m) => m.id)).toEqual([first]);
 
       proxy.mode = 'refuse';
       proxy.resetAll();
-      const during = [];
-      for (let i = 0; i < 20; i++) during.push(await db.messageService.saveHumanMessage({ userId: 'u', username: 'ada', channelId, content: `during ${i}` }));
-      // Reads still answer, from the primary, with every row (read-your-writes holds).
-      const read = await db.messageService.getRecentMessages({ channelId, limit: 50 });
-      expect(read.map((m) => m.id).sort()).toEqual([first, ...during].map((m) => m.id).sort());
+      const during: string[] = [];
+      for (let i = 0; i < 20; i++) during.push(await save(`during ${i}`));
+      // Reads still answer, from the primary, with every row (read-your-writes holds): lists,
+      // counts, search and single rows.
+      const read = await db.messageService.queryMessages({ channelId, limit: 50 });
+      expect(read.map((m) => m.id).sort()).toEqual([first, ...during].sort());
+      expect(await db.messageService.getMessageCount({ channelId })).toBe(21);
+      expect((await db.messageService.queryMessages({ channelId, searchText: 'during', limit: 50 })).map((m) => m.id).sort()).toEqual([...during].sort());
+      expect((await db.messageService.getMessageById(during[0]!))?.message_content).toBe('during 0');
       expect(db.stats().reads.fallbacks).toBeGreaterThan(0);
       expect(logs.events('read_fallback').length).toBeGreaterThan(0);
       // Shadow batches keep failing (3 in a row) → the circuit opens.
       await waitFor('circuit open', async () => {
-        during.push(await db.messageService.saveHumanMessage({ userId: 'u', username: 'ada', channelId, content: 'still down' }));
+        during.push(await save('still down'));
         await new Promise((r) => setTimeout(r, 40));
         return logs.events('shadow_circuit_open').length > 0;
       }, 15_000);
 
       proxy.heal();
-      const after = await db.messageService.saveHumanMessage({ userId: 'u', username: 'ada', channelId, content: 'after the outage' });
+      const after = await save('after the outage');
       await waitFor('circuit closed and the new write landed', async () => {
         const s = db.shadowStats()!;
         return s.circuit === 'closed' && s.queued + s.inFlight === 0 && logs.events('shadow_circuit_closed').length > 0;
       }, 20_000);
       const bare = await openBareStores(urls);
       try {
-        expect(await bare.postgres.get('messages', after.id)).not.toBeNull();
+        expect(await bare.postgres.get('messages', after)).not.toBeNull();
       } finally {
         await bare.close();
       }

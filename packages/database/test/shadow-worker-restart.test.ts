@@ -13,7 +13,7 @@ import { openPhase } from './helpers/phase-db.js';
 import { waitFor } from './helpers/wait.js';
 
 const save = (db: Database, i: number) =>
-  db.messageService.saveHumanMessage({ userId: 'u1', username: 'ada', channelId: 'c1', content: `message ${i}` });
+  db.messageService.saveHumanMessage({ userId: 'u1', username: 'ada', channelId: 'c1', channelName: 'general', messageContent: `message ${i}`, messageId: `m-${i}` });
 
 describe('shadow worker restart', () => {
   let urls: Awaited<ReturnType<typeof createBothDatabases>>;
@@ -40,7 +40,7 @@ describe('shadow worker restart', () => {
 
       // Written while the worker restarts: buffered, then delivered by the new worker.
       const ids: string[] = [];
-      for (let i = 30; i < 40; i++) ids.push((await save(db, i)).id);
+      for (let i = 30; i < 40; i++) ids.push(await save(db, i));
       await waitFor('the restart', () => sink.restarts === 1, 5_000);
       await waitFor('the 10 new rows', () => db.shadowStats()!.succeeded === 10, 10_000);
       expect(await pg`SELECT count(*)::int AS n FROM messages WHERE id = ANY(${ids})`).toEqual([{ n: 10 }]);

@@ -35,7 +35,7 @@ describe('shadow worker settings', () => {
     const before = threadNices();
     const db = await openPhase('4', urls, { SHADOW_WORKER_NICE: '12' }, silentLogger);
     try {
-      await db.messageService.saveHumanMessage({ userId: 'u1', username: 'ada', channelId: 'c1', content: 'hello' });
+      await db.messageService.saveHumanMessage({ userId: 'u1', username: 'ada', channelId: 'c1', channelName: 'general', messageContent: 'hello', messageId: 'm1' });
       await waitFor('the shadow write', () => db.shadowStats()?.succeeded === 1);
       const after = threadNices();
       const reniced = [...after].filter(([tid, t]) => !before.has(tid) && t.nice === 12);
@@ -50,7 +50,7 @@ describe('shadow worker settings', () => {
   it('SHADOW_WORKER_NICE=0 leaves every thread as it was', async () => {
     const db = await openPhase('4', urls, { SHADOW_WORKER_NICE: '0' }, silentLogger);
     try {
-      await db.messageService.saveHumanMessage({ userId: 'u1', username: 'ada', channelId: 'c1', content: 'hello again' });
+      await db.messageService.saveHumanMessage({ userId: 'u1', username: 'ada', channelId: 'c1', channelName: 'general', messageContent: 'hello again', messageId: 'm2' });
       await waitFor('the shadow write', () => db.shadowStats()?.succeeded === 1);
       if (process.platform === 'linux') expect([...threadNices().values()].filter((t) => t.nice !== 0)).toEqual([]);
       else expect(db.shadowStats()?.failed).toBe(0);

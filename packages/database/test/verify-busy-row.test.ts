@@ -25,6 +25,7 @@ it('a profile updated without pause during verify is not drift once it is still'
   const db = await openPhase('4', urls, { SHADOW_BATCH_LINGER_MS: '50' }, silentLogger);
   pair = await openBackendPair({ libsqlUrl: urls.sqliteUrl, databaseUrl: urls.pgUrl });
   try {
+    await db.userProfileService.createUserProfile('u-busy', 'busy');
     await db.userProfileService.updateUserProfile('u-busy', { message_count: 0 });
     let busy = true;
     let n = 0;
