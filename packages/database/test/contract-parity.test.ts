@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableNames, type TableName } from '../src/schema/tables.js';
-import type { Row, RowChange, Store } from '../src/stores/store.js';
+import type { FindOptions, Row, RowChange, Store } from '../src/stores/store.js';
 import { normalizeRow } from '../src/transfer/convert/normalize-row.js';
 import { openPostgresBackend, openSqliteBackend, type TestBackend } from './helpers/backends.js';
 import { collaboratorRow, documentRow, historyRow, INT64_MIN, messageRow, profileRow, queryRow } from './helpers/rows.js';
@@ -18,17 +18,20 @@ function buildScript() {
     messageRow({
       channel_id: `c${i % 3}`,
       user_id: `u${i % 2}`,
-      timestamp: 1000 + Math.floor(i / 2),
-      content: i % 2 ? `parity apple number ${i}` : `parity pear ${i}`,
-      metadata: { topic: i % 3 ? 'billing' : 'support', n: i, flag: i % 2 === 0, maybe: i % 4 ? null : 'x' },
-      external_id: i % 5 ? String(BigInt(INT64_MIN) + BigInt(i)) : null,
+      sender_type: (['human', 'ai', 'tool'] as const)[i % 3],
+      timestamp: 1_000_000 + Math.floor(i / 2),
+      message_content: i % 2 ? `parity apple number ${i}` : `parity pear ${i}`,
+      tool_name: i % 4 ? null : 'fruit_lookup',
+      metadata: { topic: i % 3 ? 'billing' : 'support', n: i, flag: i % 2 === 0, maybe: i % 4 ? null : 'x', big: BigInt(INT64_MIN) + BigInt(i) },
     }),
   );
-  const queries = Array.from({ length: 5 }, (_, i) => queryRow({ user_id: 'u0', duration_ms: i * 10, success: i % 2 === 0, created_at: 2000 + i }));
-  const doc = documentRow({ owner_id: 'o1', updated_at: 50 });
-  const doc2 = documentRow({ owner_id: 'o2', updated_at: 60 });
+  const queries = Array.from({ length: 5 }, (_, i) => queryRow({ user_id: 'u0', execution_time_ms: i * 10, error: i % 2 ? 'boom' : null, timestamp: 2_000_000 + i }));
+  const doc = documentRow({ created_by: 'o1', updated_at: 50 });
+  const doc2 = documentRow({ created_by: 'o2', updated_at: 60, is_public: false });
   const collab = collaboratorRow(String(doc2.id), { user_id: 'o1' });
-  const profile = profileRow({ user_id: 'p1' });
+  const profile = profileRow({ user_id: 'p1', last_analyzed_at: null, last_interaction_at: 70 });
+  const profile2 = profileRow({ user_id: 'p2', last_analyzed_at: 80, last_interaction_at: 90 });
+  const profile3 = profileRow({ user_id: 'p3', last_analyzed_at: 95, last_interaction_at: 90 });
   const history = historyRow({ user_id: 'p1' });
 
   const ids = new Map<TableName, Set<string>>([
@@ -36,25 +39,26 @@ function buildScript() {
     ['queries', new Set(queries.map((q) => String(q.id)))],
     ['documents', new Set([String(doc.id), String(doc2.id)])],
     ['document_collaborators', new Set([String(collab.id)])],
-    ['user_profiles', new Set([String(profile.id)])],
+    ['user_profiles', new Set([profile, profile2, profile3].map((p) => String(p.id)))],
     ['user_analysis_history', new Set([String(history.id)])],
   ]);
   const run = async (s: Store): Promise<Observed> => {
     const seen: Observed = [];
+    const idsOf = (rows: Row[]) => rows.map((r) => r.id);
     for (const m of msgs) await s.insert('messages', m);
     for (const q of queries) await s.insert('queries', q);
     await s.insert('documents', doc);
     await s.insert('documents', doc2);
     await s.insert('document_collaborators', collab);
-    await s.insert('user_profiles', profile);
+    for (const p of [profile, profile2, profile3]) await s.insert('user_profiles', p);
     await s.insert('user_analysis_history', history);
-    await s.update('messages', String(msgs[0]!.id), { content: 'parity apple edited', metadata: { topic: 'billing', edited: true } }, { now: 3000 });
-    await s.update('documents', String(doc.id), { title: 'T2' }, { now: 3001, expectedVersion: 1 });
-    await s.update('user_profiles', String(profile.id), { trait_openness: 0.3333333333333333, opted_out: true, interests: ['x', { y: [1, null] }] }, { now: 3002 });
+    await s.update('messages', String(msgs[0]!.id), { message_content: 'parity apple edited', metadata: { topic: 'billing', edited: true } }, { now: 3000 });
+    await s.update('documents', String(doc.id), { title: 'T2', is_public: false }, { now: 3001, expectedVersion: 1 });
+    await s.update('user_profiles', String(profile.id), { archetype_confidence: 0.3333333333333333, openness_score: 7, primary_interests: ['x', { y: [1, null] }] }, { now: 3002 });
     seen.push(['delete', await s.delete('messages', String(msgs[1]!.id), 3003)]);
     seen.push(['delete absent', await s.delete('messages', 'no-such-id', 3003)]);
     await s.transaction(async (tx) => {
-      await tx.update('queries', String(queries[0]!.id), { success: true, response: null }, { now: 3004 });
+      await tx.update('queries', String(queries[0]!.id), { error: 'late failure', query_result: null }, { now: 3004 });
     });
     await s
       .transaction(async (tx) => {
@@ -63,22 +67,31 @@ function buildScript() {
       })
       .catch(() => {});
     const changes: RowChange[] = [
-      { table: 'messages', op: 'upsert', row: { ...msgs[2]!, content: 'parity via apply', version: 5 } },
-      { table: 'messages', op: 'upsert', row: { ...msgs[2]!, content: 'older, ignored', version: 4 } },
+      { table: 'messages', op: 'upsert', row: { ...msgs[2]!, message_content: 'parity via apply', version: 5 } },
+      { table: 'messages', op: 'upsert', row: { ...msgs[2]!, message_content: 'older, ignored', version: 4 } },
       { table: 'messages', op: 'delete', id: String(msgs[3]!.id), version: 2 },
       { table: 'messages', op: 'upsert', row: msgs[3]! },
       { table: 'documents', op: 'delete', id: String(doc2.id), version: 2 },
     ];
     await s.applyChanges(changes);
 
-    seen.push(['recent c1', (await s.recentMessages({ channelId: 'c1', limit: 50 })).map((r) => r.id)]);
-    seen.push(['recent u0 billing', (await s.recentMessages({ userId: 'u0', metadata: { topic: 'billing' }, limit: 50 })).map((r) => r.id)]);
-    seen.push(['recent flag', (await s.recentMessages({ channelId: 'c0', metadata: { flag: true, maybe: null }, limit: 50 })).map((r) => r.id)]);
-    seen.push(['recent n', (await s.recentMessages({ userId: 'u1', metadata: { n: 5 }, limit: 50 })).map((r) => r.id)]);
-    seen.push(['search apple', (await s.searchMessages({ terms: ['apple'], userId: 'u1', limit: 50 })).map((r) => r.id)]);
-    seen.push(['search parity c2', (await s.searchMessages({ terms: ['parity'], channelId: 'c2', limit: 50 })).map((r) => r.id)]);
-    seen.push(['docs o1', (await s.listDocumentsForUser('o1', 10)).map((r) => r.id)]);
-    seen.push(['find ok', (await s.find('queries', { user_id: 'u0', success: true }, { orderBy: [['created_at', 'desc']], limit: 10 })).map((r) => r.id)]);
+    const newest: FindOptions = { orderBy: [['timestamp', 'desc'], ['id', 'desc']], limit: 50 };
+    seen.push(['find c1', idsOf(await s.find('messages', { channel_id: 'c1' }, newest))]);
+    seen.push(['find u0 human', idsOf(await s.find('messages', { user_id: 'u0', sender_type: 'human' }, newest))]);
+    seen.push(['find range', idsOf(await s.find('messages', { timestamp: { gte: 1_000_001, lte: 1_000_004 } }, newest))]);
+    seen.push(['find in', idsOf(await s.find('messages', { sender_type: { in: ['ai', 'tool'] }, channel_id: 'c2' }, newest))]);
+    seen.push(['find offset', idsOf(await s.find('messages', {}, { ...newest, limit: 3, offset: 2 }))]);
+    seen.push(['find null', idsOf(await s.find('messages', { tool_name: null }, newest))]);
+    seen.push(['count u1', await s.count('messages', { user_id: 'u1' })]);
+    seen.push(['search apple', idsOf(await s.searchMessages({ terms: ['apple'], where: { user_id: 'u1' }, limit: 50 }))]);
+    seen.push(['search parity c2', idsOf(await s.searchMessages({ terms: ['parity'], where: { channel_id: 'c2' }, limit: 50 }))]);
+    seen.push(['search tool name', idsOf(await s.searchMessages({ terms: ['fruit', 'lookup'], where: {}, limit: 50, offset: 1 }))]);
+    seen.push(['docs o1', idsOf(await s.find('documents', { created_by: 'o1' }, { orderBy: [['updated_at', 'desc'], ['id', 'desc']], limit: 10 }))]);
+    seen.push(['queries failed', idsOf(await s.find('queries', { user_id: 'u0', error: 'boom' }, { orderBy: [['timestamp', 'desc']], limit: 10 }))]);
+    seen.push([
+      'needing analysis',
+      (await s.find('user_profiles', { last_analyzed_at: { ltColumn: 'last_interaction_at', orNull: true } }, { orderBy: [['last_interaction_at', 'desc'], ['id', 'asc']], limit: 10 })).map((r) => r.user_id),
+    ]);
     return seen;
   };
   return { run, ids };
@@ -114,6 +127,7 @@ describe('Store parity: LibSQL and PostgreSQL', () => {
     expect(seenPg).toEqual(seenLite);
     // The script observed something on every read (a parity of empty results proves little).
     for (const [what, value] of seenLite) if (Array.isArray(value)) expect(value.length, what).toBeGreaterThan(0);
+    expect(seenLite.find(([w]) => w === 'needing analysis')?.[1]).toEqual(['p2', 'p1']);
 
     for (const table of tableNames) {
       const count = async (st: Store) => (await st.find(table, {}, { orderBy: [], limit: 1000, columns: ['id'] })).length;
