@@ -351,6 +351,23 @@ export function storeContract(name: string, open: () => Promise<ContractBackend>
         expect(await got({ guild_id: undefined, user_id: undefined })).toEqual([a.id, b.id]);
       });
 
+      it('compares two columns of a row with {ltColumn} (and {orNull}), as "users needing analysis"', async () => {
+        const name = uniq('analysis');
+        const p = (last_analyzed_at: number | null, last_interaction_at: number) => profileRow({ username: name, last_analyzed_at, last_interaction_at });
+        const never = p(null, 50);
+        const stale = p(10, 50);
+        const fresh = p(60, 50);
+        const same = p(50, 50);
+        for (const r of [never, stale, fresh, same]) await store.insert('user_profiles', r);
+        const got = async (cond: Where[string]) =>
+          ids(await store.find('user_profiles', { username: name, last_analyzed_at: cond }, { orderBy: [['last_interaction_at', 'desc'], ['id', 'asc']], limit: 10 })).sort();
+        expect(await got({ ltColumn: 'last_interaction_at' })).toEqual([stale.id]);
+        expect(await got({ ltColumn: 'last_interaction_at', orNull: true })).toEqual([never.id, stale.id].sort());
+        expect(await store.count('user_profiles', { username: name, last_analyzed_at: { ltColumn: 'last_interaction_at', orNull: true } })).toBe(2);
+        expect((await dbError(store.find('user_profiles', { last_analyzed_at: { ltColumn: 'nope' } }, { orderBy: [], limit: 1 }))).code).toBe('INVALID_INPUT');
+        expect((await dbError(store.find('user_profiles', { last_analyzed_at: { gte: 1, below: 2 } }, { orderBy: [], limit: 1 }))).code).toBe('INVALID_INPUT');
+      });
+
       it('orders newest first by timestamp then id, as omega-bot reads messages', async () => {
         const channel = uniq('chan');
         const sorted = [newId(), newId(), newId(), newId()].sort();
