@@ -2,7 +2,7 @@
 // reason, on values as the LibSQL reader returns them. Pure functions: no database needed here;
 // the same rules run against real databases in transfer-check/export-import/copy tests.
 import { describe, expect, it } from 'vitest';
-import { coerce, parseIsoSeconds } from '../src/transfer/convert/coerce.js';
+import { coerce, NOTE_MILLIS_SMALL, parseIsoSeconds } from '../src/transfer/convert/coerce.js';
 import { Converter } from '../src/transfer/convert/convert.js';
 import { decodeText, InvalidUtf8, SqliteBlob } from '../src/transfer/source/sqlite-value.js';
 
@@ -65,6 +65,25 @@ describe('timestamps (unix seconds)', () => {
   it('parseIsoSeconds refuses impossible dates', () => expect(parseIsoSeconds('2021-13-01')).toBeNull());
 });
 
+describe('millis (unix milliseconds: messages.timestamp, queries.timestamp)', () => {
+  it('keeps milliseconds exactly: never ÷1000, no note', () => {
+    expect(ok('millis', 1_627_303_906_122n)).toEqual({ ok: true, value: 1_627_303_906_122 });
+    expect(coerce('millis', 1_627_303_906_122, true)).toEqual({ ok: true, value: 1_627_303_906_122 }); // canonical (an export line)
+  });
+  it('keeps a value small enough to be seconds as it is, with an informational note', () => {
+    expect(ok('millis', 1_627_303_906n)).toEqual({ ok: true, value: 1_627_303_906, notes: [NOTE_MILLIS_SMALL] });
+  });
+  it('parses ISO-8601 text to ms, keeping the fraction', () => {
+    expect(ok('millis', '2021-07-26T12:51:46.122Z')).toEqual({ ok: true, value: 1_627_303_906_122, notes: ['ISO-8601 text'] });
+    expect(ok('millis', '2021-07-26 12:51:46').value).toBe(1_627_303_906_000);
+  });
+  it('takes numeric text and integral reals exactly', () => {
+    expect(ok('millis', '1627303906122').value).toBe(1_627_303_906_122);
+    expect(ok('millis', 1_627_303_906_122.0).value).toBe(1_627_303_906_122);
+  });
+  it.each([1_627_303_906_122.5, 'yesterday', 2n ** 63n - 1n, 9e15, '2021-02-30'])('rejects %s', (v) => expect(reason('millis', v)).toMatch(/milliseconds|out of range|timestamp/));
+});
+
 describe('integers', () => {
   it('int: fits PostgreSQL integer or is rejected', () => {
     expect(ok('int', 2_147_483_647n).value).toBe(2_147_483_647);
@@ -123,32 +142,40 @@ describe('decodeText (what the LibSQL reader does with TEXT bytes)', () => {
 describe('Converter (row rules)', () => {
   const message = (id: unknown, extra: Record<string, unknown> = {}) => ({
     id,
+    timestamp: 1_700_000_000_123n,
+    sender_type: 'human',
     user_id: 'u1',
     username: 'ada',
     channel_id: 'c1',
-    role: 'user',
-    content: 'hi',
-    external_id: null,
+    channel_name: 'general',
+    guild_id: null,
+    message_content: 'hi',
     metadata: '{}',
-    timestamp: 1n,
     created_at: 1n,
-    updated_at: 1n,
+    updated_at: null,
     version: 1n,
     ...extra,
   });
 
-  it('converts a clean row to its logical form', () => {
-    const r = new Converter('sqlite', 'check').convert('messages', message('m1', { external_id: 2n ** 63n - 1n }));
-    expect(r.ok && r.row).toMatchObject({ id: 'm1', external_id: '9223372036854775807', metadata: {}, timestamp: 1, version: 1 });
+  it('converts a clean row to its logical form (ms timestamp exact, absent nullable columns NULL)', () => {
+    const r = new Converter('sqlite', 'check').convert('messages', message('m1', { guild_id: 2n ** 63n - 1n, tool_args: '{"n":9007199254740993}' }));
+    expect(r.ok && r.row).toMatchObject({ id: 'm1', guild_id: '9223372036854775807', metadata: {}, tool_args: { n: 9007199254740993n }, timestamp: 1_700_000_000_123, created_at: 1, updated_at: null, version: 1 });
   });
 
   it('rejects a missing NOT NULL value instead of defaulting it, and lists every problem of the row', () => {
-    const r = new Converter('sqlite', 'check').convert('messages', message('m1', { content: null, metadata: '{x' }));
+    const r = new Converter('sqlite', 'check').convert('messages', message('m1', { message_content: null, metadata: '{x' }));
     expect(r.ok).toBe(false);
     if (!r.ok) {
-      expect(r.reject).toMatchObject({ table: 'messages', id: 'm1', column: 'content', stage: 'check' });
-      expect(r.reject.reason).toMatch(/^missing: content is NOT NULL; also metadata: invalid JSON/);
+      expect(r.reject).toMatchObject({ table: 'messages', id: 'm1', column: 'message_content', stage: 'check' });
+      expect(r.reject.reason).toMatch(/^missing: message_content is NOT NULL; also metadata: invalid JSON/);
     }
+  });
+
+  it('takes NULL for the nullable created_at / updated_at (omega leaves them empty) and a table without created_at', () => {
+    const conv = new Converter('sqlite', 'check');
+    expect(conv.convert('messages', message('m1', { created_at: null, updated_at: null })).ok).toBe(true);
+    const collab = { id: 'c1', document_id: 'd1', user_id: 'u', username: null, role: null, joined_at: null, updated_at: null, version: 1n };
+    expect(conv.convert('document_collaborators', collab)).toMatchObject({ ok: true, row: { role: null, joined_at: null } });
   });
 
   it('rejects missing, non-text and inexact ids', () => {
@@ -167,7 +194,7 @@ describe('Converter (row rules)', () => {
 
   it('rejects orphans: parent missing in the snapshot, or rejected earlier in the run', () => {
     const conv = new Converter('sqlite', 'copy');
-    const collab = (id: string, doc: string) => ({ id, document_id: doc, user_id: 'u', role: 'editor', added_by: 'u', created_at: 1n, updated_at: 1n, version: 1n });
+    const collab = (id: string, doc: string) => ({ id, document_id: doc, user_id: 'u', username: 'ada', role: 'editor', joined_at: 1n, updated_at: null, version: 1n });
     expect(conv.convert('document_collaborators', collab('c1', 'd0'), { parentExists: { document_id: false } })).toMatchObject({
       ok: false,
       reject: { reason: 'orphan: document d0 missing', column: 'document_id' },
@@ -177,9 +204,26 @@ describe('Converter (row rules)', () => {
     expect(conv.convert('document_collaborators', collab('c3', 'd3'), { parentExists: { document_id: true } }).ok).toBe(true);
   });
 
+  it('rejects orphans of a reference to another column than id (user_analysis_history.user_id → user_profiles.user_id)', () => {
+    const conv = new Converter('sqlite', 'copy');
+    const history = (id: string, userId: string) => ({ id, user_id: userId, analysis_timestamp: 1n, feelings_snapshot: '{}', version: 1n });
+    expect(conv.convert('user_analysis_history', history('h1', 'u0'), { parentExists: { user_id: false } })).toMatchObject({
+      ok: false,
+      reject: { reason: 'orphan: user_profile with user_id u0 missing', column: 'user_id' },
+    });
+    // A profile rejected by conversion marks its user_id (not only its id).
+    const bad = conv.convert('user_profiles', { id: 'p1', user_id: 'u1', username: 'ada', archetype_confidence: 'high', first_seen_at: 1n, last_interaction_at: 1n, version: 1n });
+    expect(bad.ok).toBe(false);
+    expect(conv.convert('user_analysis_history', history('h2', 'u1'), { parentExists: { user_id: true } })).toMatchObject({ ok: false, reject: { reason: 'orphan: user_profile with user_id u1 was rejected' } });
+    expect(conv.convert('user_analysis_history', history('h3', 'p1'), { parentExists: { user_id: true } }).ok).toBe(true); // the profile's id is not its user_id
+    // A profile PostgreSQL rejects (markRejected with the row) does the same.
+    conv.markRejected('user_profiles', 'p2', { id: 'p2', user_id: 'u2' });
+    expect(conv.convert('user_analysis_history', history('h4', 'u2'), { parentExists: { user_id: true } })).toMatchObject({ ok: false, reject: { reason: 'orphan: user_profile with user_id u2 was rejected' } });
+  });
+
   it('canonical mode takes logical values (import of an export)', () => {
     const conv = new Converter('canonical', 'import');
-    const r = conv.convert('messages', { ...message('m1'), external_id: '9223372036854775807', metadata: { a: 'x' }, timestamp: 5, created_at: 5, updated_at: 5, version: 2 });
-    expect(r).toMatchObject({ ok: true, notes: null, row: { external_id: '9223372036854775807', metadata: { a: 'x' }, version: 2 } });
+    const r = conv.convert('messages', { ...message('m1'), guild_id: '9223372036854775807', metadata: { a: 'x' }, timestamp: 1_627_303_906_122, created_at: 5, updated_at: 5, version: 2 });
+    expect(r).toMatchObject({ ok: true, notes: null, row: { guild_id: '9223372036854775807', metadata: { a: 'x' }, timestamp: 1_627_303_906_122, version: 2 } });
   });
 });
