@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { createDatabase, type Database, type Logger } from '@repo/database';
+import { assertAdopted, createDatabase, derivePhase, type Database, type Logger } from '@repo/database';
 import type { BotConfig } from './config.js';
 import { buildServer, type BotServer } from './server.js';
 
@@ -28,11 +28,14 @@ function ensureFolder(libsqlUrl: string): void {
 
 /**
  * Opens the database (migrating it), builds the HTTP app and listens on `config.host:config.port`.
- * @throws DatabaseError `UNSAFE_PHASE`, `DATABASE_URL_MISSING`, `DATABASE_UNREACHABLE` from
+ * @throws DatabaseError `LEGACY_SCHEMA` (an omega-bot LibSQL file not adopted: run `pnpm db adopt`), `UNSAFE_PHASE`, `DATABASE_URL_MISSING`, `DATABASE_UNREACHABLE` from
  *   `createDatabase`; a listen error (`EADDRINUSE`, `EACCES`) after closing the database again.
  */
 export async function startBot(config: BotConfig, logger: Logger): Promise<RunningBot> {
   ensureFolder(config.db.libsqlUrl);
+  // An omega-bot file not adopted yet: one line, LEGACY_SCHEMA, before anything is written to it.
+  const routing = derivePhase(config.db.flags);
+  if (routing.primary === 'sqlite' || routing.shadow === 'sqlite') await assertAdopted(config.db.libsqlUrl, config.db.libsqlAuthToken, 'starting the bot');
   const db = await createDatabase(config.db, { logger });
   const app = buildServer({ db, logger, flags: config.flags });
   try {

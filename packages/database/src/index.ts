@@ -25,3 +25,4 @@ export type {
 } from './services/record.js';
 export type { UserProfileService, UserProfileUpdates } from './services/user-profile-service.js';
 export type { Row, RowChange, Store } from './stores/store.js';
+export { assertAdopted, detectLayout, type DetectedLayout, type LayoutKind } from './adopt/index.js';

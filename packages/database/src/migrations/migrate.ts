@@ -5,6 +5,7 @@ import { migrate as migrateLibsql } from 'drizzle-orm/libsql/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js';
 import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { assertAdopted } from '../adopt/guard.js';
 import { ensureParentFolder } from '../stores/sqlite/file-url.js';
 
 /** Folder of the committed drizzle-kit migrations of a dialect (`drizzle/sqlite`, `drizzle/pg`). */
@@ -12,8 +13,13 @@ export function migrationsFolder(dialect: 'sqlite' | 'pg'): string {
   return fileURLToPath(new URL(`../../drizzle/${dialect}`, import.meta.url));
 }
 
-/** Applies pending LibSQL migrations (drizzle's `__drizzle_migrations` table records them). */
+/**
+ * Applies pending LibSQL migrations (drizzle's `__drizzle_migrations` table records them).
+ * @throws DatabaseError `LEGACY_SCHEMA` before writing anything when the file is omega-bot's (or the
+ *   product's without journal) and not adopted yet: `pnpm db adopt` takes it over.
+ */
 export async function migrateSqlite(url: string, authToken?: string): Promise<void> {
+  await assertAdopted(url, authToken, 'migrating it');
   ensureParentFolder(url);
   const client = createClient({ url, authToken });
   try {

@@ -1,3 +1,4 @@
+import { detectLayout, type LayoutKind } from '../adopt/detect.js';
 import { defaultLibsqlUrl, loadConfig } from '../config/env.js';
 import type { Phase } from '../config/phase.js';
 import { describeError, isDatabaseError } from '../errors.js';
@@ -38,6 +39,11 @@ export interface BackendStatus {
   readonly counts: Readonly<Record<TableName, number | null>> | null;
   /** Rows of `row_tombstones` (deletes recorded), null when unknown. */
   readonly tombstones: number | null;
+  /**
+   * LibSQL only: the file's layout as `db adopt` detects it (`legacy` true for omega-bot's layout
+   * or the product's without journal, not adopted: LEGACY_SCHEMA, run `pnpm db adopt`). Null when unknown.
+   */
+  readonly layout?: { readonly kind: LayoutKind; readonly legacy: boolean; readonly omegaVersion: string | null; readonly description: string } | null;
 }
 
 /** Result of {@link collectStatus}. */
@@ -114,8 +120,12 @@ export async function collectStatus(opts: StatusOptions = {}): Promise<StatusRes
   const urls = backendUrls(env);
   const migrations = migrationStatus(urls);
   migrations.catch(() => {});
+  const layout = detectLayout(urls.libsqlUrl, urls.libsqlAuthToken).then(
+    (l) => ({ kind: l.kind, legacy: l.kind === 'omega-v3' || l.kind === 'omega-older' || l.kind === 'project-unstamped', omegaVersion: l.omegaVersion, description: l.description }),
+    () => null,
+  );
   const [sqlite, postgres] = await Promise.all([
-    backendStatus(() => openSqliteSide(urls), migrations.then((m) => m.sqlite)),
+    backendStatus(() => openSqliteSide(urls), migrations.then((m) => m.sqlite)).then(async (b) => ({ ...b, layout: await layout })),
     urls.databaseUrl ? backendStatus(() => openPostgresSide(urls.databaseUrl!, 2), migrations.then((m) => m.postgres)) : Promise.resolve(null),
   ]);
   return { config, sqlite, postgres, lastVerify: readLastVerify(opts.dataDir ?? DEFAULT_DATA_DIR) };

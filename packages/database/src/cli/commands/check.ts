@@ -1,3 +1,4 @@
+import { assertAdopted } from '../../adopt/guard.js';
 import { checkDatabase } from '../../transfer/check.js';
 import { CONVERSION_POLICY, formatCheckReport } from '../../transfer/check-report.js';
 import { ExitCode } from '../exit-codes.js';
@@ -14,6 +15,7 @@ export const checkCommand: CommandModule = {
       .addHelpText('after', `\nConversions (the same in check, export, import and copy):\n${CONVERSION_POLICY.map((l) => `  - ${l}`).join('\n')}\n\nExit codes: 0 nothing would be rejected; 5 some rows would be rejected; 3 the source is unreachable or missing.`)
       .action((o: { libsqlUrl?: string }) =>
         run(async (ctx) => {
+          await assertAdopted(o.libsqlUrl ?? ctx.config.libsqlUrl, o.libsqlUrl ? undefined : ctx.config.libsqlAuthToken, '`pnpm db check`');
           const bar = progressBar(ctx);
           let r;
           try {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { assertAdopted } from '../../adopt/guard.js';
 import { DatabaseError, describeError } from '../../errors.js';
 import { redact, redactUrl } from '../../logger.js';
 import { migratePostgres, migrateSqlite } from '../../migrations/migrate.js';
@@ -57,6 +58,8 @@ export const migrateCommand: CommandModule = {
         run(async (ctx) => {
           const list = backends(ctx, parseTarget(o.target));
           const out: Record<string, { appliedNow: string[]; status: BackendMigrationStatus }> = {};
+          // A legacy or foreign LibSQL file is refused before anything is written (LEGACY_SCHEMA / UNRECOGNISED_LAYOUT).
+          if (list.includes('sqlite')) await assertAdopted(ctx.config.libsqlUrl, ctx.config.libsqlAuthToken, '`pnpm db migrate`', { refuseUnrecognised: true });
           for (const b of list) {
             const before = await status(ctx, b);
             await apply(ctx, b);
@@ -75,6 +78,7 @@ export const migrateCommand: CommandModule = {
       .action(() =>
         run(async (ctx) => {
           const list = backends(ctx, parseTarget(migrate.opts<{ target?: string }>().target));
+          if (list.includes('sqlite')) await assertAdopted(ctx.config.libsqlUrl, ctx.config.libsqlAuthToken, 'reading its migrations');
           const out: Record<string, BackendMigrationStatus> = {};
           for (const b of list) {
             out[b] = await status(ctx, b);

@@ -8,8 +8,11 @@ const FLAG_NAMES = ['USE_POSTGRES_PRIMARY', 'USE_POSTGRES_READ', 'USE_POSTGRES_S
 
 function backendLines(name: string, url: string | null, b: BackendStatus): string[] {
   const out = [`${name} ${url ?? ''}: ${b.reachable ? `reachable (${b.latencyMs} ms)` : `UNREACHABLE: ${b.error}`}`];
+  if (b.layout?.legacy) {
+    out.push(`  layout: legacy, not adopted — ${b.layout.description} (LEGACY_SCHEMA: run \`pnpm db adopt\`)`);
+  } else if (b.layout?.kind === 'unrecognised') out.push(`  layout: ${b.layout.description}`);
   const m = b.migrations;
-  if (m?.reachable) {
+  if (m?.reachable && !b.layout?.legacy) {
     const pending = m.pending.length ? `, PENDING: ${m.pending.join(', ')} (run \`pnpm db migrate\`)` : '';
     const changed = m.applied.filter((a) => a.changed).map((a) => a.tag);
     out.push(`  migrations: ${m.applied.length} applied (current ${m.current ?? 'none'}, latest ${m.latest ?? 'none'})${pending}${changed.length ? `, CHANGED since applied: ${changed.join(', ')}` : ''}`);

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { assertAdopted } from '../../adopt/guard.js';
 import { InvalidArgumentError } from 'commander';
 import type { Routing } from '../../config/phase.js';
 import { redactUrl } from '../../logger.js';
@@ -173,6 +174,7 @@ export const verifyCommand: CommandModule = {
       .action((o: VerifyCliOptions) =>
         run(async (ctx) => {
           const opts = verifyOptionsOf(ctx, o);
+          await assertAdopted(ctx.config.libsqlUrl, ctx.config.libsqlAuthToken, "`pnpm db verify`");
           ctx.say(`verify: LibSQL ${redactUrl(opts.libsqlUrl)} ↔ PostgreSQL ${redactUrl(opts.databaseUrl)}`);
           const bar = verifyProgress(ctx);
           let r: VerifyResult;
