@@ -9,7 +9,7 @@ import type { Row } from '../src/stores/store.js';
 import { createTestPostgres } from '../src/testing/index.js';
 import { PgBatch, PgLoader } from '../src/transfer/load/pg-loader.js';
 import { openTarget, type Target } from '../src/transfer/load/pg-target.js';
-import { T0 } from './transfer-fixtures.js';
+import { T0, T0_MS } from './transfer-fixtures.js';
 
 let pg: Awaited<ReturnType<typeof createTestPostgres>>;
 let sql: postgres.Sql;
@@ -30,18 +30,21 @@ beforeEach(async () => {
   await sql`TRUNCATE messages, document_collaborators, documents, row_tombstones`;
 });
 
+/** A message row in its logical form: every column of the spec, absent ones NULL. */
 const message = (id: string, version = 1, content = `text of ${id}`): Row => ({
+  ...Object.fromEntries(tables.messages.columns.map((c) => [c.name, null])),
   id,
+  timestamp: T0_MS + 1,
+  sender_type: 'human',
   user_id: 'u1',
   username: 'ada',
   channel_id: 'c1',
-  role: 'user',
-  content,
-  external_id: '9223372036854775807',
+  channel_name: 'general',
+  guild_id: '9223372036854775807',
+  message_content: content,
   metadata: { k: 'tab\there', n: 1 },
-  timestamp: T0,
   created_at: T0,
-  updated_at: T0,
+  updated_at: null,
   version,
 });
 const batchOf = (rows: Row[], table: TableName = 'messages') => {
@@ -51,9 +54,9 @@ const batchOf = (rows: Row[], table: TableName = 'messages') => {
 };
 /** A row written as a shadow write would (through `c`, maybe inside an open transaction). */
 const insertMessage = (c: postgres.Sql | postgres.ReservedSql, id: string, version: number, content: string) =>
-  c`INSERT INTO messages (id, user_id, username, channel_id, role, content, metadata, timestamp, created_at, updated_at, version)
-    VALUES (${id}, 'u1', 'ada', 'c1', 'user', ${content}, '{}', ${T0}, ${T0}, ${T0}, ${version})`;
-const messages = async () => (await sql`SELECT id, version, content FROM messages ORDER BY id`).map((r) => ({ ...r }));
+  c`INSERT INTO messages (id, timestamp, sender_type, user_id, username, channel_id, message_content, metadata, created_at, updated_at, version)
+    VALUES (${id}, ${T0_MS}, 'human', 'u1', 'ada', 'c1', ${content}, '{}', ${T0}, ${T0}, ${version})`;
+const messages = async () => (await sql`SELECT id, version, message_content AS content FROM messages ORDER BY id`).map((r) => ({ ...r }));
 const stuck = async () =>
   (await sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)[0]!.n as number;
 
@@ -61,10 +64,11 @@ describe('PgLoader routes', () => {
   it('loads a batch into an empty id range by plain COPY, values exact', async () => {
     const r = await new PgLoader(target, 'messages', 'copy').load(batchOf([message('a1'), message('a2')]));
     expect(r).toEqual({ written: 2, unchanged: 0, rejected: [], direct: true });
-    const rows = await sql`SELECT id, external_id::text AS e, metadata, search_vector::text AS sv FROM messages ORDER BY id`;
+    const rows = await sql`SELECT id, guild_id AS g, "timestamp"::text AS ms, updated_at, metadata, search_vector::text AS sv FROM messages ORDER BY id`;
+    const ms = String(T0_MS + 1); // unix ms, exact
     expect(rows.map((x) => ({ ...x }))).toEqual([
-      { id: 'a1', e: '9223372036854775807', metadata: { k: 'tab\there', n: 1 }, sv: "'a1':3 'of':2 'text':1" },
-      { id: 'a2', e: '9223372036854775807', metadata: { k: 'tab\there', n: 1 }, sv: "'a2':3 'of':2 'text':1" },
+      { id: 'a1', g: '9223372036854775807', ms, updated_at: null, metadata: { k: 'tab\there', n: 1 }, sv: "'a1':3 'ada':4 'of':2 'text':1" },
+      { id: 'a2', g: '9223372036854775807', ms, updated_at: null, metadata: { k: 'tab\there', n: 1 }, sv: "'a2':3 'ada':4 'of':2 'text':1" },
     ]);
   });
 
@@ -93,9 +97,9 @@ describe('PgLoader routes', () => {
   });
 
   it('falls back on a unique violation outside the id range, and rejects only the conflicting row', async () => {
-    await sql`INSERT INTO documents (id, owner_id, title, content, created_at, updated_at, version) VALUES ('doc', 'u', 't', '', ${T0}, ${T0}, 1)`;
-    await sql`INSERT INTO document_collaborators (id, document_id, user_id, role, added_by, created_at, updated_at, version) VALUES ('a-old', 'doc', 'u2', 'viewer', 'u', ${T0}, ${T0}, 1)`;
-    const dc = (id: string, userId: string): Row => ({ id, document_id: 'doc', user_id: userId, role: 'editor', added_by: 'u', created_at: T0, updated_at: T0, version: 1 });
+    await sql`INSERT INTO documents (id, title, content, created_by, created_at, updated_at, is_public, version) VALUES ('doc', 't', '', 'u', ${T0}, ${T0}, true, 1)`;
+    await sql`INSERT INTO document_collaborators (id, document_id, user_id, username, role, joined_at, version) VALUES ('a-old', 'doc', 'u2', 'bob', 'viewer', ${T0}, 1)`;
+    const dc = (id: string, userId: string): Row => ({ id, document_id: 'doc', user_id: userId, username: null, role: 'editor', joined_at: T0, updated_at: null, version: 1 });
     const r = await new PgLoader(target, 'document_collaborators', 'import').load(batchOf([dc('e1', 'u1'), dc('e2', 'u2'), dc('e3', 'u3')], 'document_collaborators'));
     expect(r.direct).toBe(false);
     expect(r.written).toBe(2);
@@ -151,7 +155,7 @@ describe('PgBatch', () => {
 
   it('NULLs, booleans and reals of a wide table round-trip', () => {
     const row: Row = {};
-    for (const c of tables.user_profiles.columns) row[c.name] = c.type === 'real' ? 0.1 + 0.2 : c.type === 'bool' ? true : c.type === 'int' || c.type === 'timestamp' ? 7 : c.type === 'json' ? ['x'] : null;
+    for (const c of tables.user_profiles.columns) row[c.name] = c.type === 'real' ? 0.1 + 0.2 : c.type === 'bool' ? true : c.type === 'int' || c.type === 'timestamp' || c.type === 'millis' ? 7 : c.type === 'json' ? ['x'] : null;
     row.id = 'p1';
     row.user_id = 'u1';
     expect(batchOf([row], 'user_profiles').row(0)).toEqual(row);
