@@ -16,7 +16,7 @@ import { copyDatabase, type CopySummary } from '../src/transfer/copy.js';
 import { copyIn, CopyFailedError } from '../src/transfer/load/pg-copy.js';
 import { PgBatch, PgLoader } from '../src/transfer/load/pg-loader.js';
 import { openTarget } from '../src/transfer/load/pg-target.js';
-import { insertRow, T0 } from './transfer-fixtures.js';
+import { insertRow, msg, T0 } from './transfer-fixtures.js';
 
 /**
  * A channel id of 12 KB of random hex: its entry in the messages_channel_ts_idx btree exceeds
@@ -37,18 +37,18 @@ beforeAll(async () => {
   const c = await client.transaction('write');
   for (let i = 0; i < 1_000; i++) {
     const id = `m${String(i).padStart(4, '0')}`;
-    await insertRow(c, 'messages', { id, user_id: 'u', username: 'u', channel_id: id === 'm0500' ? UNINDEXABLE_CHANNEL : 'c', role: 'user', content: `hi ${i}`, timestamp: T0 });
+    await insertRow(c, 'messages', msg(id, { user_id: 'u', username: 'u', channel_id: id === 'm0500' ? UNINDEXABLE_CHANNEL : 'c', message_content: `hi ${i}` }));
   }
-  for (let i = 0; i < 600; i++) await insertRow(c, 'user_profiles', { id: `p${String(i).padStart(4, '0')}`, user_id: `user-${i}`, message_count: i });
+  for (let i = 0; i < 600; i++) await insertRow(c, 'user_profiles', { id: `p${String(i).padStart(4, '0')}`, user_id: `user-${i}`, username: `user ${i}`, message_count: i });
   await c.commit();
   client.close();
 
   pg = await createTestPostgres('xfer_pool');
   await migratePostgres(pg.url);
   sql = postgres(pg.url, { max: 4, onnotice: () => {} });
-  // A profile for user-300 already exists in PostgreSQL under another id: p0300 violates user_profiles_user_uq.
+  // A profile for user-300 already exists in PostgreSQL under another id: p0300 violates user_profiles_user_id_key.
   await sql`INSERT INTO user_profiles (${sql(tables.user_profiles.columns.filter((col) => col.notNull).map((col) => col.name))})
-            SELECT ${sql.unsafe(tables.user_profiles.columns.filter((col) => col.notNull).map((col) => (col.name === 'id' ? `'other-id'` : col.name === 'user_id' ? `'user-300'` : col.type === 'bool' ? 'false' : col.name.endsWith('_at') ? String(T0) : col.name === 'version' ? '1' : '0')).join(', '))}`;
+            SELECT ${sql.unsafe(tables.user_profiles.columns.filter((col) => col.notNull).map((col) => (col.name === 'id' ? `'other-id'` : col.name === 'user_id' ? `'user-300'` : col.type === 'text' ? `'someone'` : col.type === 'bool' ? 'false' : col.name.endsWith('_at') ? String(T0) : col.name === 'version' ? '1' : '0')).join(', '))}`;
   rejectsDir = mkdtempSync(join(tmpdir(), 'pool-rejects-'));
   copied = await copyDatabase({ libsqlUrl: src.url, databaseUrl: pg.url, rejectsDir, batchRows: 200, concurrency: 3 });
 });
@@ -72,7 +72,7 @@ describe('rows PostgreSQL refuses', () => {
     expect(m).toMatchObject({ read: 1_000, imported: 999, rejected: 1 });
     expect(p).toMatchObject({ read: 600, imported: 599, rejected: 1 });
     expect(rejects('messages')).toEqual([expect.objectContaining({ id: 'm0500', stage: 'copy', reason: expect.stringMatching(/^postgres 54000: index row (size \d+ exceeds btree version 4 maximum 2704|requires \d+ bytes, maximum size is 8191)/) })]);
-    expect(rejects('user_profiles')).toEqual([expect.objectContaining({ id: 'p0300', reason: expect.stringMatching(/^postgres 23505: .*user_profiles_user_uq.*Key \(user_id\)=\(user-300\)/) })]);
+    expect(rejects('user_profiles')).toEqual([expect.objectContaining({ id: 'p0300', reason: expect.stringMatching(/^postgres 23505: .*user_profiles_user_id_key.*Key \(user_id\)=\(user-300\)/) })]);
     expect(await sql`SELECT count(*)::int AS n FROM messages`).toEqual([{ n: 999 }]);
     expect(await sql`SELECT count(*)::int AS n FROM user_profiles`).toEqual([{ n: 600 }]); // 599 + the pre-existing one
   });
@@ -87,7 +87,7 @@ describe('rows PostgreSQL refuses', () => {
       const profile = (id: string, userId: string): Row => {
         const row: Row = {};
         for (const col of tables.user_profiles.columns) row[col.name] = col.default ?? null;
-        return { ...row, id, user_id: userId, created_at: T0, updated_at: T0, version: 1 };
+        return { ...row, id, user_id: userId, username: userId, first_seen_at: T0, last_interaction_at: T0, created_at: T0, updated_at: null, version: 1 };
       };
       const batch = new PgBatch('user_profiles');
       batch.add(profile('q1', 'new-1'));

@@ -7,16 +7,16 @@ import { migrateSqlite } from '../src/migrations/migrate.js';
 import { createTestSqlite } from '../src/testing/index.js';
 import { openSource, type SourceRow } from '../src/transfer/source/source.js';
 import { InvalidUtf8, SqliteBlob } from '../src/transfer/source/sqlite-value.js';
-import { insertRow, raw, T0 } from './transfer-fixtures.js';
+import { insertRow, msg, raw, TS_MS } from './transfer-fixtures.js';
 
-const BIG = 100_000; // characters of each large row's content
+const BIG = 100_000; // characters of each large row's message_content
 let db: ReturnType<typeof createTestSqlite>;
 
 beforeAll(async () => {
   db = createTestSqlite('read-chunks.db');
   await migrateSqlite(db.url);
   const c = createClient({ url: db.url, intMode: 'bigint' });
-  const m = (id: string, content: unknown) => insertRow(c, 'messages', { id, user_id: 'u', username: 'u', channel_id: 'c', role: 'user', content: content as never, timestamp: T0 });
+  const m = (id: string, content: unknown) => insertRow(c, 'messages', msg(id, { message_content: content as never, timestamp: BigInt(TS_MS) }));
   await m('a-ascii', 'plain ascii ~!@#$%^&*()_+{}|:"<>?`-=[]\\;\',./');
   await m('a-nonascii', 'é😀 ü');
   await m('a-nul', raw(`'x' || char(0) || 'y'`));
@@ -48,7 +48,7 @@ describe('snapshot row reads', () => {
   for (const viaClient of [false, true]) {
     it(`every storage class comes back as stored (${viaClient ? '@libsql/client' : 'libsql binding'})`, async () => {
       const rows = (await read(viaClient, 1_000)).flat();
-      const content = Object.fromEntries(rows.map((r) => [r.values.id as string, r.values.content]));
+      const content = Object.fromEntries(rows.map((r) => [r.values.id as string, r.values.message_content]));
       expect(content['a-ascii']).toBe('plain ascii ~!@#$%^&*()_+{}|:"<>?`-=[]\\;\',./');
       expect(content['a-nonascii']).toBe('é😀 ü');
       expect(content['a-nul']).toBe('x\u0000y');
@@ -58,7 +58,7 @@ describe('snapshot row reads', () => {
       expect(content['a-real']).toBe('1.5');
       expect(content['a-fffe']).toBe('\uFFFF starts like a blob marker');
       expect(rows.map((r) => r.values.id)).toEqual(rows.map((r) => r.values.id as string).sort());
-      expect(rows.find((r) => r.values.id === 'a-int')!.values.timestamp).toBe(BigInt(T0)); // integers exact, as bigint
+      expect(rows.find((r) => r.values.id === 'a-int')!.values.timestamp).toBe(BigInt(TS_MS)); // integers exact, as bigint (ms)
     });
   }
 

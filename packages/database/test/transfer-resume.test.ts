@@ -18,7 +18,7 @@ import { exportDatabase } from '../src/transfer/export.js';
 import { importDirectory } from '../src/transfer/import.js';
 import { canonicalJson } from '../src/transfer/convert/normalize-row.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
-import { insertRow, runCli, T0 } from './transfer-fixtures.js';
+import { doc, insertRow, runCli, T0, T0_MS } from './transfer-fixtures.js';
 
 const MESSAGES = 20_000;
 const DOCUMENTS = 300;
@@ -35,13 +35,13 @@ async function buildSource() {
     for (let i = 0; i < MESSAGES; i++) {
       const id = `m${String(i).padStart(6, '0')}`;
       await c.execute({
-        sql: `INSERT INTO messages (id, user_id, username, channel_id, role, content, external_id, metadata, timestamp, created_at, updated_at, version) VALUES (?, ?, 'u', 'c', 'user', ?, ?, '{"n":1}', ?, ?, ?, 1)`,
-        args: [id, `u${i % 50}`, `message ${i}`, BigInt(i) + 2n ** 60n, T0 + i, T0, T0],
+        sql: `INSERT INTO messages (id, timestamp, sender_type, user_id, username, channel_id, guild_id, message_content, metadata, created_at, updated_at, version) VALUES (?, ?, 'human', ?, 'u', 'c', ?, ?, '{"n":1}', ?, NULL, 1)`,
+        args: [id, T0_MS + i, `u${i % 50}`, String(BigInt(i) + 2n ** 60n), `message ${i}`, T0],
       });
     }
     for (let i = 0; i < DOCUMENTS; i++) {
-      await insertRow(c, 'documents', { id: `d${i}`, owner_id: 'u1', title: `doc ${i}`, content: 'x' });
-      await insertRow(c, 'document_collaborators', { id: `dc${i}`, document_id: `d${i}`, user_id: 'u2', role: 'viewer', added_by: 'u1' });
+      await insertRow(c, 'documents', doc(`d${i}`, { content: 'x' }));
+      await insertRow(c, 'document_collaborators', { id: `dc${i}`, document_id: `d${i}`, user_id: 'u2', username: 'bob', role: 'viewer' });
     }
     await c.commit();
   } finally {
