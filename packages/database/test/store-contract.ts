@@ -164,6 +164,23 @@ export function storeContract(name: string, open: () => Promise<ContractBackend>
         await expect(store.insert('user_profiles', profileRow({ first_seen_at: null }))).rejects.toThrow();
       });
 
+      it('refuses rows whose parent is missing (both foreign keys), and cascades deletes to children', async () => {
+        await expect(store.insert('document_collaborators', collaboratorRow(newId()))).rejects.toThrow();
+        await expect(store.insert('user_analysis_history', historyRow({ user_id: uniq('no-profile') }))).rejects.toThrow();
+        const d = documentRow();
+        const p = profileRow();
+        await store.insert('documents', d);
+        await store.insert('user_profiles', p);
+        const c = collaboratorRow(String(d.id));
+        const h = historyRow({ user_id: p.user_id });
+        await store.insert('document_collaborators', c);
+        await store.insert('user_analysis_history', h);
+        await store.delete('documents', String(d.id), 1);
+        await store.delete('user_profiles', String(p.id), 1);
+        expect(await store.get('document_collaborators', String(c.id))).toBeNull();
+        expect(await store.get('user_analysis_history', String(h.id))).toBeNull();
+      });
+
       it('get of an unknown id is null', async () => {
         for (const table of tableNames) expect(await store.get(table, newId())).toBeNull();
       });
