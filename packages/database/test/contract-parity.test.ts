@@ -28,6 +28,9 @@ function buildScript() {
   const queries = Array.from({ length: 5 }, (_, i) => queryRow({ user_id: 'u0', execution_time_ms: i * 10, error: i % 2 ? 'boom' : null, timestamp: 2_000_000 + i }));
   const doc = documentRow({ created_by: 'o1', updated_at: 50 });
   const doc2 = documentRow({ created_by: 'o2', updated_at: 60, is_public: false });
+  // A legacy document the old bot wrote before adoption (updated_at NULL) beside a newer one.
+  const legacyDoc = documentRow({ created_by: 'o3', updated_at: null });
+  const doc3 = documentRow({ created_by: 'o3', updated_at: 70 });
   const collab = collaboratorRow(String(doc2.id), { user_id: 'o1' });
   const profile = profileRow({ user_id: 'p1', last_analyzed_at: null, last_interaction_at: 70 });
   const profile2 = profileRow({ user_id: 'p2', last_analyzed_at: 80, last_interaction_at: 90 });
@@ -37,7 +40,7 @@ function buildScript() {
   const ids = new Map<TableName, Set<string>>([
     ['messages', new Set(msgs.map((m) => String(m.id)))],
     ['queries', new Set(queries.map((q) => String(q.id)))],
-    ['documents', new Set([String(doc.id), String(doc2.id)])],
+    ['documents', new Set([String(doc.id), String(doc2.id), String(legacyDoc.id), String(doc3.id)])],
     ['document_collaborators', new Set([String(collab.id)])],
     ['user_profiles', new Set([profile, profile2, profile3].map((p) => String(p.id)))],
     ['user_analysis_history', new Set([String(history.id)])],
@@ -49,6 +52,8 @@ function buildScript() {
     for (const q of queries) await s.insert('queries', q);
     await s.insert('documents', doc);
     await s.insert('documents', doc2);
+    await s.insert('documents', legacyDoc);
+    await s.insert('documents', doc3);
     await s.insert('document_collaborators', collab);
     for (const p of [profile, profile2, profile3]) await s.insert('user_profiles', p);
     await s.insert('user_analysis_history', history);
@@ -86,6 +91,9 @@ function buildScript() {
     seen.push(['search apple', idsOf(await s.searchMessages({ terms: ['apple'], where: { user_id: 'u1' }, limit: 50 }))]);
     seen.push(['search parity c2', idsOf(await s.searchMessages({ terms: ['parity'], where: { channel_id: 'c2' }, limit: 50 }))]);
     seen.push(['search tool name', idsOf(await s.searchMessages({ terms: ['fruit', 'lookup'], where: {}, limit: 50, offset: 1 }))]);
+    for (const dir of ['asc', 'desc'] as const) {
+      seen.push([`docs o3 ${dir}`, idsOf(await s.find('documents', { created_by: 'o3' }, { orderBy: [['updated_at', dir]], limit: 10 }))]);
+    }
     seen.push(['docs o1', idsOf(await s.find('documents', { created_by: 'o1' }, { orderBy: [['updated_at', 'desc'], ['id', 'desc']], limit: 10 }))]);
     seen.push(['queries failed', idsOf(await s.find('queries', { user_id: 'u0', error: 'boom' }, { orderBy: [['timestamp', 'desc']], limit: 10 }))]);
     seen.push([

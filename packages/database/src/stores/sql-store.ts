@@ -123,7 +123,15 @@ export class SqlStore implements Store {
     const t = tableSql(this.#d, table);
     const { conds, params } = this.#where(table, where);
     for (const [name] of opts.orderBy) if (!t.byName.has(name)) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`);
-    const order = opts.orderBy.map(([n, dir]) => `m.${q(n)} ${dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
+    // NULLs sort as SQLite sorts them (smallest) on both backends, so a nullable order column
+    // (documents.updated_at of a legacy row) gives the same order on each; NOT NULL columns get no
+    // NULLS clause, which PostgreSQL needs to walk a plain btree index backwards.
+    const order = opts.orderBy
+      .map(([n, dir]) => {
+        const nulls = t.byName.get(n)!.notNull ? '' : dir === 'desc' ? ' NULLS LAST' : ' NULLS FIRST';
+        return `m.${q(n)} ${dir === 'desc' ? 'DESC' : 'ASC'}${nulls}`;
+      })
+      .join(', ');
     for (const name of opts.columns ?? []) if (!t.byName.has(name)) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`, { table, column: name });
     const cols = opts.columns ? opts.columns.map((n) => `m.${q(n)}`).join(', ') : t.selectList;
     params.push(opts.limit, opts.offset ?? 0);
