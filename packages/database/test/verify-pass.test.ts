@@ -1,11 +1,13 @@
 /**
  * verify's key-ordered pass compares pass rows built by each backend (pass-sql.ts) byte for byte
- * and json token by token: subtle differences must still be drift (a float's last bit, a bigint
- * beyond 2^53, a nested JSON value, an astral character, a boolean, a timestamp's last second),
- * and what import would convert (milliseconds, text booleans, JSON spelling) must not be.
+ * and json token by token: subtle differences must still be drift (a float's last bit, an integer
+ * beyond 2^53 in JSON, a nested JSON value, an astral character, a boolean, a ms timestamp's last
+ * millisecond), and what import would convert (milliseconds in seconds columns, text booleans,
+ * JSON spelling) must not be.
  */
 import Libsql from 'libsql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tables } from '../src/schema/tables.js';
 import { openBackendPair, type BackendPair } from '../src/transfer/source/backend-pair.js';
 import { compareIds, PassComparer, sameJsonValue } from '../src/transfer/verify-pass/pass-compare.js';
 import { openPgPassReader } from '../src/transfer/verify-pass/pass-reader-pg.js';
@@ -79,48 +81,55 @@ afterAll(async () => {
 describe('verify pass on real rows', () => {
   it('finds each subtle difference, with its column, and nothing else', async () => {
     const [m0, , m2, m3, m4, m5] = seeded.messages as [string, string, string, string, string, string];
+    const [doc, query] = [seeded.documents[0]!, seeded.queries[0]!];
     const profile = String((await raw.pg.unsafe('SELECT id FROM user_profiles WHERE user_id = $1', [seeded.userId]))[0]!.id);
-    await raw.pg.unsafe(`UPDATE user_profiles SET trait_openness = $2::float8 WHERE id = $1`, [profile, '0.5000000000000001']); // last bit of 0.5
-    await raw.lite.execute({ sql: `UPDATE user_profiles SET opted_out = 'yes' WHERE id = ?`, args: [profile] }); // a text boolean: converted, equal
-    await raw.pg.unsafe(`UPDATE messages SET external_id = 9223372036854775806 WHERE id = $1`, [m0]); // 2^63−2 against 2^63−1
+    await raw.pg.unsafe(`UPDATE user_profiles SET archetype_confidence = $2::float8 WHERE id = $1`, [profile, '0.5000000000000001']); // last bit of 0.5
+    // 2^53+1 against 2^53 inside JSON
+    await raw.pg.unsafe(`UPDATE messages SET metadata = jsonb_set(metadata, '{nested,z}', '9007199254740993') WHERE id = $1`, [m0]);
+    await raw.lite.execute({ sql: `UPDATE messages SET metadata = json_set(metadata, '$.nested.z', 9007199254740992) WHERE id = ?`, args: [m0] });
     await raw.pg.unsafe(`UPDATE messages SET metadata = jsonb_set(metadata, '{nested,a,2}', '"y"') WHERE id = $1`, [m2]);
     await raw.lite.execute({ sql: `UPDATE messages SET metadata = json_set(metadata, '$.extra', 1) WHERE id = ?`, args: [m3] });
-    await raw.lite.execute({ sql: `UPDATE messages SET "timestamp" = "timestamp" + 1 WHERE id = ?`, args: [m4] });
-    await raw.lite.execute({ sql: `UPDATE messages SET content = 'fox 🦊' WHERE id = ?`, args: [m5] });
-    await raw.pg.unsafe(`UPDATE messages SET content = 'fox 🦁' WHERE id = $1`, [m5]);
-    await raw.pg.unsafe(`UPDATE queries SET success = false WHERE id = $1`, [seeded.queries[0]!]);
+    await raw.lite.execute({ sql: `UPDATE messages SET "timestamp" = "timestamp" + 1 WHERE id = ?`, args: [m4] }); // 1 ms
+    await raw.lite.execute({ sql: `UPDATE messages SET message_content = 'fox 🦊' WHERE id = ?`, args: [m5] });
+    await raw.pg.unsafe(`UPDATE messages SET message_content = 'fox 🦁' WHERE id = $1`, [m5]);
+    await raw.pg.unsafe(`UPDATE queries SET "timestamp" = "timestamp" - 1 WHERE id = $1`, [query]); // 1 ms
+    await raw.pg.unsafe(`UPDATE documents SET is_public = false WHERE id = $1`, [doc]);
 
     const r = await verify();
     expect(different(r)).toEqual({
       messages: [m0, m2, m3, m4, m5].sort(),
-      queries: [seeded.queries[0]!],
+      queries: [query],
+      documents: [doc],
       user_profiles: [profile],
     });
-    expect(columnsOf(r, profile)).toEqual(['trait_openness']);
-    expect(columnsOf(r, m0)).toEqual(['external_id']);
+    expect(columnsOf(r, profile)).toEqual(['archetype_confidence']);
+    expect(columnsOf(r, m0)).toEqual(['metadata']);
     expect(columnsOf(r, m2)).toEqual(['metadata']);
     expect(columnsOf(r, m3)).toEqual(['metadata']);
     expect(columnsOf(r, m4)).toEqual(['timestamp']);
-    expect(columnsOf(r, m5)).toEqual(['content']);
-    expect(columnsOf(r, seeded.queries[0]!)).toEqual(['success']);
-    expect(r.tables.find((t) => t.table === 'messages')).toMatchObject({ sqliteRows: 12, postgresRows: 12, matched: 7 });
+    expect(columnsOf(r, m5)).toEqual(['message_content']);
+    expect(columnsOf(r, query)).toEqual(['timestamp']);
+    expect(columnsOf(r, doc)).toEqual(['is_public']);
+    // 12 human messages, the AI reply and the tool call.
+    expect(r.tables.find((t) => t.table === 'messages')).toMatchObject({ sqliteRows: 14, postgresRows: 14, matched: 9 });
 
     const fixed = await reconcile({ pair, from: 'sqlite', recheckDelayMs: 0 });
     expect(fixed.ok).toBe(true);
     expect((await verify()).ok).toBe(true);
   });
 
-  it('does not count what import converts as drift: milliseconds, text booleans, JSON spelled otherwise, integral reals', async () => {
+  it('does not count what import converts as drift: milliseconds in seconds columns, text booleans, JSON spelled otherwise, integral reals', async () => {
     const [, m1, , , , , m6] = seeded.messages as [string, string, string, string, string, string, string];
     await raw.lite.execute({ sql: `UPDATE messages SET created_at = created_at * 1000, updated_at = CAST(updated_at AS REAL) WHERE id = ?`, args: [m1] });
-    await raw.lite.execute({ sql: `UPDATE messages SET metadata = ? WHERE id = ?`, args: ['{ "nested" : {"z": 1.0, "a": [true,null,"x"]}, "topic":"billing" }', m1] });
-    await raw.lite.execute({ sql: `UPDATE messages SET metadata = ? WHERE id = ?`, args: ['{"topic":"caf\\u00e9","nested":{"z":6,"a":[true,null,"x"]}}', m6] }); // an escape PostgreSQL spells out
+    await raw.lite.execute({ sql: `UPDATE messages SET metadata = ? WHERE id = ?`, args: ['{ "nested" : {"z": 1.0, "a": [true,null,"x"]}, "topic":"billing", "messageId": "1200000000000000001" }', m1] });
+    await raw.lite.execute({ sql: `UPDATE messages SET metadata = ? WHERE id = ?`, args: ['{"topic":"caf\\u00e9","nested":{"z":6,"a":[true,null,"x"]},"messageId":"1200000000000000006"}', m6] }); // an escape PostgreSQL spells out
     await raw.pg.unsafe(`UPDATE messages SET metadata = jsonb_set(metadata, '{topic}', '"café"') WHERE id = $1`, [m6]);
-    await raw.lite.execute({ sql: `UPDATE queries SET success = ' True ' WHERE id = ?`, args: [seeded.queries[0]!] });
+    await raw.lite.execute({ sql: `UPDATE documents SET is_public = ' True ' WHERE id = ?`, args: [seeded.documents[0]!] });
+    await raw.lite.execute({ sql: `UPDATE user_profiles SET last_interaction_at = last_interaction_at * 1000 WHERE user_id = ?`, args: [seeded.userId] });
     const r = await verify();
     expect(different(r)).toEqual({});
     expect(r.ok).toBe(true);
-    expect(r.tables.find((t) => t.table === 'messages')).toMatchObject({ matched: 12 });
+    expect(r.tables.find((t) => t.table === 'messages')).toMatchObject({ matched: 14 });
   });
 
   it('reads wide chunks bounded by bytes: many profiles with every column set compare clean, then one changed bit is found', async () => {
@@ -131,10 +140,10 @@ describe('verify pass on real rows', () => {
     expect(fixed.ok).toBe(true);
     const clean = await verify();
     expect(clean.tables.find((t) => t.table === 'user_profiles')).toMatchObject({ sqliteRows: 301, postgresRows: 301, matched: 301 });
-    // every LibSQL row with a text boolean (import converts it): each chunk then ends on a row converted in JS
-    await raw.lite.execute(`UPDATE user_profiles SET opted_out = CASE WHEN opted_out IN (1, 'yes') THEN 'yes' ELSE 'off' END`);
+    // every LibSQL row with milliseconds in a seconds column (import converts them): each chunk then ends on a row converted in JS
+    await raw.lite.execute(`UPDATE user_profiles SET first_seen_at = first_seen_at * 1000 WHERE first_seen_at < 100000000000`);
     expect((await verify()).tables.find((t) => t.table === 'user_profiles')).toMatchObject({ sqliteRows: 301, matched: 301, different: 0 });
-    await raw.pg.unsafe(`UPDATE user_profiles SET trait_openness = trait_openness * (1 + 2.220446049250313e-16) WHERE id = 'p-250'`);
+    await raw.pg.unsafe(`UPDATE user_profiles SET archetype_confidence = archetype_confidence * (1 + 2.220446049250313e-16) WHERE id = 'p-250'`);
     const r = await verify();
     expect(different(r)).toEqual({ user_profiles: ['p-250'] });
   });
@@ -160,14 +169,14 @@ describe('verify pass on real rows', () => {
       await Promise.all([a.close(), b.close()]);
     }
     expect(seen.other).toBe(0);
-    expect(seen.same).toBe(3_012);
+    expect(seen.same).toBe(3_014);
     expect(seen.converted).toBeGreaterThan(1_400);
-    expect((await verify()).tables.find((t) => t.table === 'messages')).toMatchObject({ matched: 3_012, different: 0, missingInPostgres: 0, missingInSqlite: 0, rejected: 0 });
+    expect((await verify()).tables.find((t) => t.table === 'messages')).toMatchObject({ matched: 3_014, different: 0, missingInPostgres: 0, missingInSqlite: 0, rejected: 0 });
   });
   it('never takes a LibSQL value that only looks like PostgreSQL\'s for equal: blobs with the same bytes in text, json and integer columns are rejected', async () => {
     const [m0, m1, m2] = seeded.messages as [string, string, string];
     // Rendered by concat(), each blob has exactly PostgreSQL's bytes; import rejects a blob in these columns.
-    await raw.lite.execute({ sql: `UPDATE messages SET content = CAST(content AS BLOB) WHERE id = ?`, args: [m0] });
+    await raw.lite.execute({ sql: `UPDATE messages SET message_content = CAST(message_content AS BLOB) WHERE id = ?`, args: [m0] });
     await raw.lite.execute({ sql: `UPDATE messages SET metadata = CAST(metadata AS BLOB) WHERE id = ?`, args: [m1] });
     await raw.lite.execute({ sql: `UPDATE messages SET version = CAST(CAST(version AS TEXT) AS BLOB) WHERE id = ?`, args: [m2] });
     try {
@@ -176,7 +185,7 @@ describe('verify pass on real rows', () => {
       expect([...t.ids.rejected].sort()).toEqual([m0, m1, m2].sort());
       expect(t).toMatchObject({ different: 0, missingInPostgres: 0, missingInSqlite: 0, rejected: 3, matched: t.sqliteRows - 3 });
     } finally {
-      await raw.lite.execute({ sql: `UPDATE messages SET content = CAST(content AS TEXT), metadata = CAST(metadata AS TEXT), version = CAST(version AS INTEGER) WHERE id IN (?, ?, ?)`, args: [m0, m1, m2] });
+      await raw.lite.execute({ sql: `UPDATE messages SET message_content = CAST(message_content AS TEXT), metadata = CAST(metadata AS TEXT), version = CAST(version AS INTEGER) WHERE id IN (?, ?, ?)`, args: [m0, m1, m2] });
     }
     expect((await verify()).tables.find((x) => x.table === 'messages')).toMatchObject({ different: 0, missingInPostgres: 0, missingInSqlite: 0, rejected: 0 });
   });
@@ -187,27 +196,34 @@ describe('LibSQL canonical-storage test of the pass (pass-sql.ts)', () => {
     expect(['text', 'TEXT', 'varchar(20)', 'CLOB', 'character'].map(hasTextAffinity)).toEqual([true, true, true, true, true]);
     expect(['integer', 'BLOB', '', 'real', 'POINT', 'CHARINT'].map(hasTextAffinity)).toEqual([false, false, false, false, false, false]);
     const layout = passLayout('messages');
-    expect(sqliteChunkSql(layout, 'first')).toContain(`m."content" >= '' AND m."content" < x''`);
-    expect(sqliteChunkSql(layout, 'first', new Set(['content']))).not.toContain(`m."content" >= ''`);
+    expect(sqliteChunkSql(layout, 'first')).toContain(`m."message_content" >= '' AND m."message_content" < x''`);
+    expect(sqliteChunkSql(layout, 'first', new Set(['message_content']))).not.toContain(`m."message_content" >= ''`);
   });
 
   it('sends a row whole as X<rowid>; when a value is not stored as import writes it, also without TEXT affinity', () => {
     const db = new Libsql(':memory:');
     try {
       // No declared types: no affinity, so numbers stay numbers in the text columns.
-      db.exec('CREATE TABLE messages (id, user_id, username, channel_id, role, content, external_id, metadata, "timestamp", created_at, updated_at, version)');
-      const ins = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-      const row = (id: string, content: unknown, external: unknown, ts: unknown, meta: unknown = '{}') => ins.run(id, 'u', 'n', 'c', 'user', content, external, meta, ts, 1n, 1n, 1n); // bigint: bound as integers
-      row('a', 'text', null, 1_700_000_000n);
-      row('b', 5n, null, 1_700_000_000n); // an integer in a text column
-      row('c', Buffer.from('x'), null, 1_700_000_000n); // a blob
-      row('d', 'text', '9', 1_700_000_000n); // text in an integer column
-      row('e', 'text', null, 1_700_000_000_000n); // milliseconds
-      row('f', 'text', null, 1_700_000_000n, 7n); // a number in the json column
+      const names = tables.messages.columns.map((c) => `"${c.name}"`);
+      db.exec(`CREATE TABLE messages (${names.join(', ')})`);
+      const ins = db.prepare(`INSERT INTO messages (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
+      // bigint: bound as integers
+      const row = (id: string, over: Record<string, unknown>) => {
+        const r: Record<string, unknown> = { id, timestamp: 1_700_000_000_123n, sender_type: 'human', user_id: 'u', message_content: 'text', metadata: '{}', created_at: 1n, version: 1n, ...over };
+        ins.run(...tables.messages.columns.map((c) => r[c.name] ?? null));
+      };
+      row('a', {}); // clean: a ms timestamp is stored as import writes it
+      row('b', { message_content: 5n }); // an integer in a text column
+      row('c', { message_content: Buffer.from('x') }); // a blob
+      row('d', { created_at: '9' }); // text in an integer column
+      row('e', { created_at: 1_700_000_000_000n }); // milliseconds in a seconds column
+      row('f', { metadata: 7n }); // a number in the json column
       const out = db.prepare(sqliteChunkSql(passLayout('messages'), 'first')).raw(true).all(100) as unknown as Array<[Uint8Array, number]>;
       const text = Buffer.from(out[0]![0]).toString('utf8');
-      expect(text.startsWith('1:a1:u1:n1:c4:user4:text;1700000000;1;1;1;2:{}')).toBe(true);
-      expect(text.slice('1:a1:u1:n1:c4:user4:text;1700000000;1;1;1;2:{}'.length)).toBe('X2;X3;X4;X5;X6;');
+      // id, the ms timestamp (exact), sender, user, NULL texts (`:`), content, …, created_at, NULL updated_at (`;`), version, then the json columns.
+      const clean = '1:a1700000000123;5:human1:u::::4:text::::::::1;;1;::2:{}::';
+      expect(text.startsWith(clean), text).toBe(true);
+      expect(text.slice(clean.length)).toBe('X2;X3;X4;X5;X6;');
     } finally {
       db.close();
     }
