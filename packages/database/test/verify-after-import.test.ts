@@ -1,6 +1,7 @@
 // verify right after an import of the trap database (docs/design.md "Known traps"): LibSQL is compared
-// in its import form, so every deliberate conversion (milliseconds → seconds, ISO text → seconds,
-// text booleans, the text policy, 2^63−1) matches; rows import rejects are reported as rejected
+// in its import form, so every deliberate conversion (milliseconds in seconds columns → seconds, ISO
+// text → seconds or ms, text booleans, the text policy, snowflakes beyond 2^53) matches, and the ms
+// `timestamp` columns are compared exactly (1 ms is drift); rows import rejects are reported as rejected
 // with their ids and reasons (not drift, not matches) and the counts add up. Then drift made with
 // SQL in PostgreSQL is found exactly, and reconcile --from sqlite writes the converted values.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,15 +20,10 @@ import { exportDatabase } from '../src/transfer/export.js';
 import { importDirectory } from '../src/transfer/import.js';
 import { reconcile } from '../src/transfer/reconcile.js';
 import { verifyTables, type VerifyResult } from '../src/transfer/verify.js';
-import { buildTrapDatabase, insertRow, raw, runCli, T0, TRAP_COUNTS, TRAPS } from './transfer-fixtures.js';
+import { buildTrapDatabase, doc, insertRow, msg, query, raw, runCli, T0_MS, TRAP_COUNTS, TRAP_REJECTED, TRAPS, TS_MS } from './transfer-fixtures.js';
 
 /** Every id import rejects, with a fragment of its reason. */
-const REJECTED: Record<string, string> = {
-  ...TRAPS.messages.rejected,
-  ...TRAPS.queries.rejected,
-  ...TRAPS.documents.rejected,
-  ...TRAPS.document_collaborators.rejected,
-};
+const REJECTED = TRAP_REJECTED;
 
 let src: Awaited<ReturnType<typeof buildTrapDatabase>>;
 let pg: Awaited<ReturnType<typeof createTestPostgres>>;
@@ -89,9 +85,11 @@ describe('verify after copy of the trap database', () => {
     expect(r.rejected).toBe(copyRejected);
     // the converted rows are matches, not drift resolved on re-check
     const m = byTable(r, 'messages');
-    expect(m).toMatchObject({ matched: 13, different: 0, missingInPostgres: 0, resolvedOnRecheck: 0 });
-    expect(byTable(r, 'queries')).toMatchObject({ matched: 6, rejected: 2 });
-    expect(byTable(r, 'user_profiles')).toMatchObject({ matched: 2, rejected: 0 });
+    expect(m).toMatchObject({ matched: 12, different: 0, missingInPostgres: 0, resolvedOnRecheck: 0 });
+    expect(byTable(r, 'queries')).toMatchObject({ matched: 2, rejected: 2 });
+    expect(byTable(r, 'documents')).toMatchObject({ matched: 7, rejected: 2 });
+    expect(byTable(r, 'user_profiles')).toMatchObject({ matched: 2, rejected: 1 });
+    expect(byTable(r, 'user_analysis_history')).toMatchObject({ matched: 1, rejected: 2 });
   });
 
   it('reports the rejected rows in the report file with kind "rejected", and the CLI exits 5 (no drift, rows rejected)', async () => {
@@ -108,19 +106,26 @@ describe('verify after copy of the trap database', () => {
     expect(json).toMatchObject({ ok: true, drift: 0, rejected: Object.keys(REJECTED).length });
   });
 
-  it('finds exactly one changed row, and reconcile --from sqlite writes the converted value back', async () => {
-    // milliseconds written into PostgreSQL by hand: the LibSQL row (1627303906122 ms) imports as 1627303906 s
-    await sql`UPDATE messages SET "timestamp" = 1627303906122 WHERE id = ${TRAPS.messages.timestampMs}`;
+  it('finds exactly the changed rows (1 ms off in a ms column is drift), and reconcile --from sqlite writes the converted values back', async () => {
+    // milliseconds written into PostgreSQL's created_at by hand: the LibSQL row (1627303906122 ms) imports as 1627303906 s
+    await sql`UPDATE messages SET created_at = 1627303906122 WHERE id = ${TRAPS.messages.timestampMs}`;
+    // one millisecond off in the ms `timestamp`: compared exactly, never in seconds
+    await sql`UPDATE messages SET "timestamp" = "timestamp" + 1 WHERE id = ${TRAPS.messages.tool}`;
     const r = await verify();
-    expect(r.drift).toBe(1);
-    expect(r.sample).toHaveLength(1);
-    expect(r.sample[0]).toMatchObject({ table: 'messages', id: TRAPS.messages.timestampMs, kind: 'different', columns: ['timestamp'] });
+    expect(r.drift).toBe(2);
+    expect(r.sample).toHaveLength(2);
+    const byId = Object.fromEntries(r.sample.map((e) => [e.id, e]));
+    expect(byId[TRAPS.messages.timestampMs]).toMatchObject({ table: 'messages', kind: 'different', columns: ['created_at'] });
+    expect(byId[TRAPS.messages.tool]).toMatchObject({ table: 'messages', kind: 'different', columns: ['timestamp'] });
     expect(r.rejected).toBe(Object.keys(REJECTED).length);
 
     const fixed = await reconcile({ pair, from: 'sqlite', recheckDelayMs: 0 });
-    expect(fixed).toMatchObject({ ok: true, applied: 1, remaining: 0, failed: [], rejected: [] });
-    expect(fixed.planned).toMatchObject({ upsert: 1, delete: 0 });
-    expect(await sql`SELECT "timestamp"::text AS ts FROM messages WHERE id = ${TRAPS.messages.timestampMs}`).toEqual([{ ts: '1627303906' }]);
+    expect(fixed).toMatchObject({ ok: true, applied: 2, remaining: 0, failed: [], rejected: [] });
+    expect(fixed.planned).toMatchObject({ upsert: 2, delete: 0 });
+    expect(await sql`SELECT id, "timestamp"::text AS ms, created_at::text AS s FROM messages WHERE id IN (${TRAPS.messages.timestampMs}, ${TRAPS.messages.tool}) ORDER BY id`).toEqual([
+      { id: TRAPS.messages.tool, ms: String(T0_MS), s: '1700000000' },
+      { id: TRAPS.messages.timestampMs, ms: String(TS_MS), s: '1627303906' },
+    ]);
     expectCleanWithRejects(await verify());
   });
 
@@ -136,21 +141,23 @@ describe('verify after copy of the trap database', () => {
     expectCleanWithRejects(await verify());
   });
 
-  it('reconcile --from sqlite never writes raw LibSQL values (milliseconds, text booleans, ISO text, U+0000)', async () => {
-    const ids = { profile: 'p2', query: 'q-yes', iso: TRAPS.messages.timestampIso, nul: TRAPS.messages.nulText, nulJson: TRAPS.messages.nulJson };
+  it('reconcile --from sqlite never writes raw LibSQL values (milliseconds in seconds columns, text booleans, ISO text, U+0000)', async () => {
+    const ids = { profile: 'p2', doc: 'd-yes', history: 'h1', iso: TRAPS.messages.timestampIso, nul: TRAPS.messages.nulText, nulJson: TRAPS.messages.nulJson };
+    await sql`DELETE FROM user_analysis_history WHERE id = ${ids.history}`;
     await sql`DELETE FROM user_profiles WHERE id = ${ids.profile}`;
-    await sql`DELETE FROM queries WHERE id = ${ids.query}`;
+    await sql`DELETE FROM documents WHERE id = ${ids.doc}`;
     await sql`DELETE FROM messages WHERE id IN ${sql([ids.iso, ids.nul, ids.nulJson])}`;
     const r = await verify();
-    expect(r.drift).toBe(5);
+    expect(r.drift).toBe(6);
     expect(r.tables.flatMap((t) => t.ids.missingInPostgres).sort()).toEqual(Object.values(ids).sort());
 
     const fixed = await reconcile({ pair, from: 'sqlite', recheckDelayMs: 0 });
-    expect(fixed).toMatchObject({ ok: true, applied: 5, remaining: 0, failed: [] });
-    expect(await sql`SELECT opted_out, is_bot, last_seen_at::text AS seen FROM user_profiles WHERE id = 'p2'`).toEqual([{ opted_out: false, is_bot: true, seen: '1627303906' }]);
-    expect(await sql`SELECT success FROM queries WHERE id = 'q-yes'`).toEqual([{ success: true }]);
-    expect(await sql`SELECT "timestamp"::text AS ts FROM messages WHERE id = ${ids.iso}`).toEqual([{ ts: '1627303906' }]);
-    expect(await sql`SELECT content FROM messages WHERE id = ${ids.nul}`).toEqual([{ content: 'beforeafter' }]);
+    expect(fixed).toMatchObject({ ok: true, applied: 6, remaining: 0, failed: [] });
+    expect(await sql`SELECT first_seen_at::text AS first, last_interaction_at::text AS last FROM user_profiles WHERE id = 'p2'`).toEqual([{ first: '1627303906', last: '1627303906' }]);
+    expect(await sql`SELECT is_public FROM documents WHERE id = 'd-yes'`).toEqual([{ is_public: true }]);
+    expect(await sql`SELECT analysis_timestamp::text AS at FROM user_analysis_history WHERE id = 'h1'`).toEqual([{ at: '1627303906' }]);
+    expect(await sql`SELECT "timestamp"::text AS ms, created_at::text AS s FROM messages WHERE id = ${ids.iso}`).toEqual([{ ms: String(TS_MS), s: '1627303906' }]);
+    expect(await sql`SELECT message_content FROM messages WHERE id = ${ids.nul}`).toEqual([{ message_content: 'beforeafter' }]);
     expectCleanWithRejects(await verify());
   });
 
@@ -168,7 +175,7 @@ describe('verify after copy of the trap database', () => {
       expect(fixed.applied).toBe(0);
       expect(await sql`SELECT metadata FROM documents WHERE id = 'd1'`).toHaveLength(1); // neither deleted nor overwritten
     } finally {
-      await lite.execute(`UPDATE documents SET metadata = '{}' WHERE id = 'd1'`);
+      await lite.execute(`UPDATE documents SET metadata = NULL WHERE id = 'd1'`); // as the trap database has it
       lite.close();
     }
     expectCleanWithRejects(await verify());
@@ -190,33 +197,34 @@ describe('verify after export + import of the trap database', () => {
 });
 
 describe('verify after copy of odd storage classes: rejects exactly what copy rejects, for the same reasons', () => {
-  it('blobs, ids that are not exact text, reals and text in integer columns, integers beyond 2^53', async () => {
+  it('blobs, ids that are not exact text, reals and text in integer columns, ms beyond a date, integers beyond 2^53 in JSON', async () => {
     const file = createTestSqlite('odd.db');
     const db = await createTestPostgres('vfy_odd');
     try {
       await Promise.all([migrateSqlite(file.url), migratePostgres(db.url)]);
       const c = createClient({ url: file.url, intMode: 'bigint' });
       try {
-        const m = (id: string | { sql: string }, extra: Record<string, unknown> = {}) =>
-          insertRow(c, 'messages', { id: id as string, user_id: 'u1', username: 'ada', channel_id: 'c1', role: 'user', content: 'x', metadata: '{}', timestamp: T0, ...(extra as Record<string, string>) });
+        const m = (id: string | { sql: string }, extra: Record<string, unknown> = {}) => insertRow(c, 'messages', msg(id as string, extra as Record<string, string>));
         await m('o-ok');
-        await m('o-blob-text', { content: raw(`x'6869'`) }); // rejected: blob in a text column
+        await m('o-blob-text', { message_content: raw(`x'6869'`) }); // rejected: blob in a text column
         await m('o-blob-json', { metadata: raw(`x'7b7d'`) }); // rejected: blob in a json column
-        await m('o-real-ts', { timestamp: raw('1700000000.75') }); // REAL in an INTEGER column: floored
-        await m('o-iso-day', { timestamp: '2021-07-26' }); // ISO date: midnight UTC
-        await m('o-micro-ts', { timestamp: raw('1627303906122000') }); // rejected: microseconds?
-        await m('o-huge-ts', { timestamp: raw('1152921504606846976') }); // 2^60, read without bigint mode in the pass: rejected after the exact read
-        await m('o-text-bigint', { external_id: 'abc' }); // rejected: not an integer
+        await m('o-real-ts', { created_at: raw('1700000000.75') }); // REAL in a seconds column: floored
+        await m('o-real-ms', { timestamp: raw('1700000000123.5') }); // rejected: a fraction of a millisecond
+        await m('o-iso-day', { created_at: '2021-07-26', timestamp: '2021-07-26' }); // ISO date: midnight UTC, in s and in ms
+        await m('o-micro-ts', { created_at: raw('1627303906122000') }); // rejected: microseconds?
+        await m('o-huge-ts', { timestamp: raw('1152921504606846976') }); // 2^60 ms, read without bigint mode in the pass: rejected (beyond a date) after the exact read
+        await m('o-text-int', { created_at: 'abc' }); // rejected: not a timestamp
         await m('o-big-json', { metadata: '{"n": 9007199254740993, "é": "ü"}' }); // JSON numbers as JSON.parse reads them
         await m(raw(`'o-nul' || char(0) || 'id'`)); // rejected: unusable id (U+0000)
         await m(raw(`CAST(X'6F2D73EDA080' AS TEXT)`)); // rejected: unusable id (lone surrogate)
         await m(raw(`CAST(X'6F2DFF' AS TEXT)`)); // rejected: unusable id (not UTF-8)
         await m(raw(`x'6F2D626C6F62'`)); // rejected: a blob id
         await m('o-émoji-🦊'); // a non-ASCII id is fine
-        await insertRow(c, 'queries', { id: 'o-q-real', user_id: 'u', channel_id: 'c', query: 'q', duration_ms: raw('12.5'), success: 1 }); // rejected: not an integer
-        await insertRow(c, 'queries', { id: 'o-q-on', user_id: 'u', channel_id: 'c', query: 'q', duration_ms: 3, success: ' ON ' }); // true
-        await insertRow(c, 'user_profiles', { id: 'o-p-real', user_id: 'u9', trait_openness: 'high' }); // rejected: not a number
-        await insertRow(c, 'user_profiles', { id: 'o-p-numtext', user_id: 'u8', trait_openness: ' 0.5e0x' }); // rejected: not a number
+        await insertRow(c, 'queries', query('o-q-real', { execution_time_ms: raw('12.5') })); // rejected: not an integer
+        await insertRow(c, 'queries', query('o-q-ok', { result_count: 3 }));
+        await insertRow(c, 'documents', doc('o-d-on', { is_public: ' ON ' })); // true
+        await insertRow(c, 'user_profiles', { id: 'o-p-real', user_id: 'u9', username: 'x', archetype_confidence: 'high' }); // rejected: not a number
+        await insertRow(c, 'user_profiles', { id: 'o-p-numtext', user_id: 'u8', username: 'y', archetype_confidence: ' 0.5e0x' }); // rejected: not a number
       } finally {
         c.close();
       }
@@ -234,8 +242,9 @@ describe('verify after copy of odd storage classes: rejects exactly what copy re
           const verifyReasons = r.rejectedSample.filter((e) => e.table === s.table).map((e) => e.reason);
           expect(verifyReasons.sort(), s.table).toEqual(copyReasons.sort());
         }
-        // messages: 2 blobs, microseconds, 2^60, 'abc' bigint, 4 unusable ids; queries: 12.5; profiles: 2 non-numbers
-        expect(Object.fromEntries(r.tables.filter((t) => t.rejected).map((t) => [t.table, t.rejected]))).toEqual({ messages: 9, queries: 1, user_profiles: 2 });
+        // messages: 2 blobs, a fraction of a ms, microseconds, 2^60 ms, 'abc' timestamp, 4 unusable ids; queries: 12.5; profiles: 2 non-numbers
+        expect(Object.fromEntries(r.tables.filter((t) => t.rejected).map((t) => [t.table, t.rejected]))).toEqual({ messages: 10, queries: 1, user_profiles: 2 });
+        expect(r.tables.find((t) => t.table === 'documents')).toMatchObject({ matched: 1, rejected: 0 });
       } finally {
         await p.close();
       }
