@@ -51,7 +51,7 @@ describe('verify', () => {
     expect(r.drift).toBe(0);
     expect(r.ok).toBe(true);
     const messages = r.tables.find((t) => t.table === 'messages')!;
-    expect(messages).toMatchObject({ sqliteRows: 12, postgresRows: 12, matched: 12 });
+    expect(messages).toMatchObject({ sqliteRows: 14, postgresRows: 14, matched: 14 }); // 12 human messages, an AI reply, a tool call
     // every table has data, and the deleted document is gone on both sides (tombstones count as matching absence)
     for (const t of r.tables) expect(t.sqliteRows, t.table).toBeGreaterThan(0);
     const tomb = await raw.pg.unsafe(`SELECT version FROM row_tombstones WHERE id = $1`, [seeded.deletedDocument]);
@@ -64,14 +64,17 @@ describe('verify', () => {
     // Same JSON, other key order and spacing, on LibSQL only.
     const meta = await raw.lite.execute({ sql: 'SELECT metadata FROM messages WHERE id = ?', args: [a!] });
     const parsed = JSON.parse(String(meta.rows[0]!.metadata)) as Record<string, unknown>;
-    const reordered = `{ "nested" : ${JSON.stringify(parsed.nested)},\n "topic": ${JSON.stringify(parsed.topic)} }`;
+    const reordered = `{ ${Object.entries(parsed)
+      .reverse()
+      .map(([k, v]) => `"${k}" : ${JSON.stringify(v)}`)
+      .join(',\n ')} }`;
     expect(Object.keys(JSON.parse(reordered))).not.toEqual(Object.keys(parsed));
     await raw.lite.execute({ sql: 'UPDATE messages SET metadata = ? WHERE id = ?', args: [reordered, a!] });
     // U+0000 in LibSQL text (PostgreSQL cannot store it; the policy strips it): the same row after the policy.
-    const content = await raw.pg.unsafe(`SELECT content FROM messages WHERE id = $1`, [b!]);
-    const text = String(content[0]!.content);
-    await raw.lite.execute({ sql: `UPDATE messages SET content = CAST(? AS TEXT) WHERE id = ?`, args: [Buffer.from(`${text.slice(0, 5)}\u0000${text.slice(5)}`, 'utf8'), b!] });
-    const stored = await raw.lite.execute({ sql: 'SELECT length(CAST(content AS BLOB)) AS n FROM messages WHERE id = ?', args: [b!] });
+    const content = await raw.pg.unsafe(`SELECT message_content FROM messages WHERE id = $1`, [b!]);
+    const text = String(content[0]!.message_content);
+    await raw.lite.execute({ sql: `UPDATE messages SET message_content = CAST(? AS TEXT) WHERE id = ?`, args: [Buffer.from(`${text.slice(0, 5)}\u0000${text.slice(5)}`, 'utf8'), b!] });
+    const stored = await raw.lite.execute({ sql: 'SELECT length(CAST(message_content AS BLOB)) AS n FROM messages WHERE id = ?', args: [b!] });
     expect(Number(stored.rows[0]!.n)).toBe(Buffer.byteLength(text) + 1);
 
     const r = await verify();
@@ -82,20 +85,20 @@ describe('verify', () => {
   it('reads non-ASCII text exactly, and LibSQL text that is not UTF-8 without crashing (reported as rejected: import rejects it)', async () => {
     const [a, b] = [seeded.messages[8]!, seeded.messages[9]!];
     const fancy = 'naïve café — 日本語 🦊 \u{1F600} ok';
-    await raw.lite.execute({ sql: 'UPDATE messages SET content = ? WHERE id = ?', args: [fancy, a] });
-    await raw.pg.unsafe('UPDATE messages SET content = $2 WHERE id = $1', [a, fancy]);
+    await raw.lite.execute({ sql: 'UPDATE messages SET message_content = ? WHERE id = ?', args: [fancy, a] });
+    await raw.pg.unsafe('UPDATE messages SET message_content = $2 WHERE id = $1', [a, fancy]);
     // Latin-1 bytes stored as TEXT (a legacy writer): the libsql driver aborts the process on
     // such text, so verify must never read it as text.
-    await raw.lite.execute({ sql: `UPDATE messages SET content = CAST(x'636166e920c02062' AS TEXT) WHERE id = ?`, args: [b] });
+    await raw.lite.execute({ sql: `UPDATE messages SET message_content = CAST(x'636166e920c02062' AS TEXT) WHERE id = ?`, args: [b] });
     const r = await verify();
     // not drift reconcile could copy (PostgreSQL cannot take that text): a rejected row, with PostgreSQL's state of it
     expect(driftIds(r)).toEqual({});
     expect(r.rejected).toBe(1);
-    expect(r.rejectedSample[0]).toMatchObject({ id: b, kind: 'rejected', column: 'content', postgres: { version: 1 } });
+    expect(r.rejectedSample[0]).toMatchObject({ id: b, kind: 'rejected', column: 'message_content', postgres: { version: 1 } });
     expect(r.rejectedSample[0]!.reason).toContain('invalid UTF-8');
     // put the row back as PostgreSQL has it
-    const original = String((await raw.pg.unsafe('SELECT content FROM messages WHERE id = $1', [b]))[0]!.content);
-    await raw.lite.execute({ sql: 'UPDATE messages SET content = ? WHERE id = ?', args: [original, b] });
+    const original = String((await raw.pg.unsafe('SELECT message_content FROM messages WHERE id = $1', [b]))[0]!.message_content);
+    await raw.lite.execute({ sql: 'UPDATE messages SET message_content = ? WHERE id = ?', args: [original, b] });
     expect(await verify()).toMatchObject({ ok: true, rejected: 0 });
   });
 
@@ -104,11 +107,11 @@ describe('verify', () => {
     const extraQuery = newId();
     await raw.pg.unsafe(`DELETE FROM messages WHERE id = $1`, [m0]); // missing in postgres
     await raw.pg.unsafe(
-      `INSERT INTO queries (id, user_id, channel_id, query, response, duration_ms, success, error, metadata, created_at, updated_at, version)
-       VALUES ($1, 'u', 'c', 'ghost', NULL, 1, true, NULL, '{}'::jsonb, 1, 1, 1)`,
+      `INSERT INTO queries (id, "timestamp", user_id, username, query_text, query_result, created_at, updated_at, version)
+       VALUES ($1, 1700000000123, 'u', 'ghost', 'ghost', '{}'::jsonb, 1, NULL, 1)`,
       [extraQuery],
     ); // missing in sqlite
-    await raw.pg.unsafe(`UPDATE messages SET content = 'corrupted' WHERE id = $1`, [m1]); // same version, other content
+    await raw.pg.unsafe(`UPDATE messages SET message_content = 'corrupted' WHERE id = $1`, [m1]); // same version, other content
     await raw.lite.execute({ sql: `UPDATE messages SET metadata = json_set(metadata, '$.topic', 'other') WHERE id = ?`, args: [m2] });
     await raw.lite.execute({ sql: `UPDATE documents SET title = 'renamed', version = version + 1 WHERE id = ?`, args: [seeded.documents[0]!] });
 
@@ -121,7 +124,7 @@ describe('verify', () => {
       documents: { missingInPostgres: [], missingInSqlite: [], different: [seeded.documents[0]!] },
     });
     const byId = new Map(r.sample.map((e) => [e.id, e]));
-    expect(byId.get(m1)).toMatchObject({ kind: 'different', columns: ['content'], sqlite: { version: 1 }, postgres: { version: 1 } });
+    expect(byId.get(m1)).toMatchObject({ kind: 'different', columns: ['message_content'], sqlite: { version: 1 }, postgres: { version: 1 } });
     expect(byId.get(m2)!.columns).toEqual(['metadata']);
     expect(byId.get(m0)).toMatchObject({ kind: 'missing_in_postgres', postgres: { version: null, checksum: null, tombstoneVersion: null } });
     expect(byId.get(m0)!.sqlite.checksum).toMatch(/^[0-9a-f]{64}$/);
@@ -160,7 +163,7 @@ describe('verify', () => {
 
   it('leaves a newer target row alone and says so; the other direction then repairs it', async () => {
     const id = seeded.messages[6]!;
-    await raw.pg.unsafe(`UPDATE messages SET content = 'newer on postgres', version = version + 1 WHERE id = $1`, [id]);
+    await raw.pg.unsafe(`UPDATE messages SET message_content = 'newer on postgres', version = version + 1 WHERE id = $1`, [id]);
     const r = await reconcile({ pair, from: 'sqlite', recheckDelayMs: 0 });
     expect(r.planned.skip_newer).toBe(1);
     expect(r.remaining).toBe(1);
@@ -168,14 +171,14 @@ describe('verify', () => {
     expect(r.remainingSample[0]).toMatchObject({ id, kind: 'different' });
     const back = await reconcile({ pair, from: 'postgres', recheckDelayMs: 0 });
     expect(back.ok).toBe(true);
-    const lite = await raw.lite.execute({ sql: 'SELECT content, version FROM messages WHERE id = ?', args: [id] });
-    expect(lite.rows[0]).toMatchObject({ content: 'newer on postgres', version: 2n });
+    const lite = await raw.lite.execute({ sql: 'SELECT message_content, version FROM messages WHERE id = ?', args: [id] });
+    expect(lite.rows[0]).toMatchObject({ message_content: 'newer on postgres', version: 2n });
   });
 
   it('re-checks after the delay: a mismatch that converges meanwhile is not drift', async () => {
     const id = seeded.messages[7]!;
-    const original = String((await raw.pg.unsafe(`SELECT content FROM messages WHERE id = $1`, [id]))[0]!.content);
-    await raw.pg.unsafe(`UPDATE messages SET content = 'in flight' WHERE id = $1`, [id]);
+    const original = String((await raw.pg.unsafe(`SELECT message_content FROM messages WHERE id = $1`, [id]))[0]!.message_content);
+    await raw.pg.unsafe(`UPDATE messages SET message_content = 'in flight' WHERE id = $1`, [id]);
     let told = 0;
     const r = await verify({
       recheckDelayMs: 300,
@@ -183,14 +186,14 @@ describe('verify', () => {
       onRecheck: (n) => {
         told = n;
         // (postgres.js queries run when awaited or then'd)
-        raw.pg.unsafe(`UPDATE messages SET content = $2 WHERE id = $1`, [id, original]).then(() => {});
+        raw.pg.unsafe(`UPDATE messages SET message_content = $2 WHERE id = $1`, [id, original]).then(() => {});
       },
     });
     expect(told).toBe(1);
     expect(r.ok).toBe(true);
     expect(r.tables.find((t) => t.table === 'messages')!.resolvedOnRecheck).toBe(1);
     // without convergence the same mismatch is drift
-    await raw.pg.unsafe(`UPDATE messages SET content = 'still different' WHERE id = $1`, [id]);
+    await raw.pg.unsafe(`UPDATE messages SET message_content = 'still different' WHERE id = $1`, [id]);
     const r2 = await verify({ recheckDelayMs: 50 });
     expect(driftIds(r2)).toEqual({ messages: { missingInPostgres: [], missingInSqlite: [], different: [id] } });
     await reconcile({ pair, from: 'sqlite', recheckDelayMs: 0 });
@@ -200,11 +203,13 @@ describe('verify', () => {
     const db = await openPhase('6', urls, {}, silentLogger);
     let added: string;
     try {
-      added = (await db.messageService.saveBotMessage({ userId: seeded.userId, username: 'bot', channelId: seeded.channelId, content: 'written in phase 6' })).id;
-      await db.documentService.updateDocument({ documentId: seeded.documents[0]!, userId: seeded.userId, expectedVersion: 3, content: 'phase 6 edit' });
-      const doomed = await db.documentService.createDocument({ ownerId: seeded.userId, title: 'born and deleted in phase 6' });
-      await db.documentService.deleteDocument({ documentId: doomed.id, userId: seeded.userId });
-      await db.queryService.saveQuery({ userId: seeded.userId, channelId: seeded.channelId, query: 'phase 6', durationMs: 1, success: true });
+      const place = { userId: seeded.userId, username: 'ada', channelId: seeded.channelId, channelName: 'general' };
+      added = await db.messageService.saveAIMessage({ ...place, messageContent: 'written in phase 6' });
+      await db.documentService.updateDocumentContent(seeded.documents[0]!, 'phase 6 edit');
+      // created with its owner collaborator, then both deleted: tombstones on PostgreSQL only, not drift
+      const doomed = await db.documentService.createDocument({ createdBy: seeded.userId, title: 'born and deleted in phase 6' });
+      await db.documentService.deleteDocument(doomed.id);
+      await db.queryService.saveQuery({ userId: seeded.userId, username: 'ada', queryText: 'phase 6', executionTimeMs: 1 });
     } finally {
       await db.close();
     }
