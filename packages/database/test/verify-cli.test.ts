@@ -37,7 +37,7 @@ describe('db verify', () => {
     const r = await cli(['verify', '--data-dir', dataDir], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^messages\s+12\s+12\s+12\s+0\s+0\s+0\s+0$/m);
+    expect(r.stdout).toMatch(/^messages\s+14\s+14\s+14\s+0\s+0\s+0\s+0$/m); // 12 human messages, an AI reply, a tool call
     expect(r.stdout).toContain('OK: no drift.');
     expect(JSON.parse(readFileSync(join(dataDir, 'last-verify.json'), 'utf8'))).toMatchObject({ ok: true, drift: 0 });
   });
@@ -45,7 +45,7 @@ describe('db verify', () => {
   it('--json prints one JSON document', async () => {
     const r = await cli(['--json', 'verify', '--data-dir', dataDir, '--table', 'messages,queries'], env);
     expect(r.code).toBe(0);
-    expect(r.json).toMatchObject({ ok: true, drift: 0, rows: 13 });
+    expect(r.json).toMatchObject({ ok: true, drift: 0, rows: 15 });
     expect(r.json.tables.map((t: { table: string }) => t.table)).toEqual(['messages', 'queries']);
     expect(r.json.tables[0].ids).toBeUndefined();
   });
@@ -53,7 +53,7 @@ describe('db verify', () => {
   it('exits 4 on drift and names exactly the drifted ids, on screen and in the report file', async () => {
     const [gone, changed] = [seeded.messages[1]!, seeded.messages[2]!];
     await raw.pg.unsafe('DELETE FROM messages WHERE id = $1', [gone]);
-    await raw.lite.execute({ sql: `UPDATE messages SET content = 'edited on LibSQL only', version = 2 WHERE id = ?`, args: [changed] });
+    await raw.lite.execute({ sql: `UPDATE messages SET message_content = 'edited on LibSQL only', version = 2 WHERE id = ?`, args: [changed] });
 
     const r = await cli(['--json', 'verify', '--data-dir', dataDir, '--recheck-delay-ms', '0'], env);
     expect(r.code).toBe(4);

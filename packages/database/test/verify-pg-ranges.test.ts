@@ -46,9 +46,9 @@ async function readAll(maxRows: number, during: () => Promise<void> = async () =
   return { ids, chunks };
 }
 
-/** Inserts the messages `select` yields (id, user_id, username, channel_id, role, content, metadata, timestamp, created_at, updated_at, version). */
+/** Inserts the messages `select` yields (id, user_id, username, channel_id, sender_type, message_content, metadata, timestamp (ms), created_at, updated_at, version). */
 const insertMessages = async (select: string) => {
-  await raw.pg.unsafe(`INSERT INTO messages (id, user_id, username, channel_id, role, content, metadata, "timestamp", created_at, updated_at, version) ${select}`);
+  await raw.pg.unsafe(`INSERT INTO messages (id, user_id, username, channel_id, sender_type, message_content, metadata, "timestamp", created_at, updated_at, version) ${select}`);
 };
 
 const pgIds = async () => (await raw.pg.unsafe(`SELECT id FROM messages ORDER BY id COLLATE "C"`)).map((r) => String(r.id));
@@ -68,7 +68,7 @@ describe('PostgreSQL pass reader, chunks as id ranges', () => {
 
   it('reads on after the last range when rows are added behind the last bound while the pass runs', async () => {
     // 1,800 rows in chunks of 37: the last bounds are read by chunk 40; rows added at chunk 45 lie beyond them.
-    const { ids } = await readAll(37, () => insertMessages(`SELECT 'ffff-' || lpad(g::text, 4, '0'), 'u', 'n', 'c', 'user', 'late', '{}', 1, 1, 1, 1 FROM generate_series(1, 200) g`), 45);
+    const { ids } = await readAll(37, () => insertMessages(`SELECT 'ffff-' || lpad(g::text, 4, '0'), 'u', 'n', 'c', 'human', 'late', '{}', 1700000000123, 1, NULL, 1 FROM generate_series(1, 200) g`), 45);
     const now = await pgIds();
     expect(now.filter((id) => id.startsWith('ffff-'))).toHaveLength(200);
     expect(ids).toEqual(now);
@@ -78,7 +78,7 @@ describe('PostgreSQL pass reader, chunks as id ranges', () => {
     // read-ahead: verify's re-check by id sees them) and the ranges of chunks 5 to 7 or 15 have
     // bounds but are not asked for yet: 60 rows land after each of rows 240, 250 … 480 (chunks
     // 6 to 13), more than a range's limit of twice the rows per chunk.
-    const { ids } = await readAll(37, () => insertMessages(`SELECT '${generatedId(0).slice(0, -12)}' || lpad(to_hex(k), 12, '0') || '-' || lpad(g::text, 3, '0'), 'u', 'n', 'c', 'user', 'inside', '{}', 1, 1, 1, 1 FROM generate_series(240, 480, 10) k, generate_series(1, 60) g`), 2);
+    const { ids } = await readAll(37, () => insertMessages(`SELECT '${generatedId(0).slice(0, -12)}' || lpad(to_hex(k), 12, '0') || '-' || lpad(g::text, 3, '0'), 'u', 'n', 'c', 'human', 'inside', '{}', 1700000000123, 1, NULL, 1 FROM generate_series(240, 480, 10) k, generate_series(1, 60) g`), 2);
     const now = await pgIds();
     expect(now.filter((id) => id.includes('-0')).length).toBeGreaterThan(0);
     expect(now.length).toBe(2_000 + 25 * 60);

@@ -55,8 +55,8 @@ describe(`verify of ${ROWS} messages`, () => {
     await raw.pg.unsafe('DELETE FROM messages WHERE id = $1', [gone]);
     await raw.lite.execute({ sql: `UPDATE messages SET metadata = json_set(metadata, '$.nested.z', 2) WHERE id = ?`, args: [changed] });
     await raw.lite.execute({
-      sql: `INSERT INTO messages (id, user_id, username, channel_id, role, content, external_id, metadata, "timestamp", created_at, updated_at, version)
-            VALUES (?, 'u', 'n', 'c', 'bot', 'only on LibSQL', NULL, '{}', 1, 1, 1, 1)`,
+      sql: `INSERT INTO messages (id, "timestamp", sender_type, user_id, username, channel_id, message_content, metadata, created_at, updated_at, version)
+            VALUES (?, 1700000000123, 'ai', 'u', 'n', 'c', 'only on LibSQL', '{}', 1, NULL, 1)`,
       args: [extra],
     });
     const r = await cli(['--json', 'verify', '--table', 'messages', '--data-dir', dataDir, '--recheck-delay-ms', '0'], env);
@@ -70,11 +70,11 @@ describe(`verify of ${ROWS} messages`, () => {
 
   it('survives LibSQL text that is not UTF-8 (the driver never decodes it; import would reject the row)', async () => {
     const latin1 = generatedId(ROWS - 3);
-    await raw.lite.execute({ sql: `UPDATE messages SET content = CAST(x'636166e920c02062' AS TEXT) WHERE id = ?`, args: [latin1] });
+    await raw.lite.execute({ sql: `UPDATE messages SET message_content = CAST(x'636166e920c02062' AS TEXT) WHERE id = ?`, args: [latin1] });
     const r = await cli(['--json', 'verify', '--table', 'messages', '--data-dir', dataDir, '--recheck-delay-ms', '0'], env);
     expect(r.code).toBe(4);
     expect(r.stderr).toBe('');
     expect(r.json.tables[0]).toMatchObject({ missingInPostgres: 2, different: 1, rejected: 1, matched: ROWS - 3 });
-    expect(r.json.rejectedSample.find((e: { id: string }) => e.id === latin1)).toMatchObject({ kind: 'rejected', column: 'content' });
+    expect(r.json.rejectedSample.find((e: { id: string }) => e.id === latin1)).toMatchObject({ kind: 'rejected', column: 'message_content' });
   }, 600_000);
 });
