@@ -45,8 +45,8 @@ describe('db reconcile', () => {
     await raw.pg.unsafe('DELETE FROM messages WHERE id = $1', [seeded.messages[0]!]);
     await raw.pg.unsafe(`UPDATE messages SET metadata = '{"tampered": true}'::jsonb WHERE id = $1`, [seeded.messages[1]!]);
     await raw.pg.unsafe(
-      `INSERT INTO messages (id, user_id, username, channel_id, role, content, external_id, metadata, "timestamp", created_at, updated_at, version)
-       VALUES ($1, 'u', 'n', 'c', 'human', 'only on postgres', NULL, '{}'::jsonb, 1, 1, 1, 1)`,
+      `INSERT INTO messages (id, "timestamp", sender_type, user_id, username, channel_id, message_content, metadata, created_at, updated_at, version)
+       VALUES ($1, 1700000000123, 'human', 'u', 'n', 'c', 'only on postgres', '{}'::jsonb, 1, NULL, 1)`,
       [extra],
     );
     expect((await verify()).code).toBe(4);
@@ -65,7 +65,7 @@ describe('db reconcile', () => {
   });
 
   it('refuses --from the side that is not the primary of the configured phase (exit 2), unless --allow-non-primary', async () => {
-    await raw.lite.execute({ sql: `UPDATE messages SET content = 'drift on LibSQL' WHERE id = ?`, args: [seeded.messages[2]!] });
+    await raw.lite.execute({ sql: `UPDATE messages SET message_content = 'drift on LibSQL' WHERE id = ?`, args: [seeded.messages[2]!] });
     const refused = await cli(['reconcile', '--from', 'postgres', ...common], env);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('phase 4');
@@ -75,8 +75,8 @@ describe('db reconcile', () => {
     expect(dry.code).toBe(4);
     const forced = await cli(['reconcile', '--from', 'postgres', '--allow-non-primary', ...common], env);
     expect(forced.code).toBe(0);
-    const back = await raw.lite.execute({ sql: 'SELECT content FROM messages WHERE id = ?', args: [seeded.messages[2]!] });
-    expect(back.rows[0]!.content).not.toBe('drift on LibSQL');
+    const back = await raw.lite.execute({ sql: 'SELECT message_content FROM messages WHERE id = ?', args: [seeded.messages[2]!] });
+    expect(back.rows[0]!.message_content).not.toBe('drift on LibSQL');
   });
 
   it('--bot-url: refuses (exit 2) when the running bot is in another phase than the shell, runs when they agree', async () => {
@@ -85,7 +85,7 @@ describe('db reconcile', () => {
     await new Promise<void>((r) => bot.listen(0, '127.0.0.1', r));
     const botUrl = `http://127.0.0.1:${(bot.address() as AddressInfo).port}`;
     try {
-      await raw.lite.execute({ sql: `UPDATE messages SET content = 'changed on LibSQL', version = version + 1 WHERE id = ?`, args: [seeded.messages[3]!] });
+      await raw.lite.execute({ sql: `UPDATE messages SET message_content = 'changed on LibSQL', version = version + 1 WHERE id = ?`, args: [seeded.messages[3]!] });
       const refused = await cli(['reconcile', '--from', 'sqlite', '--bot-url', botUrl, ...common], env);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain('runs phase 6+ (writes to postgres)');
@@ -110,18 +110,21 @@ describe('db reconcile', () => {
     let written: string[];
     try {
       written = [];
-      for (let i = 0; i < 3; i++) written.push((await db.messageService.saveHumanMessage({ userId: seeded.userId, username: 'ada', channelId: seeded.channelId, content: `phase 6 #${i}` })).id);
-      await db.documentService.deleteDocument({ documentId: seeded.documents[0]!, userId: seeded.userId });
+      for (let i = 0; i < 3; i++) {
+        const place = { userId: seeded.userId, username: 'ada', channelId: seeded.channelId, channelName: 'general' };
+        written.push(await db.messageService.saveHumanMessage({ ...place, messageContent: `phase 6 #${i}`, messageId: `p6-${i}` }));
+      }
+      await db.documentService.deleteDocument(seeded.documents[0]!);
     } finally {
       await db.close();
     }
     const phase6 = { ...env, USE_POSTGRES_SHADOW: '', USE_POSTGRES_PRIMARY: 'true' };
     const before = await cli(['--json', 'verify', ...common], phase6);
     expect(before.code).toBe(4);
-    expect(before.json.drift).toBe(5); // 3 messages + the document + its collaborator (cascade)
+    expect(before.json.drift).toBe(6); // 3 messages + the document + its two collaborators, owner and friend (cascade)
     const r = await cli(['--json', 'reconcile', '--from', 'postgres', ...common], phase6);
     expect(r.code).toBe(0);
-    expect(r.json.planned).toMatchObject({ upsert: 3, delete: 2 });
+    expect(r.json.planned).toMatchObject({ upsert: 3, delete: 3 });
     expect((await cli(['verify', ...common], phase6)).code).toBe(0);
     const lite = await raw.lite.execute({ sql: `SELECT count(*) AS n FROM messages WHERE id IN (?, ?, ?)`, args: written! });
     expect(Number(lite.rows[0]!.n)).toBe(3);

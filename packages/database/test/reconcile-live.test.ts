@@ -36,7 +36,7 @@ async function reconcileUnderWrites(recheckDelayMs: number, shadowLagMs: number)
   const id = seeded.messages[3]!;
   await raw.pg.unsafe('DELETE FROM messages WHERE id = $1', [id]);
   let shadow: Promise<unknown> | null = null;
-  const edit = `UPDATE messages SET content = content || ' (edited)', version = version + 1 WHERE id = $1`;
+  const edit = `UPDATE messages SET message_content = message_content || ' (edited)', version = version + 1 WHERE id = $1`;
   const r = await reconcile({
     pair,
     from: 'sqlite',
