@@ -46,28 +46,29 @@ describe('db status', () => {
     const r = await cli(['--json', 'status', '--data-dir', dataDir], env);
     expect(r.code).toBe(0);
     const expected = await counts();
-    expect(expected.sqlite.messages).toBe(7);
+    expect(expected.sqlite.messages).toBe(9); // 7 human messages, an AI reply, a tool call
     expect(r.json.config).toMatchObject({ ok: true, phase: '4', primary: 'sqlite', shadow: 'postgres', reads: 'sqlite', flags: { USE_POSTGRES_SHADOW: 'true', USE_POSTGRES_READ: null } });
-    expect(r.json.sqlite).toMatchObject({ reachable: true, counts: expected.sqlite, tombstones: 1 });
-    expect(r.json.postgres).toMatchObject({ reachable: true, counts: expected.postgres, tombstones: 1 });
+    // the deleted document and its two collaborators (owner and friend)
+    expect(r.json.sqlite).toMatchObject({ reachable: true, counts: expected.sqlite, tombstones: 3 });
+    expect(r.json.postgres).toMatchObject({ reachable: true, counts: expected.postgres, tombstones: 3 });
     expect(r.json.sqlite.migrations).toMatchObject({ pending: [], current: journal('sqlite').at(-1)!.tag });
     expect(r.json.postgres.migrations.pending).toEqual([]);
     expect(r.json.lastVerify).toBeNull();
     const text = await cli(['status', '--data-dir', dataDir], env);
     expect(text.stdout).toContain('phase 4: LibSQL primary, shadow writes to postgres');
-    expect(text.stdout).toContain('rows: messages 7, queries 1');
+    expect(text.stdout).toContain('rows: messages 9, queries 1');
     expect(text.stdout).toContain('last verify: never');
   });
 
   it('shows the last verify result', async () => {
-    await raw.pg.unsafe(`UPDATE queries SET response = 'changed'`);
+    await raw.pg.unsafe(`UPDATE queries SET ai_summary = 'changed'`);
     const v = await cli(['verify', '--data-dir', dataDir, '--recheck-delay-ms', '0'], env);
     expect(v.code).toBe(4);
     const r = await cli(['--json', 'status', '--data-dir', dataDir], env);
     expect(r.json.lastVerify).toMatchObject({ ok: false, drift: 1 });
     expect(r.json.lastVerify.reportFile).toContain(join(dataDir, 'verify'));
     const text = await cli(['status', '--data-dir', dataDir], env);
-    expect(text.stdout).toMatch(/last verify: \S+: DRIFT, 1 rows over 13 rows/);
+    expect(text.stdout).toMatch(/last verify: \S+: DRIFT, 1 rows over 15 rows/);
   });
 
   it('shows a flag error as an error with everything else, and exits 2', async () => {
@@ -75,11 +76,11 @@ describe('db status', () => {
     expect(r.code).toBe(2);
     expect(r.json.config).toMatchObject({ ok: false, phase: null, error: { code: 'INVALID_FLAG' } });
     expect(r.json.config.error.message).toContain('USE_POSTGRES_SHADOW="maybe"');
-    expect(r.json.sqlite.counts.messages).toBe(7);
+    expect(r.json.sqlite.counts.messages).toBe(9);
     const unsafe = await cli(['status', '--data-dir', dataDir], { ...env, USE_POSTGRES_SHADOW: '', USE_POSTGRES_READ: 'true' });
     expect(unsafe.code).toBe(2);
     expect(unsafe.stdout).toMatch(/^CONFIG ERROR UNSAFE_PHASE: /);
-    expect(unsafe.stdout).toContain('rows: messages 7');
+    expect(unsafe.stdout).toContain('rows: messages 9');
   });
 
   it('shows an unreachable PostgreSQL (redacted) and exits 3', async () => {
