@@ -63,6 +63,15 @@ describe('db gate', () => {
     expect(c.shadow!.value).toContain('0.30%');
     expect(c.latency!.value).toMatch(/^p95 [\d.]+ ms/);
     expect(c.search!.value).toMatch(/^5 of 5 sampled messages found/);
+    // the app's reads on omega's layout: by id, a channel's and a user's newest messages, counts, search
+    expect((c.latency as unknown as { detail: { byKind: Record<string, number> } }).detail.byKind).toMatchObject({
+      get: expect.any(Number),
+      'find(messages by channel)': expect.any(Number),
+      'find(messages by user)': expect.any(Number),
+    });
+    expect(c.foreign_keys!.value).toBe(
+      '0 rows without their parent (document_collaborators.document_id → documents.id: 0, user_analysis_history.user_id → user_profiles.user_id: 0)',
+    );
     const text = await cli(['gate', '--data-dir', dataDir, '--recheck-delay-ms', '0', '--samples', '20', '--bot-url', `${botUrl}/status`], env);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^PASS {2}every table exists on PostgreSQL/m);
@@ -111,7 +120,7 @@ describe('db gate', () => {
     const r = await gate('--skip-shadow');
     expect(r.code).toBe(4);
     expect(r.json.failed).toEqual(['verify']);
-    expect(byKey(r.json).verify!.value).toBe('1 drifted rows of 36 (counts differ: messages 30≠29)');
+    expect(byKey(r.json).verify!.value).toBe('1 drifted rows of 38 (counts differ: messages 32≠31)');
     const text = await cli(['gate', '--skip-shadow', '--data-dir', dataDir, '--recheck-delay-ms', '0', '--samples', '20'], env);
     expect(text.code).toBe(4);
     expect(text.stdout).toMatch(/^FAIL {2}row counts and checksums match \(verify\)/m);

@@ -1,7 +1,8 @@
 import { describeError } from '../errors.js';
 import { redact } from '../logger.js';
 import { searchTerms } from '../services/search-terms.js';
-import { SEARCH_PREFIX_CHARS } from '../schema/tables.js';
+import { SEARCH_PREFIX_CHARS, tableNames, tables } from '../schema/tables.js';
+import { q } from '../stores/table-sql.js';
 import type { OrderBy, Row } from '../stores/store.js';
 import type { Side } from './source/backend-pair.js';
 
@@ -125,13 +126,30 @@ export async function checkSearch(side: Side, n = 5): Promise<SearchCheck> {
   return { tried, found, miss };
 }
 
-/** Collaborators whose document does not exist (foreign-key violations), on one side. */
-export async function orphanCollaborators(side: Side): Promise<number> {
-  const rows = await side.query(
-    `SELECT count(*) AS n FROM document_collaborators c WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id)`,
-    [],
-  );
-  return Number(rows[0]?.n ?? 0);
+/** Rows whose parent does not exist, per foreign key of the table specs (`child.column → parent.column`). */
+export interface OrphanCount {
+  /** `document_collaborators.document_id → documents.id`, `user_analysis_history.user_id → user_profiles.user_id`. */
+  readonly foreignKey: string;
+  readonly orphans: number;
+}
+
+/**
+ * Foreign-key violations on one side: for every foreign key of the table specs, the rows whose
+ * referenced row does not exist (NULL references are not counted). Identifiers come from the specs only.
+ */
+export async function orphanRows(side: Side): Promise<OrphanCount[]> {
+  const out: OrphanCount[] = [];
+  for (const t of tableNames) {
+    for (const fk of tables[t].foreignKeys) {
+      const ref = fk.references;
+      const rows = await side.query(
+        `SELECT count(*) AS n FROM ${q(t)} c WHERE c.${q(fk.column)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${q(ref.table)} p WHERE p.${q(ref.column)} = c.${q(fk.column)})`,
+        [],
+      );
+      out.push({ foreignKey: `${t}.${fk.column} → ${ref.table}.${ref.column}`, orphans: Number(rows[0]?.n ?? 0) });
+    }
+  }
+  return out;
 }
 
 /** Shadow-write counters read from the bot's `GET /status` (`stats.shadow`). */

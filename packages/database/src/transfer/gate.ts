@@ -2,7 +2,7 @@ import { describeError } from '../errors.js';
 import { redact } from '../logger.js';
 import { tableNames, TOMBSTONES_TABLE } from '../schema/tables.js';
 import { existingTables, openBackendPair } from './source/backend-pair.js';
-import { checkSearch, measureReadLatency, orphanCollaborators, readBotShadow } from './gate-checks.js';
+import { checkSearch, measureReadLatency, orphanRows, readBotShadow } from './gate-checks.js';
 import { summarize, type VerifySummary } from './verify-report.js';
 import { verifyTables, type VerifyOptions } from './verify.js';
 
@@ -194,8 +194,10 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     if (!tablesOk) criteria.push({ key: 'foreign_keys', name: kName, pass: false, value: 'not run: tables missing', threshold: '0' });
     else {
       try {
-        const n = await orphanCollaborators(pg);
-        criteria.push({ key: 'foreign_keys', name: kName, pass: n === 0, value: `${n} collaborators without their document`, threshold: '0' });
+        const counts = await orphanRows(pg);
+        const n = counts.reduce((sum, c) => sum + c.orphans, 0);
+        const value = `${n} rows without their parent (${counts.map((c) => `${c.foreignKey}: ${c.orphans}`).join(', ')})`;
+        criteria.push({ key: 'foreign_keys', name: kName, pass: n === 0, value, threshold: '0', detail: counts });
       } catch (e) {
         criteria.push(fail('foreign_keys', kName, '0', e));
       }
