@@ -49,14 +49,16 @@ describe('stores: metadata with integers beyond 2^53 round-trips exactly on both
       const metadata = { snowflake: 9007199254740993n, nested: { ids: [18446744073709551615n] } };
       let id: string;
       try {
-        id = (await db.messageService.saveHumanMessage({ userId: 'u-big', username: 'ada', channelId: 'c-big', content: `big ints ${phase}`, metadata })).id;
-        const [back] = await db.messageService.getRecentMessages({ userId: 'u-big', limit: 1 });
-        expect(back!.metadata).toEqual(metadata);
+        const place = { userId: 'u-big', username: 'ada', channelId: 'c-big', channelName: 'big' };
+        id = await db.messageService.saveHumanMessage({ ...place, messageContent: `big ints ${phase}`, messageId: `mid-${phase}`, metadata });
+        const back = await db.messageService.getMessageById(id);
+        // records carry JSON as exact text (omega's form); the platform message id is kept in metadata
+        expect(parseJsonExact(String(back!.metadata))).toEqual({ ...metadata, messageId: `mid-${phase}` });
       } finally {
         await db.close(); // drains the shadow write
       }
       const lite = await raw.lite.execute({ sql: 'SELECT metadata FROM messages WHERE id = ?', args: [id] });
-      expect(String(lite.rows[0]!.metadata)).toBe('{"snowflake":9007199254740993,"nested":{"ids":[18446744073709551615]}}');
+      expect(String(lite.rows[0]!.metadata)).toBe(`{"snowflake":9007199254740993,"nested":{"ids":[18446744073709551615]},"messageId":"mid-${phase}"}`);
       const pg = await raw.pg.unsafe(`SELECT metadata->>'snowflake' AS s, metadata->'nested'->'ids'->>0 AS i FROM messages WHERE id = $1`, [id]);
       expect(pg).toEqual([{ s: '9007199254740993', i: '18446744073709551615' }]);
     });

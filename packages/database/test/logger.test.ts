@@ -102,14 +102,15 @@ describe('a real run never logs the credentials', () => {
     u.username = 'postgres';
     u.password = PW;
     const { logger, raw, events } = captureLogs('debug');
+    const place = { userId: 'u', username: 'n', channelId: 'c', channelName: 'general' };
     const db = await openPhase('4', { sqliteUrl: `${file.url}?authToken=${TOKEN}`.replace(/\?.*/, ''), pgUrl: u.toString() }, { SHADOW_TIMEOUT_MS: '300', SHADOW_MODE: 'inline', SHADOW_DRAIN_TIMEOUT_MS: '500' }, logger);
-    await db.messageService.saveHumanMessage({ userId: 'u', username: 'n', channelId: 'c', content: 'ok' });
+    await db.messageService.saveHumanMessage({ ...place, messageContent: 'ok', messageId: 'x0' });
     proxy.mode = 'refuse';
     proxy.resetAll();
-    for (let i = 0; i < 5; i++) await db.messageService.saveHumanMessage({ userId: 'u', username: 'n', channelId: 'c', content: `m${i}` });
+    for (let i = 0; i < 5; i++) await db.messageService.saveHumanMessage({ ...place, messageContent: `m${i}`, messageId: `x${i + 1}` });
     await waitFor('shadow failures', () => db.shadowStats()!.failed >= 5);
     proxy.mode = 'stall';
-    await db.messageService.saveHumanMessage({ userId: 'u', username: 'n', channelId: 'c', content: 'stalled' });
+    await db.messageService.saveHumanMessage({ ...place, messageContent: 'stalled', messageId: 'x9' });
     await db.close();
     proxy.heal();
     expect(events('database_ready')).toHaveLength(1);

@@ -18,20 +18,24 @@ const db = await createDatabase(
 timings.migrate = Date.now() - t0;
 const out = { admin, phase: db.routing.phase, fresh: pg.url !== other.url };
 // Concurrent calls so the pool opens more than one connection.
+const place = { userId: 'u', username: 'n', channelId: 'c', channelName: 'general', guildId: '9223372036854775807' };
 const saved = await Promise.all(
-  Array.from({ length: 12 }, (_, i) => db.messageService.saveHumanMessage({ userId: 'u', username: 'n', channelId: 'c', content: `pglite message ${i}`, externalId: '9223372036854775807', metadata: { i } })),
+  Array.from({ length: 12 }, (_, i) => db.messageService.saveHumanMessage({ ...place, messageContent: `pglite message ${i}`, messageId: `m${i}`, metadata: { i } })),
 );
-out.recent = (await db.messageService.getRecentMessages({ channelId: 'c', limit: 100 })).length;
-out.search = (await db.messageService.searchMessages({ query: 'pglite message', channelId: 'c' })).length;
-out.metadata = (await db.messageService.getRecentMessages({ channelId: 'c', metadata: { i: 3 } })).map((m) => m.id).join() === saved[3].id;
-out.externalId = saved[0].externalId;
-const doc = await db.documentService.createDocument({ ownerId: 'u', title: 'T' });
-await db.documentService.addCollaborator({ documentId: doc.id, actorId: 'u', userId: 'v', role: 'editor' });
-out.docVersion = (await db.documentService.updateDocument({ documentId: doc.id, userId: 'v', expectedVersion: 1, content: 'x' })).version;
-await Promise.all(Array.from({ length: 6 }, () => db.userProfileService.modifyUserProfile('u', (p) => ({ messageCount: Number(p?.messageCount ?? 0) + 1 }), { history: false })));
-out.messageCount = (await db.userProfileService.getUserProfile('u')).messageCount;
-const stats = await db.queryService.saveQuery({ userId: 'u', channelId: 'c', query: 'q', durationMs: 5, success: true }).then(() => db.queryService.getQueryStats({ userId: 'u' }));
-out.queryCount = stats.count;
+out.recent = (await db.messageService.queryMessages({ channelId: 'c', limit: 100 })).length;
+out.search = (await db.messageService.queryMessages({ searchText: 'pglite message', channelId: 'c' })).length;
+const third = await db.messageService.getMessageById(saved[3]);
+out.metadata = JSON.parse(third.metadata).i === 3;
+out.guildId = (await db.messageService.getMessageById(saved[0])).guild_id;
+const doc = await db.documentService.createDocument({ createdBy: 'u', title: 'T' });
+await db.documentService.addCollaborator({ documentId: doc.id, userId: 'v', role: 'editor' });
+await db.documentService.updateDocumentContent(doc.id, 'x');
+out.docVersion = (await db.documentService.getDocument(doc.id)).version;
+await db.userProfileService.createUserProfile('u', 'n');
+await Promise.all(Array.from({ length: 6 }, () => db.userProfileService.incrementMessageCount('u')));
+out.messageCount = (await db.userProfileService.getUserProfile('u')).message_count;
+await db.queryService.saveQuery({ userId: 'u', username: 'n', queryText: 'q', executionTimeMs: 5 });
+out.queryCount = await db.queryService.getQueryCount({ userId: 'u' });
 // A second test database is a separate, empty instance: none of the tables migrated above.
 const probe = postgres(other.url, { max: 1, onnotice: () => {} });
 out.otherTables = Number((await probe`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'messages'`)[0].n);
