@@ -8,7 +8,7 @@ import { datasetCounts, rowBuilders } from './generate-rows.js';
 import { loadTextSource, Rng } from './generate-text.js';
 
 /** Bump when generated data changes shape, so cached files are rebuilt. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 /** SQLite's bound-parameter limit is 32,766 (since 3.32); stay under it per statement. */
 const MAX_PARAMS = 30_000;
 const ROWS_PER_TRANSACTION = 50_000;

@@ -46,7 +46,7 @@ const inOrder = (table: TableName, r: Record<string, unknown>): unknown[] => tab
  * Row builders of the six tables for a data set of `messages` messages (see {@link datasetCounts}),
  * shaped as omega-bot writes them. Values are deterministic for a given `rng` seed.
  *
- * - messages: conversations in channels of guilds (10% direct messages, no guild): a human message
+ * - messages: conversations in channels of guilds (10% in direct messages: no guild): a human message
  *   (`response_decision` JSON, the platform message id in `metadata`), then sometimes tool calls
  *   (`sender_type` 'tool', `message_content` "Tool: name", `tool_args`/`tool_result` JSON), then
  *   the bot's answer ('ai'); replies carry `parent_message_id`, most rows a `session_id`.
@@ -68,8 +68,9 @@ export function rowBuilders(messages: number, rng: Rng, text: TextSource): Recor
   const userName = (u: number) => `${text.words[u % text.words.length]!.replace(/[^\p{L}]/gu, '').toLowerCase() || 'user'}${u}`;
   const channelId = (c: number) => String(900_000_000_000_000_000n + BigInt(c) * 7_919n);
   const channelName = (c: number) => `${(text.words[(c * 13) % text.words.length] ?? 'general').replace(/[^\p{L}]/gu, '').toLowerCase() || 'general'}-${c}`;
-  // Every tenth channel is a direct message (no guild).
-  const guildId = (c: number) => (c % 10 === 9 ? null : String(700_000_000_000_000_000n + BigInt(c % guilds) * 6_007n));
+  const guildId = (c: number) => String(700_000_000_000_000_000n + BigInt(c % guilds) * 6_007n);
+  /** A user's direct-message channel (no guild). */
+  const dmChannelId = (u: number) => String(800_000_000_000_000_000n + BigInt(u) * 7_919n);
   const snowflake = (i: number) => String(1_200_000_000_000_000_000n + BigInt(i) * 4_194_304n + BigInt(rng.int(0, 4_000_000)));
   /** Unix seconds of row `i` of `n`, spread over the year. */
   const at = (i: number, n: number) => END - SPAN + Math.floor((i / Math.max(1, n)) * SPAN) + rng.int(0, 59);
@@ -83,7 +84,7 @@ export function rowBuilders(messages: number, rng: Rng, text: TextSource): Recor
   // Collaborators point at the documents built before them (tables are built in foreign-key order).
   const documentIds: string[] = [];
   // The conversation being generated: the human message replies and tool calls point at.
-  let turn = { humanId: null as string | null, user: 0, channel: 0, session: null as string | null };
+  let turn = { humanId: null as string | null, user: 0, channel: 0, dm: false, session: null as string | null };
 
   return {
     messages: (i) => {
@@ -94,7 +95,7 @@ export function rowBuilders(messages: number, rng: Rng, text: TextSource): Recor
       const kind = turn.humanId === null || r < 0.5 ? 'human' : r < 0.88 ? 'ai' : 'tool';
       if (kind === 'human') {
         const channel = rng.skewed(channels);
-        turn = { humanId: id, user: rng.skewed(users), channel, session: rng.next() < 0.8 ? `session-${channel}-${Math.floor(ts / 3_600)}` : null };
+        turn = { humanId: id, user: rng.skewed(users), channel, dm: rng.next() < 0.1, session: rng.next() < 0.8 ? `session-${channel}-${Math.floor(ts / 3_600)}` : null };
       }
       const u = turn.user;
       const c = turn.channel;
@@ -104,9 +105,9 @@ export function rowBuilders(messages: number, rng: Rng, text: TextSource): Recor
         sender_type: kind,
         user_id: kind === 'human' ? userId(u) : BOT_ID,
         username: kind === 'human' ? userName(u) : BOT_NAME,
-        channel_id: channelId(c),
-        channel_name: channelName(c),
-        guild_id: guildId(c),
+        channel_id: turn.dm ? dmChannelId(u) : channelId(c),
+        channel_name: turn.dm ? 'DM' : channelName(c),
+        guild_id: turn.dm ? null : guildId(c),
         session_id: turn.session,
         ...bookkeeping(ts),
       };

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
+import { tables } from '../schema/tables.js';
 import { fmt } from './stats.js';
 import type { OpMeasure } from './transfer-measure.js';
 import type { SizeResult, TransferBenchResult } from './transfer-bench.js';
@@ -28,7 +29,7 @@ function sizeTitle(s: SizeResult): string {
   return (
     `### ${int(s.messages)} messages — ${int(s.dataset.totalRows)} rows, LibSQL file ${fmt(s.dataset.bytes / MB, 0)} MB\n\n` +
     `Rows per table: messages ${int(c.messages)}, queries ${int(c.queries)}, documents ${int(c.documents)}, ` +
-    `document_collaborators ${int(c.document_collaborators)}, user_profiles ${int(c.user_profiles)} (${'≈'}130 columns), ` +
+    `document_collaborators ${int(c.document_collaborators)}, user_profiles ${int(c.user_profiles)} (${tables.user_profiles.columns.length} columns), ` +
     `user_analysis_history ${int(c.user_analysis_history)}.\n`
   );
 }

@@ -33,7 +33,7 @@ export interface LoadTableOptions {
   readonly batchRows?: number | undefined;
   /**
    * At most about this many bytes of COPY text per batch (UTF-16 code units of the encoded rows),
-   * so a batch of a wide table (user_profiles, ~135 columns) holds no more data than one of a
+   * so a batch of a wide table (user_profiles, ~100 columns) holds no more data than one of a
    * narrow table, and memory does not depend on which table or how many rows. Default 2 MiB.
    */
   readonly batchBytes?: number | undefined;
