@@ -166,7 +166,7 @@ export const verifyCommand: CommandModule = {
         '\nReads both sides in id order (keyset chunks, both at once) and merge-joins them; a row matches when its canonical JSON ' +
           '(normalizeRow: sorted JSON keys, text policy, exact integers) is identical. Mismatches are read again after ' +
           '--recheck-delay-ms, so a shadow write still in flight is not called drift. Deleted rows (tombstones) count as matching absence.\n' +
-          'LibSQL rows are compared as import/copy write them (milliseconds → seconds, text booleans → booleans, the text policy…); ' +
+          'LibSQL rows are compared as import/copy write them (milliseconds in seconds columns → seconds, ms timestamps exactly, text booleans → booleans, the text policy…); ' +
           'LibSQL rows import/copy reject (invalid JSON, text that is not UTF-8, out of range, orphans) are reported as rejected, with the reason: not drift.\n' +
           'Writes every drifted and rejected row to <data-dir>/verify/<timestamp>.ndjson and a summary to <data-dir>/last-verify.json (shown by `db status`).\n' +
           'Exit codes: 0 no drift and no rejected row; 4 drift; 5 no drift, but LibSQL holds rows import rejects; 2 bad usage or configuration; 3 a database is unreachable; 1 anything else.',

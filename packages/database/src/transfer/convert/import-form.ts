@@ -21,7 +21,7 @@ const ID_BATCH = 500;
  * Reads LibSQL rows by id the way copy's source reader does (source.ts: every value losslessly,
  * integers exact, and whether each foreign key's parent exists) and converts them with THE
  * conversion of check/export/import/copy (convert.ts, coerce.ts). So verify compares, and
- * reconcile writes, what import would have written (milliseconds → seconds, text booleans →
+ * reconcile writes, what import would have written (milliseconds in seconds columns → seconds, text booleans →
  * booleans, the text policy…), and learns which rows import rejects and why (invalid JSON,
  * invalid UTF-8, out of range, orphans…).
  *
