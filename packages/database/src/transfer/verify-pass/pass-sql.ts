@@ -6,7 +6,8 @@ import { q } from '../../stores/table-sql.js';
  * The row layout of verify's key-ordered pass ("pass row"), built in SQL by both backends so that
  * neither driver decodes column values one by one. Columns in three groups, each in table-spec
  * order (`id` is the first column of every table):
- * - plain (`id`, `text`, `int`, `bigint`, `timestamp`, `bool`): compared byte for byte;
+ * - plain (`id`, `text`, `int`, `bigint`, `timestamp`, `millis`, `bool`): compared byte for byte (a
+ *   `millis` value digit for digit: 1 ms is a difference);
  * - json: PostgreSQL sends `jsonb` text, LibSQL its stored text (compared in JS: pass-json-bytes.ts);
  * - real: PostgreSQL sends `float8send` hex, LibSQL the value itself (one query per row then).
  *
@@ -15,13 +16,13 @@ import { q } from '../../stores/table-sql.js';
  * |-----------------------|-----------------------------------------|
  * | id, text              | `<UTF-8 byte length>:<bytes>`; NULL: `:` alone (no digits, unlike `0:`) |
  * | json                  | LibSQL: `<UTF-8 byte length>:<bytes>`, NULL `:`; PostgreSQL: the `jsonb` text, then U+0001 (NULL: U+0001 alone) |
- * | int, bigint, timestamp| `<decimal>;`; NULL: `;` alone           |
+ * | int, bigint, timestamp, millis | `<decimal>;`; NULL: `;` alone   |
  * | bool                  | `1` or `0`; NULL: `N`                   |
  * | real                  | PostgreSQL: 16 hex digits of `float8send`, NULL `N`; LibSQL: none (the values come as columns) |
  * NULL tokens are what `concat()` makes of NULL arguments on both backends (it skips them), so no
  * value needs a CASE or `coalesce` in SQL but booleans.
- * A LibSQL row with a value that is not in canonical storage (a text boolean, milliseconds, a
- * blob…) is sent as `X<rowid>;` alone instead of its tokens: the whole row is then read again and
+ * A LibSQL row with a value that is not in canonical storage (a text boolean, milliseconds in a
+ * seconds column, a blob…) is sent as `X<rowid>;` alone instead of its tokens: the whole row is then read again and
  * converted in JS with coerce.ts (pass-convert.ts).
  */
 export interface PassLayout {
