@@ -5,6 +5,7 @@
  */
 import { DatabaseError } from '../errors.js';
 import { redactUrl } from '../logger.js';
+import { sqliteFilePath } from '../transfer/source/source.js';
 import { detectLayout, LEGACY_KINDS, type DetectedLayout } from './detect.js';
 
 /** The one-line message of a legacy file (what it is, and to run `pnpm db adopt`). */
@@ -12,12 +13,24 @@ export function legacyMessage(url: string, layout: DetectedLayout, before: strin
   return `LibSQL ${redactUrl(url)} holds ${layout.description}: run \`pnpm db adopt\` (prints the plan; --apply adopts it, with a backup) before ${before}`;
 }
 
+/** Options of {@link assertAdopted}. */
+export interface AssertAdoptedOptions {
+  /** Also refuse a file that is not omega-bot's layout nor the product's (`UNRECOGNISED_LAYOUT`). */
+  readonly refuseUnrecognised?: boolean;
+  /**
+   * Check only a local `file:` URL (a remote database passes unread): for commands that do not
+   * read LibSQL themselves (`import`) and must not fail when it is unreachable.
+   */
+  readonly localOnly?: boolean;
+}
+
 /**
  * Refuses a legacy file, and (with `refuseUnrecognised`) a file that is not omega-bot's layout at
  * all. A missing, empty, adopted or migrated file passes. Reads only the catalogue.
  * @throws DatabaseError `LEGACY_SCHEMA` / `UNRECOGNISED_LAYOUT`; what the client throws when the file cannot be read.
  */
-export async function assertAdopted(url: string, authToken: string | undefined, before: string, opts: { refuseUnrecognised?: boolean } = {}): Promise<DetectedLayout> {
+export async function assertAdopted(url: string, authToken: string | undefined, before: string, opts: AssertAdoptedOptions = {}): Promise<DetectedLayout | null> {
+  if (opts.localOnly && sqliteFilePath(url) === null) return null;
   const layout = await detectLayout(url, authToken);
   if (LEGACY_KINDS.has(layout.kind)) throw new DatabaseError('LEGACY_SCHEMA', legacyMessage(url, layout, before), { layout: layout.kind, omegaVersion: layout.omegaVersion });
   if (opts.refuseUnrecognised && layout.kind === 'unrecognised') {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { assertAdopted } from '../../adopt/guard.js';
 import { copyDatabase } from '../../transfer/copy.js';
 import { formatLoadSummary } from '../../transfer/summary.js';
 import { backfillOrderWarning } from '../../transfer/source/warnings.js';
@@ -28,6 +29,7 @@ export const copyCommand: CommandModule = {
       )
       .action((o: { libsqlUrl?: string; rejects: string; allowRejects: boolean; batchRows: number; concurrency: number }) =>
         run(async (ctx) => {
+          await assertAdopted(o.libsqlUrl ?? ctx.config.libsqlUrl, o.libsqlUrl ? undefined : ctx.config.libsqlAuthToken, '`pnpm db copy`');
           const databaseUrl = requirePostgresUrl(ctx);
           const order = backfillOrderWarning(ctx.config.routing, 'copy');
           if (order) ctx.warn(order);

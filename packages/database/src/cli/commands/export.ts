@@ -1,3 +1,4 @@
+import { assertAdopted } from '../../adopt/guard.js';
 import { exportDatabase } from '../../transfer/export.js';
 import { formatExportSummary } from '../../transfer/summary.js';
 import { backfillOrderWarning } from '../../transfer/source/warnings.js';
@@ -24,6 +25,7 @@ export const exportCommand: CommandModule = {
       )
       .action((o: { out: string; libsqlUrl?: string; allowRejects: boolean }) =>
         run(async (ctx) => {
+          await assertAdopted(o.libsqlUrl ?? ctx.config.libsqlUrl, o.libsqlUrl ? undefined : ctx.config.libsqlAuthToken, '`pnpm db export`');
           const order = backfillOrderWarning(ctx.config.routing, 'export');
           if (order) ctx.warn(order);
           const bar = progressBar(ctx);

@@ -1,3 +1,4 @@
+import { assertAdopted } from '../../adopt/guard.js';
 import { InvalidArgumentError } from 'commander';
 import { redactUrl } from '../../logger.js';
 import { runGate, type GateResult } from '../../transfer/gate.js';
@@ -62,6 +63,7 @@ export const gateCommand: CommandModule = {
       )
       .action((o: GateCliOptions) =>
         run(async (ctx) => {
+          await assertAdopted(ctx.config.libsqlUrl, ctx.config.libsqlAuthToken, '`pnpm db gate`');
           const opts = verifyOptionsOf(ctx, o);
           ctx.say(`gate: LibSQL ${redactUrl(opts.libsqlUrl)} ↔ PostgreSQL ${redactUrl(opts.databaseUrl)}${o.botUrl ? `, bot ${redactUrl(o.botUrl)}` : ''}`);
           const bar = verifyProgress(ctx);

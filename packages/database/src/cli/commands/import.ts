@@ -1,3 +1,4 @@
+import { assertAdopted } from '../../adopt/guard.js';
 import { importDirectory } from '../../transfer/import.js';
 import { formatLoadSummary } from '../../transfer/summary.js';
 import { backfillOrderWarning } from '../../transfer/source/warnings.js';
@@ -28,6 +29,8 @@ export const importCommand: CommandModule = {
       )
       .action((o: { from: string; allowRejects: boolean; batchRows: number; concurrency: number }) =>
         run(async (ctx) => {
+          // The bot's LibSQL (LIBSQL_URL), when it is a local file, must be adopted before its data moves to PostgreSQL.
+          await assertAdopted(ctx.config.libsqlUrl, ctx.config.libsqlAuthToken, '`pnpm db import`', { localOnly: true });
           const databaseUrl = requirePostgresUrl(ctx);
           const order = backfillOrderWarning(ctx.config.routing, 'import');
           if (order) ctx.warn(order);

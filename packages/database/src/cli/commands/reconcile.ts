@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import { Option } from 'commander';
+import { assertAdopted } from '../../adopt/guard.js';
 import { DatabaseError } from '../../errors.js';
 import { redactUrl } from '../../logger.js';
 import type { SideName } from '../../transfer/source/backend-pair.js';
@@ -109,6 +110,7 @@ export const reconcileCommand: CommandModule = {
       )
       .action((o: ReconcileCliOptions) =>
         run(async (ctx) => {
+          await assertAdopted(ctx.config.libsqlUrl, ctx.config.libsqlAuthToken, '`pnpm db reconcile`');
           await checkDirection(ctx, o);
           const opts = verifyOptionsOf(ctx, o);
           ctx.say(`reconcile --from ${o.from}${o.dryRun ? ' (dry run)' : ''}: LibSQL ${redactUrl(opts.libsqlUrl)} ↔ PostgreSQL ${redactUrl(opts.databaseUrl)}`);
