@@ -1,4 +1,4 @@
-import { newId, type Database, type Logger } from '@repo/database';
+import { idProblem, newId, type Database, type Logger } from '@repo/database';
 import { z } from 'zod';
 import { recordMilestone } from './analysis-milestones.js';
 import { commandLabel, parseMessage, runCommand, type CommandContext } from './commands/index.js';
@@ -6,7 +6,22 @@ import { commandLabel, parseMessage, runCommand, type CommandContext } from './c
 /** Who the bot's own (`ai`) messages are stored as. */
 export const BOT_USER = { userId: 'bot', username: 'bot' } as const;
 
-const id = z.string().trim().min(1, 'must not be empty').max(200);
+/**
+ * An id field of the request (userId, channelId, guildId, messageId, sessionId): trimmed, 1–200
+ * characters, and under the data layer's id policy (`idProblem`): one holding U+0000, a lone
+ * surrogate or a control character is answered 400 naming the field, before anything is written
+ * (ids are keys, never sanitised into another key). Free text (username, channelName, content)
+ * follows the text policy instead: NUL stripped, lone surrogates replaced, logged.
+ */
+const id = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200)
+  .superRefine((s, ctx) => {
+    const why = idProblem(s);
+    if (why) ctx.addIssue({ code: 'custom', message: `is no valid id: it ${why}` });
+  });
 /** Earliest accepted `timestamp`, unix ms (1973-03-03): a value below it is almost surely unix seconds. */
 export const MIN_TIMESTAMP_MS = 100_000_000_000;
 

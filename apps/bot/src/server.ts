@@ -29,7 +29,8 @@ function describeIssues(error: z.ZodError): string {
  * - `POST /messages` `{ userId, username, channelId, channelName?, guildId?, messageId?, sessionId?,
  *   content, timestamp? (unix ms) }` → 200 `{ reply, messageId, replyId, toolId?, queryId?,
  *   analysisId?, durationMs, command, hits? }` (see {@link handleMessage});
- *   400 `{ error: 'BAD_REQUEST', message }` for an invalid body; 500 `{ error, code }` when a backend fails.
+ *   400 `{ error: 'BAD_REQUEST', code: 'INVALID_INPUT', field, message }` for an invalid body (checked
+ *   whole, before anything is written: ids under the id policy, numbers in range); 500 `{ error, code }` when a backend fails.
  * - `GET /healthz` → 200 `{ ok: true }` (503 once closing).
  * - `GET /status` → `{ phase, flags, routing, backends, stats }` (see {@link statusOf}).
  * Request logging is off: the pipeline logs one `message_handled` line per message at debug.
@@ -44,7 +45,7 @@ export function buildServer({ db, logger, flags }: BuildServerOptions) {
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (isDatabaseError(err, 'INVALID_INPUT')) return reply.code(400).send({ error: 'BAD_REQUEST', message: redact(err.message) });
+    if (isDatabaseError(err, 'INVALID_INPUT')) return reply.code(400).send({ error: 'BAD_REQUEST', code: 'INVALID_INPUT', field: err.details?.field, message: redact(err.message) });
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.code ?? 'BAD_REQUEST', message: redact(err.message) });
     const d = describeError(err);
     const closed = isDatabaseError(err, 'CLOSED');
@@ -55,7 +56,10 @@ export function buildServer({ db, logger, flags }: BuildServerOptions) {
 
   app.post('/messages', async (req, reply) => {
     const parsed = messageBody.safeParse(req.body);
-    if (!parsed.success) return reply.code(400).send({ error: 'BAD_REQUEST', message: `invalid message: ${describeIssues(parsed.error)}` });
+    if (!parsed.success) {
+      const field = parsed.error.issues[0]?.path.join('.') || 'body';
+      return reply.code(400).send({ error: 'BAD_REQUEST', code: 'INVALID_INPUT', field, message: `invalid message: ${describeIssues(parsed.error)}` });
+    }
     return handleMessage(db, logger, parsed.data);
   });
   app.get('/healthz', async () => ({ ok: true }));

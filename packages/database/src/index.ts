@@ -9,6 +9,7 @@ export { createLogger, redact, redactUrl, type Logger } from './logger.js';
 export { migratePostgres, migrateSqlite, migrationsFolder } from './migrations/migrate.js';
 export type { ShadowStats } from './routing/shadow-queue.js';
 export { tableNames, tables, type TableName, type TableSpec } from './schema/tables.js';
+export { idProblem } from './services/context.js';
 export { sanitizeJson, sanitizeText } from './services/sanitize.js';
 export { searchTerms } from './services/search-terms.js';
 export type { AddCollaboratorInput, CreateDocumentInput, DocumentService } from './services/document-service.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/database.js';
 import { sanitizeJson, sanitizeText } from '../src/services/sanitize.js';
 import { createBothDatabases } from './helpers/backends.js';
-import { openBareStores } from './helpers/inspect.js';
+import { dumpAll, openBareStores } from './helpers/inspect.js';
 import { captureLogs } from './helpers/log-capture.js';
 import { openPhase } from './helpers/phase-db.js';
 
@@ -106,6 +106,63 @@ describe('the same stored value on both backends, logged with the id', () => {
         expect((await bare.postgres.get('messages', mId))?.metadata).toEqual({ ...clean.metadata, messageId: '1' });
       } finally {
         await bare.close();
+      }
+    });
+  }
+});
+
+describe('the id policy: ids holding NUL, lone surrogates or control characters are rejected, never sanitised', () => {
+  let urls: Awaited<ReturnType<typeof createBothDatabases>>;
+  beforeAll(async () => {
+    urls = await createBothDatabases('idpolicy');
+  });
+  afterAll(async () => {
+    await urls?.cleanup();
+  });
+  const BAD = [`u${NUL}x`, `u${HIGH}x`, `${LOW}`, 'u\u0007x', 'u\u009bx', 'u\u007fx'];
+
+  for (const phase of ['4', '6+'] as const) {
+    it(`phase ${phase}: every service answers INVALID_INPUT naming the field, and writes nothing on either backend`, async () => {
+      const db: Database = await openPhase(phase, urls, { SHADOW_MODE: 'inline' });
+      const bare = await openBareStores(urls);
+      const doc = await db.documentService.createDocument({ createdBy: 'owner', title: 'T' });
+      const place = { userId: 'u', username: 'n', channelId: 'c', channelName: 'general', messageId: 'm' };
+      await db.backends.shadow?.barrier(10_000);
+      const before = JSON.stringify([await dumpAll(bare.sqlite), await dumpAll(bare.postgres)]);
+      const calls: Array<[field: string, run: (bad: string) => Promise<unknown>]> = [
+        ['userId', (b) => db.messageService.saveHumanMessage({ ...place, userId: b, messageContent: 'x' })],
+        ['channelId', (b) => db.messageService.saveHumanMessage({ ...place, channelId: b, messageContent: 'x' })],
+        ['guildId', (b) => db.messageService.saveHumanMessage({ ...place, guildId: b, messageContent: 'x' })],
+        ['sessionId', (b) => db.messageService.saveHumanMessage({ ...place, sessionId: b, messageContent: 'x' })],
+        ['messageId', (b) => db.messageService.saveHumanMessage({ ...place, messageId: b, messageContent: 'x' })],
+        ['parentMessageId', (b) => db.messageService.saveAIMessage({ ...place, parentMessageId: b, messageContent: 'x' })],
+        ['userId', (b) => db.messageService.saveToolExecution({ ...place, userId: b, toolName: 't', toolArgs: {}, toolResult: null })],
+        ['userId', (b) => db.queryService.saveQuery({ userId: b, username: 'n', queryText: 'q' })],
+        ['createdBy', (b) => db.documentService.createDocument({ createdBy: b, title: 'T' })],
+        ['documentId', (b) => db.documentService.addCollaborator({ documentId: b, userId: 'u2' })],
+        ['userId', (b) => db.documentService.addCollaborator({ documentId: doc.id, userId: b })],
+        ['input', (b) => db.userProfileService.createUserProfile(b, 'n')],
+        ['input', (b) => db.userProfileService.getOrCreateUserProfile(b, 'n')],
+        ['input', (b) => db.userProfileService.saveAnalysisHistory(b, '{}', '{}', 1)],
+        ['input', (b) => db.documentService.updateDocumentContent(b, 'c')],
+      ];
+      try {
+        for (const bad of BAD) {
+          for (const [field, run] of calls) {
+            const e = await run(bad).then(
+              () => null,
+              (x: unknown) => x,
+            );
+            expect(e, `${field} = ${JSON.stringify(bad)}`).toMatchObject({ code: 'INVALID_INPUT' });
+            expect((e as Error).message).toMatch(/is no valid id/);
+            if (field !== 'input') expect((e as Error).message).toContain(field);
+          }
+        }
+        await db.backends.shadow?.barrier(10_000);
+        expect(JSON.stringify([await dumpAll(bare.sqlite), await dumpAll(bare.postgres)])).toBe(before);
+      } finally {
+        await bare.close();
+        await db.close();
       }
     });
   }

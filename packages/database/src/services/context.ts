@@ -19,7 +19,8 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  throw new DatabaseError('INVALID_INPUT', `${what}: ${issue.path.join('.') || 'input'} ${issue.message}`, { path: issue.path });
+  const field = issue.path.join('.') || 'input';
+  throw new DatabaseError('INVALID_INPUT', `${what}: ${field} ${issue.message}`, { path: issue.path, field });
 }
 
 /**
@@ -61,8 +62,40 @@ export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+// eslint-disable-next-line no-control-regex
+const ID_FORBIDDEN = /[\u0000-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The id policy (docs/design.md "Known traps"): an id (userId, channelId, guildId, sessionId,
+ * messageId, documentId, parentMessageId…) is a key, compared byte for byte on both backends and
+ * used in URLs, logs and unique indexes, so it is never sanitised into another key: one that holds
+ * U+0000, a lone UTF-16 surrogate or a control character (U+0001–U+001F, U+007F–U+009F) is
+ * rejected. Free text (content, usernames, titles…) follows the text policy instead (sanitize.ts).
+ * @returns why `s` is no valid id (`'holds U+0000 (NUL)'`…), or null when it is one.
+ */
+export function idProblem(s: string): string | null {
+  const m = ID_FORBIDDEN.exec(s);
+  if (!m) return null;
+  const c = m[0].charCodeAt(0);
+  const hex = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (c === 0) return `holds ${hex} (NUL) at offset ${m.index}`;
+  if (c >= 0xd800 && c <= 0xdfff) return `holds a lone surrogate ${hex} at offset ${m.index}`;
+  return `holds the control character ${hex} at offset ${m.index}`;
+}
+
+/** An id: 1 to `max` characters, no NUL, lone surrogate or control character ({@link idProblem}). */
+export const zIdOf = (max = 200) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((s, ctx) => {
+      const why = idProblem(s);
+      if (why) ctx.addIssue({ code: 'custom', message: `is no valid id: it ${why} (ids are never sanitised)` });
+    });
+
 /** zod pieces shared by the services. */
-export const zId = z.string().min(1).max(200);
+export const zId = zIdOf(200);
 export const zJsonObject = z.record(z.string(), z.unknown());
 export const zLimit = (dflt: number, max: number) => z.number().int().min(1).max(max).default(dflt);
 /** Rows to skip (omega-bot's `offset`), default 0. */
