@@ -92,8 +92,8 @@ node --input-type=module -e "
   const { buildOmegaDatabase } = await import('$root/packages/database/dist/testing/index.js');
   await buildOmegaDatabase('$WORK/bot.db', { layout: '$LAYOUT', size: $SIZE });
 " || exit 1
-step "status (legacy, not adopted)" 0,1,2,3,4,5,6,7 db status
-step "migrate refuses a legacy file" 1,2,3,4,5,6,7 db migrate
+step "status (legacy, not adopted)" 0,8 db status
+step "migrate refuses a legacy file (LEGACY_SCHEMA)" 8 db migrate
 step "adopt (the plan; nothing changes)" 0 db adopt
 step "adopt --apply" 0 db adopt --apply
 step "adopt again (no-op)" 0 db adopt
