@@ -2,7 +2,10 @@
 import { Command } from 'commander';
 import { commands } from './commands/index.js';
 import { createContext, reportError, type CliContext } from './context.js';
-import { ExitCode } from './exit-codes.js';
+import { createRequire } from 'node:module';
+import { ExitCode, exitCodesHelp } from './exit-codes.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 const program = new Command('db')
   .description(
@@ -11,10 +14,8 @@ const program = new Command('db')
   )
   .option('--json', 'print one JSON document on stdout (for scripts)', false)
   .showHelpAfterError()
-  .addHelpText(
-    'after',
-    '\nExit codes: 0 ok, 1 failure, 2 bad usage/config, 3 database unreachable, 4 drift (verify/gate), 5 rejected rows (check/import/copy), 6 export files invalid, 7 LibSQL file not omega-bot\'s layout (adopt/migrate), 8 LibSQL file not adopted yet (run `db adopt`).',
-  )
+  .version(version, '-V, --version', 'print the version of @repo/database')
+  .addHelpText('after', exitCodesHelp())
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE);
   });
