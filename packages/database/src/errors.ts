@@ -21,6 +21,9 @@
  * | UNRECOGNISED_LAYOUT  | adopt/migrate: a LibSQL file that is not omega-bot's layout   |
  * | ADOPT_CHECKSUM_MISMATCH | adopt: rows or values changed; rolled back                 |
  * | BACKUP_EXISTS        | adopt: the backup file is there already                       |
+ * | ADOPT_VALUE_REFUSED  | adopt --target postgres: a value cannot convert to the product's type (table, id, reason); nothing changed |
+ * | DATABASE_TIMEOUT     | PostgreSQL did not answer a call within its client-side deadline (pool recycled) |
+ * | SHADOW_ABANDONED     | logged (never thrown): a shadow write left when the drain deadline passed |
  */
 export type ErrorCode =
   | 'INVALID_FLAG'
@@ -43,7 +46,10 @@ export type ErrorCode =
   | 'LEGACY_SCHEMA'
   | 'UNRECOGNISED_LAYOUT'
   | 'ADOPT_CHECKSUM_MISMATCH'
-  | 'BACKUP_EXISTS';
+  | 'BACKUP_EXISTS'
+  | 'ADOPT_VALUE_REFUSED'
+  | 'DATABASE_TIMEOUT'
+  | 'SHADOW_ABANDONED';
 
 /** The one error class of the package: a stable `code` plus context fields. */
 export class DatabaseError extends Error {
@@ -83,5 +89,5 @@ export function describeError(e: unknown): { code: string; message: string } {
  */
 export function isConnectionError(e: unknown): boolean {
   const code = describeError(e).code;
-  return /^(E(CONN(REFUSED|RESET|ABORTED)|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN)|CONNECTION_\w+|CONNECT_TIMEOUT|08\w{3}|57P0[123])$/.test(code);
+  return /^(E(CONN(REFUSED|RESET|ABORTED)|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN)|CONNECTION_\w+|CONNECT_TIMEOUT|DATABASE_TIMEOUT|08\w{3}|57P0[123])$/.test(code);
 }

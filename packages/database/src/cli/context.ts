@@ -62,6 +62,7 @@ export function reportError(e: unknown): ExitCode {
       case 'VERIFY_DRIFT':
         return ExitCode.DRIFT;
       case 'IMPORT_REJECTED_ROWS':
+      case 'ADOPT_VALUE_REFUSED':
         return ExitCode.REJECTED_ROWS;
       case 'EXPORT_INVALID':
         return ExitCode.INVALID_DATA;

@@ -266,6 +266,14 @@ function generate(seed: number, size: number, entries: string[]): Record<string,
   return { messages, queries, documents, document_collaborators: collaborators, user_profiles: profiles, user_analysis_history: history };
 }
 
+/**
+ * The rows {@link buildOmegaDatabase} writes (omega-bot's newest columns; JSON as text, booleans
+ * 0/1), for fixtures of other layouts (omega-bot's PostgreSQL tables). Deterministic for a seed.
+ */
+export function omegaRows(opts: { size?: number; seed?: number; corpusDir?: string } = {}): Record<string, Array<Record<string, unknown>>> {
+  return generate(opts.seed ?? 1, opts.size ?? 200, loadText(opts.corpusDir).entries);
+}
+
 function nullRow(like: Row): Row {
   return Object.fromEntries(Object.keys(like).map((k) => [k, null]));
 }
