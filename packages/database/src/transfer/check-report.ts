@@ -4,7 +4,7 @@ import { formatTable } from './summary.js';
 /** The deliberate coercions, one line each (printed by `db check --help` and the report). */
 export const CONVERSION_POLICY: readonly string[] = [
   'bool: integer 1/0, or text 1/0/true/false/t/f/yes/no/on/off (any case) → true/false; anything else rejected',
-  'timestamp: integer seconds kept; values above 10^11 are milliseconds → ÷1000 (floored); numeric text likewise; ISO-8601 text (no zone = UTC) → unix seconds; above 10^14 rejected',
+  'timestamp (seconds columns): |n| ≤ 253402300799 (9999-12-31T23:59:59Z) is seconds, kept; above, up to the same instant in milliseconds, milliseconds → ÷1000 (floored); beyond, rejected; numeric text and reals likewise (fractions floored); ISO-8601 text (no zone = UTC) → unix seconds. 10^11 < |n| ≤ 253402300799 is ambiguous (seconds after year 5138, or milliseconds of 1973–1978): read as seconds and listed per row',
   'millis (messages.timestamp, queries.timestamp): integer milliseconds kept exactly (never ÷1000; below 10^11 noted as "seconds?" but kept); integral real or numeric text likewise; ISO-8601 text → unix ms; fractions and values beyond ±8.64·10^15 rejected',
   'int: must fit PostgreSQL integer (±2^31) and be whole; bigint: must fit int64 (2^53+1 … 2^63−1 kept exact)',
   'text and JSON strings: U+0000 stripped, lone surrogates → U+FFFD (services/sanitize.ts): counted as "sanitized", not rejected',

@@ -1,7 +1,7 @@
 import type { LogicalType } from '../../schema/columns.js';
-import { sanitizeJson, sanitizeText } from '../../services/sanitize.js';
+import { sanitizeText } from '../../services/sanitize.js';
 import { InvalidUtf8, SqliteBlob, storageClass } from '../source/sqlite-value.js';
-import { parseJsonExact } from '../../json-exact.js';
+import { JsonDecimal, mapJson, parseJsonExact } from '../../json-exact.js';
 
 /**
  * The deliberate coercions, one function per logical type (schema/columns.ts). Each takes one
@@ -12,7 +12,8 @@ import { parseJsonExact } from '../../json-exact.js';
  * | logical   | accepted (SQLite storage)                                                  | rejected |
  * |-----------|----------------------------------------------------------------------------|----------|
  * | bool      | integer 0/1; text `1 0 true false t f yes no on off` (any case, trimmed)    | anything else |
- * | timestamp | integer/real seconds; > 10^11 taken as milliseconds ÷ 1000 (floored);     | > 10^14 (µs?), other text |
+ * | timestamp | integer/real seconds up to 253402300799 (9999-12-31); above, milliseconds | > 253402300799999, other |
+ * |           | ÷ 1000 (floored); 10^11…253402300799 noted ambiguous (see SECONDS_MAX)     | text             |
  * |           | numeric text (same rule); ISO-8601 text (no zone = UTC) → unix seconds      |          |
  * | millis    | integer milliseconds kept exactly (below 10^11 noted: seconds?); integral   | beyond ±8.64·10^15 (Date's |
  * |           | real or numeric text; ISO-8601 text → unix ms                              | range), fractions, other text |
@@ -21,7 +22,8 @@ import { parseJsonExact } from '../../json-exact.js';
  * | real      | real; integer; numeric text                                                 | NaN/±Infinity, other text |
  * | text, id  | text with the policy of services/sanitize.ts (U+0000 stripped, lone        | blob, invalid UTF-8 |
  * |           | surrogate → U+FFFD, noted "sanitized"); integer/real → their decimal text   |          |
- * | json      | text holding JSON (strings sanitized as text); JSON `null` → SQL NULL       | invalid JSON, blob |
+ * | json      | text holding JSON (strings sanitized as text); JSON `null` → SQL NULL;     | invalid JSON, blob, |
+ * |           | numbers exact (json-exact.ts)                                               | keys colliding after the text policy, numbers beyond numeric, nesting beyond PostgreSQL's stack |
  */
 export type Coerced =
   | { readonly ok: true; readonly value: unknown; readonly notes?: readonly string[] | undefined }
@@ -80,14 +82,39 @@ function coerceBigint(v: unknown, canonical: boolean): Coerced {
   return ok(i.value.toString(), i.note, big && NOTE_BEYOND_2_53);
 }
 
-const SECONDS_MAX = 1e11; // 5138-11-16 in seconds; above it, a value is taken as milliseconds
-const MILLIS_MAX = 1e14; // the same instant in milliseconds; above it (microseconds?), reject
+/**
+ * THE unit rule of seconds columns (`timestamp`: created_at, updated_at, joined_at, first_seen_at…),
+ * the same for check, export, import, copy and verify, for integers, reals and numeric text alike:
+ * - |n| ≤ {@link SECONDS_MAX} (9999-12-31T23:59:59Z in seconds, the last second of a four-digit
+ *   year, which ISO-8601 text also reaches): seconds, kept (a fraction floored, noted);
+ * - {@link SECONDS_MAX} < |n| ≤ {@link MILLIS_MAX} (the same instant in milliseconds): milliseconds,
+ *   ÷ 1000 floored (noted `milliseconds ÷ 1000`);
+ * - beyond: rejected (microseconds?).
+ * Values in (10^11, SECONDS_MAX] are ambiguous: seconds of the years 5138–9999, or milliseconds of
+ * 1973–1978. They are read as seconds and noted {@link NOTE_AMBIGUOUS_SECONDS}; `db check` lists
+ * each such row by id. Because the rule is a fixed function whose results are all seconds, applying
+ * it to its own output changes nothing: import of an export gives what copy gives.
+ */
+export const SECONDS_MAX = 253_402_300_799;
+/** {@link SECONDS_MAX} in milliseconds (+999): above it, a seconds column's value is rejected. */
+export const MILLIS_MAX = 253_402_300_799_999;
+/** Below this (10^11, 5138-11-16 in seconds) a seconds value is unambiguous. */
+const SECONDS_CLEAR = 1e11;
+/** Note of a seconds value that could also be milliseconds (see {@link SECONDS_MAX}). */
+export const NOTE_AMBIGUOUS_SECONDS = 'ambiguous: read as seconds (after year 5138), as milliseconds it would be 1973–1978';
 
-function seconds(n: number, via: string | undefined): Coerced {
+function seconds(n: number, via: string | undefined, canonical: boolean): Coerced {
   if (!Number.isFinite(n)) return bad('not a finite number');
-  if (Math.abs(n) > MILLIS_MAX) return bad(`out of range: ${n} is beyond milliseconds (microseconds?)`);
-  if (Math.abs(n) > SECONDS_MAX) return ok(Math.floor(n / 1000), via, 'milliseconds ÷ 1000');
-  return Number.isInteger(n) ? ok(n, via) : ok(Math.floor(n), via, 'fraction of a second dropped');
+  const a = Math.abs(n);
+  if (a > MILLIS_MAX) return bad(`out of range: ${n} is beyond milliseconds of year 9999 (microseconds?)`);
+  if (a > SECONDS_MAX) {
+    const s = Math.floor(n / 1000);
+    // Floored, -253402300799999 ms would be -253402300800 s: beyond the seconds range, so rejected.
+    if (Math.abs(s) > SECONDS_MAX) return bad(`out of range: ${n} is beyond milliseconds of year 9999 (microseconds?)`);
+    return ok(s, via, 'milliseconds ÷ 1000');
+  }
+  const ambiguous = !canonical && a > SECONDS_CLEAR && NOTE_AMBIGUOUS_SECONDS;
+  return Number.isInteger(n) ? ok(n, via, ambiguous) : ok(Math.floor(n), via, 'fraction of a second dropped', ambiguous);
 }
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
@@ -113,12 +140,12 @@ export function parseIsoMillis(s: string): number | null {
 
 function coerceTimestamp(v: unknown, canonical: boolean): Coerced {
   if (typeof v === 'bigint') {
-    if (v > BigInt(MILLIS_MAX) || v < -BigInt(MILLIS_MAX)) return bad(`out of range: ${v} is beyond milliseconds (microseconds?)`);
-    return seconds(Number(v), undefined);
+    if (v > BigInt(MILLIS_MAX) || v < -BigInt(MILLIS_MAX)) return bad(`out of range: ${v} is beyond milliseconds of year 9999 (microseconds?)`);
+    return seconds(Number(v), undefined, canonical);
   }
-  if (typeof v === 'number') return seconds(v, canonical || Number.isInteger(v) ? undefined : 'real');
+  if (typeof v === 'number') return seconds(v, canonical || Number.isInteger(v) ? undefined : 'real', canonical);
   if (typeof v === 'string') {
-    if (NUMERIC_TEXT.test(v)) return seconds(Number(v), 'numeric text');
+    if (NUMERIC_TEXT.test(v)) return seconds(Number(v), 'numeric text', canonical);
     const s = parseIsoSeconds(v);
     return s === null ? bad('not a timestamp (unix seconds, milliseconds or ISO-8601)') : ok(s, 'ISO-8601 text');
   }
@@ -132,7 +159,7 @@ export const NOTE_MILLIS_SMALL = 'below 10^11: seconds? kept as milliseconds';
 function millis(n: number, via: string | undefined): Coerced {
   if (!Number.isFinite(n) || !Number.isInteger(n)) return bad('not an integer number of milliseconds');
   if (Math.abs(n) > DATE_MS_MAX) return bad(`out of range: ${n} is beyond a date in milliseconds`);
-  return ok(n, via, n !== 0 && Math.abs(n) < SECONDS_MAX && NOTE_MILLIS_SMALL);
+  return ok(n, via, n !== 0 && Math.abs(n) < SECONDS_CLEAR && NOTE_MILLIS_SMALL);
 }
 
 function coerceMillis(v: unknown, canonical: boolean): Coerced {
@@ -196,22 +223,141 @@ function coerceText(v: unknown): Coerced {
   return bad('not text');
 }
 
+// eslint-disable-next-line no-control-regex
+const MAY_NEED_POLICY = /[\u0000\uD800-\uDFFF]/;
+/** JSON text that may hold a number beyond a double (exponent or 16+ digits): its numbers are range-checked. */
+const MAY_BE_HUGE = /\d[eE]|\d{16}/;
+
+/** PostgreSQL numeric's limits (its docs, "Arbitrary Precision Numbers"): 131072 digits before the point, 16383 after. */
+const NUMERIC_INT_DIGITS = 131_072;
+const NUMERIC_SCALE = 16_383;
+
+/**
+ * Why PostgreSQL's jsonb cannot hold this exact number (numeric's range), or null when it can.
+ * `1e131072` and `1.5e-16383` are refused there ("value overflows numeric format").
+ */
+export function numericProblem(v: JsonDecimal | bigint): string | null {
+  const t = v.toString();
+  const ePos = t.search(/[eE]/);
+  const exp = ePos < 0 ? 0 : Number(t.slice(ePos + 1));
+  const mant = (ePos < 0 ? t : t.slice(0, ePos)).replace(/^[-+]/, '');
+  const dot = mant.indexOf('.');
+  const intDigits = (dot < 0 ? mant : mant.slice(0, dot)).replace(/^0+/, '').length;
+  const frac = dot < 0 ? 0 : mant.length - dot - 1;
+  const scale = Math.max(0, frac - exp);
+  const before = intDigits === 0 ? 0 : intDigits + exp;
+  if (before > NUMERIC_INT_DIGITS || scale > NUMERIC_SCALE) return `out of range: JSON number ${t.length > 40 ? `${t.slice(0, 40)}…` : t} is beyond PostgreSQL numeric (${NUMERIC_INT_DIGITS} digits before the point, ${NUMERIC_SCALE} after)`;
+  return null;
+}
+
+/** The first number of `v` PostgreSQL's numeric cannot hold (see {@link numericProblem}), without recursion. */
+function firstNumericProblem(v: unknown): string | null {
+  const stack: unknown[] = [v];
+  while (stack.length) {
+    const x = stack.pop();
+    if (x instanceof JsonDecimal || typeof x === 'bigint') {
+      const p = numericProblem(x);
+      if (p) return p;
+    } else if (Array.isArray(x)) for (const y of x) stack.push(y);
+    else if (x !== null && typeof x === 'object') for (const y of Object.values(x)) stack.push(y);
+  }
+  return null;
+}
+
+/** The text-policy notes of every string and key of `v`, without recursion. */
 function jsonNotes(v: unknown, into: Set<string>): void {
-  if (typeof v === 'string') for (const n of textPolicyNotes(v)) into.add(n);
-  else if (Array.isArray(v)) for (const x of v) jsonNotes(x, into);
-  else if (v && typeof v === 'object') {
-    for (const [k, x] of Object.entries(v)) {
-      jsonNotes(k, into);
-      jsonNotes(x, into);
+  const stack: unknown[] = [v];
+  while (stack.length) {
+    const x = stack.pop();
+    if (typeof x === 'string') for (const n of textPolicyNotes(x)) into.add(n);
+    else if (Array.isArray(x)) for (const y of x) stack.push(y);
+    else if (x !== null && typeof x === 'object' && !(x instanceof JsonDecimal)) {
+      for (const [k, y] of Object.entries(x)) {
+        for (const n of textPolicyNotes(k)) into.add(n);
+        stack.push(y);
+      }
     }
   }
 }
 
-// eslint-disable-next-line no-control-regex
-const MAY_NEED_POLICY = /[\u0000\uD800-\uDFFF]/;
+/**
+ * How deep PostgreSQL's jsonb input accepts JSON: its parser recurses, so the limit is the server's
+ * stack (`max_stack_depth`), and an object level costs more than an array level. Measured on
+ * PostgreSQL 15 with the default 2MB: 14,543 nested arrays, 13,089 nested objects. A value fits
+ * when, along its deepest path, `arrays / arrays-limit + objects / objects-limit ≤ 1`.
+ */
+export interface JsonDepthLimit {
+  readonly arrays: number;
+  readonly objects: number;
+}
 
-function coerceJson(v: unknown, canonical: boolean): Coerced {
+/** PostgreSQL's limit with the default `max_stack_depth` (2MB), as measured (see {@link JsonDepthLimit}); `check` predicts with it. */
+export const DEFAULT_PG_JSON_DEPTH: JsonDepthLimit = { arrays: 14_543, objects: 13_089 };
+
+/**
+ * Whether the JSON text nests deeper than `limit` allows (brackets outside strings, per path:
+ * `arrays / limit.arrays + objects / limit.objects > 1`), and how deep. Text shorter than twice
+ * the smaller limit cannot, and is not scanned.
+ */
+export function jsonTooDeep(text: string, limit: JsonDepthLimit): string | null {
+  if (text.length < 2 * Math.min(limit.arrays, limit.objects)) return null;
+  const kinds: number[] = []; // 1 array, 2 object
+  let arrays = 0;
+  let objects = 0;
+  let worst = 0;
+  let worstDepth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      for (i++; i < text.length; i++) {
+        const x = text.charCodeAt(i);
+        if (x === 92) i++;
+        else if (x === 34) break;
+      }
+    } else if (c === 91 || c === 123) {
+      kinds.push(c === 91 ? 1 : 2);
+      if (c === 91) arrays++;
+      else objects++;
+      const load = arrays / limit.arrays + objects / limit.objects;
+      if (load > worst) (worst = load), (worstDepth = kinds.length);
+    } else if (c === 93 || c === 125) {
+      if (kinds.pop() === 1) arrays--;
+      else objects--;
+    }
+  }
+  if (worst <= 1) return null;
+  return `too deep: JSON nested ${worstDepth} levels; PostgreSQL's jsonb accepts about ${limit.arrays} levels of arrays or ${limit.objects} of objects (max_stack_depth)`;
+}
+
+/** {@link jsonTooDeep} of a parsed value (import's canonical rows), without recursion. */
+export function valueTooDeep(v: unknown, limit: JsonDepthLimit): string | null {
+  // Each entry: a container and the arrays/objects on the path down to it (itself included).
+  const stack: Array<[unknown, number, number]> = [];
+  const push = (x: unknown, a: number, o: number) => {
+    if (x !== null && typeof x === 'object' && !(x instanceof JsonDecimal)) stack.push(Array.isArray(x) ? [x, a + 1, o] : [x, a, o + 1]);
+  };
+  push(v, 0, 0);
+  let worst = 0;
+  let worstDepth = 0;
+  while (stack.length) {
+    const [x, a, o] = stack.pop()!;
+    const load = a / limit.arrays + o / limit.objects;
+    if (load > worst) (worst = load), (worstDepth = a + o);
+    for (const y of Array.isArray(x) ? x : Object.values(x as object)) push(y, a, o);
+  }
+  if (worst <= 1) return null;
+  return `too deep: JSON nested ${worstDepth} levels; PostgreSQL's jsonb accepts about ${limit.arrays} levels of arrays or ${limit.objects} of objects (max_stack_depth)`;
+}
+
+/** Options of {@link coerce}. */
+export interface CoerceOptions {
+  /** Reject JSON nested beyond this (PostgreSQL's limit, see {@link JsonDepthLimit}). Default {@link DEFAULT_PG_JSON_DEPTH}. */
+  readonly jsonDepth?: JsonDepthLimit | undefined;
+}
+
+function coerceJson(v: unknown, canonical: boolean, opts: CoerceOptions | undefined): Coerced {
   let parsed: unknown = v;
+  let text: string | null = null;
   if (!canonical) {
     if (typeof v === 'string') {
       try {
@@ -219,6 +365,7 @@ function coerceJson(v: unknown, canonical: boolean): Coerced {
       } catch (e) {
         return bad(`invalid JSON: ${(e as Error).message}`);
       }
+      text = v;
     } else if (typeof v === 'bigint') {
       // Beyond 2^53 it stays a bigint: written as its digits, exact in jsonb (json-exact.ts).
       return ok(v > SAFE || v < -SAFE ? v : Number(v), 'integer as JSON number');
@@ -229,13 +376,35 @@ function coerceJson(v: unknown, canonical: boolean): Coerced {
     }
   }
   if (parsed === null) return ok(null, !canonical && 'JSON null → SQL NULL');
+  if (parsed instanceof JsonDecimal || typeof parsed === 'bigint') {
+    const p = numericProblem(parsed);
+    return p ? bad(p) : ok(parsed);
+  }
+  if (typeof parsed !== 'object') {
+    if (typeof parsed === 'string') {
+      const clean = sanitizeText(parsed);
+      return clean === parsed ? ok(parsed) : ok(clean, ...textPolicyNotes(parsed));
+    }
+    return ok(parsed);
+  }
+  const limit = opts?.jsonDepth ?? DEFAULT_PG_JSON_DEPTH;
+  const deep = text !== null ? jsonTooDeep(text, limit) : valueTooDeep(parsed, limit);
+  if (deep) return bad(deep);
+  if ((text === null || MAY_BE_HUGE.test(text))) {
+    const p = firstNumericProblem(parsed);
+    if (p) return bad(p);
+  }
   // JSON text without escapes, U+0000 or surrogates parses to strings the text policy leaves alone.
-  if (typeof v === 'string' && !v.includes('\\') && !MAY_NEED_POLICY.test(v)) return ok(parsed);
-  const clean = sanitizeJson(parsed);
-  if (clean === parsed) return ok(parsed);
+  if (text !== null && !text.includes('\\') && !MAY_NEED_POLICY.test(text)) return ok(parsed);
   const notes = new Set<string>();
   jsonNotes(parsed, notes);
-  return ok(clean, ...notes);
+  if (notes.size === 0) return ok(parsed);
+  const m = mapJson(parsed, sanitizeText, false);
+  if (m.collision) {
+    const [a, b] = m.collision.keys;
+    return bad(`JSON key collision: keys ${JSON.stringify(a)} and ${JSON.stringify(b)} of one object both become ${JSON.stringify(m.collision.key)} under the text policy (U+0000 stripped, lone surrogate → U+FFFD): a value would be lost`);
+  }
+  return ok(m.value, ...notes);
 }
 
 /**
@@ -243,7 +412,7 @@ function coerceJson(v: unknown, canonical: boolean): Coerced {
  * already logical (NDJSON from export): JSON values are taken as parsed, and no notes are made
  * for representation changes that cannot occur there.
  */
-export function coerce(type: LogicalType, v: unknown, canonical: boolean): Coerced {
+export function coerce(type: LogicalType, v: unknown, canonical: boolean, opts?: CoerceOptions): Coerced {
   switch (type) {
     case 'id':
     case 'text':
@@ -261,6 +430,6 @@ export function coerce(type: LogicalType, v: unknown, canonical: boolean): Coerc
     case 'real':
       return coerceReal(v, canonical);
     case 'json':
-      return coerceJson(v, canonical);
+      return coerceJson(v, canonical, opts);
   }
 }

@@ -1,7 +1,7 @@
 import { tables, type TableName } from '../../schema/tables.js';
 import { sanitizeText } from '../../services/sanitize.js';
 import type { Row } from '../../stores/store.js';
-import { coerce, NOTE_BEYOND_2_53, NOTE_MILLIS_SMALL, NOTE_NUL, NOTE_SURROGATE } from './coerce.js';
+import { coerce, type CoerceOptions, NOTE_AMBIGUOUS_SECONDS, NOTE_BEYOND_2_53, NOTE_MILLIS_SMALL, NOTE_NUL, NOTE_SURROGATE } from './coerce.js';
 import { InvalidUtf8, sampleValue, storageClass } from '../source/sqlite-value.js';
 
 /** Which tool produced a reject record (`verify`: a LibSQL row verify found import/copy would reject). */
@@ -49,9 +49,9 @@ export const isSanitizeNote = (note: string): boolean => note === NOTE_NUL || no
 
 /**
  * True when a note only informs (the value is kept as is: a bigint beyond 2^53, a `millis` value
- * small enough to be seconds): neither sanitized nor coerced.
+ * small enough to be seconds, a seconds value large enough to be milliseconds): neither sanitized nor coerced.
  */
-export const isInfoNote = (note: string): boolean => note === NOTE_BEYOND_2_53 || note === NOTE_MILLIS_SMALL;
+export const isInfoNote = (note: string): boolean => note === NOTE_BEYOND_2_53 || note === NOTE_MILLIS_SMALL || note === NOTE_AMBIGUOUS_SECONDS;
 
 /**
  * The columns of each table that a foreign key references (`documents.id`,
@@ -68,6 +68,29 @@ const REFERENCED: ReadonlyMap<TableName, readonly string[]> = (() => {
   }
   return m;
 })();
+
+/**
+ * The unique keys of each table other than the primary key (`user_profiles.user_id`,
+ * `document_collaborators (document_id, user_id)`): PostgreSQL enforces them on the converted
+ * values, so two source rows that differ only by what the text policy removes (a U+0000, two
+ * different lone surrogates that both become U+FFFD), or that a SQLite file without the unique
+ * index holds twice, collide there (23505).
+ */
+export const UNIQUE_KEYS: ReadonlyMap<TableName, ReadonlyArray<readonly string[]>> = new Map(
+  (Object.values(tables) as Array<(typeof tables)[TableName]>).map((t) => [t.name, t.indexes.filter((i) => i.unique).map((i) => i.columns)] as const).filter(([, k]) => k.length > 0),
+);
+
+/** The key of converted `row` in unique key `columns` (null when a column is NULL: NULLs never collide). */
+export function uniqueKeyOf(row: Readonly<Row>, columns: readonly string[]): string | null {
+  const vals = columns.map((c) => row[c]);
+  return vals.some((v) => v === null || v === undefined) ? null : JSON.stringify(vals.map(String));
+}
+
+/** Reason of a row whose unique key an earlier row already holds (see {@link UNIQUE_KEYS}). */
+export function duplicateKeyReason(table: TableName, columns: readonly string[], row: Readonly<Row>, holder: string): string {
+  const what = columns.map((c) => `${c} ${sampleValue(row[c])}`).join(', ');
+  return `duplicate key: ${what} (as PostgreSQL stores it, after the text policy) is already held by ${table} ${holder}, which comes first; PostgreSQL's unique key would refuse this row (23505)`;
+}
 
 /** Key of the rejected-parents set of one referenced column. */
 const refKey = (table: TableName, column: string) => `${table}.${column}`;
@@ -103,7 +126,8 @@ export function idProblem(rawId: unknown): string | null {
  *
  * Row-level rules, in order: id present, text, and exact (no U+0000 or lone surrogate); not a
  * duplicate of the previous id; each column coerced (coerce.ts); NOT NULL columns present
- * (missing values are rejected, never defaulted); parents present and not rejected.
+ * (missing values are rejected, never defaulted); parents present and not rejected; unique keys
+ * (as PostgreSQL compares them, after the text policy) not held by an earlier row.
  */
 export class Converter {
   readonly #canonical: boolean;
@@ -111,14 +135,22 @@ export class Converter {
   readonly #lastId = new Map<TableName, string>();
   /** Per referenced column (`table.column`, see REFERENCED): the values of rows that did not reach PostgreSQL. */
   readonly #rejected = new Map<string, Set<string>>();
+  /** Per table and unique key (see {@link UNIQUE_KEYS}): key → id of the row that holds it. */
+  readonly #keys = new Map<TableName, Array<Map<string, string>>>();
+  readonly #coerce: CoerceOptions;
+  readonly #uniqueKeys: boolean;
 
   /**
    * @param mode `sqlite`: values as the source reader returns them (sqlite-value.ts);
    *   `canonical`: a parsed NDJSON line of an export (already logical).
+   * @param opts `jsonDepth`: PostgreSQL's JSON depth limit (coerce.ts); `uniqueKeys: false` skips
+   *   the unique-key rule (a reader converting rows by id, which applies it itself: import-form.ts).
    */
-  constructor(mode: 'sqlite' | 'canonical', stage: RejectStage) {
+  constructor(mode: 'sqlite' | 'canonical', stage: RejectStage, opts: CoerceOptions & { readonly uniqueKeys?: boolean } = {}) {
     this.#canonical = mode === 'canonical';
     this.#stage = stage;
+    this.#coerce = { jsonDepth: opts.jsonDepth };
+    this.#uniqueKeys = opts.uniqueKeys ?? true;
   }
 
   /**
@@ -172,7 +204,7 @@ export class Converter {
         row[c.name] = null;
         continue;
       }
-      const r = coerce(c.type, v, this.#canonical);
+      const r = coerce(c.type, v, this.#canonical, this.#coerce);
       if (!r.ok) {
         problems.push({ column: c.name, reason: r.reason, value: v });
         continue;
@@ -187,8 +219,13 @@ export class Converter {
         if (parent === null) continue;
         // `document d2`, `user_profile with user_id u9` (a reference to another column than id).
         const ref = fk.references;
-        const label = `${ref.table.replace(/s$/, '')} ${ref.column === 'id' ? '' : `with ${ref.column} `}${String(parent)}`;
-        if (meta.parentExists && meta.parentExists[fk.column] === false) problems.push({ column: fk.column, reason: `orphan: ${label} missing`, value: parent });
+        // The reference as stored: a U+0000 or lone surrogate in it is printed (escaped), since
+        // LibSQL looks the parent up by those exact bytes, not by the sanitized text.
+        const raw = values[fk.column];
+        const exact = typeof raw === 'string' && raw !== parent ? sampleValue(raw) : String(parent);
+        const label = `${ref.table.replace(/s$/, '')} ${ref.column === 'id' ? '' : `with ${ref.column} `}${exact}`;
+        const why = exact === String(parent) ? '' : ` (the reference holds U+0000 or a lone surrogate: no parent has these exact characters; after the text policy it would read ${sampleValue(parent)})`;
+        if (meta.parentExists && meta.parentExists[fk.column] === false) problems.push({ column: fk.column, reason: `orphan: ${label} missing${why}`, value: raw });
         else if (this.#rejected.get(refKey(ref.table, ref.column))?.has(String(parent))) problems.push({ column: fk.column, reason: `orphan: ${label} was rejected`, value: parent });
       }
     }
@@ -196,6 +233,23 @@ export class Converter {
       const [first, ...more] = problems;
       const reason = more.length ? `${first!.reason}; also ${more.map((p) => `${p.column}: ${p.reason}`).join('; ')}` : first!.reason;
       return fail(id, first!.column, reason, first!.value);
+    }
+    if (this.#uniqueKeys) {
+      const keys = UNIQUE_KEYS.get(table);
+      if (keys) {
+        let seen = this.#keys.get(table);
+        if (!seen) this.#keys.set(table, (seen = keys.map(() => new Map())));
+        for (let k = 0; k < keys.length; k++) {
+          const key = uniqueKeyOf(row, keys[k]!);
+          const holder = key === null ? undefined : seen[k]!.get(key);
+          // Not marked as rejected: the holder stands for this key, so children referencing it are fine.
+          if (holder !== undefined) return fail(id, keys[k]![0]!, duplicateKeyReason(table, keys[k]!, row, holder), values[keys[k]![0]!], false);
+        }
+        for (let k = 0; k < keys.length; k++) {
+          const key = uniqueKeyOf(row, keys[k]!);
+          if (key !== null) seen[k]!.set(key, id);
+        }
+      }
     }
     return { ok: true, row, notes };
   }

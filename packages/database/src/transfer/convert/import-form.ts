@@ -2,7 +2,9 @@ import { tables, type TableName } from '../../schema/tables.js';
 import type { Row } from '../../stores/store.js';
 import { q } from '../../stores/table-sql.js';
 import type { Side } from '../source/backend-pair.js';
-import { Converter, type Reject } from './convert.js';
+import { Converter, duplicateKeyReason, UNIQUE_KEYS, uniqueKeyOf, type Reject } from './convert.js';
+import { coerce, type JsonDepthLimit } from './coerce.js';
+import { sampleValue } from '../source/sqlite-value.js';
 import { decodeLossless, losslessSelect } from '../source/source.js';
 import type { SqliteValue } from '../source/sqlite-value.js';
 
@@ -34,17 +36,92 @@ export class ImportFormReader {
   readonly #side: Side;
   /** Verdicts of rows already converted (parents): the reject, or null when the row converts. */
   readonly #verdicts = new Map<TableName, Map<string, Reject | null>>();
+  /** Per table with unique keys: per key, the converted key → ids holding it, in copy's order (only keys held twice). */
+  readonly #shared = new Map<TableName, Array<Map<string, string[]>>>();
+  readonly #jsonDepth: JsonDepthLimit | undefined;
 
-  /** @param side the LibSQL side of a backend pair. */
-  constructor(side: Side) {
+  /**
+   * @param side the LibSQL side of a backend pair.
+   * @param opts `jsonDepth`: PostgreSQL's JSON depth limit (coerce.ts), as import/copy use it.
+   */
+  constructor(side: Side, opts: { readonly jsonDepth?: JsonDepthLimit | undefined } = {}) {
     this.#side = side;
+    this.#jsonDepth = opts.jsonDepth;
   }
 
   /**
    * The import form of `ids` of `table`; ids absent from LibSQL are in neither map.
+   *
+   * Unique keys (convert.ts `UNIQUE_KEYS`) as import/copy apply them: a row whose converted key an
+   * earlier row (id order) that converts also holds is rejected as `duplicate key`, as copy
+   * rejects it (PostgreSQL's 23505). Such a row does not make its children orphans (the key is
+   * there, held by the other row).
    * @throws driver errors (LibSQL unreachable, table missing).
    */
   async read(table: TableName, ids: readonly string[]): Promise<ImportForm> {
+    const form = await this.#readBase(table, ids);
+    const keys = UNIQUE_KEYS.get(table);
+    if (!keys || form.rows.size === 0) return form;
+    const shared = await this.#sharedKeys(table, keys);
+    for (const [id, row] of [...form.rows]) {
+      for (let k = 0; k < keys.length; k++) {
+        const key = uniqueKeyOf(row, keys[k]!);
+        const holders = key === null ? undefined : shared[k]!.get(key);
+        const at = holders ? holders.indexOf(id) : -1;
+        if (!holders || at <= 0) continue; // the first holder never yields
+        const before = holders.slice(0, at);
+        const verdicts = await this.#verdictOf(table, before);
+        const winner = before.find((h) => verdicts.get(h) === null);
+        if (winner === undefined) continue;
+        form.rows.delete(id);
+        const col = keys[k]![0]!;
+        form.rejected.set(id, { table, id, column: col, reason: duplicateKeyReason(table, keys[k]!, row, winner), value: sampleValue(row[col]), stage: 'verify' });
+        break;
+      }
+    }
+    return form;
+  }
+
+  /**
+   * Keys of `table` held by more than one LibSQL row once converted (the text policy applied):
+   * one read of the key columns of the whole table, kept for this reader.
+   */
+  async #sharedKeys(table: TableName, keys: ReadonlyArray<readonly string[]>): Promise<Array<Map<string, string[]>>> {
+    const known = this.#shared.get(table);
+    if (known) return known;
+    const cols = [...new Set(keys.flat())];
+    const found = await this.#side.query(
+      `SELECT ${losslessSelect('id', 't.')} AS id, ${cols.map((c) => `${losslessSelect(c, 't.')} AS ${q(c)}`).join(', ')} FROM ${q(table)} t WHERE typeof(t.id) = 'text' ORDER BY t.id, t.rowid`,
+      [],
+    );
+    const all = keys.map(() => new Map<string, string[]>());
+    const spec = tables[table];
+    for (const r of found) {
+      const id = decodeLossless(r.id);
+      if (typeof id !== 'string') continue;
+      const row: Row = {};
+      for (const c of cols) {
+        const v = decodeLossless(r[c]);
+        const type = spec.columns.find((x) => x.name === c)!.type;
+        const conv = v === null ? null : coerce(type, v, false);
+        row[c] = conv && conv.ok ? conv.value : null; // a value that does not convert rejects the row anyway
+      }
+      for (let k = 0; k < keys.length; k++) {
+        const key = uniqueKeyOf(row, keys[k]!);
+        if (key === null) continue;
+        const list = all[k]!.get(key);
+        if (list) {
+          if (list[list.length - 1] !== id) list.push(id);
+        } else all[k]!.set(key, [id]);
+      }
+    }
+    const out = all.map((m) => new Map([...m].filter(([, ids]) => ids.length > 1)));
+    this.#shared.set(table, out);
+    return out;
+  }
+
+  /** The import form of `ids` without the unique-key rule (what {@link read} starts from; verdicts cached). */
+  async #readBase(table: TableName, ids: readonly string[]): Promise<ImportForm> {
     const rows = new Map<string, Row>();
     const rejected = new Map<string, Reject>();
     const spec = tables[table];
@@ -66,7 +143,7 @@ export class ImportFormReader {
         for (const fk of spec.foreignKeys) parentExists[fk.column] = Number(r[`__fk_${fk.column}`]) === 1;
         return { rowid: BigInt(r.__rowid as bigint | number), values, parentExists };
       });
-      const converter = new Converter('sqlite', 'verify');
+      const converter = new Converter('sqlite', 'verify', { uniqueKeys: false, jsonDepth: this.#jsonDepth });
       for (const fk of spec.foreignKeys) {
         const parents = [...new Set(source.filter((s) => s.parentExists[fk.column] && typeof s.values[fk.column] === 'string').map((s) => s.values[fk.column] as string))];
         const ref = fk.references;
@@ -103,11 +180,16 @@ export class ImportFormReader {
     }
     for (let k = 0; k < values.length; k += ID_BATCH) {
       const batch = values.slice(k, k + ID_BATCH);
-      const found = await this.#side.query(`SELECT id, ${q(column)} AS k FROM ${q(table)} WHERE ${q(column)} IN (${batch.map(() => '?').join(', ')})`, batch);
+      const found = await this.#side.query(
+        `SELECT ${losslessSelect('id', 't.')} AS id, ${losslessSelect(column, 't.')} AS k FROM ${q(table)} t WHERE t.${q(column)} IN (${batch.map(() => '?').join(', ')})`,
+        batch,
+      );
       const holders = new Map<string, string[]>();
       for (const r of found) {
-        if (typeof r.id !== 'string' || typeof r.k !== 'string') continue; // an unusable id is rejected anyway
-        holders.set(r.k, [...(holders.get(r.k) ?? []), r.id]);
+        const id = decodeLossless(r.id);
+        const k = decodeLossless(r.k);
+        if (typeof id !== 'string' || typeof k !== 'string') continue; // an unusable id is rejected anyway
+        holders.set(k, [...(holders.get(k) ?? []), id]);
       }
       const verdicts = await this.#verdictOf(table, [...new Set([...holders.values()].flat())]);
       for (const [key, ids] of holders) out.set(key, ids.every((id) => verdicts.get(id) !== null));
@@ -119,7 +201,7 @@ export class ImportFormReader {
   async #verdictOf(table: TableName, ids: readonly string[]): Promise<Map<string, Reject | null>> {
     const known = this.#verdictsOf(table);
     const unseen = ids.filter((id) => !known.has(id));
-    if (unseen.length) await this.read(table, unseen);
+    if (unseen.length) await this.#readBase(table, unseen);
     return new Map(ids.map((id) => [id, known.get(id) ?? null]));
   }
 }

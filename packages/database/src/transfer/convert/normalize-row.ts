@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { LogicalType } from '../../schema/columns.js';
 import { tables, type TableName } from '../../schema/tables.js';
-import { sanitizeJson, sanitizeText } from '../../services/sanitize.js';
+import { sanitizeText } from '../../services/sanitize.js';
 import type { Row } from '../../stores/store.js';
-import { stringifyJsonExact } from '../../json-exact.js';
+import { mapJson, stringifyJsonExact } from '../../json-exact.js';
 
 /**
  * The one canonical row form (docs/design.md invariant 7), used by export, import, verify and compare
@@ -41,18 +41,9 @@ export function normalizeValue(type: LogicalType, v: unknown): unknown {
     case 'real':
       return Number(v);
     case 'json':
-      return sortKeys(sanitizeJson(v));
+      // Without recursion (any depth); numbers stay in their exact form (json-exact.ts).
+      return mapJson(v, sanitizeText, true).value;
   }
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
 }
 
 /** The canonical row as one JSON line (keys in column order, nested keys sorted, integers inside JSON exact). */

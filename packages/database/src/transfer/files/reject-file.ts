@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { AtomicFile } from './atomic-file.js';
 import type { Reject } from '../convert/convert.js';
 import { rawForJson } from '../source/sqlite-value.js';
+import { stringifyJsonExact } from '../../json-exact.js';
 
 /**
  * `rejects/<table>.ndjson`: one line per rejected row, `{ ...Reject, row }` where `row` is the
@@ -25,7 +26,7 @@ export class RejectFile {
     }
     const raw: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(row)) raw[k] = rawForJson(v);
-    await this.#file.write(`${JSON.stringify({ ...reject, row: raw })}\n`);
+    await this.#file.write(`${stringifyJsonExact({ ...reject, row: raw })}\n`); // any depth, numbers exact
     this.count++;
   }
 

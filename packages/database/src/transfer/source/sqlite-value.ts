@@ -1,3 +1,5 @@
+import { stringifyJsonExact } from '../../json-exact.js';
+
 /**
  * Values exactly as SQLite stores them, read without loss.
  *
@@ -93,7 +95,7 @@ export function sampleValue(v: unknown, max = 120): string {
   else if (typeof v === 'string') s = JSON.stringify(v);
   else if (v instanceof SqliteBlob) s = `x'${Buffer.from(v.bytes).toString('hex')}'`;
   else if (v instanceof InvalidUtf8) s = `text x'${Buffer.from(v.bytes).toString('hex')}'`;
-  else s = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
+  else s = stringifyJsonExact(v) ?? String(v); // any depth, numbers exact
   return s.length > max ? `${s.slice(0, max)}… (${s.length} chars)` : s;
 }
 

@@ -5,7 +5,7 @@ import { sameJsonBytes } from './pass-json-bytes.js';
 import { sameRealHex } from './pass-json.js';
 import { PG_JSON_END, type PassLayout } from './pass-sql.js';
 import { decodeText } from '../source/sqlite-value.js';
-import { parseJsonExact } from '../../json-exact.js';
+import { parseJsonExact, sameJsonValue } from '../../json-exact.js';
 
 const COLON = 58;
 const N = 78;
@@ -27,27 +27,8 @@ function equalBytes(a: Buffer, as: number, b: Buffer, bs: number, n: number): bo
   return true;
 }
 
-/**
- * Equality of two `parseJsonExact` results, keys in any order: numbers by value (so `1.50` and `1.5`
- * are equal, as they are once parsed; integers beyond 2^53 are bigints, compared exactly), strings exactly, arrays in order. Equal parsed values have
- * equal canonical forms (normalize-row.ts sorts keys and applies the text policy to both).
- */
-export function sameJsonValue(x: unknown, y: unknown): boolean {
-  if (x === y) return true;
-  if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
-  if (Array.isArray(x)) {
-    if (!Array.isArray(y) || x.length !== y.length) return false;
-    for (let k = 0; k < x.length; k++) if (!sameJsonValue(x[k], y[k])) return false;
-    return true;
-  }
-  if (Array.isArray(y)) return false;
-  const kx = Object.keys(x);
-  if (kx.length !== Object.keys(y).length) return false;
-  for (const k of kx) {
-    if (!Object.hasOwn(y, k) || !sameJsonValue((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k])) return false;
-  }
-  return true;
-}
+/** Equality of two `parseJsonExact` results (json-exact.ts: numbers by exact value, any depth). */
+export { sameJsonValue };
 
 /** `[start of the value, end]` of a `<len>:<bytes>` token at `p`, or null for NULL (`:` alone). */
 function span(b: Buffer, p: number): [number, number] | null {

@@ -1,3 +1,5 @@
+import { JsonDecimal } from '../../json-exact.js';
+
 /**
  * Text forms of verify's key-ordered pass that PostgreSQL produces and JS must reproduce exactly:
  * `jsonb` output text and `float8send` bytes in hex. Only used to decide "certainly equal": a
@@ -38,36 +40,85 @@ function keyOrder(a: string, b: string): number {
 }
 
 /**
- * A parsed JSON value (from `JSON.parse`) in PostgreSQL's `jsonb` output format (`jsonb_out`):
- * object keys in jsonb order, `", "` and `": "` separators, numbers by {@link pgNumber}, strings
- * escaped as `JSON.stringify` does (which for PostgreSQL-storable strings is `escape_json`:
- * `\" \\ \b \f \n \r \t`, other control characters as lowercase `\u00xx`).
- * `JSON.parse` of the result gives back a value equal to `v`, whatever `v` is: so equal text on
- * both sides means equal parsed values.
+ * An exact JSON number token (a {@link JsonDecimal} or bigint digits) as PostgreSQL's numeric
+ * prints it: plain notation, the token's digits after the point kept (`1e2` → `100`, `1.50e1` →
+ * `15.0`, `1e-3` → `0.001`). Only used for "certainly equal": a difference is settled by the re-check.
+ */
+export function pgDecimal(token: string): string {
+  const neg = token.charCodeAt(0) === 45;
+  const ePos = token.search(/[eE]/);
+  const exp = ePos < 0 ? 0 : Number(token.slice(ePos + 1));
+  const mant = (ePos < 0 ? token : token.slice(0, ePos)).slice(neg ? 1 : 0);
+  const dot = mant.indexOf('.');
+  const intPart = dot < 0 ? mant : mant.slice(0, dot);
+  const frac = dot < 0 ? '' : mant.slice(dot + 1);
+  const scale = Math.max(0, frac.length - exp);
+  let digits = intPart + frac;
+  let point = intPart.length + exp; // position of the point in `digits`
+  if (point > digits.length) digits += '0'.repeat(point - digits.length);
+  if (point < 0) (digits = '0'.repeat(-point) + digits), (point = 0);
+  const i = digits.slice(0, point).replace(/^0+/, '') || '0';
+  let f = digits.slice(point);
+  f = f.length > scale ? f.slice(0, scale) : f + '0'.repeat(scale - f.length);
+  const out = f.length ? `${i}.${f}` : i;
+  return neg && /[1-9]/.test(out) ? `-${out}` : out; // PostgreSQL has no negative zero
+}
+
+/**
+ * A parsed JSON value (from `parseJsonExact`) in PostgreSQL's `jsonb` output format (`jsonb_out`):
+ * object keys in jsonb order, `", "` and `": "` separators, numbers by {@link pgNumber} (exact ones
+ * by {@link pgDecimal}), strings escaped as `JSON.stringify` does (which for PostgreSQL-storable
+ * strings is `escape_json`: `\" \\ \b \f \n \r \t`, other control characters as lowercase `\u00xx`).
+ * `parseJsonExact` of the result gives back a value equal to `v`, whatever `v` is: so equal text on
+ * both sides means equal parsed values. Without recursion: any depth.
  */
 export function pgJsonText(v: unknown): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'string':
-      return JSON.stringify(v);
-    case 'number':
-      return pgNumber(v);
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'bigint': // an integer beyond 2^53 (parseJsonExact): jsonb prints its digits
-      return v.toString();
+  const out: string[] = [];
+  type F = { readonly arr: readonly unknown[] | null; readonly obj: Record<string, unknown> | null; readonly keys: string[] | null; i: number };
+  const stack: F[] = [];
+  const put = (x: unknown): void => {
+    if (x === null) return void out.push('null');
+    switch (typeof x) {
+      case 'string':
+        return void out.push(JSON.stringify(x));
+      case 'number':
+        return void out.push(pgNumber(x));
+      case 'boolean':
+        return void out.push(x ? 'true' : 'false');
+      case 'bigint': // an integer beyond 2^53 (parseJsonExact): jsonb prints its digits
+        return void out.push(x.toString());
+    }
+    if (x instanceof JsonDecimal) return void out.push(pgDecimal(x.text));
+    if (Array.isArray(x)) {
+      out.push('[');
+      stack.push({ arr: x, obj: null, keys: null, i: 0 });
+      return;
+    }
+    const o = x as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length > 1) keys.sort(keyOrder);
+    out.push('{');
+    stack.push({ arr: null, obj: o, keys, i: 0 });
+  };
+  put(v);
+  while (stack.length) {
+    const f = stack[stack.length - 1]!;
+    const n = f.arr ? f.arr.length : f.keys!.length;
+    if (f.i >= n) {
+      out.push(f.arr ? ']' : '}');
+      stack.pop();
+      continue;
+    }
+    const i = f.i++;
+    if (i) out.push(', ');
+    if (f.arr) put(f.arr[i]);
+    else {
+      const k = f.keys![i]!;
+      out.push(`${JSON.stringify(k)}: `);
+      put(f.obj![k]);
+    }
   }
-  if (Array.isArray(v)) {
-    let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i ? ', ' : '') + pgJsonText(v[i]);
-    return `${out}]`;
-  }
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o);
-  if (keys.length > 1) keys.sort(keyOrder);
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) out += `${i ? ', ' : ''}${JSON.stringify(keys[i])}: ${pgJsonText(o[keys[i]!])}`;
-  return `${out}}`;
+  return out.join('');
 }
 
 const f64 = new Float64Array(1);
