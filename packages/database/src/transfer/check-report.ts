@@ -42,6 +42,10 @@ export function formatCheckReport(r: CheckReport): string {
     }
   }
   out.push('', conversions.length ? 'Conversions import and copy will apply:' : 'No conversions needed: every value has its declared storage class.', ...conversions);
+  if (r.ambiguous?.length) {
+    out.push('', `Ambiguous values import and copy read as seconds (${r.ambiguous.length}); look at each:`);
+    for (const a of r.ambiguous) out.push(`  ${a.table} ${a.id ?? '?'} [${a.column}]: ${a.value} — ${a.note}`);
+  }
   if (r.rejects.length) {
     out.push('', `Rows import and copy would reject (${r.rejects.length}), written to rejects/<table>.ndjson when they run:`);
     for (const j of r.rejects) {

@@ -3,7 +3,8 @@ import { tableNames, tables, type TableName } from '../schema/tables.js';
 import { Converter, countNotes, type Reject } from './convert/convert.js';
 import { sqliteMigrationStatus, type BackendMigrationStatus } from './source/migration-status.js';
 import { defaultChunkRows, openSource, type Snapshot } from './source/source.js';
-import { storageClass, type StorageClass } from './source/sqlite-value.js';
+import { sampleValue, storageClass, type StorageClass } from './source/sqlite-value.js';
+import { NOTE_AMBIGUOUS_SECONDS } from './convert/coerce.js';
 import type { TransferProgress } from './summary.js';
 import { journalModeWarning } from './source/warnings.js';
 
@@ -47,6 +48,12 @@ export interface CheckReport {
   readonly tables: TableProfile[];
   /** Every row import/copy would reject, in table then id order (all of them, held in memory). */
   readonly rejects: Reject[];
+  /**
+   * Rows import/copy take but whose value is ambiguous (a seconds column holding 10^11…253402300799:
+   * seconds after year 5138, or milliseconds of 1973–1978; read as seconds, coerce.ts
+   * `SECONDS_MAX`), one entry per row and column, so each can be looked at by id.
+   */
+  readonly ambiguous: Array<{ readonly table: TableName; readonly id: string | null; readonly column: string; readonly value: string; readonly note: string }>;
   readonly totals: { rows: number; accepted: number; rejected: number; sanitized: number; coerced: number };
   /** Wall time, in seconds. */
   readonly seconds: number;
@@ -64,7 +71,7 @@ const EXPECTED: Record<LogicalType, readonly StorageClass[]> = {
   real: ['real', 'integer'],
 };
 
-async function profileTable(snap: Snapshot, table: TableName, converter: Converter, rejects: Reject[], opts: CheckOptions): Promise<TableProfile> {
+async function profileTable(snap: Snapshot, table: TableName, converter: Converter, rejects: Reject[], ambiguous: CheckReport['ambiguous'], opts: CheckOptions): Promise<TableProfile> {
   const info = await snap.describe(table);
   const columns: ColumnProfile[] = tables[table].columns.map((c) => ({
     column: c.name,
@@ -89,6 +96,7 @@ async function profileTable(snap: Snapshot, table: TableName, converter: Convert
       for (const n of res.notes ?? []) {
         const conv = byName.get(n.column)!.conversions;
         conv[n.note] = (conv[n.note] ?? 0) + 1;
+        if (n.note === NOTE_AMBIGUOUS_SECONDS) ambiguous.push({ table, id: typeof r.values.id === 'string' ? r.values.id : null, column: n.column, value: sampleValue(r.values[n.column]), note: n.note });
       }
       countNotes(p, res.notes);
       if (res.ok) p.accepted++;
@@ -134,9 +142,10 @@ export async function checkDatabase(opts: CheckOptions): Promise<CheckReport> {
     const migrations = await sqliteMigrationStatus(opts.libsqlUrl, opts.libsqlAuthToken);
     const converter = new Converter('sqlite', 'check');
     const rejects: Reject[] = [];
+    const ambiguous: CheckReport['ambiguous'] = [];
     const profiles = await source.snapshot(async (snap) => {
       const out: TableProfile[] = [];
-      for (const table of tableNames) out.push(await profileTable(snap, table, converter, rejects, opts));
+      for (const table of tableNames) out.push(await profileTable(snap, table, converter, rejects, ambiguous, opts));
       return out;
     });
     const sum = (k: 'rows' | 'accepted' | 'rejected' | 'sanitized' | 'coerced') => profiles.reduce((n, p) => n + p[k], 0);
@@ -146,6 +155,7 @@ export async function checkDatabase(opts: CheckOptions): Promise<CheckReport> {
       migrations,
       tables: profiles,
       rejects,
+      ambiguous,
       totals: { rows: sum('rows'), accepted: sum('accepted'), rejected: sum('rejected'), sanitized: sum('sanitized'), coerced: sum('coerced') },
       seconds: (performance.now() - started) / 1000,
     };

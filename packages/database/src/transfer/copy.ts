@@ -4,6 +4,7 @@ import { Slots } from './load/in-flight.js';
 import { runInLanes } from './load/table-lanes.js';
 import { Converter } from './convert/convert.js';
 import { openTarget } from './load/pg-target.js';
+import { measurePgJsonDepth } from './load/pg-json-depth.js';
 import { RejectFile } from './files/reject-file.js';
 import { defaultChunkRows, openSource, type Source } from './source/source.js';
 import { journalModeWarning } from './source/warnings.js';
@@ -73,7 +74,8 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
     if (warning) opts.onWarning?.(warning);
     const target = await openTarget(opts.databaseUrl, { max: concurrency, applicationName: 'repo-database:copy' });
     try {
-      const converter = new Converter('sqlite', 'copy');
+      const jsonDepth = await measurePgJsonDepth((q, p) => target.sql.unsafe(q, p as never[]));
+      const converter = new Converter('sqlite', 'copy', { jsonDepth });
       const slots = new Slots(concurrency);
       const summaries = await source.snapshot(async (snap) => {
         const order = tableNames.filter((t) => !opts.tables || opts.tables.includes(t));

@@ -7,6 +7,7 @@ import { readMetadata, validateExport, type ExportMetadata } from './files/metad
 import { journal } from './source/migration-status.js';
 import { readLineBatches } from './files/ndjson.js';
 import { openTarget } from './load/pg-target.js';
+import { measurePgJsonDepth } from './load/pg-json-depth.js';
 import { RejectFile } from './files/reject-file.js';
 import { rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
 import { loadTable, type LoadItem } from './load/table-loader.js';
@@ -105,7 +106,8 @@ export async function importDirectory(opts: ImportOptions): Promise<ImportSummar
   const target = await openTarget(opts.databaseUrl, { max: concurrency, applicationName: 'repo-database:import' });
   const rejectsDir = opts.rejectsDir ?? join(fromDir, 'rejects');
   try {
-    const converter = new Converter('canonical', 'import');
+    const jsonDepth = await measurePgJsonDepth((q, p) => target.sql.unsafe(q, p as never[]));
+    const converter = new Converter('canonical', 'import', { jsonDepth });
     const slots = new Slots(concurrency);
     const order = tableNames.filter((t) => !opts.tables || opts.tables.includes(t));
     const importTable = async (table: TableName, signal: AbortSignal): Promise<ImportTableSummary> => {

@@ -4,6 +4,7 @@ import { tableNames, type TableName } from '../schema/tables.js';
 import type { Row, RowChange } from '../stores/store.js';
 import { openBackendPair, type BackendPair, type BackendUrls, type SideName } from './source/backend-pair.js';
 import { ImportFormReader } from './convert/import-form.js';
+import { pairJsonDepth } from './load/pg-json-depth.js';
 import { canonicalJson, normalizeRow } from './convert/normalize-row.js';
 import { fetchRows, fetchTombstones } from './source/row-stream.js';
 import { summarize, type VerifySummary } from './verify-report.js';
@@ -129,7 +130,7 @@ export async function reconcile(opts: ReconcileOptions): Promise<ReconcileResult
     // kind `op` at once, so memory holds one batch, not the whole drift.
     const pass = async (table: TableName, ids: readonly string[], op: 'delete' | 'upsert', count: boolean): Promise<string[]> => {
       const later: string[] = [];
-      const form = new ImportFormReader(pair.sqlite);
+      const form = new ImportFormReader(pair.sqlite, { jsonDepth: () => pairJsonDepth(pair.postgres) });
       for (let k = 0; k < ids.length; k += Math.min(ID_BATCH, batchSize)) {
         const batch = ids.slice(k, k + Math.min(ID_BATCH, batchSize));
         const [fs, ft, tombs] = await Promise.all([fetchRows(source, table, batch, form), fetchRows(target, table, batch, form), fetchTombstones(source, table, batch)]);

@@ -2,6 +2,7 @@ import { detectLayout, type LayoutKind } from '../adopt/detect.js';
 import { defaultLibsqlUrl, loadConfig } from '../config/env.js';
 import type { Phase } from '../config/phase.js';
 import { describeError, isDatabaseError } from '../errors.js';
+import { isFlagSpelling } from '../config/flags.js';
 import { redact, redactUrl } from '../logger.js';
 import { tableNames, TOMBSTONES_TABLE, type TableName } from '../schema/tables.js';
 import { existingTables, openPostgresSide, openSqliteSide, type Side } from './source/backend-pair.js';
@@ -68,7 +69,8 @@ const FLAGS = ['USE_POSTGRES_PRIMARY', 'USE_POSTGRES_READ', 'USE_POSTGRES_SHADOW
 
 /** The app's configuration, with the error it would stop on instead of throwing it. */
 export function configStatus(env: Record<string, string | undefined>): ConfigStatus {
-  const flags = Object.fromEntries(FLAGS.map((f) => [f, env[f] ?? null])) as ConfigStatus['flags'];
+  // A value that is no flag spelling is not shown: it may be a secret pasted into the wrong variable.
+  const flags = Object.fromEntries(FLAGS.map((f) => [f, env[f] === undefined ? null : isFlagSpelling(env[f]) ? env[f] : '(not a flag value)'])) as ConfigStatus['flags'];
   const fallback = { libsqlUrl: redactUrl(env.LIBSQL_URL?.trim() || defaultLibsqlUrl())!, databaseUrl: redactUrl(env.DATABASE_URL?.trim() || undefined) ?? null };
   try {
     const c = loadConfig(env);

@@ -3,6 +3,7 @@ import { tableNames, tables, type TableName } from '../schema/tables.js';
 import type { Row } from '../stores/store.js';
 import { openBackendPair, requireTables, type BackendPair, type BackendUrls } from './source/backend-pair.js';
 import { ImportFormReader } from './convert/import-form.js';
+import { pairJsonDepth } from './load/pg-json-depth.js';
 import { canonicalJson, rowChecksum } from './convert/normalize-row.js';
 import type { PassChunk } from './verify-pass/pass-chunk.js';
 import { compareIds, liteId, PassComparer, pgId } from './verify-pass/pass-compare.js';
@@ -192,7 +193,7 @@ export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
     // apart. What is left is read again after the delay, so a write in flight (a shadow write not
     // landed yet) is not called drift.
     const first = new Map<TableName, Rechecked>();
-    const form = new ImportFormReader(pair.sqlite); // one per round: parents' verdicts are shared by their children
+    const form = new ImportFormReader(pair.sqlite, { jsonDepth: () => pairJsonDepth(pair.postgres) }); // one per round: parents' verdicts are shared by their children
     let left = 0;
     for (const p of passes) {
       const r = p.candidates.length ? await recheck(pair, p.table, p.candidates, form) : { drift: [], rejected: [] };
@@ -210,7 +211,7 @@ export async function verifyTables(opts: VerifyOptions): Promise<VerifyResult> {
       await new Promise((r) => setTimeout(r, recheckDelayMs));
       const next = new Map<TableName, Rechecked>();
       const moving = new Map<TableName, Rechecked>();
-      const again = new ImportFormReader(pair.sqlite);
+      const again = new ImportFormReader(pair.sqlite, { jsonDepth: () => pairJsonDepth(pair.postgres) });
       left = 0;
       for (const p of passes) {
         const before = final.get(p.table)!;
@@ -422,7 +423,7 @@ function moved(before: DriftEntry | undefined, now: DriftEntry): boolean {
  * them the LibSQL rows import/copy reject. Ids absent on both sides or equal now are dropped.
  * `form` shares parent verdicts between tables (parents first); default a new reader.
  */
-export async function recheck(pair: BackendPair, table: TableName, ids: readonly string[], form = new ImportFormReader(pair.sqlite)): Promise<Rechecked> {
+export async function recheck(pair: BackendPair, table: TableName, ids: readonly string[], form = new ImportFormReader(pair.sqlite, { jsonDepth: () => pairJsonDepth(pair.postgres) })): Promise<Rechecked> {
   const out: DriftEntry[] = [];
   const rejected: RejectedEntry[] = [];
   const unique = [...new Set(ids)];

@@ -38,13 +38,15 @@ export class ImportFormReader {
   readonly #verdicts = new Map<TableName, Map<string, Reject | null>>();
   /** Per table with unique keys: per key, the converted key → ids holding it, in copy's order (only keys held twice). */
   readonly #shared = new Map<TableName, Array<Map<string, string[]>>>();
-  readonly #jsonDepth: JsonDepthLimit | undefined;
+  #jsonDepth: JsonDepthLimit | (() => Promise<JsonDepthLimit>) | undefined;
 
   /**
    * @param side the LibSQL side of a backend pair.
-   * @param opts `jsonDepth`: PostgreSQL's JSON depth limit (coerce.ts), as import/copy use it.
+   * @param opts `jsonDepth`: PostgreSQL's JSON depth limit (coerce.ts), as import/copy measure it
+   *   (load/pg-json-depth.ts), or a function measuring it (called at the first read). Default: the
+   *   limit of PostgreSQL's default `max_stack_depth`.
    */
-  constructor(side: Side, opts: { readonly jsonDepth?: JsonDepthLimit | undefined } = {}) {
+  constructor(side: Side, opts: { readonly jsonDepth?: JsonDepthLimit | (() => Promise<JsonDepthLimit>) | undefined } = {}) {
     this.#side = side;
     this.#jsonDepth = opts.jsonDepth;
   }
@@ -130,6 +132,8 @@ export class ImportFormReader {
       cols.push(`EXISTS (SELECT 1 FROM ${q(fk.references.table)} p WHERE p.${q(fk.references.column)} = t.${q(fk.column)}) AS ${q(`__fk_${fk.column}`)}`);
     }
     const verdicts = this.#verdictsOf(table);
+    if (typeof this.#jsonDepth === 'function') this.#jsonDepth = await this.#jsonDepth();
+    const jsonDepth = this.#jsonDepth;
     for (let k = 0; k < ids.length; k += ID_BATCH) {
       const batch = ids.slice(k, k + ID_BATCH);
       const found = await this.#side.query(
@@ -143,7 +147,7 @@ export class ImportFormReader {
         for (const fk of spec.foreignKeys) parentExists[fk.column] = Number(r[`__fk_${fk.column}`]) === 1;
         return { rowid: BigInt(r.__rowid as bigint | number), values, parentExists };
       });
-      const converter = new Converter('sqlite', 'verify', { uniqueKeys: false, jsonDepth: this.#jsonDepth });
+      const converter = new Converter('sqlite', 'verify', { uniqueKeys: false, jsonDepth });
       for (const fk of spec.foreignKeys) {
         const parents = [...new Set(source.filter((s) => s.parentExists[fk.column] && typeof s.values[fk.column] === 'string').map((s) => s.values[fk.column] as string))];
         const ref = fk.references;
