@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
-import { assertAdopted, createDatabase, derivePhase, type Database, type Logger } from '@repo/database';
+import { dirname, resolve } from 'node:path';
+import { assertAdopted, createDatabase, DatabaseError, derivePhase, describeError, isDatabaseError, redactUrl, type Database, type Logger } from '@repo/database';
 import type { BotConfig } from './config.js';
 import { buildServer, type BotServer } from './server.js';
 
@@ -19,11 +19,30 @@ export interface RunningBot {
   stop(): Promise<{ drained: boolean; remaining: number }>;
 }
 
-/** For `file:` URLs, creates the database's folder (the default lives in `apps/bot/data/`). */
-function ensureFolder(libsqlUrl: string): void {
+/**
+ * For `file:` URLs, creates the database's folder (the default lives in `apps/bot/data/`), one
+ * level at a time from the nearest existing ancestor: `mkdirSync(…, { recursive: true })` spins
+ * forever at full CPU where mkdir answers ENOENT under an existing folder (`/proc/x`).
+ * @throws DatabaseError `INVALID_CONFIG` naming LIBSQL_URL (not its value) with the OS error code.
+ */
+export function ensureFolder(libsqlUrl: string): void {
   if (!libsqlUrl.startsWith('file:')) return;
   const path = libsqlUrl.slice('file:'.length).split('?')[0]!;
-  if (path && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (!path || path === ':memory:') return;
+  const missing: string[] = [];
+  for (let dir = dirname(resolve(path)); !existsSync(dir); dir = dirname(dir)) {
+    missing.unshift(dir);
+    if (dirname(dir) === dir) break;
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? 'UNKNOWN';
+      if (code === 'EEXIST') continue;
+      throw new DatabaseError('INVALID_CONFIG', `LIBSQL_URL: the folder of the LibSQL file cannot be created (${code})`, { variable: 'LIBSQL_URL', cause: code });
+    }
+  }
 }
 
 /**
@@ -35,7 +54,13 @@ export async function startBot(config: BotConfig, logger: Logger): Promise<Runni
   ensureFolder(config.db.libsqlUrl);
   // An omega-bot file not adopted yet: one line, LEGACY_SCHEMA, before anything is written to it.
   const routing = derivePhase(config.db.flags);
-  if (routing.primary === 'sqlite' || routing.shadow === 'sqlite') await assertAdopted(config.db.libsqlUrl, config.db.libsqlAuthToken, 'starting the bot');
+  if (routing.primary === 'sqlite' || routing.shadow === 'sqlite') {
+    await assertAdopted(config.db.libsqlUrl, config.db.libsqlAuthToken, 'starting the bot').catch((e: unknown) => {
+      if (isDatabaseError(e)) throw e;
+      // The file or server could not be read at all (DNS, refused, no such folder): one line, cause kept.
+      throw new DatabaseError('DATABASE_UNREACHABLE', `LibSQL at ${redactUrl(config.db.libsqlUrl)} is unreachable${describeError(e).code === 'UNKNOWN' ? '' : ` (${describeError(e).code})`}`, { backend: 'LibSQL' }, { cause: e });
+    });
+  }
   const db = await createDatabase(config.db, { logger });
   const app = buildServer({ db, logger, flags: config.flags });
   try {

@@ -1,5 +1,6 @@
 import type { DatabaseConfig } from './config/env.js';
 import { derivePhase, type Routing } from './config/phase.js';
+import { assertSchema } from './config/schema-check.js';
 import { DatabaseError, describeError } from './errors.js';
 import { createLogger, redact, redactUrl, type Logger } from './logger.js';
 import { migratePostgres, migrateSqlite } from './migrations/migrate.js';
@@ -78,7 +79,8 @@ async function connectStep<T>(backend: string, url: string | undefined, fn: () =
  * });
  * const [latest] = await db.messageService.queryMessages({ channelId: 'c1', limit: 1 }); // latest.id === id
  * await db.close();
- * @throws DatabaseError `UNSAFE_PHASE`, `DATABASE_URL_MISSING`, `DATABASE_UNREACHABLE` (one line, credentials redacted).
+ * @throws DatabaseError `UNSAFE_PHASE`, `DATABASE_URL_MISSING`, `DATABASE_UNREACHABLE` (one line, credentials redacted),
+ *   `SCHEMA_MISSING` (autoMigrate off and a backend the phase uses lacks a table or column).
  */
 export async function createDatabase(config: DatabaseConfig, options: CreateOptions = {}): Promise<Database> {
   const routing = derivePhase(config.flags);
@@ -100,6 +102,7 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
         return c;
       });
       sqlite = new SqlStore(conn, sqliteDialect);
+      if (!config.autoMigrate) await assertSchema(conn, 'LibSQL', 'sqlite');
     }
     if (routing.needsPostgres) {
       const url = config.databaseUrl!;
@@ -115,9 +118,11 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
         return c;
       });
       postgresStore = new SqlStore(pg, pgDialect);
+      if (!config.autoMigrate) await assertSchema(pg, 'PostgreSQL', 'postgres');
     }
   } catch (e) {
     await sqlite?.close().catch(() => {});
+    await pg?.close().catch(() => {});
     throw e;
   }
 

@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DatabaseError } from '../errors.js';
+import { parseConnectionString, registerConnectionSecrets, registerSecret } from '../logger.js';
 import { parseFlag } from './flags.js';
 import { derivePhase, type PhaseFlags, type Routing } from './phase.js';
 
@@ -70,7 +71,7 @@ const intVar = (name: string, dflt: number, min: number, max: number) =>
       if (v === undefined || v.trim() === '') return dflt;
       const n = Number(v);
       if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}` });
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` });
         return z.NEVER;
       }
       return n;
@@ -79,20 +80,75 @@ const intVar = (name: string, dflt: number, min: number, max: number) =>
 const envSchema = z.object({
   LIBSQL_URL: z.string().optional(),
   LIBSQL_AUTH_TOKEN: z.string().optional(),
-  DATABASE_URL: z
-    .string()
-    .optional()
-    .refine((v) => !v?.trim() || /^postgres(ql)?:\/\//.test(v.trim()), 'DATABASE_URL must start with postgres:// or postgresql://'),
+  DATABASE_URL: z.string().optional(),
   PG_POOL_SIZE: intVar('PG_POOL_SIZE', 10, 1, 1000),
   SHADOW_CONCURRENCY: intVar('SHADOW_CONCURRENCY', 4, 1, 256),
   SHADOW_QUEUE_LIMIT: intVar('SHADOW_QUEUE_LIMIT', 10_000, 1, 10_000_000),
   SHADOW_TIMEOUT_MS: intVar('SHADOW_TIMEOUT_MS', 5_000, 10, 600_000),
   SHADOW_DRAIN_TIMEOUT_MS: intVar('SHADOW_DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
   SHADOW_BATCH_LINGER_MS: intVar('SHADOW_BATCH_LINGER_MS', 100, 0, 10_000),
-  SHADOW_MODE: z.enum(['worker', 'inline']).optional(),
+  SHADOW_MODE: z.string().optional().refine((v) => v === undefined || v === 'worker' || v === 'inline', 'must be worker or inline'),
   SHADOW_WORKER_NICE: intVar('SHADOW_WORKER_NICE', 10, 0, 19),
   DB_AUTO_MIGRATE: z.string().optional(),
 });
+
+/**
+ * Why DATABASE_URL cannot be used, or null when it names a host and a database explicitly:
+ * a `postgres://` / `postgresql://` URL that the URL parser (and so the driver) reads, whose
+ * user name and password decode, with a host (or a `?host=` socket folder) and a database name.
+ * libpq's defaults (local socket, database = user name) are never relied on: a URL that leaves
+ * them out would write into whatever database they name. The reasons never quote the value.
+ */
+export function databaseUrlProblem(raw: string): string | null {
+  const p = parseConnectionString(raw);
+  if (p.form !== 'url' || (p.scheme !== 'postgres' && p.scheme !== 'postgresql')) return 'must be a URL starting with postgres:// or postgresql:// (postgres://user:password@host:5432/database)';
+  let u: URL;
+  try {
+    u = new URL(raw);
+    decodeURIComponent(u.username);
+    decodeURIComponent(u.password);
+    decodeURIComponent(u.pathname);
+  } catch {
+    return 'is not a valid URL: percent-encode reserved characters (/ @ : ? # % " and spaces) in the user name and password';
+  }
+  if (!u.hostname && !u.searchParams.get('host')) return 'names no host: write it explicitly (scheme, host, port and database name: postgres://db.example:5432/app); libpq defaults are not used';
+  if (!decodeURIComponent(u.pathname.replace(/^\//, ''))) return 'names no database: write it explicitly (scheme, host, port and database name: postgres://db.example:5432/app); libpq defaults are not used';
+  return null;
+}
+
+/** Schemes LIBSQL_URL may use. */
+const LIBSQL_SCHEMES = new Set(['file', 'libsql', 'http', 'https', 'ws', 'wss']);
+
+/**
+ * Why LIBSQL_URL cannot be used, or null: it must be `:memory:`, a `file:` URL, or a remote
+ * `libsql://`, `https://`, `wss://`… URL with a host. For a `file:` URL the path is checked
+ * without writing anything: not a folder, not on a pseudo file system (/proc, /sys, /dev), and its
+ * nearest existing ancestor a folder. The reasons never quote the value.
+ */
+export function libsqlUrlProblem(raw: string): string | null {
+  if (raw === ':memory:') return null;
+  const p = parseConnectionString(raw);
+  if (!p.scheme || !LIBSQL_SCHEMES.has(p.scheme)) return 'must be a file: URL (file:/data/bot.db), :memory:, or a libsql://, https:// or wss:// URL';
+  if (p.scheme !== 'file') return p.form === 'url' && p.authority ? null : 'names no host';
+  const path = raw.slice('file:'.length).split('?')[0]!;
+  if (!path) return 'names no file (file:/data/bot.db)';
+  if (path === ':memory:') return null;
+  const abs = resolve(path.startsWith('//') ? path.replace(/^\/\/[^/]*/, '') : path);
+  if (/^\/(proc|sys|dev)(\/|$)/.test(abs)) return 'points into a pseudo file system (/proc, /sys, /dev), where no database can live';
+  try {
+    if (statSync(abs).isDirectory()) return 'points to a folder, not a database file';
+    return null;
+  } catch {
+    // not there yet: its nearest existing ancestor must be a folder
+  }
+  for (let dir = dirname(abs); ; dir = dirname(dir)) {
+    try {
+      return statSync(dir).isDirectory() ? null : 'has a path through something that is not a folder';
+    } catch {
+      if (dirname(dir) === dir) return 'has no existing folder on its path';
+    }
+  }
+}
 
 /**
  * Reads and validates the environment once: LIBSQL_URL, LIBSQL_AUTH_TOKEN, DATABASE_URL,
@@ -100,12 +156,20 @@ const envSchema = z.object({
  *
  * @param env defaults to `process.env`.
  * @param defaults.libsqlUrl the LibSQL URL used when LIBSQL_URL is unset (an app's data folder).
- * @throws DatabaseError `INVALID_FLAG`, `UNSAFE_PHASE`, `INVALID_CONFIG`, `DATABASE_URL_MISSING`.
+ * Passwords and tokens of these variables are registered for redaction before anything is checked.
+ * Errors name the variable, never its value (a secret pasted into the wrong variable stays hidden).
+ * @throws DatabaseError `INVALID_FLAG`, `UNSAFE_PHASE`, `INVALID_CONFIG` (DATABASE_URL without an
+ *   explicit host or database, see {@link databaseUrlProblem}; an unusable LIBSQL_URL, see
+ *   {@link libsqlUrlProblem}; a number out of range), `DATABASE_URL_MISSING`.
  */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   defaults: { libsqlUrl?: string } = {},
 ): DatabaseConfig & { routing: Routing } {
+  // Secrets first: whatever is refused below, its value is never printed (see logger.ts redact).
+  registerConnectionSecrets(env.DATABASE_URL);
+  registerConnectionSecrets(env.LIBSQL_URL);
+  registerSecret(env.LIBSQL_AUTH_TOKEN);
   const flags: PhaseFlags = {
     usePostgresPrimary: parseFlag('USE_POSTGRES_PRIMARY', env.USE_POSTGRES_PRIMARY),
     usePostgresRead: parseFlag('USE_POSTGRES_READ', env.USE_POSTGRES_READ),
@@ -116,10 +180,28 @@ export function loadConfig(
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? '');
-    throw new DatabaseError('INVALID_CONFIG', `${variable}: ${issue.message}`, { variable });
+    registerSecret(env[variable]); // a refused value may be a secret pasted into the wrong variable
+    // zod's own messages can quote the value: only ours (which never do) are shown.
+    const message = issue.code === 'custom' ? issue.message : issue.code === 'invalid_type' ? 'must be text' : 'is not valid';
+    throw new DatabaseError('INVALID_CONFIG', `${variable} ${message}`, { variable });
   }
   const e = parsed.data;
   const databaseUrl = e.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl) {
+    const why = databaseUrlProblem(databaseUrl);
+    if (why) {
+      if (!parseConnectionString(databaseUrl).scheme) registerSecret(databaseUrl); // no URL at all: perhaps a pasted secret
+      throw new DatabaseError('INVALID_CONFIG', `DATABASE_URL ${why}`, { variable: 'DATABASE_URL' });
+    }
+  }
+  const rawLibsqlUrl = e.LIBSQL_URL?.trim();
+  if (rawLibsqlUrl) {
+    const why = libsqlUrlProblem(rawLibsqlUrl);
+    if (why) {
+      if (!parseConnectionString(rawLibsqlUrl).scheme) registerSecret(rawLibsqlUrl); // no URL at all: perhaps a pasted secret
+      throw new DatabaseError('INVALID_CONFIG', `LIBSQL_URL ${why}`, { variable: 'LIBSQL_URL' });
+    }
+  }
   if (routing.needsPostgres && !databaseUrl) {
     throw new DatabaseError(
       'DATABASE_URL_MISSING',
