@@ -6,6 +6,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js';
 import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { assertAdopted } from '../adopt/guard.js';
+import { assertPostgresAdopted } from '../adopt/pg/guard.js';
 import { ensureParentFolder } from '../stores/sqlite/file-url.js';
 
 /** Folder of the committed drizzle-kit migrations of a dialect (`drizzle/sqlite`, `drizzle/pg`). */
@@ -32,8 +33,11 @@ export async function migrateSqlite(url: string, authToken?: string): Promise<vo
 /**
  * Applies pending PostgreSQL migrations under an advisory lock, so several processes starting at
  * once (a deploy with replicas, parallel tests) apply them exactly once.
+ * @throws DatabaseError `LEGACY_SCHEMA` before writing anything when the database holds omega-bot's
+ *   PostgreSQL tables not adopted yet: `pnpm db adopt --target postgres` takes them over.
  */
 export async function migratePostgres(url: string): Promise<void> {
+  await assertPostgresAdopted(url, 'migrating it');
   const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
     await sql`SELECT pg_advisory_lock(hashtext('repo-database:migrate'))`;

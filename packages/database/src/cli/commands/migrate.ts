@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { assertAdopted } from '../../adopt/guard.js';
+import { assertPostgresAdopted } from '../../adopt/pg/guard.js';
 import { DatabaseError, describeError } from '../../errors.js';
 import { redact, redactUrl } from '../../logger.js';
 import { migratePostgres, migrateSqlite } from '../../migrations/migrate.js';
@@ -60,6 +61,7 @@ export const migrateCommand: CommandModule = {
           const out: Record<string, { appliedNow: string[]; status: BackendMigrationStatus }> = {};
           // A legacy or foreign LibSQL file is refused before anything is written (LEGACY_SCHEMA / UNRECOGNISED_LAYOUT).
           if (list.includes('sqlite')) await assertAdopted(ctx.config.libsqlUrl, ctx.config.libsqlAuthToken, '`pnpm db migrate`', { refuseUnrecognised: true });
+          if (list.includes('postgres')) await assertPostgresAdopted(ctx.config.databaseUrl!, '`pnpm db migrate --target postgres`', { refuseUnrecognised: true, reportUnreachable: true });
           for (const b of list) {
             const before = await status(ctx, b);
             await apply(ctx, b);
