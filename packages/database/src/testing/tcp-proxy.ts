@@ -1,14 +1,18 @@
 import net from 'node:net';
 
 /** What the proxy does to traffic. */
-export type ProxyMode = 'pass' | 'refuse' | 'stall';
+export type ProxyMode = 'pass' | 'refuse' | 'stall' | 'close';
 
 /**
  * A loopback TCP proxy that tests control, to make PostgreSQL refuse, reset or stall
  * connections without touching the server.
  * - `pass`: forwards both ways.
  * - `refuse`: new connections are reset at once (like a server that is down).
- * - `stall`: bytes are swallowed in both directions; connections stay open and silent.
+ * - `stall`: bytes are swallowed in both directions; connections stay open and silent (a network
+ *   that drops packets: no reset, no answer). New connections are accepted and stay silent too.
+ * - `close`: new connections are accepted and closed at once with a FIN (a proxy or load balancer
+ *   in front of a server that is down).
+ * - `closeAll()`: closes every open connection with a FIN (a proxy or NAT dropping idle connections).
  * - `resetAll()`: sends RST on every open connection (a mid-write reset).
  */
 export class TcpProxy {
@@ -44,6 +48,12 @@ export class TcpProxy {
       client.resetAndDestroy();
       return;
     }
+    if (this.mode === 'close') {
+      client.on('error', () => {});
+      client.end();
+      setTimeout(() => client.destroy(), 100).unref();
+      return;
+    }
     const upstream = net.connect(this.targetPort, this.targetHost);
     const pair = { client, upstream };
     this.#pairs.add(pair);
@@ -67,6 +77,15 @@ export class TcpProxy {
     for (const { client, upstream } of this.#pairs) {
       client.resetAndDestroy();
       upstream.destroy();
+    }
+    this.#pairs.clear();
+  }
+
+  /** Closes every open connection with a FIN on both sides (no reset), as an idle-timeout does. */
+  closeAll(): void {
+    for (const { client, upstream } of this.#pairs) {
+      client.end();
+      upstream.end();
     }
     this.#pairs.clear();
   }
