@@ -95,7 +95,7 @@ describe('db adopt (plan only)', () => {
     expect(r.stdout).toContain('create index messages_channel_ts_idx ON messages(channel_id, timestamp, id)');
     expect(r.stdout).toMatch(/rebuild FTS {2}messages_fts from messages \(tokenizer unicode61/);
     expect(r.stdout).toMatch(/stamp {8}__drizzle_migrations: 0000_omega_schema \(hash [0-9a-f]{12}…, created_at \d+\)/);
-    expect(r.stdout).toContain(`nothing changed: run again with --apply (backup first to ${path}.pre-adopt.bak)`);
+    expect(r.stdout).toContain(`nothing changed: stop the old bot, then run again with --apply (backup first to ${path}.pre-adopt.bak)`);
     expect(fileHash(path)).toBe(before);
     expect(existsSync(`${path}.pre-adopt.bak`)).toBe(false);
     const j = await runCli(['--json', 'adopt', '--libsql-url', url]);

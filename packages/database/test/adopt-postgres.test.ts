@@ -213,7 +213,7 @@ describe('adopt --target postgres --apply on omega-bot\'s layout', () => {
     try {
       const [legacyId] = (await withSql(d.url, (sql) => sql<{ id: string }[]>`SELECT id FROM messages WHERE sender_type = 'tool' AND tool_args ? 'z'`)).map((r) => r.id);
       const legacy = await db.messageService.getMessageById(legacyId!);
-      expect(legacy?.messageContent ?? (legacy as unknown as { message_content?: string })?.message_content).toBeTruthy();
+      expect(legacy?.message_content).toMatch(/^Tool: /);
       const id = await db.messageService.saveHumanMessage({
         userId: 'u-adopt',
         username: 'adopter',
@@ -230,7 +230,7 @@ describe('adopt --target postgres --apply on omega-bot\'s layout', () => {
       const profiles = await withSql(d.url, (sql) => sql<{ user_id: string }[]>`SELECT user_id FROM user_profiles ORDER BY id COLLATE "C" LIMIT 1`);
       const p = await db.userProfileService.getUserProfile(profiles[0]!.user_id);
       expect(p).not.toBeNull();
-      expect((p as unknown as Record<string, unknown>).emojiUsageRate ?? (p as unknown as Record<string, unknown>).emoji_usage_rate).toBe(0.1);
+      expect(p!.emoji_usage_rate).toBe(0.1);
     } finally {
       await db.close();
     }

@@ -6,6 +6,7 @@ import { adoptPostgres, buildPgPlan, type PgAdoptPlan } from '../../adopt/pg/app
 import { detectPostgresLayoutOrUnreachable } from '../../adopt/pg/guard.js';
 import { DatabaseError } from '../../errors.js';
 import { redactUrl } from '../../logger.js';
+import { sqliteFilePath } from '../../transfer/source/source.js';
 import { requirePostgresUrl, type CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CommandModule } from './index.js';
@@ -109,8 +110,13 @@ export const adoptCommand: CommandModule = {
             return ExitCode.OK;
           }
           if (!o.apply) {
-            const backup = o.backup ?? defaultBackupPath(adoptableFile(url));
-            ctx.say(`nothing changed: run again with --apply (backup first to ${backup})`);
+            const local = sqliteFilePath(url);
+            const backup = local === null ? null : (o.backup ?? defaultBackupPath(adoptableFile(url)));
+            ctx.say(
+              backup === null
+                ? 'nothing changed: --apply works on a local file (a file: URL): copy the database to a file first'
+                : `nothing changed: stop the old bot, then run again with --apply (backup first to ${backup})`,
+            );
             ctx.result({ ...planJson(plan), applied: false, backupPath: backup });
             return ExitCode.OK;
           }
