@@ -1,7 +1,8 @@
-import { idProblem, newId, type Database, type Logger } from '@repo/database';
+import { idProblem, newId, type Database, type Logger, type MessageRecord } from '@repo/database';
 import { z } from 'zod';
 import { recordMilestone } from './analysis-milestones.js';
 import { commandLabel, parseMessage, runCommand, type CommandContext } from './commands/index.js';
+import { findRecordedQuery } from './commands/search.js';
 
 /** Who the bot's own (`ai`) messages are stored as. */
 export const BOT_USER = { userId: 'bot', username: 'bot' } as const;
@@ -71,7 +72,39 @@ export interface HandledMessage {
   readonly command: string | null;
   /** For `!search`: how many messages matched. */
   readonly hits?: number;
+  /**
+   * True when this platform message (`channelId`, `messageId`) had been handled already: nothing
+   * was stored again, and the stored reply and ids are returned (`analysisId` is not repeated).
+   */
+  readonly replayed?: true;
 }
+
+/** The stored answer of a handled message: the reply as it was, with the ids stored then. */
+async function replayOf(db: Database, msg: IncomingMessage, human: MessageRecord, answers: readonly MessageRecord[], reply: MessageRecord, durationMs: number): Promise<HandledMessage> {
+  let meta: { command?: string | null; hits?: number } = {};
+  try {
+    meta = (JSON.parse(reply.metadata ?? '{}') as typeof meta | null) ?? {};
+  } catch {
+    // a reply whose metadata is unreadable still replays its text and ids
+  }
+  const parsed = parseMessage(msg.content);
+  const tool = answers.find((a) => a.sender_type === 'tool');
+  const query = parsed.kind === 'command' && parsed.name === 'search' ? await findRecordedQuery(db, msg.userId, msg.channelId, parsed.args, humanSinceMs(human)) : null;
+  return {
+    reply: reply.message_content ?? '',
+    messageId: human.id,
+    replyId: reply.id,
+    ...(tool ? { toolId: tool.id } : {}),
+    ...(query ? { queryId: query.id } : {}),
+    durationMs,
+    command: meta.command ?? commandLabel(parsed),
+    ...(typeof meta.hits === 'number' ? { hits: meta.hits } : {}),
+    replayed: true,
+  };
+}
+
+/** When a human message was stored, unix ms, less a minute of clock skew (records of its handling are not older). */
+const humanSinceMs = (human: MessageRecord): number => Math.max(0, (Number(human.created_at ?? 0) - 60) * 1000);
 
 /**
  * The message pipeline, in omega-bot's order:
@@ -85,6 +118,13 @@ export interface HandledMessage {
  *    and recorded there with `success: false, error: 'CODE: …'`);
  * 6. at a `message_count` milestone, `saveAnalysisHistory` (see `recordMilestone`).
  * A backend failure is thrown, so the HTTP layer answers 5xx.
+ *
+ * Idempotent per platform message (`channelId`, `messageId`): the human message's id is derived
+ * from them (`saveHumanMessageOnce`). A retry of a message already answered stores nothing and
+ * returns the stored reply and ids (`replayed: true`); a retry of an attempt that stopped midway
+ * (a backend died between writes) resumes it: the count is not incremented again, and the tool
+ * execution, query record and `!doc new` document that attempt stored are reused, not stored again.
+ * Without a `messageId` from the platform every request is a new message.
  * @throws DatabaseError `INVALID_INPUT` from the services; backend errors as the driver throws them.
  */
 export async function handleMessage(db: Database, log: Logger, msg: IncomingMessage): Promise<HandledMessage> {
@@ -94,8 +134,18 @@ export async function handleMessage(db: Database, log: Logger, msg: IncomingMess
   const command = commandLabel(parsed);
   const place = { channelId: msg.channelId, channelName: msg.channelName ?? msg.channelId, guildId: msg.guildId, sessionId: msg.sessionId };
 
+  // A retry of a platform message already answered: the stored answer, nothing written.
+  if (msg.messageId !== undefined) {
+    const prior = await db.messageService.findHumanMessage({ channelId: msg.channelId, messageId: msg.messageId });
+    if (prior) {
+      const answers = await db.messageService.findAnswers(prior);
+      const reply = answers.find((a) => a.sender_type === 'ai');
+      if (reply) return replayOf(db, msg, prior, answers, reply, elapsed());
+    }
+  }
+
   await db.userProfileService.getOrCreateUserProfile(msg.userId, msg.username);
-  const humanId = await db.messageService.saveHumanMessage({
+  const saved = await db.messageService.saveHumanMessageOnce({
     userId: msg.userId,
     username: msg.username,
     ...place,
@@ -104,9 +154,22 @@ export async function handleMessage(db: Database, log: Logger, msg: IncomingMess
     responseDecision: { shouldRespond: true, confidence: 1, reason: command === null ? 'chat: the bot acknowledges every message' : `command !${command}` },
     timestamp: msg.timestamp,
   });
-  await db.userProfileService.incrementMessageCount(msg.userId);
+  const humanId = saved.id;
+  let resume: CommandContext['resume'];
+  if (saved.created) {
+    await db.userProfileService.incrementMessageCount(msg.userId);
+  } else {
+    // Stored by an earlier attempt that stopped before its reply (or one running right now):
+    // counted once already (at most once: an attempt that died between the two is not counted);
+    // resume with what it stored, so nothing is stored twice.
+    const human = (await db.messageService.getMessageById(humanId))!;
+    const answers = await db.messageService.findAnswers(human);
+    const reply = answers.find((a) => a.sender_type === 'ai');
+    if (reply) return replayOf(db, msg, human, answers, reply, elapsed());
+    resume = { answers, sinceMs: humanSinceMs(human) };
+  }
 
-  const ctx: CommandContext = { db, userId: msg.userId, username: msg.username, ...place, messageId: humanId };
+  const ctx: CommandContext = { db, userId: msg.userId, username: msg.username, ...place, messageId: humanId, ...(resume ? { resume } : {}) };
   const result = await runCommand(parsed, ctx, msg.content);
   const replyId = await db.messageService.saveAIMessage({
     userId: BOT_USER.userId,

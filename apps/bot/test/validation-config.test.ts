@@ -59,7 +59,7 @@ describe('configuration that would write to the wrong place is refused (exit 2, 
   });
 
   it('DB_AUTO_MIGRATE=false on unmigrated backends: SCHEMA_MISSING (phase 1 LibSQL, phase 6 PostgreSQL, phase 4 both)', async () => {
-    for (const flags of [{}, { USE_POSTGRES_PRIMARY: 'true' }, { USE_POSTGRES_SHADOW: 'true' }]) {
+    for (const flags of [{}, { USE_POSTGRES_PRIMARY: 'true' }, { USE_POSTGRES_SHADOW: 'true' }] as Array<Record<string, string>>) {
       const r = await serve({ LIBSQL_URL: sqlite.url, DATABASE_URL: pg.url, DB_AUTO_MIGRATE: 'false', ...flags });
       expect(r.code, JSON.stringify(flags)).not.toBe(0);
       expect(r.io.stderr).toEqual([expect.stringMatching(/^error SCHEMA_MISSING: (LibSQL|PostgreSQL) lacks the schema .*pnpm db migrate/)]);

@@ -96,6 +96,16 @@ async function accessOf(ctx: CommandContext, id: string): Promise<Access | null>
 
 const visibility = (d: DocumentRecord) => (d.is_public ? 'public' : 'private');
 
+/** `metadata.createdFrom` of a document (the id of the human message that created it), or null. */
+function createdFrom(d: DocumentRecord): string | null {
+  try {
+    const m = JSON.parse(d.metadata ?? 'null') as { createdFrom?: unknown } | null;
+    return typeof m?.createdFrom === 'string' ? m.createdFrom : null;
+  } catch {
+    return null;
+  }
+}
+
 async function newDoc(ctx: CommandContext, rest: string): Promise<CommandResult> {
   const priv = /^--private(?:\s+|$)/.exec(rest);
   const body = priv ? rest.slice(priv[0].length) : rest;
@@ -103,7 +113,9 @@ async function newDoc(ctx: CommandContext, rest: string): Promise<CommandResult>
   const title = (bar < 0 ? body : body.slice(0, bar)).trim();
   const content = bar < 0 ? '' : body.slice(bar + 1).trim();
   if (!title) return failed(`A document needs a title.\n${DOC_USAGE}`, 'USAGE', 'missing title');
-  const doc = await ctx.db.documentService.createDocument({
+  // A retry resuming an interrupted first attempt: the document that attempt created is not created twice.
+  const earlier = ctx.resume ? (await ctx.db.documentService.listDocuments({ createdBy: ctx.userId, limit: 20 })).find((d) => createdFrom(d) === ctx.messageId) : undefined;
+  const doc = earlier ?? await ctx.db.documentService.createDocument({
     title,
     content,
     createdBy: ctx.userId,

@@ -1,4 +1,4 @@
-import { describeError, redact, searchTerms, type MessageRecord } from '@repo/database';
+import { describeError, redact, sanitizeText, searchTerms, type Database, type MessageRecord, type QueryRecord } from '@repo/database';
 import { plural, snippet, utcMinuteMs } from './format.js';
 import { parseMessage } from './parse.js';
 import { failed, ok, type CommandContext, type CommandResult } from './types.js';
@@ -42,7 +42,10 @@ export async function searchCommand(ctx: CommandContext, args: string): Promise<
   const hits = rows.filter((m) => m.id !== ctx.messageId && parseMessage(m.message_content).kind === 'chat');
   const ids = hits.map((m) => m.id);
 
-  const toolId = await ctx.db.messageService.saveToolExecution({
+  // A retry resuming an interrupted first attempt: what it recorded already is not recorded twice.
+  const recordedTool = ctx.resume?.answers.find((a) => a.sender_type === 'tool' && a.tool_name === SEARCH_TOOL);
+  const recordedQuery = ctx.resume ? await findRecordedQuery(ctx.db, ctx.userId, ctx.channelId, args, ctx.resume.sinceMs) : null;
+  const toolId = recordedTool?.id ?? await ctx.db.messageService.saveToolExecution({
     userId: ctx.userId,
     username: ctx.username,
     channelId: ctx.channelId,
@@ -54,7 +57,7 @@ export async function searchCommand(ctx: CommandContext, args: string): Promise<
     toolResult: { ids, count: ids.length },
     parentMessageId: ctx.messageId,
   });
-  const queryId = await ctx.db.queryService.saveQuery({
+  const queryId = recordedQuery?.id ?? await ctx.db.queryService.saveQuery({
     userId: ctx.userId,
     username: ctx.username,
     queryText: args,
@@ -70,4 +73,24 @@ export async function searchCommand(ctx: CommandContext, args: string): Promise<
   const more = hits.length > shown.length ? ` (showing ${shown.length})` : '';
   const lines = shown.map((m, i) => `${i + 1}. ${m.username ?? m.user_id ?? '?'}, ${utcMinuteMs(m.timestamp)}: "${snippet(m.message_content)}"`);
   return ok([`Found ${plural(hits.length, 'message')} matching "${quoted}"${more}:`, ...lines].join('\n'), { hits: hits.length, toolId, queryId });
+}
+
+/**
+ * The query record a `!search` of `queryText` in `channelId` by `userId` stored at or after
+ * `sinceMs` (unix ms), or null: the newest 20 of the user's queries are read (`getRecentQueries`).
+ * Used to recognise what an interrupted or repeated attempt of the same platform message stored.
+ */
+export async function findRecordedQuery(db: Database, userId: string, channelId: string, queryText: string, sinceMs: number): Promise<QueryRecord | null> {
+  const text = sanitizeText(queryText);
+  const recent = await db.queryService.getRecentQueries({ userId, limit: 20 });
+  return (
+    recent.find((q) => {
+      if (Number(q.timestamp) < sinceMs || q.query_text !== text) return false;
+      try {
+        return (JSON.parse(q.query_result ?? 'null') as { channelId?: unknown } | null)?.channelId === channelId;
+      } catch {
+        return false;
+      }
+    }) ?? null
+  );
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { newId, nowSeconds } from '../ids.js';
+import { keyId, newId, nowSeconds } from '../ids.js';
 import type { Row, Where } from '../stores/store.js';
-import { parseInput, sanitizeRow, zId, zJsonObject, zLimit, zOffset, zText, type ServiceContext } from './context.js';
+import { isUniqueViolation, parseInput, sanitizeRow, zId, zJsonObject, zLimit, zOffset, zText, type ServiceContext } from './context.js';
 import { toRecord, type MessageRecord, type SenderType } from './record.js';
 import { searchTerms } from './search-terms.js';
 
@@ -11,6 +11,12 @@ export const MAX_MESSAGE_CHARS = 1_000_000;
 const zName = zText(200);
 const zMillis = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const zSender = z.enum(['human', 'ai', 'tool']);
+
+/**
+ * Row id of the human message of a platform message: deterministic (UUIDv5 of channel and platform
+ * id), so a retry of the same message hits the primary key instead of storing a second row.
+ */
+export const humanMessageId = (channelId: string, messageId: string): string => keyId('messages', 'human', channelId, messageId);
 
 /** Where a message was said: omega-bot's common fields of every save. */
 const placeInput = {
@@ -75,7 +81,8 @@ export class MessageService {
 
   /**
    * Saves a message a person sent (`sender_type` 'human'). The platform message id is kept in
-   * `metadata.messageId`; `responseDecision` is stored as JSON.
+   * `metadata.messageId`; `responseDecision` is stored as JSON. omega-bot's call: every call
+   * stores a row; for a platform that retries, see {@link saveHumanMessageOnce}.
    * @returns the new row's id (UUIDv7). @throws DatabaseError `INVALID_INPUT`.
    */
   async saveHumanMessage(p: SaveHumanMessageInput): Promise<string> {
@@ -86,6 +93,58 @@ export class MessageService {
       metadata: { ...v.metadata, messageId: v.messageId },
       timestamp: v.timestamp,
     });
+  }
+
+  /**
+   * {@link saveHumanMessage}, idempotent per platform message (what the bot uses): the row id is derived from
+   * (`channelId`, `messageId`) (`keyId('messages', 'human', channelId, messageId)`), so a retry of
+   * the same platform message is recognised by the primary key, on both backends and across bot
+   * processes, and not stored twice.
+   * @returns the row id, and `created: false` when the message was already stored (nothing written).
+   * @throws DatabaseError `INVALID_INPUT`.
+   */
+  async saveHumanMessageOnce(p: SaveHumanMessageInput): Promise<{ id: string; created: boolean }> {
+    const v = parseInput(humanInput, p, 'saveHumanMessage');
+    const id = humanMessageId(v.channelId, v.messageId);
+    try {
+      await this.#insert(
+        'human',
+        v,
+        { message_content: v.messageContent, response_decision: v.responseDecision ?? null, metadata: { ...v.metadata, messageId: v.messageId }, timestamp: v.timestamp },
+        id,
+      );
+      return { id, created: true };
+    } catch (e) {
+      if (isUniqueViolation(e) && (await this.ctx.store.get('messages', id))) return { id, created: false };
+      throw e;
+    }
+  }
+
+  /**
+   * The human message stored by {@link saveHumanMessageOnce} for a platform message (`channelId`,
+   * `messageId`), or null: how a retry is recognised before anything is written. @throws DatabaseError `INVALID_INPUT`.
+   */
+  async findHumanMessage(p: { channelId: string; messageId: string }): Promise<MessageRecord | null> {
+    const v = parseInput(z.object({ channelId: zId, messageId: zId }), p, 'findHumanMessage');
+    const row = await this.ctx.store.get('messages', humanMessageId(v.channelId, v.messageId));
+    return row && row.sender_type === 'human' && row.channel_id === v.channelId ? toRecord('messages', row) : null;
+  }
+
+  /**
+   * The messages answering `parent` (a stored message): those of its channel with
+   * `parent_message_id` = its id, stored since it (by `timestamp`, ms, from its `created_at` less
+   * a minute of clock skew), oldest first, at most 100. Reads the (channel, timestamp) index.
+   * @throws DatabaseError `INVALID_INPUT`.
+   */
+  async findAnswers(parent: Pick<MessageRecord, 'id' | 'channel_id' | 'created_at'>): Promise<MessageRecord[]> {
+    const id = parseInput(zId, parent.id, 'findAnswers');
+    const since = parent.created_at === null ? undefined : Math.max(0, (Number(parent.created_at) - 60) * 1000);
+    const rows = await this.ctx.store.find(
+      'messages',
+      { channel_id: parent.channel_id ?? undefined, parent_message_id: id, timestamp: since === undefined ? undefined : { gte: since } },
+      { orderBy: [['timestamp', 'asc'], ['id', 'asc']], limit: 100 },
+    );
+    return rows.map((r) => toRecord('messages', r));
   }
 
   /** Saves the bot's reply (`sender_type` 'ai'). @returns the new id. @throws DatabaseError `INVALID_INPUT`. */
@@ -109,10 +168,10 @@ export class MessageService {
     });
   }
 
-  async #insert(senderType: SenderType, place: { userId: string; username: string; channelId: string; channelName: string; guildId?: string | undefined; sessionId?: string | undefined }, fields: Row): Promise<string> {
+  async #insert(senderType: SenderType, place: { userId: string; username: string; channelId: string; channelName: string; guildId?: string | undefined; sessionId?: string | undefined }, fields: Row, id = newId()): Promise<string> {
     const now = nowSeconds();
     const row: Row = {
-      id: newId(),
+      id,
       sender_type: senderType,
       user_id: place.userId,
       username: place.username,
