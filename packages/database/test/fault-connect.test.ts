@@ -5,11 +5,14 @@
  * pool works at once when the network heals. Silent connections that were open are bounded by the
  * client-side deadline (statement + connect timeout), which recycles the pool.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeError, isConnectionError } from '../src/errors.js';
 import { PgConnection, pgTimeoutsFromEnv } from '../src/stores/pg/pg-connection.js';
-import { TcpProxy } from '../src/testing/index.js';
+import { migrateSqlite } from '../src/migrations/migrate.js';
+import { createTestSqlite, TcpProxy } from '../src/testing/index.js';
 import { openPostgresBackend, type TestBackend } from './helpers/backends.js';
+import { ensureFreshDist } from './helpers/fresh-dist.js';
+import { cli } from './verify-fixtures.js';
 
 let pg: TestBackend;
 let proxy: TcpProxy;
@@ -109,5 +112,29 @@ it('PG_CONNECT_TIMEOUT_MS and PG_STATEMENT_TIMEOUT_MS are validated without echo
   } catch (e) {
     expect(String((e as Error).message)).not.toContain('secret-value');
     expect((e as { code: string }).code).toBe('INVALID_CONFIG');
+  }
+});
+
+describe('commands against a host that accepts nothing', () => {
+  let sqliteFile: { url: string; remove(): void };
+  beforeAll(async () => {
+    ensureFreshDist();
+    sqliteFile = createTestSqlite();
+    await migrateSqlite(sqliteFile.url);
+  });
+  afterAll(() => sqliteFile?.remove());
+
+  const UNROUTABLE = 'postgres://postgres@10.255.255.1:5432/none';
+  for (const args of [['status'], ['verify'], ['migrate', '--target', 'postgres']]) {
+    it(`\`db ${args.join(' ')}\` ends within the connect timeout`, async () => {
+      const t0 = performance.now();
+      const r = await cli([...args], { LIBSQL_URL: sqliteFile.url, DATABASE_URL: UNROUTABLE, PG_CONNECT_TIMEOUT_MS: '1000' });
+      const ms = performance.now() - t0;
+      expect(ms).toBeLessThan(1_000 * 3 + 4_000); // a few connections in sequence at most, plus node's start-up
+      if (args[0] !== 'status') {
+        expect(r.code).toBe(3);
+        expect(r.stderr).toContain('PG_CONNECT_TIMEOUT_MS');
+      } else expect(r.stdout + r.stderr).toMatch(/unreachable|CONNECT_TIMEOUT|PG_CONNECT_TIMEOUT_MS/i);
+    });
   }
 });

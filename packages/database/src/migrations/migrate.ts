@@ -5,6 +5,7 @@ import { migrate as migrateLibsql } from 'drizzle-orm/libsql/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js';
 import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { pgClientOptions } from '../stores/pg/pg-connection.js';
 import { assertAdopted } from '../adopt/guard.js';
 import { assertPostgresAdopted } from '../adopt/pg/guard.js';
 import { ensureParentFolder } from '../stores/sqlite/file-url.js';
@@ -38,7 +39,7 @@ export async function migrateSqlite(url: string, authToken?: string): Promise<vo
  */
 export async function migratePostgres(url: string): Promise<void> {
   await assertPostgresAdopted(url, 'migrating it');
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const sql = postgres(url, { max: 1, onnotice: () => {}, ...pgClientOptions() });
   try {
     await sql`SELECT pg_advisory_lock(hashtext('repo-database:migrate'))`;
     await migratePg(drizzlePg(sql), { migrationsFolder: migrationsFolder('pg') });

@@ -11,6 +11,7 @@
  * reason) before anything is changed. Rows are never deleted, renamed or rewritten otherwise.
  */
 import postgres from 'postgres';
+import { pgClientOptions } from '../../stores/pg/pg-connection.js';
 import { DatabaseError } from '../../errors.js';
 import { tableNames, TOMBSTONES_TABLE, type TableName } from '../../schema/tables.js';
 import { journal } from '../../transfer/source/migration-status.js';
@@ -207,7 +208,7 @@ export interface PgAdoptResult {
  *   (rolled back); what postgres.js throws (unreachable; lock_timeout when the old bot holds a lock: rolled back).
  */
 export async function adoptPostgres(url: string, opts: PgAdoptOptions = {}): Promise<PgAdoptResult> {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const sql = postgres(url, { max: 1, onnotice: () => {}, ...pgClientOptions() });
   try {
     const first = buildPgPlan(classifyPostgres(await inspectPostgres(sql)));
     if (first.steps.length === 0) return { plan: first, before: [], after: [] };

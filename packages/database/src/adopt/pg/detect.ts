@@ -6,6 +6,7 @@
  * alone (omega-bot keeps other features' tables in the same database).
  */
 import postgres from 'postgres';
+import { pgClientOptions } from '../../stores/pg/pg-connection.js';
 import { tables, tableNames, TOMBSTONES_TABLE, type TableName } from '../../schema/tables.js';
 import { journal } from '../../transfer/source/migration-status.js';
 import { inspectPostgres, type PgColumnInfo, type PgSchemaInspection } from './inspect.js';
@@ -239,7 +240,7 @@ export function classifyPostgres(s: PgSchemaInspection): PgDetectedLayout {
  * @throws what postgres.js throws when the database cannot be reached.
  */
 export async function detectPostgresLayout(url: string): Promise<PgDetectedLayout> {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const sql = postgres(url, { max: 1, onnotice: () => {}, ...pgClientOptions() });
   try {
     return classifyPostgres(await inspectPostgres(sql));
   } finally {

@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import { DatabaseError, describeError } from '../../errors.js';
 import { redact, redactUrl } from '../../logger.js';
 import { postgresMigrationStatus } from '../source/migration-status.js';
-import { PG_EXACT_JSON_TYPES } from '../../stores/pg/pg-connection.js';
+import { PG_EXACT_JSON_TYPES, pgClientOptions } from '../../stores/pg/pg-connection.js';
 
 /** The postgres.js instance the bulk path uses. */
 export type PgSql = postgres.Sql;
@@ -30,7 +30,7 @@ export async function openTarget(url: string, opts: { max: number; applicationNa
   const label = redactUrl(url) ?? '';
   const sql = postgres(url, {
     max: opts.max,
-    connect_timeout: 10,
+    ...pgClientOptions(),
     idle_timeout: 30,
     onnotice: () => {},
     types: PG_EXACT_JSON_TYPES,
@@ -52,7 +52,7 @@ export async function openTarget(url: string, opts: { max: number; applicationNa
       { backend: 'postgres', pending: status.pending },
     );
   }
-  const monitor = postgres(url, { max: 1, connect_timeout: 10, idle_timeout: 30, onnotice: () => {}, connection: { application_name: `${opts.applicationName ?? 'repo-database:transfer'}:monitor` } });
+  const monitor = postgres(url, { max: 1, ...pgClientOptions(), idle_timeout: 30, onnotice: () => {}, connection: { application_name: `${opts.applicationName ?? 'repo-database:transfer'}:monitor` } });
   return {
     sql,
     monitor,

@@ -87,7 +87,7 @@ export async function openSqliteSide(urls: Pick<BackendUrls, 'libsqlUrl' | 'libs
  * @throws DatabaseError `DATABASE_UNREACHABLE` (message redacted).
  */
 export async function openPostgresSide(url: string, max = 4): Promise<Side> {
-  const conn = new PgConnection({ url, max, connectTimeoutS: 10, applicationName: 'repo-database-cli' });
+  const conn = new PgConnection({ url, max, applicationName: 'repo-database-cli' });
   try {
     await conn.query('SELECT 1', []);
     return side('postgres', conn, pgDialect, url);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import postgres from 'postgres';
+import { pgClientOptions } from '../../stores/pg/pg-connection.js';
 import { describeError } from '../../errors.js';
 import { redact } from '../../logger.js';
 import { migrationsFolder } from '../../migrations/migrate.js';
@@ -96,7 +97,7 @@ export async function sqliteMigrationStatus(url: string, authToken?: string): Pr
 
 /** Applied/pending migrations of a PostgreSQL database (`drizzle.__drizzle_migrations`). Never throws. */
 export async function postgresMigrationStatus(url: string): Promise<BackendMigrationStatus> {
-  const sql = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
+  const sql = postgres(url, { max: 1, ...pgClientOptions(), onnotice: () => {} });
   try {
     const [t] = await sql`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS present`;
     const rows = t!.present ? await sql`SELECT hash, created_at FROM drizzle.__drizzle_migrations` : [];
