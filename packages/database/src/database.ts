@@ -4,6 +4,7 @@ import { assertSchema } from './config/schema-check.js';
 import { DatabaseError, describeError } from './errors.js';
 import { createLogger, redact, redactUrl, type Logger } from './logger.js';
 import { migratePostgres, migrateSqlite } from './migrations/migrate.js';
+import type { LatencyHistogram } from './routing/latency.js';
 import { RoutedStore } from './routing/routed-store.js';
 import { ShadowQueue, type ShadowStats } from './routing/shadow-queue.js';
 import type { ShadowSink } from './routing/shadow-sink.js';
@@ -43,6 +44,12 @@ export interface Database {
     reads: { backend: Routing['reads']; latencyMs: ReturnType<RoutedStore['readLatency']['summary']>; fallbacks: number };
     shadow: ShadowStats | null;
   };
+  /**
+   * Every latency sample since start, bucketed per operation (buckets: `LATENCY_BUCKETS_S`, seconds): primary
+   * writes (`insert`, `update`, `delete`, `transaction`, `applyChanges`), reads (`get`, `find`, `count`,
+   * `searchMessages`) and shadow batches (`apply`; null without a shadow). Read-only copies, for `/metrics`.
+   */
+  latencyHistograms(): { primary: LatencyHistogram; reads: LatencyHistogram; shadow: LatencyHistogram | null };
   /** Pings each open backend (never throws). */
   health(): Promise<{ sqlite: BackendHealth | null; postgres: BackendHealth | null }>;
   /**
@@ -181,6 +188,7 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
       reads: { backend: routing.reads, latencyMs: store.readLatency.summary(), fallbacks: store.readFallbacks },
       shadow: queue?.stats() ?? null,
     }),
+    latencyHistograms: () => ({ primary: store.primaryLatency.histogram(), reads: store.readLatency.histogram(), shadow: queue ? (queue.stats().latencyHistogram ?? {}) : null }),
     health: async () => ({ sqlite: await ping(sqlite), postgres: await ping(postgresStore) }),
     close() {
       closed ??= (async () => {

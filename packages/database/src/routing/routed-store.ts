@@ -24,9 +24,9 @@ export class RoutedStore implements Store {
   readonly #shadow: ShadowSink | null;
   readonly #routing: Routing;
   readonly #log: Logger;
-  /** Primary write latency per call (ms). */
+  /** Primary write latency per call (ms), histogram by operation (`insert`, `update`, `delete`, `transaction`, `applyChanges`). */
   readonly primaryLatency = new LatencyWindow();
-  /** Read latency per call (ms). */
+  /** Read latency per call (ms), histogram by operation (`get`, `find`, `count`, `searchMessages`). */
   readonly readLatency = new LatencyWindow();
   /** Phase-5 reads served by the primary because shadow writes had not landed in time. */
   readFallbacks = 0;
@@ -43,15 +43,15 @@ export class RoutedStore implements Store {
     if (this.#shadow && changes.length > 0) this.#shadow.enqueue(shadowKey(changes), changes);
   }
 
-  async #write<T>(fn: (s: Store) => Promise<T>, changesOf: (r: T) => RowChange[]): Promise<T> {
+  async #write<T>(operation: string, fn: (s: Store) => Promise<T>, changesOf: (r: T) => RowChange[]): Promise<T> {
     const t0 = performance.now();
     const result = await fn(this.#primary);
-    this.primaryLatency.record(performance.now() - t0);
+    this.primaryLatency.record(performance.now() - t0, operation);
     this.#afterCommit(changesOf(result));
     return result;
   }
 
-  async #read<T>(fn: (s: Store) => Promise<T>): Promise<T> {
+  async #read<T>(operation: string, fn: (s: Store) => Promise<T>): Promise<T> {
     const t0 = performance.now();
     let store = this.#reads;
     if (this.#routing.phase === '5' && this.#shadow && !(await this.#shadow.barrier(READ_YOUR_WRITES_WAIT_MS))) {
@@ -68,7 +68,7 @@ export class RoutedStore implements Store {
       this.#fallback(`read backend failed: ${describeError(e).code}`);
       r = await fn(this.#primary);
     }
-    this.readLatency.record(performance.now() - t0);
+    this.readLatency.record(performance.now() - t0, operation);
     return r;
   }
 
@@ -78,40 +78,40 @@ export class RoutedStore implements Store {
   }
 
   insert(table: TableName, row: Row) {
-    return this.#write((s) => s.insert(table, row), (r) => [{ table, op: 'upsert', row: r }]);
+    return this.#write('insert', (s) => s.insert(table, row), (r) => [{ table, op: 'upsert', row: r }]);
   }
   update(table: TableName, id: string, patch: Row, opts: { now: number; expectedVersion?: number | undefined }) {
-    return this.#write((s) => s.update(table, id, patch, opts), (r) => [{ table, op: 'upsert', row: r }]);
+    return this.#write('update', (s) => s.update(table, id, patch, opts), (r) => [{ table, op: 'upsert', row: r }]);
   }
   delete(table: TableName, id: string, now: number) {
-    return this.#write((s) => s.delete(table, id, now), (r) => (r ? [r] : []));
+    return this.#write('delete', (s) => s.delete(table, id, now), (r) => (r ? [r] : []));
   }
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     const changes: RowChange[] = [];
     const t0 = performance.now();
     const result = await this.#primary.transaction((tx) => fn(new CollectingStore(tx, changes)));
-    this.primaryLatency.record(performance.now() - t0);
+    this.primaryLatency.record(performance.now() - t0, 'transaction');
     this.#afterCommit(changes);
     return result;
   }
   applyChanges(changes: readonly RowChange[], opts?: { signal?: AbortSignal }) {
-    return this.#write((s) => s.applyChanges(changes, opts), () => [...changes]);
+    return this.#write('applyChanges', (s) => s.applyChanges(changes, opts), () => [...changes]);
   }
 
   get(table: TableName, id: string) {
-    return this.#read((s) => s.get(table, id));
+    return this.#read('get', (s) => s.get(table, id));
   }
   find(table: TableName, where: Where, opts: FindOptions) {
-    return this.#read((s) => s.find(table, where, opts));
+    return this.#read('find', (s) => s.find(table, where, opts));
   }
   count(table: TableName, where: Where) {
-    return this.#read((s) => s.count(table, where));
+    return this.#read('count', (s) => s.count(table, where));
   }
   tombstoneVersion(table: TableName, id: string) {
     return this.#primary.tombstoneVersion(table, id);
   }
   searchMessages(spec: SearchSpec) {
-    return this.#read((s) => s.searchMessages(spec));
+    return this.#read('searchMessages', (s) => s.searchMessages(spec));
   }
   ping() {
     return this.#primary.ping();

@@ -3,7 +3,7 @@ import { describeError, isConnectionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ShadowSink } from './shadow-sink.js';
 import type { RowChange, Store } from '../stores/store.js';
-import { LatencyWindow } from './latency.js';
+import { LatencyWindow, type LatencyHistogram } from './latency.js';
 
 /** Counters of shadow writes, one per row change. */
 export interface ShadowStats {
@@ -29,6 +29,8 @@ export interface ShadowStats {
   readonly unacknowledged: number;
   /** Shadow apply latency in ms (time on the shadow backend, per job). */
   readonly latencyMs: ReturnType<LatencyWindow['summary']>;
+  /** Every shadow batch's apply time since start, bucketed (operation `apply`); for `/metrics`. Absent until the first stats push of a worker. */
+  readonly latencyHistogram?: LatencyHistogram;
   /** failed / (succeeded + failed), 0 when nothing finished. */
   readonly failureRate: number;
   readonly lastError: { code: string; message: string; at: string } | null;
@@ -226,7 +228,7 @@ export class ShadowQueue implements ShadowSink {
     try {
       await this.#apply(batch.flatMap((j) => j.changes));
       for (const j of batch) this.#succeed(j);
-      this.#latency.record(performance.now() - started);
+      this.#latency.record(performance.now() - started, 'apply');
       this.#noteBatch('ok');
     } catch (e) {
       const down = e instanceof ShadowTimeout || isConnectionError(e);
@@ -341,6 +343,7 @@ export class ShadowQueue implements ShadowSink {
       queued: this.#queuedRows,
       unacknowledged: 0,
       latencyMs: this.#latency.summary(),
+      latencyHistogram: this.#latency.histogram(),
       failureRate: done === 0 ? 0 : this.#counts.failed / done,
       lastError: this.#lastError,
       circuit: this.#circuitState(),

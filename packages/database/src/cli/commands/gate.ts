@@ -2,6 +2,7 @@ import { assertAdopted } from '../../adopt/guard.js';
 import { InvalidArgumentError } from 'commander';
 import { redactUrl } from '../../logger.js';
 import { runGate, type GateResult } from '../../transfer/gate.js';
+import { summarizeGate, writeLastGate } from '../../transfer/gate-report.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CommandModule } from './index.js';
 import { driftLine, verifyOptionsOf, verifyProgress, withVerifyOptions, type VerifyCliOptions } from './verify.js';
@@ -84,6 +85,8 @@ export const gateCommand: CommandModule = {
           } finally {
             bar.stop();
           }
+          // Kept for the bot's status page and /metrics (they survive a deploy): `<data-dir>/last-gate.json`.
+          if (opts.dataDir) writeLastGate(opts.dataDir, summarizeGate(r));
           ctx.say(formatGate(r));
           ctx.result(r);
           return r.ok ? ExitCode.OK : ExitCode.DRIFT;
