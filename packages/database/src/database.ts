@@ -108,7 +108,7 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
         await c.query('SELECT 1', []);
         return c;
       });
-      sqlite = new SqlStore(conn, sqliteDialect);
+      sqlite = new SqlStore(conn, sqliteDialect, undefined, log);
       if (!config.autoMigrate) await assertSchema(conn, 'LibSQL', 'sqlite');
     }
     if (routing.needsPostgres) {
@@ -124,7 +124,7 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
         }
         return c;
       });
-      postgresStore = new SqlStore(pg, pgDialect);
+      postgresStore = new SqlStore(pg, pgDialect, undefined, log);
       if (!config.autoMigrate) await assertSchema(pg, 'PostgreSQL', 'postgres');
     }
   } catch (e) {

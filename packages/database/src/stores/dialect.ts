@@ -1,5 +1,6 @@
 import type { ColumnSpec } from '../schema/columns.js';
 import type { Row } from './store.js';
+import type { ReadIssue } from './sqlite/stored-text.js';
 
 /** A fragment of SQL with `?` placeholders and its parameters. */
 export interface Fragment {
@@ -19,8 +20,17 @@ export interface Dialect {
   cast(col: ColumnSpec): string;
   /** JS value → driver parameter. */
   encode(col: ColumnSpec, value: unknown): unknown;
-  /** Driver value → JS value. */
-  decode(col: ColumnSpec, value: unknown): unknown;
+  /**
+   * Driver value → JS value. A stored value that cannot be returned as stored (LibSQL: bytes that
+   * are not UTF-8, U+0000, invalid JSON) is returned degraded and described in `issues`
+   * (see sqlite/stored-text.ts); it never throws for stored data.
+   */
+  decode(col: ColumnSpec, value: unknown, issues?: ReadIssue[]): unknown;
+  /**
+   * The select expression of one column (`ref`: quoted, maybe qualified), named `col.name`, when
+   * the driver cannot read every stored value as is (LibSQL: TEXT as BLOB bytes). Absent: `ref`.
+   */
+  selectColumn?(col: ColumnSpec, ref: string): string;
   /** `FROM … WHERE <match>` of a full-text search for `terms`, all required (alias `m` for messages). */
   searchFrom(terms: readonly string[]): Fragment;
   /**

@@ -4,7 +4,38 @@ import type { Connection } from './connection.js';
 import type { Dialect } from './dialect.js';
 import { planChanges } from './change-plan.js';
 import type { ApplyOptions, ColumnLess, FindOptions, Row, RowChange, SearchSpec, Store, Where } from './store.js';
-import { q, tableSql } from './table-sql.js';
+import { decodeValue, q, selectColumn, tableSql, type ReadIssueSink } from './table-sql.js';
+import type { ReadIssue } from './sqlite/stored-text.js';
+import { createLogger, type Logger } from '../logger.js';
+
+/** Distinct (table, id, column, reason) already logged as `read_value_degraded`, per process. */
+const loggedIssues = new Set<string>();
+/** Past this many, degraded reads are still degraded but logged again (the set is cleared). */
+const LOGGED_ISSUES_MAX = 10_000;
+let defaultLog: Logger | undefined;
+
+/**
+ * Logs values a read returned degraded (sqlite/stored-text.ts, sqlite/stored-json.ts) as
+ * `read_value_degraded` (warn) with table, id and the issues; each (table, id, column, reason)
+ * once per process, so a bad row that every search returns does not flood the log.
+ */
+export function readIssueLogger(log: () => Logger): ReadIssueSink {
+  return (table, id, issues) => {
+    const fresh: ReadIssue[] = [];
+    for (const i of issues) {
+      const key = `${table}\u0000${String(id)}\u0000${i.column}\u0000${i.reason}`;
+      if (loggedIssues.has(key)) continue;
+      if (loggedIssues.size >= LOGGED_ISSUES_MAX) loggedIssues.clear();
+      loggedIssues.add(key);
+      fresh.push(i);
+    }
+    if (fresh.length === 0) return;
+    log().warn(
+      { event: 'read_value_degraded', table, id: String(id), issues: fresh },
+      `${table} ${String(id)}: stored value(s) not readable as stored (${fresh.map((i) => `${i.column}: ${i.detail}`).join('; ')}); \`pnpm db repair\` fixes them`,
+    );
+  };
+}
 
 /**
  * The one implementation of {@link Store}, over a {@link Connection} and a {@link Dialect}.
@@ -15,12 +46,19 @@ export class SqlStore implements Store {
   readonly #conn: Connection;
   readonly #d: Dialect;
   readonly #onClose: () => Promise<void>;
+  readonly #log: Logger | undefined;
+  readonly #onIssues: ReadIssueSink;
 
-  constructor(conn: Connection, dialect: Dialect, onClose: () => Promise<void> = () => conn.close()) {
+  /**
+   * @param log where degraded reads are logged (`read_value_degraded`); default: the package logger.
+   */
+  constructor(conn: Connection, dialect: Dialect, onClose: () => Promise<void> = () => conn.close(), log?: Logger) {
     this.#conn = conn;
     this.#d = dialect;
     this.kind = dialect.name;
     this.#onClose = onClose;
+    this.#log = log;
+    this.#onIssues = readIssueLogger(() => this.#log ?? (defaultLog ??= createLogger()));
   }
 
   #query(sql: string, params: readonly unknown[], signal?: AbortSignal) {
@@ -52,7 +90,7 @@ export class SqlStore implements Store {
     let where = 'id = ?';
     if (opts.expectedVersion !== undefined) (where += ' AND version = ?'), params.push(opts.expectedVersion);
     const rows = await this.#query(`UPDATE ${q(table)} SET ${sets.join(', ')} WHERE ${where} RETURNING ${t.returnList}`, params);
-    if (rows[0]) return t.decodeRow(rows[0]);
+    if (rows[0]) return t.decodeRow(rows[0], this.#onIssues);
     const current = await this.get(table, id);
     if (!current) throw new DatabaseError('NOT_FOUND', `${table} ${id} not found`, { table, id });
     throw new DatabaseError('VERSION_CONFLICT', `${table} ${id} is at version ${String(current.version)}, not ${String(opts.expectedVersion)}`, {
@@ -84,7 +122,7 @@ export class SqlStore implements Store {
   async get(table: TableName, id: string): Promise<Row | null> {
     const t = tableSql(this.#d, table);
     const rows = await this.#query(`SELECT ${t.selectList} FROM ${q(table)} m WHERE m.id = ?`, [id]);
-    return rows[0] ? t.decodeRow(rows[0]) : null;
+    return rows[0] ? t.decodeRow(rows[0], this.#onIssues) : null;
   }
 
   /** WHERE conditions of a {@link Where} on alias `m`, encoded for the column types. */
@@ -133,16 +171,21 @@ export class SqlStore implements Store {
       })
       .join(', ');
     for (const name of opts.columns ?? []) if (!t.byName.has(name)) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`, { table, column: name });
-    const cols = opts.columns ? opts.columns.map((n) => `m.${q(n)}`).join(', ') : t.selectList;
+    const cols = opts.columns ? opts.columns.map((n) => selectColumn(this.#d, t.byName.get(n)!, `m.${q(n)}`)).join(', ') : t.selectList;
     params.push(opts.limit, opts.offset ?? 0);
     const rows = await this.#query(
       `SELECT ${cols} FROM ${q(table)} m${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}${order ? ` ORDER BY ${order}` : ''} LIMIT ? OFFSET ?`,
       params,
     );
-    if (!opts.columns) return rows.map((r) => t.decodeRow(r));
+    if (!opts.columns) return rows.map((r) => t.decodeRow(r, this.#onIssues));
     // Only the asked columns: the others are absent, not null (FindOptions.columns).
     const asked = opts.columns.map((n) => t.byName.get(n)!);
-    return rows.map((r) => Object.fromEntries(asked.map((c) => [c.name, this.#d.decode(c, r[c.name])])));
+    return rows.map((r) => {
+      const issues: ReadIssue[] = [];
+      const out = Object.fromEntries(asked.map((c) => [c.name, decodeValue(this.#d, c, r[c.name], issues)]));
+      if (issues.length) this.#onIssues(table, out.id ?? '(id not selected)', issues);
+      return out;
+    });
   }
 
   async count(table: TableName, where: Where): Promise<number> {
@@ -157,7 +200,7 @@ export class SqlStore implements Store {
   }
 
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
-    return this.#conn.transaction((c) => fn(new SqlStore(c, this.#d, async () => {})));
+    return this.#conn.transaction((c) => fn(new SqlStore(c, this.#d, async () => {}, this.#log)));
   }
 
   async applyChanges(changes: readonly RowChange[], opts: ApplyOptions = {}): Promise<void> {
@@ -165,7 +208,7 @@ export class SqlStore implements Store {
     const now = Math.floor(Date.now() / 1000);
     const rowSet = this.#d.rowSet;
     await this.#conn.transaction(async (c) => {
-      const tx = new SqlStore(c, this.#d, async () => {});
+      const tx = new SqlStore(c, this.#d, async () => {}, this.#log);
       if (!rowSet) {
         for (const ch of changes) {
           if (ch.op === 'upsert') await tx.#upsert(ch.table, ch.row, opts);
@@ -205,7 +248,7 @@ export class SqlStore implements Store {
       `SELECT ${t.selectList} ${from.sql}${conds.map((c) => ` AND ${c}`).join('')} ORDER BY m.timestamp DESC, m.id DESC LIMIT ? OFFSET ?`,
       [...from.params, ...params, spec.limit, spec.offset ?? 0],
     );
-    return rows.map((r) => t.decodeRow(r));
+    return rows.map((r) => t.decodeRow(r, this.#onIssues));
   }
 
   async ping(): Promise<void> {

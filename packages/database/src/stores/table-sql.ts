@@ -2,6 +2,28 @@ import type { ColumnSpec } from '../schema/columns.js';
 import { TOMBSTONES_TABLE, tables, type TableName } from '../schema/tables.js';
 import type { Dialect } from './dialect.js';
 import type { Row } from './store.js';
+import type { ReadIssue } from './sqlite/stored-text.js';
+
+/** Called by {@link TableSql.decodeRow} when values of one row could not be returned as stored. */
+export type ReadIssueSink = (table: TableName, id: unknown, issues: readonly ReadIssue[]) => void;
+
+/** A column as selected: through the dialect's safe select when it has one. @internal */
+export function selectColumn(dialect: Dialect, c: ColumnSpec, ref: string): string {
+  return dialect.selectColumn ? dialect.selectColumn(c, ref) : ref;
+}
+
+/**
+ * Decodes one column; a value whose decoding throws is degraded to null and reported (one bad
+ * stored value never fails the read of its row or of the other rows). @internal
+ */
+export function decodeValue(dialect: Dialect, c: ColumnSpec, v: unknown, issues: ReadIssue[]): unknown {
+  try {
+    return dialect.decode(c, v, issues);
+  } catch (e) {
+    issues.push({ column: c.name, reason: 'decode_error', detail: `${e instanceof Error ? e.message : String(e)} → null` });
+    return null;
+  }
+}
 
 /** Quotes an identifier that comes from the table specs (never from user input). */
 export const q = (name: string): string => `"${name}"`;
@@ -28,7 +50,8 @@ export interface TableSql {
    */
   readonly bulk: { readonly guarded: string; readonly forced: string } | null;
   encodeRow(row: Row): unknown[];
-  decodeRow(raw: Record<string, unknown>): Row;
+  /** A selected row → logical values; values that cannot be returned as stored are degraded and passed to `onIssues` with the row id. */
+  decodeRow(raw: Record<string, unknown>, onIssues?: ReadIssueSink): Row;
 }
 
 const cache = new Map<string, TableSql>();
@@ -59,16 +82,18 @@ export function tableSql(dialect: Dialect, table: TableName): TableSql {
   const built: TableSql = {
     columns,
     byName: new Map(columns.map((c) => [c.name, c])),
-    selectList: columns.map((c) => `m.${q(c.name)}`).join(', '),
-    returnList: names,
+    selectList: columns.map((c) => selectColumn(dialect, c, `m.${q(c.name)}`)).join(', '),
+    returnList: columns.map((c) => selectColumn(dialect, c, q(c.name))).join(', '),
     insert: dialect.placeholders(`INSERT INTO ${q(table)} (${names}) VALUES (${casted})`),
     guardedUpsert: single('>=', '<'),
     forcedUpsert: single('>', '<='),
     bulk: rowSet ? { guarded: bulk('>=', '<'), forced: bulk('>', '<=') } : null,
     encodeRow: (row) => columns.map((c) => dialect.encode(c, row[c.name] === undefined ? c.default ?? null : row[c.name])),
-    decodeRow: (raw) => {
+    decodeRow: (raw, onIssues) => {
       const out: Row = {};
-      for (const c of columns) out[c.name] = dialect.decode(c, raw[c.name]);
+      const issues: ReadIssue[] = [];
+      for (const c of columns) out[c.name] = decodeValue(dialect, c, raw[c.name], issues);
+      if (issues.length) onIssues?.(table, out.id ?? null, issues);
       return out;
     },
   };

@@ -1,11 +1,30 @@
 import type { ColumnSpec } from '../../schema/columns.js';
 import type { Dialect, Fragment } from '../dialect.js';
-import { parseJsonExact, stringifyJsonExact } from '../../json-exact.js';
+import { stringifyJsonExact } from '../../json-exact.js';
+import { readStoredJson } from './stored-json.js';
+import { bytesOf, decodeStoredText, safeSelect, type ReadIssue } from './stored-text.js';
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** Stored TEXT (bytes from {@link safeSelect}, or a string) → string, with the read policy; changes go to `issues`. */
+function storedText(col: ColumnSpec, v: unknown, issues: ReadIssue[] | undefined): string {
+  if (typeof v === 'string') return v;
+  const bytes = bytesOf(v);
+  if (!bytes) return String(v);
+  const d = decodeStoredText(bytes);
+  for (const c of d.changes) {
+    const what = c.reason === 'invalid_utf8' ? 'invalid UTF-8 sequence' : c.reason === 'nul' ? 'U+0000' : 'lone surrogate';
+    issues?.push({ column: col.name, reason: c.reason, detail: `${plural(c.count, what)} ${c.reason === 'nul' ? 'stripped' : '→ U+FFFD'}` });
+  }
+  return d.text;
+}
 
 /**
  * LibSQL/SQLite dialect. The client runs with `intMode: 'bigint'` (docs/design.md trap: the default
  * `number` mode throws above 2^53), so integers arrive as `bigint` and are narrowed here. JSON
- * text is parsed and written with exact integers (json-exact.ts).
+ * text is parsed and written with exact integers (json-exact.ts). Every column is read through
+ * {@link safeSelect} (TEXT as bytes, decoded with the read policy of stored-text.ts), so no stored
+ * bytes can crash the driver; JSON that does not parse follows stored-json.ts (null, reported).
  */
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
@@ -24,8 +43,11 @@ export const sqliteDialect: Dialect = {
         return v;
     }
   },
-  decode(col: ColumnSpec, v: unknown): unknown {
-    if (v === null || v === undefined) return null;
+  selectColumn: (col, ref) => safeSelect(ref, col.name),
+  decode(col: ColumnSpec, raw: unknown, issues?: ReadIssue[]): unknown {
+    if (raw === null || raw === undefined) return null;
+    // TEXT arrives as bytes (safeSelect); a BLOB too, decoded as SQLite's CAST(x AS TEXT) would.
+    const v = typeof raw === 'bigint' || typeof raw === 'number' ? raw : storedText(col, raw, issues);
     switch (col.type) {
       case 'int':
       case 'timestamp':
@@ -37,8 +59,16 @@ export const sqliteDialect: Dialect = {
         return Number(v) !== 0;
       case 'real':
         return Number(v);
-      case 'json':
-        return typeof v === 'string' ? parseJsonExact(v) : v;
+      case 'json': {
+        if (typeof v !== 'string') return v;
+        const r = readStoredJson(v);
+        if (r.ok) {
+          if (r.bom) issues?.push({ column: col.name, reason: 'bom', detail: 'JSON after a leading BOM: read without it' });
+          return r.value;
+        }
+        issues?.push({ column: col.name, reason: 'invalid_json', detail: `invalid JSON (${r.error}) → null` });
+        return null;
+      }
       default:
         return typeof v === 'string' ? v : String(v);
     }
