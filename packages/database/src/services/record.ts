@@ -11,6 +11,15 @@ import { normalizeValue } from '../transfer/convert/normalize-row.js';
  * JSON columns as JSON **text** (or null), booleans as 0/1 numbers, everything else as stored.
  * The JSON text is the canonical form (object keys sorted, integers beyond 2^53 exact), so the
  * same row reads back as the same text from LibSQL and from PostgreSQL (whose jsonb reorders keys).
+ *
+ * **A stored value that cannot be returned as stored degrades that value only** (the rest of the
+ * row and the other rows of the read are returned; the store logs `read_value_degraded` with the
+ * table, row id and column, once per value and process; `pnpm db repair` fixes LibSQL in place):
+ * - text whose bytes are not UTF-8 (LibSQL only): each bad sequence reads as U+FFFD; U+0000 is
+ *   stripped and a lone surrogate reads as U+FFFD, as the text policy does on write;
+ * - a JSON column whose text is not JSON (LibSQL only: jsonb cannot hold it): **null**, except
+ *   JSON behind a leading byte order mark (U+FEFF), which reads as that JSON;
+ * - a value the codec cannot turn into its record form: null.
  */
 
 /** Who sent a message: a person, the bot, or a tool the bot ran. */
@@ -223,12 +232,23 @@ export function jsonText(value: unknown): string | null {
   return value === null || value === undefined ? null : stringifyJsonExact(normalizeValue('json', value));
 }
 
-/** A stored row (logical values, see schema/columns.ts) → omega-bot's record of `table`. */
-export function toRecord<T extends TableName>(table: T, row: Row): RecordOf[T] {
+/**
+ * A stored row (logical values, see schema/columns.ts) → omega-bot's record of `table`. Never
+ * throws for a stored value: a JSON value that cannot be written as text is null (reported to
+ * `onDegraded` with its column, when given).
+ */
+export function toRecord<T extends TableName>(table: T, row: Row, onDegraded?: (column: string, error: unknown) => void): RecordOf[T] {
   const out: Record<string, unknown> = {};
   for (const c of tables[table].columns) {
     const v = row[c.name] ?? null;
-    out[c.name] = v === null ? null : c.type === 'json' ? jsonText(v) : c.type === 'bool' ? (v === true || v === 1 ? 1 : 0) : v;
+    if (v !== null && c.type === 'json') {
+      try {
+        out[c.name] = jsonText(v);
+      } catch (e) {
+        out[c.name] = null;
+        onDegraded?.(c.name, e);
+      }
+    } else out[c.name] = v === null ? null : c.type === 'bool' ? (v === true || v === 1 ? 1 : 0) : v;
   }
   return out as unknown as RecordOf[T];
 }
