@@ -50,6 +50,12 @@ export interface Database {
    * `searchMessages`) and shadow batches (`apply`; null without a shadow). Read-only copies, for `/metrics`.
    */
   latencyHistograms(): { primary: LatencyHistogram; reads: LatencyHistogram; shadow: LatencyHistogram | null };
+  /**
+   * Tables of the primary missing or short of a column (the six tables and `row_tombstones`; one
+   * `SELECT … WHERE 1 = 0` each, as start-up does with DB_AUTO_MIGRATE=false); [] when the schema is
+   * complete. An unreachable primary lists every table: ping it first ({@link Database.health}).
+   */
+  missingSchema(): Promise<string[]>;
   /** Pings each open backend (never throws). */
   health(): Promise<{ sqlite: BackendHealth | null; postgres: BackendHealth | null }>;
   /**
@@ -98,6 +104,7 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
   }
 
   let sqlite: SqlStore | null = null;
+  let sqliteConn: Awaited<ReturnType<typeof openSqlite>> | null = null;
   let pg: PgConnection | null = null;
   let postgresStore: SqlStore | null = null;
   try {
@@ -108,6 +115,7 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
         await c.query('SELECT 1', []);
         return c;
       });
+      sqliteConn = conn;
       sqlite = new SqlStore(conn, sqliteDialect, undefined, log);
       if (!config.autoMigrate) await assertSchema(conn, 'LibSQL', 'sqlite');
     }
@@ -189,6 +197,17 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
       shadow: queue?.stats() ?? null,
     }),
     latencyHistograms: () => ({ primary: store.primaryLatency.histogram(), reads: store.readLatency.histogram(), shadow: queue ? (queue.stats().latencyHistogram ?? {}) : null }),
+    missingSchema: async () => {
+      const conn = routing.primary === 'sqlite' ? sqliteConn : pg;
+      if (!conn) return [];
+      try {
+        await assertSchema(conn, routing.primary === 'sqlite' ? 'LibSQL' : 'PostgreSQL', routing.primary);
+        return [];
+      } catch (e) {
+        const missing = (e as DatabaseError).details?.missing;
+        return Array.isArray(missing) ? (missing as string[]) : ['(schema check failed)'];
+      }
+    },
     health: async () => ({ sqlite: await ping(sqlite), postgres: await ping(postgresStore) }),
     close() {
       closed ??= (async () => {
