@@ -10,7 +10,7 @@ import { sanitizeJson, sanitizeText } from '../src/services/sanitize.js';
 import { createBothDatabases } from './helpers/backends.js';
 import { dumpAll, openBareStores } from './helpers/inspect.js';
 import { captureLogs } from './helpers/log-capture.js';
-import { openPhase } from './helpers/phase-db.js';
+import { openPhase, silentLogger } from './helpers/phase-db.js';
 
 const NUL = '\u0000';
 const HIGH = '\uD83D'; // a high surrogate without its low half
@@ -123,7 +123,7 @@ describe('the id policy: ids holding NUL, lone surrogates or control characters 
 
   for (const phase of ['4', '6+'] as const) {
     it(`phase ${phase}: every service answers INVALID_INPUT naming the field, and writes nothing on either backend`, async () => {
-      const db: Database = await openPhase(phase, urls, { SHADOW_MODE: 'inline' });
+      const db: Database = await openPhase(phase, urls, { SHADOW_MODE: 'inline' }, silentLogger);
       const bare = await openBareStores(urls);
       const doc = await db.documentService.createDocument({ createdBy: 'owner', title: 'T' });
       const place = { userId: 'u', username: 'n', channelId: 'c', channelName: 'general', messageId: 'm' };
@@ -162,6 +162,44 @@ describe('the id policy: ids holding NUL, lone surrogates or control characters 
         expect(JSON.stringify([await dumpAll(bare.sqlite), await dumpAll(bare.postgres)])).toBe(before);
       } finally {
         await bare.close();
+        await db.close();
+      }
+    });
+  }
+});
+
+describe('numbers out of range answer INVALID_INPUT on both backends, never a driver error', () => {
+  let urls: Awaited<ReturnType<typeof createBothDatabases>>;
+  beforeAll(async () => {
+    urls = await createBothDatabases('numbers');
+  });
+  afterAll(async () => {
+    await urls?.cleanup();
+  });
+
+  for (const phase of ['1', '6'] as const) {
+    it(`phase ${phase}`, async () => {
+      const db: Database = await openPhase(phase, urls, {}, silentLogger);
+      const place = { userId: 'u', username: 'n', channelId: 'c', channelName: 'general', messageId: 'm', messageContent: 'x' };
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['timestamp 2^63', () => db.messageService.saveHumanMessage({ ...place, timestamp: 2 ** 63 })],
+        ['timestamp beyond Date', () => db.messageService.saveHumanMessage({ ...place, timestamp: 8_640_000_000_000_001 })],
+        ['timestamp negative', () => db.messageService.saveHumanMessage({ ...place, timestamp: -1 })],
+        ['timestamp NaN', () => db.messageService.saveHumanMessage({ ...place, timestamp: Number.NaN })],
+        ['startTime 1e300', () => db.messageService.queryMessages({ startTime: 1e300 })],
+        ['resultCount 2^31', () => db.queryService.saveQuery({ userId: 'u', username: 'n', queryText: 'q', resultCount: 2 ** 31 })],
+        ['executionTimeMs 1e300', () => db.queryService.saveQuery({ userId: 'u', username: 'n', queryText: 'q', executionTimeMs: 1e300 })],
+        ['executionTimeMs Infinity', () => db.queryService.saveQuery({ userId: 'u', username: 'n', queryText: 'q', executionTimeMs: Number.POSITIVE_INFINITY })],
+        ['messageCount 2^31', () => db.userProfileService.saveAnalysisHistory('u', '{}', '{}', 2 ** 31)],
+        ['limit 1e9', () => db.messageService.queryMessages({ limit: 1e9 })],
+      ];
+      try {
+        for (const [what, run] of calls) {
+          await expect(run(), what).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+        }
+        expect(await db.messageService.getMessageCount()).toBe(0);
+        expect(await db.queryService.getQueryCount()).toBe(0);
+      } finally {
         await db.close();
       }
     });

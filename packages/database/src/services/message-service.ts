@@ -9,7 +9,9 @@ import { searchTerms } from './search-terms.js';
 export const MAX_MESSAGE_CHARS = 1_000_000;
 
 const zName = zText(200);
-const zMillis = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Largest unix-ms time a JS Date holds (year 275760): a later `timestamp` could be stored but not shown. */
+export const MAX_DATE_MS = 8_640_000_000_000_000;
+const zMillis = z.number().int().min(0).max(MAX_DATE_MS);
 const zSender = z.enum(['human', 'ai', 'tool']);
 
 /**
