@@ -1,0 +1,196 @@
+import { LATENCY_BUCKETS_S, readLastGate, readLastVerify, type Database, type LatencyHistogram, type PhaseFlags } from '@repo/database';
+import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
+import { flagsOf } from '../status.js';
+import type { ShadowEventCounts } from './shadow-events.js';
+import type { ComparedReadsSource, JournalSource } from './sources.js';
+
+type Labels = Record<string, string>;
+type Sample = { labels?: Labels; value: number; metricName?: string };
+
+/** What {@link createMetrics} reads. */
+export interface MetricsSources {
+  readonly db: Database;
+  readonly flags?: PhaseFlags | undefined;
+  readonly shadowEvents?: ShadowEventCounts | undefined;
+  readonly comparedReads: ComparedReadsSource;
+  readonly journal: JournalSource;
+  /** Folder of `last-verify.json` and `last-gate.json`. */
+  readonly dataDir: string;
+  /** Collect Node's process metrics (`collectDefaultMetrics`). Default true. */
+  readonly processMetrics?: boolean;
+}
+
+const PHASES = ['1', '4', '5', '6', '6+'] as const;
+const CIRCUIT_STATES = ['closed', 'open', 'half-open'] as const;
+
+/**
+ * A metric whose samples are read from the database's own counters at scrape time (nothing is
+ * counted twice; a counter restarts with the process, as Prometheus expects).
+ */
+function snapshot(registry: Registry, name: string, help: string, type: 'counter' | 'gauge' | 'histogram', read: () => Sample[] | Promise<Sample[]>): void {
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    async get() {
+      return { name, help, type, aggregator: 'sum', values: await read() };
+    },
+    reset() {},
+  };
+  registry.registerMetric(metric as unknown as Metric);
+}
+
+/** Histogram samples (`_bucket` cumulative with `le`, `_sum`, `_count`) of `h`, one series per operation. */
+function histogramSamples(name: string, h: LatencyHistogram | null, labels: Labels): Sample[] {
+  if (!h) return [];
+  const out: Sample[] = [];
+  for (const [operation, b] of Object.entries(h)) {
+    const l = { ...labels, operation };
+    let cum = 0;
+    LATENCY_BUCKETS_S.forEach((le, i) => {
+      cum += b.counts[i] ?? 0;
+      out.push({ metricName: `${name}_bucket`, labels: { ...l, le: String(le) }, value: cum });
+    });
+    out.push({ metricName: `${name}_bucket`, labels: { ...l, le: '+Inf' }, value: b.count });
+    out.push({ metricName: `${name}_sum`, labels: l, value: b.sumS });
+    out.push({ metricName: `${name}_count`, labels: l, value: b.count });
+  }
+  return out;
+}
+
+/**
+ * The bot's Prometheus registry (`GET /metrics`, text format 0.0.4). Families, all prefixed `bot_`:
+ * - `bot_migration_phase{phase}` 1 for the running phase, 0 for the others; `bot_migration_flag{flag}` 0/1;
+ * - `bot_backend_up{backend}`, `bot_backend_ping_seconds{backend}` (a `SELECT 1` per scrape, ≤ 2 s);
+ * - `bot_shadow_writes_total{backend,outcome}` enqueued/succeeded/failed/dropped/abandoned row changes
+ *   (abandoned: lost with a dead worker or left at shutdown), `bot_shadow_write_timeouts_total`,
+ *   `bot_shadow_write_losses_total{backend,outcome,table,cause}` (failed/dropped/abandoned by table and cause);
+ * - `bot_shadow_queue_rows`, `bot_shadow_in_flight_rows`, `bot_shadow_circuit_state{state}`;
+ * - histograms `bot_primary_write_duration_seconds`, `bot_read_duration_seconds`,
+ *   `bot_shadow_apply_duration_seconds`, each `{backend,operation}`;
+ * - `bot_read_fallbacks_total` (phase 5);
+ * - `bot_compared_reads_enabled`, `bot_compared_reads_total{call}`, `bot_compared_read_mismatches_total{call}`,
+ *   `bot_compared_reads_dropped_total{call}` (no series until compared reads run);
+ * - `bot_shadow_journal_entries` (no sample while unknown);
+ * - `bot_last_verify_timestamp_seconds`, `bot_last_verify_ok`, `bot_last_verify_drifted_rows`,
+ *   `bot_last_gate_timestamp_seconds`, `bot_last_gate_ok`, `bot_last_gate_criterion_pass{criterion}`
+ *   (read from `<dataDir>/last-verify.json` and `last-gate.json`, so they survive a deploy);
+ * - `bot_postgres_pool_max_connections`; Node's process metrics (`process_*`, `nodejs_*`).
+ */
+export function createMetrics(s: MetricsSources): Registry {
+  const { db } = s;
+  const registry = new Registry();
+  if (s.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const shadowBackend = db.routing.shadow ?? 'none';
+
+  snapshot(registry, 'bot_migration_phase', 'The running migration phase (1 for the label of the current phase).', 'gauge', () =>
+    PHASES.map((phase) => ({ labels: { phase }, value: phase === db.routing.phase ? 1 : 0 })),
+  );
+  snapshot(registry, 'bot_migration_flag', 'Phase flags as configured (1 true, 0 unset).', 'gauge', () => {
+    const f = s.flags ?? flagsOf(db.routing);
+    return [
+      { labels: { flag: 'USE_POSTGRES_PRIMARY' }, value: f.usePostgresPrimary ? 1 : 0 },
+      { labels: { flag: 'USE_POSTGRES_READ' }, value: f.usePostgresRead ? 1 : 0 },
+      { labels: { flag: 'USE_POSTGRES_SHADOW' }, value: f.usePostgresShadow ? 1 : 0 },
+    ];
+  });
+
+  // One ping per scrape, shared by the two families.
+  let ping: { at: number; p: ReturnType<Database['health']> } | null = null;
+  const health = () => {
+    if (!ping || Date.now() - ping.at > 1_000) ping = { at: Date.now(), p: db.health() };
+    return ping.p;
+  };
+  snapshot(registry, 'bot_backend_up', 'Whether the backend answered SELECT 1 within 2 s (1) or not (0); absent when the phase does not open it.', 'gauge', async () => {
+    const h = await health();
+    return (['sqlite', 'postgres'] as const).flatMap((b) => (h[b] ? [{ labels: { backend: b }, value: h[b].ok ? 1 : 0 }] : []));
+  });
+  snapshot(registry, 'bot_backend_ping_seconds', 'Round trip of SELECT 1 per backend, in seconds.', 'gauge', async () => {
+    const h = await health();
+    return (['sqlite', 'postgres'] as const).flatMap((b) => (h[b]?.latencyMs != null ? [{ labels: { backend: b }, value: h[b].latencyMs / 1000 }] : []));
+  });
+
+  const shadow = () => db.shadowStats();
+  snapshot(registry, 'bot_shadow_writes_total', 'Shadow row changes by outcome since start: enqueued, succeeded, failed, dropped (queue full), abandoned (lost with a dead worker or left at shutdown).', 'counter', () => {
+    const st = shadow();
+    if (!st) return [];
+    const losses = s.shadowEvents?.counts() ?? [];
+    const abandoned = (st as { abandoned?: number }).abandoned ?? losses.filter((l) => l.outcome === 'abandoned').reduce((n, l) => n + l.rows, 0);
+    const values: Record<string, number> = { enqueued: st.enqueued, succeeded: st.succeeded, failed: st.failed, dropped: st.dropped, abandoned };
+    return Object.entries(values).map(([outcome, value]) => ({ labels: { backend: shadowBackend, outcome }, value }));
+  });
+  snapshot(registry, 'bot_shadow_write_timeouts_total', 'Shadow row changes that failed by passing the per-write deadline (included in outcome="failed").', 'counter', () => {
+    const st = shadow();
+    return st ? [{ labels: { backend: shadowBackend }, value: st.timedOut }] : [];
+  });
+  snapshot(registry, 'bot_shadow_write_losses_total', 'Shadow row changes that did not land, by outcome, table and cause (stable code, driver code after a slash).', 'counter', () =>
+    (s.shadowEvents?.counts() ?? []).map((l) => ({ labels: { backend: l.backend === 'unknown' ? shadowBackend : l.backend, outcome: l.outcome, table: l.table, cause: l.cause }, value: l.rows })),
+  );
+  snapshot(registry, 'bot_shadow_queue_rows', 'Shadow row changes waiting (queued, or not yet acknowledged by the worker).', 'gauge', () => {
+    const st = shadow();
+    return st ? [{ labels: { backend: shadowBackend }, value: st.queued + st.unacknowledged }] : [];
+  });
+  snapshot(registry, 'bot_shadow_in_flight_rows', 'Shadow row changes being written now.', 'gauge', () => {
+    const st = shadow();
+    return st ? [{ labels: { backend: shadowBackend }, value: st.inFlight }] : [];
+  });
+  snapshot(registry, 'bot_shadow_circuit_state', 'Circuit of the shadow backend: 1 for the current state (closed, open, half-open).', 'gauge', () => {
+    const st = shadow();
+    return st ? CIRCUIT_STATES.map((state) => ({ labels: { backend: shadowBackend, state }, value: st.circuit === state ? 1 : 0 })) : [];
+  });
+
+  snapshot(registry, 'bot_primary_write_duration_seconds', 'Primary write latency per call, by backend and operation, in seconds.', 'histogram', () =>
+    histogramSamples('bot_primary_write_duration_seconds', db.latencyHistograms().primary, { backend: db.routing.primary }),
+  );
+  snapshot(registry, 'bot_read_duration_seconds', 'Read latency per call (phase-5 fallbacks included), by read backend and operation, in seconds.', 'histogram', () =>
+    histogramSamples('bot_read_duration_seconds', db.latencyHistograms().reads, { backend: db.routing.reads }),
+  );
+  snapshot(registry, 'bot_shadow_apply_duration_seconds', 'Shadow batch apply time on the shadow backend, in seconds.', 'histogram', () =>
+    histogramSamples('bot_shadow_apply_duration_seconds', db.latencyHistograms().shadow, { backend: shadowBackend }),
+  );
+  snapshot(registry, 'bot_read_fallbacks_total', 'Phase-5 reads served by the primary (shadow writes not landed in time, or the read backend failed).', 'counter', () => [{ value: db.stats().reads.fallbacks }]);
+
+  snapshot(registry, 'bot_compared_reads_enabled', 'Whether compared reads run (1) or not (0).', 'gauge', () => [{ value: s.comparedReads() ? 1 : 0 }]);
+  const compared = (pick: (c: { compared: number; mismatched: number; dropped: number }) => number) => () =>
+    Object.entries(s.comparedReads()?.byCall ?? {}).map(([call, c]) => ({ labels: { call }, value: pick(c) }));
+  snapshot(registry, 'bot_compared_reads_total', 'Reads also run on the other backend and compared, by call.', 'counter', compared((c) => c.compared));
+  snapshot(registry, 'bot_compared_read_mismatches_total', 'Compared reads whose answers differed, by call.', 'counter', compared((c) => c.mismatched));
+  snapshot(registry, 'bot_compared_reads_dropped_total', 'Reads sampled for comparing but not compared (load, deadline), by call.', 'counter', compared((c) => c.dropped));
+
+  snapshot(registry, 'bot_shadow_journal_entries', 'Entries in the durable shadow failure journal (no sample while unknown).', 'gauge', async () => {
+    const j = await s.journal().catch(() => null);
+    return j ? [{ value: j.size }] : [];
+  });
+
+  const verify = () => readLastVerify(s.dataDir);
+  const gate = () => readLastGate(s.dataDir);
+  const seconds = (iso: string | undefined) => (iso && Number.isFinite(Date.parse(iso)) ? Date.parse(iso) / 1000 : null);
+  snapshot(registry, 'bot_last_verify_timestamp_seconds', 'Start of the last verify (unix seconds), from last-verify.json.', 'gauge', () => {
+    const t = seconds(verify()?.startedAt);
+    return t === null ? [] : [{ value: t }];
+  });
+  snapshot(registry, 'bot_last_verify_ok', 'Whether the last verify found no drift (1) or some (0).', 'gauge', () => {
+    const v = verify();
+    return v ? [{ value: v.ok ? 1 : 0 }] : [];
+  });
+  snapshot(registry, 'bot_last_verify_drifted_rows', 'Drifted rows found by the last verify.', 'gauge', () => {
+    const v = verify();
+    return v ? [{ value: v.drift }] : [];
+  });
+  snapshot(registry, 'bot_last_gate_timestamp_seconds', 'When the last gate finished (unix seconds), from last-gate.json.', 'gauge', () => {
+    const t = seconds(gate()?.at);
+    return t === null ? [] : [{ value: t }];
+  });
+  snapshot(registry, 'bot_last_gate_ok', 'Whether the last gate passed every criterion (1) or not (0).', 'gauge', () => {
+    const g = gate();
+    return g ? [{ value: g.ok ? 1 : 0 }] : [];
+  });
+  snapshot(registry, 'bot_last_gate_criterion_pass', 'Per criterion of the last gate: passed (1) or failed (0).', 'gauge', () => (gate()?.criteria ?? []).map((c) => ({ labels: { criterion: c.key }, value: c.pass ? 1 : 0 })));
+
+  snapshot(registry, 'bot_postgres_pool_max_connections', "Size of the bot's PostgreSQL pool (postgres.js `max`; the client does not expose connections in use).", 'gauge', () => {
+    const max = (db.backends.pg?.sql as { options?: { max?: number } } | undefined)?.options?.max;
+    return typeof max === 'number' ? [{ value: max }] : [];
+  });
+  return registry;
+}
