@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { assertAdopted, createDatabase, DatabaseError, derivePhase, describeError, isDatabaseError, redactUrl, type Database, type Logger } from '@repo/database';
 import type { BotConfig } from './config.js';
+import { ShadowEventCounts } from './observability/index.js';
 import { buildServer, type BotServer } from './server.js';
 
 /** A listening bot: its HTTP app, its database and how to stop both. */
@@ -61,8 +62,10 @@ export async function startBot(config: BotConfig, logger: Logger): Promise<Runni
       throw new DatabaseError('DATABASE_UNREACHABLE', `LibSQL at ${redactUrl(config.db.libsqlUrl)} is unreachable${describeError(e).code === 'UNKNOWN' ? '' : ` (${describeError(e).code})`}`, { backend: 'LibSQL' }, { cause: e });
     });
   }
-  const db = await createDatabase(config.db, { logger });
-  const app = buildServer({ db, logger, flags: config.flags });
+  // Shadow writes lost, by table and cause, for /metrics and the status page (counted from the database's events).
+  const shadowEvents = new ShadowEventCounts();
+  const db = await createDatabase(config.db, { logger: shadowEvents.tap(logger) });
+  const app = buildServer({ db, logger, flags: config.flags, observability: { shadowEvents } });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (e) {

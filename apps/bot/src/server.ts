@@ -2,6 +2,7 @@ import { describeError, isDatabaseError, redact, type Database, type Logger, typ
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import type { z } from 'zod';
 import { handleMessage, messageBody } from './handle-message.js';
+import { registerObservability, type ObservabilityOptions } from './observability/index.js';
 import { statusOf } from './status.js';
 
 /** What {@link buildServer} needs. */
@@ -11,6 +12,8 @@ export interface BuildServerOptions {
   readonly logger: Logger;
   /** The phase flags as configured (shown by `/status`); derived from `db.routing` when omitted. */
   readonly flags?: PhaseFlags;
+  /** Status page, /metrics and /readyz options (shadow loss counts, data folder); see `observability/index.ts`. */
+  readonly observability?: Omit<ObservabilityOptions, 'db' | 'flags'>;
 }
 
 /** Largest accepted request body, in bytes (1 MiB). */
@@ -33,10 +36,11 @@ function describeIssues(error: z.ZodError): string {
  *   whole, before anything is written: ids under the id policy, numbers in range); 500 `{ error, code }` when a backend fails.
  * - `GET /healthz` → 200 `{ ok: true }` (503 once closing).
  * - `GET /status` → `{ phase, flags, routing, backends, stats }` (see {@link statusOf}).
+ * - `GET /` status page, `GET /metrics` Prometheus, `GET /readyz` readiness (see {@link registerObservability}).
  * Request logging is off: the pipeline logs one `message_handled` line per message at debug.
  * The caller owns `db`: closing the app does not close it.
  */
-export function buildServer({ db, logger, flags }: BuildServerOptions) {
+export function buildServer({ db, logger, flags, observability }: BuildServerOptions) {
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -64,6 +68,7 @@ export function buildServer({ db, logger, flags }: BuildServerOptions) {
   });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/status', async () => statusOf(db, flags));
+  registerObservability(app, { ...observability, db, flags });
   return app;
 }
 
