@@ -1,5 +1,6 @@
-import { DEFAULT_DATA_DIR, type Database, type PhaseFlags } from '@repo/database';
-import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_DATA_DIR, type Database, type Logger, type PhaseFlags } from '@repo/database';
+import type { FastifyInstance, RawServerDefault } from 'fastify';
 import { ShadowHistory } from './history.js';
 import { createMetrics } from './metrics.js';
 import { FRAGMENT_PATH, renderFragment, renderPage } from './page.js';
@@ -38,7 +39,7 @@ const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'uns
  * - `GET /readyz` 200 `{ ready: true, … }` or 503 `{ ready: false, code: 'PRIMARY_UNREACHABLE' | 'SCHEMA_MISSING', reason, … }`.
  * Starts a 10 s sampler of the shadow counters (the page's one-hour chart), stopped when the app closes.
  */
-export function registerObservability(app: FastifyInstance, o: ObservabilityOptions): void {
+export function registerObservability(app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>, o: ObservabilityOptions): void {
   const { db } = o;
   const dataDir = o.dataDir ?? process.env.MIGRATION_DATA_DIR ?? DEFAULT_DATA_DIR;
   const comparedReads = o.comparedReads ?? comparedReadsOf(db);
