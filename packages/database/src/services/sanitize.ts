@@ -42,14 +42,28 @@ export function sanitizeJson(v: unknown): unknown {
   return v;
 }
 
+/** Text below U+0300 is in NFC whatever follows it in the string is not: nothing there composes. */
+const MAY_COMPOSE = /[^\u0000-\u02ff]/;
+
+/**
+ * Unicode NFC of `s` (canonical composition: `e` + U+0301 → `é`), the form the services store
+ * text columns in and search terms are made in, so a word typed or stored decomposed is the same
+ * word on both backends' indexes (docs/design.md "Known traps"). Fast path for text below U+0300.
+ */
+export function toNfc(s: string): string {
+  return MAY_COMPOSE.test(s) ? s.normalize('NFC') : s;
+}
+
 /**
  * Sanitises the named fields of `row` in place; returns the names of the fields that changed.
+ * Text fields (strings) are also stored in NFC ({@link toNfc}); JSON values are data and keep
+ * their strings' form (only the text policy applies to them).
  */
 export function sanitizeFields(row: Record<string, unknown>, fields: readonly string[]): string[] {
   const changed: string[] = [];
   for (const f of fields) {
     const v = row[f];
-    const s = typeof v === 'string' ? sanitizeText(v) : sanitizeJson(v);
+    const s = typeof v === 'string' ? toNfc(sanitizeText(v)) : sanitizeJson(v);
     if (s !== v) {
       row[f] = s;
       changed.push(f);

@@ -3,6 +3,7 @@ import type { Dialect, Fragment } from '../dialect.js';
 import type { Row } from '../store.js';
 import { q } from '../table-sql.js';
 import { stringifyJsonExact } from '../../json-exact.js';
+import { termForms } from '../../services/search-terms.js';
 
 const PG_TYPES: Record<ColumnSpec['type'], string> = {
   id: 'text',
@@ -51,8 +52,18 @@ export const pgDialect: Dialect = {
     }
   },
   searchFrom(terms: readonly string[]): Fragment {
-    // plainto_tsquery never raises on any input (unlike to_tsquery); terms are pre-tokenised.
-    return { sql: `FROM messages m WHERE m.search_vector @@ plainto_tsquery('simple', ?)`, params: [terms.join(' ')] };
+    // plainto_tsquery never raises on any input (unlike to_tsquery); terms are pre-tokenised. A
+    // term with a decomposed form matches either form (search-terms.ts termForms).
+    const single = terms.filter((t) => termForms(t).length === 1);
+    const parts = single.length ? [`plainto_tsquery('simple', ?)`] : [];
+    const params: string[] = single.length ? [single.join(' ')] : [];
+    for (const t of terms) {
+      const forms = termForms(t);
+      if (forms.length === 1) continue;
+      parts.push(`(${forms.map(() => `plainto_tsquery('simple', ?)`).join(' || ')})`);
+      params.push(...forms);
+    }
+    return { sql: `FROM messages m WHERE m.search_vector @@ (${parts.join(' && ')})`, params };
   },
   rowSet: {
     // json_populate_recordset reads each field with its column type's input function, so bigint

@@ -2,6 +2,7 @@ import type { ColumnSpec } from '../../schema/columns.js';
 import type { Dialect, Fragment } from '../dialect.js';
 import { stringifyJsonExact } from '../../json-exact.js';
 import { readStoredJson } from './stored-json.js';
+import { termForms } from '../../services/search-terms.js';
 import { bytesOf, decodeStoredText, safeSelect, type ReadIssue } from './stored-text.js';
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
@@ -74,8 +75,15 @@ export const sqliteDialect: Dialect = {
     }
   },
   searchFrom(terms: readonly string[]): Fragment {
-    // Each term is a quoted FTS5 string, so `"`, `-`, NOT, col:x are plain text (FTS5 docs §3.1).
-    const match = terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' ');
+    // Each term is a quoted FTS5 string, so `"`, `-`, NOT, col:x are plain text (FTS5 docs §3.1);
+    // a term with a decomposed form matches either form (search-terms.ts termForms).
+    const quote = (t: string) => `"${t.replaceAll('"', '""')}"`;
+    const match = terms
+      .map((t) => {
+        const forms = termForms(t);
+        return forms.length === 1 ? quote(t) : `(${forms.map(quote).join(' OR ')})`;
+      })
+      .join(' AND '); // explicit: FTS5 has no implicit AND after a parenthesised group
     return { sql: `FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ?`, params: [match] };
   },
 };
