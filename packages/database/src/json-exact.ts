@@ -107,6 +107,23 @@ export function numberKey(v: number | bigint | JsonDecimal): string {
   return decimalKey(typeof v === 'number' ? (v === 0 ? '0' : String(v)) : v instanceof JsonDecimal ? v.text : v.toString());
 }
 
+/**
+ * One spelling per exact value, so equal values serialize alike (verify's canonical rows compare
+ * LibSQL's `1e400` with PostgreSQL's 401 digits): an integer value as `bigint`, any other as a
+ * JsonDecimal in the form `[-]d.ddde<exp>`. Doubles are left to the caller (already one spelling).
+ */
+export function canonicalNumber(v: bigint | JsonDecimal): bigint | JsonDecimal {
+  if (typeof v === 'bigint') return v;
+  const key = decimalKey(v.text);
+  if (key === '0') return 0n;
+  const neg = key.startsWith('-');
+  const e = key.lastIndexOf('e');
+  const digits = key.slice(neg ? 1 : 0, e);
+  const point = Number(key.slice(e + 1));
+  if (point >= digits.length && point - digits.length < 1_000_000) return BigInt(`${neg ? '-' : ''}${digits}${'0'.repeat(point - digits.length)}`);
+  return new JsonDecimal(`${neg ? '-' : ''}${digits[0]}${digits.length > 1 ? `.${digits.slice(1)}` : ''}e${point - 1}`);
+}
+
 /** Whether `v` is a JSON number in one of the exact forms (double, bigint, JsonDecimal). */
 export const isJsonNumber = (v: unknown): v is number | bigint | JsonDecimal => typeof v === 'number' || typeof v === 'bigint' || v instanceof JsonDecimal;
 
@@ -351,18 +368,24 @@ function writeExact(value: unknown): string | undefined {
 
 /**
  * Maps a JSON value to a new one without recursion: every string value and key through `text`,
- * object keys sorted when `sort` (UTF-16 order, as `Array.prototype.sort`). Returns the value
+ * exact numbers (bigint, JsonDecimal) through `exact`, object keys sorted when `sort` (UTF-16 order, as `Array.prototype.sort`). Returns the value
  * (the input itself when nothing changed and nothing was sorted differently is NOT promised: a
  * new tree is built when `sort` is set) and the first key collision: two keys of one object that
  * `text` maps to the same key (then the later one would overwrite the earlier: data lost).
  */
-export function mapJson(value: unknown, text: (s: string) => string, sort: boolean): { value: unknown; collision: { key: string; keys: [string, string] } | null; depth: number } {
+export function mapJson(
+  value: unknown,
+  text: (s: string) => string,
+  sort: boolean,
+  exact: (n: bigint | JsonDecimal) => unknown = (n) => n,
+): { value: unknown; collision: { key: string; keys: [string, string] } | null; depth: number } {
   let collision: { key: string; keys: [string, string] } | null = null;
   let depth = 0;
   type F = { src: unknown[] | Record<string, unknown>; dst: unknown[] | Record<string, unknown>; keys: string[] | null; outKeys: string[] | null; i: number; from: Map<string, string> | null };
   const start = (x: unknown): { frame: F | null; value: unknown } => {
     if (typeof x === 'string') return { frame: null, value: text(x) };
-    if (x === null || typeof x !== 'object' || x instanceof JsonDecimal) return { frame: null, value: x };
+    if (typeof x === 'bigint' || x instanceof JsonDecimal) return { frame: null, value: exact(x) };
+    if (x === null || typeof x !== 'object') return { frame: null, value: x };
     if (Array.isArray(x)) {
       const dst: unknown[] = new Array(x.length);
       return { frame: { src: x, dst, keys: null, outKeys: null, i: 0, from: null }, value: dst };

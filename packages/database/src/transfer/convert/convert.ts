@@ -135,6 +135,8 @@ export class Converter {
   readonly #lastId = new Map<TableName, string>();
   /** Per referenced column (`table.column`, see REFERENCED): the values of rows that did not reach PostgreSQL. */
   readonly #rejected = new Map<string, Set<string>>();
+  /** Per referenced column: the values (converted) of rows that go to PostgreSQL; a value held there is no orphan's parent, whatever else was rejected. */
+  readonly #held = new Map<string, Set<string>>();
   /** Per table and unique key (see {@link UNIQUE_KEYS}): key → id of the row that holds it. */
   readonly #keys = new Map<TableName, Array<Map<string, string>>>();
   readonly #coerce: CoerceOptions;
@@ -154,23 +156,51 @@ export class Converter {
   }
 
   /**
-   * Records that row `id` of `table` did not reach PostgreSQL, so its children become orphans.
-   * `values` (the row, raw or converted) gives the other columns children reference
-   * (`user_profiles.user_id`); without it only references to `id` are known.
+   * Records that row `id` of `table`, converted, did not reach PostgreSQL (PostgreSQL refused it),
+   * so its children become orphans (unless another row holds the same key there). `values` (the row, raw or converted) gives
+   * the other columns children reference (`user_profiles.user_id`); without it only references
+   * to `id` are known.
    */
   markRejected(table: TableName, id: string, values?: Readonly<Record<string, unknown>>): void {
+    this.#markRejected(table, id, values, true);
+  }
+
+  /**
+   * `wasHeld`: the row had been converted (so it held its keys) and PostgreSQL refused it: its keys
+   * are no longer held (each converted key has one holder: a second one is a duplicate key).
+   */
+  #markRejected(table: TableName, id: string, values: Readonly<Record<string, unknown>> | undefined, wasHeld: boolean): void {
     for (const column of REFERENCED.get(table) ?? []) {
       const v = column === 'id' ? id : values?.[column];
-      if (typeof v === 'string') this.markRejectedKey(table, column, v);
+      if (typeof v === 'string') {
+        this.markRejectedKey(table, column, v);
+        if (wasHeld) this.#held.get(refKey(table, column))?.delete(sanitizeText(v));
+      }
     }
   }
 
-  /** Records that no row of `table` with `column` = `value` reached PostgreSQL (a referenced column, e.g. `user_profiles.user_id`). */
+  /**
+   * Records that a row of `table` with `column` = `value` did not reach PostgreSQL (a referenced
+   * column, e.g. `user_profiles.user_id`). Keys are kept as PostgreSQL compares them: after the
+   * text policy (a child's reference is converted the same way).
+   */
   markRejectedKey(table: TableName, column: string, value: string): void {
     const key = refKey(table, column);
     let set = this.#rejected.get(key);
     if (!set) this.#rejected.set(key, (set = new Set()));
-    set.add(value);
+    set.add(sanitizeText(value));
+  }
+
+  /** Records that converted `row` of `table` goes to PostgreSQL: it holds its referenced keys there. */
+  #hold(table: TableName, row: Readonly<Row>): void {
+    for (const column of REFERENCED.get(table) ?? []) {
+      const v = row[column];
+      if (typeof v !== 'string') continue;
+      const key = refKey(table, column);
+      let set = this.#held.get(key);
+      if (!set) this.#held.set(key, (set = new Set()));
+      set.add(v);
+    }
   }
 
   /** Converts one row. `values` is keyed by column name; absent columns count as NULL. */
@@ -178,7 +208,7 @@ export class Converter {
     let notes: ColumnNote[] | null = null;
     const rowid = meta.rowid === undefined ? undefined : meta.rowid.toString();
     const fail = (id: string | null, column: string | null, reason: string, value: unknown, mark = true): Conversion => {
-      if (id !== null && mark) this.markRejected(table, id, values);
+      if (id !== null && mark) this.#markRejected(table, id, values, false);
       const reject: Reject = { table, id, rowid, column, reason, value: value === undefined ? null : sampleValue(value), stage: this.#stage };
       return { ok: false, reject, notes };
     };
@@ -226,7 +256,10 @@ export class Converter {
         const label = `${ref.table.replace(/s$/, '')} ${ref.column === 'id' ? '' : `with ${ref.column} `}${exact}`;
         const why = exact === String(parent) ? '' : ` (the reference holds U+0000 or a lone surrogate: no parent has these exact characters; after the text policy it would read ${sampleValue(parent)})`;
         if (meta.parentExists && meta.parentExists[fk.column] === false) problems.push({ column: fk.column, reason: `orphan: ${label} missing${why}`, value: raw });
-        else if (this.#rejected.get(refKey(ref.table, ref.column))?.has(String(parent))) problems.push({ column: fk.column, reason: `orphan: ${label} was rejected`, value: parent });
+        else {
+          const k = refKey(ref.table, ref.column);
+          if (this.#rejected.get(k)?.has(String(parent)) && !this.#held.get(k)?.has(String(parent))) problems.push({ column: fk.column, reason: `orphan: ${label} was rejected`, value: parent });
+        }
       }
     }
     if (problems.length > 0) {
@@ -251,6 +284,7 @@ export class Converter {
         }
       }
     }
+    this.#hold(table, row);
     return { ok: true, row, notes };
   }
 }

@@ -5,6 +5,7 @@ import type { Side } from '../source/backend-pair.js';
 import { Converter, duplicateKeyReason, UNIQUE_KEYS, uniqueKeyOf, type Reject } from './convert.js';
 import { coerce, type JsonDepthLimit } from './coerce.js';
 import { sampleValue } from '../source/sqlite-value.js';
+import { sanitizeText } from '../../services/sanitize.js';
 import { decodeLossless, losslessSelect } from '../source/source.js';
 import type { SqliteValue } from '../source/sqlite-value.js';
 
@@ -36,8 +37,8 @@ export class ImportFormReader {
   readonly #side: Side;
   /** Verdicts of rows already converted (parents): the reject, or null when the row converts. */
   readonly #verdicts = new Map<TableName, Map<string, Reject | null>>();
-  /** Per table with unique keys: per key, the converted key → ids holding it, in copy's order (only keys held twice). */
-  readonly #shared = new Map<TableName, Array<Map<string, string[]>>>();
+  /** Per `table(columns)`: the converted key → ids holding it, in copy's order (see {@link #keyHolders}). */
+  readonly #holders = new Map<string, Map<string, string[]>>();
   #jsonDepth: JsonDepthLimit | (() => Promise<JsonDepthLimit>) | undefined;
 
   /**
@@ -64,7 +65,7 @@ export class ImportFormReader {
     const form = await this.#readBase(table, ids);
     const keys = UNIQUE_KEYS.get(table);
     if (!keys || form.rows.size === 0) return form;
-    const shared = await this.#sharedKeys(table, keys);
+    const shared = await Promise.all(keys.map((cols) => this.#keyHolders(table, cols)));
     for (const [id, row] of [...form.rows]) {
       for (let k = 0; k < keys.length; k++) {
         const key = uniqueKeyOf(row, keys[k]!);
@@ -85,40 +86,36 @@ export class ImportFormReader {
   }
 
   /**
-   * Keys of `table` held by more than one LibSQL row once converted (the text policy applied):
-   * one read of the key columns of the whole table, kept for this reader.
+   * Who holds each key of `columns` in `table` once converted (the text policy applied, as
+   * PostgreSQL compares it): converted key (`uniqueKeyOf`) → ids, in copy's order (id, rowid).
+   * One read of the key columns of the whole table, kept for this reader.
    */
-  async #sharedKeys(table: TableName, keys: ReadonlyArray<readonly string[]>): Promise<Array<Map<string, string[]>>> {
-    const known = this.#shared.get(table);
+  async #keyHolders(table: TableName, columns: readonly string[]): Promise<Map<string, string[]>> {
+    const cacheKey = `${table}(${columns.join(',')})`;
+    const known = this.#holders.get(cacheKey);
     if (known) return known;
-    const cols = [...new Set(keys.flat())];
     const found = await this.#side.query(
-      `SELECT ${losslessSelect('id', 't.')} AS id, ${cols.map((c) => `${losslessSelect(c, 't.')} AS ${q(c)}`).join(', ')} FROM ${q(table)} t WHERE typeof(t.id) = 'text' ORDER BY t.id, t.rowid`,
+      `SELECT ${losslessSelect('id', 't.')} AS id, ${columns.map((c) => `${losslessSelect(c, 't.')} AS ${q(c)}`).join(', ')} FROM ${q(table)} t WHERE typeof(t.id) = 'text' ORDER BY t.id, t.rowid`,
       [],
     );
-    const all = keys.map(() => new Map<string, string[]>());
+    const out = new Map<string, string[]>();
     const spec = tables[table];
     for (const r of found) {
       const id = decodeLossless(r.id);
       if (typeof id !== 'string') continue;
       const row: Row = {};
-      for (const c of cols) {
+      for (const c of columns) {
         const v = decodeLossless(r[c]);
-        const type = spec.columns.find((x) => x.name === c)!.type;
-        const conv = v === null ? null : coerce(type, v, false);
+        const conv = v === null ? null : coerce(spec.columns.find((x) => x.name === c)!.type, v, false);
         row[c] = conv && conv.ok ? conv.value : null; // a value that does not convert rejects the row anyway
       }
-      for (let k = 0; k < keys.length; k++) {
-        const key = uniqueKeyOf(row, keys[k]!);
-        if (key === null) continue;
-        const list = all[k]!.get(key);
-        if (list) {
-          if (list[list.length - 1] !== id) list.push(id);
-        } else all[k]!.set(key, [id]);
-      }
+      const key = uniqueKeyOf(row, columns);
+      if (key === null) continue;
+      const list = out.get(key);
+      if (!list) out.set(key, [id]);
+      else if (list[list.length - 1] !== id) list.push(id);
     }
-    const out = all.map((m) => new Map([...m].filter(([, ids]) => ids.length > 1)));
-    this.#shared.set(table, out);
+    this.#holders.set(cacheKey, out);
     return out;
   }
 
@@ -182,21 +179,14 @@ export class ImportFormReader {
       for (const [id, reject] of await this.#verdictOf(table, values)) out.set(id, reject !== null);
       return out;
     }
-    for (let k = 0; k < values.length; k += ID_BATCH) {
-      const batch = values.slice(k, k + ID_BATCH);
-      const found = await this.#side.query(
-        `SELECT ${losslessSelect('id', 't.')} AS id, ${losslessSelect(column, 't.')} AS k FROM ${q(table)} t WHERE t.${q(column)} IN (${batch.map(() => '?').join(', ')})`,
-        batch,
-      );
-      const holders = new Map<string, string[]>();
-      for (const r of found) {
-        const id = decodeLossless(r.id);
-        const k = decodeLossless(r.k);
-        if (typeof id !== 'string' || typeof k !== 'string') continue; // an unusable id is rejected anyway
-        holders.set(k, [...(holders.get(k) ?? []), id]);
-      }
-      const verdicts = await this.#verdictOf(table, [...new Set([...holders.values()].flat())]);
-      for (const [key, ids] of holders) out.set(key, ids.every((id) => verdicts.get(id) !== null));
+    // Another column (user_profiles.user_id): PostgreSQL matches the converted reference against
+    // converted keys, so every row whose key converts the same counts (a U+0000, another lone surrogate).
+    const holders = await this.#keyHolders(table, [column]);
+    for (const v of values) {
+      const ids = holders.get(JSON.stringify([sanitizeText(v)])) ?? [];
+      if (ids.length === 0) continue;
+      const verdicts = await this.#verdictOf(table, ids);
+      out.set(v, ids.every((id) => verdicts.get(id) !== null));
     }
     return out;
   }

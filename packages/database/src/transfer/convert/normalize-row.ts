@@ -3,7 +3,7 @@ import type { LogicalType } from '../../schema/columns.js';
 import { tables, type TableName } from '../../schema/tables.js';
 import { sanitizeText } from '../../services/sanitize.js';
 import type { Row } from '../../stores/store.js';
-import { mapJson, stringifyJsonExact } from '../../json-exact.js';
+import { canonicalNumber, mapJson, stringifyJsonExact } from '../../json-exact.js';
 
 /**
  * The one canonical row form (docs/design.md invariant 7), used by export, import, verify and compare
@@ -41,8 +41,8 @@ export function normalizeValue(type: LogicalType, v: unknown): unknown {
     case 'real':
       return Number(v);
     case 'json':
-      // Without recursion (any depth); numbers stay in their exact form (json-exact.ts).
-      return mapJson(v, sanitizeText, true).value;
+      // Without recursion (any depth); exact numbers in one spelling per value (json-exact.ts).
+      return mapJson(v, sanitizeText, true, canonicalNumber).value;
   }
 }
 
