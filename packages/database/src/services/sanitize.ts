@@ -5,6 +5,8 @@
  * U+FFFD**, in text columns and in every JSON string (keys and values). The service logs the row
  * id and the fields changed (`event: 'input_sanitized'`), so nothing changes silently.
  */
+import { mapJson } from '../json-exact.js';
+
 // eslint-disable-next-line no-control-regex
 const NUL = /\u0000/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -16,30 +18,27 @@ export function sanitizeText(s: string): string {
   return s.replace(NUL, '').replace(LONE_SURROGATE, '\uFFFD');
 }
 
-/** Applies the policy to every string of a JSON value, keys included. Returns a new value only when something changed. */
+/**
+ * Applies the policy to every string of a JSON value, keys included. Returns a new value only when
+ * something changed. Without recursion (json-exact.ts `mapJson`): any depth.
+ */
 export function sanitizeJson(v: unknown): unknown {
   if (typeof v === 'string') return sanitizeText(v);
-  if (Array.isArray(v)) {
-    let changed = false;
-    const out = v.map((x) => {
-      const y = sanitizeJson(x);
-      if (y !== x) changed = true;
-      return y;
-    });
-    return changed ? out : v;
-  }
-  if (v && typeof v === 'object') {
-    let changed = false;
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      const k2 = sanitizeText(k);
-      const y = sanitizeJson(x);
-      if (k2 !== k || y !== x) changed = true;
-      out[k2] = y;
+  if (v === null || typeof v !== 'object') return v;
+  const stack: unknown[] = [v];
+  let dirty = false;
+  while (stack.length && !dirty) {
+    const x = stack.pop();
+    if (typeof x === 'string') dirty = sanitizeText(x) !== x;
+    else if (Array.isArray(x)) for (const y of x) stack.push(y);
+    else if (x !== null && typeof x === 'object') {
+      for (const [k, y] of Object.entries(x)) {
+        if (sanitizeText(k) !== k) dirty = true;
+        stack.push(y);
+      }
     }
-    return changed ? out : v;
   }
-  return v;
+  return dirty ? mapJson(v, sanitizeText, false).value : v;
 }
 
 /** Text below U+0300 is in NFC whatever follows it in the string is not: nothing there composes. */
