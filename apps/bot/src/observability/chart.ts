@@ -45,7 +45,9 @@ export function shadowChartSvg(samples: readonly ShadowSample[], now = Date.now(
   const area = samples.length
     ? `<polygon class="queue" points="${[`${x(samples[0]!.at).toFixed(1)},${yQueue(0).toFixed(1)}`, ...samples.map((s) => `${x(s.at).toFixed(1)},${yQueue(s.queue).toFixed(1)}`), `${x(samples.at(-1)!.at).toFixed(1)},${yQueue(0).toFixed(1)}`].join(' ')}"/>`
     : '';
-  const minutes = samples.length > 1 ? Math.round((now - samples[0]!.at) / 60_000) : 0;
+  const spanS = samples.length > 1 ? Math.round((now - samples[0]!.at) / 1000) : 0;
+  const minutes = Math.round(spanS / 60);
+  const since = spanS < 120 ? `${spanS} s ago` : `${minutes} min ago`;
   const axis = (top: number) => `<line x1="${LEFT}" y1="${top + PANEL_H}" x2="${W - 8}" y2="${top + PANEL_H}" class="axis"/><line x1="${LEFT}" y1="${top}" x2="${LEFT}" y2="${top + PANEL_H}" class="axis"/>`;
   return [
     `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="shadow write success rate and queue depth over the last ${minutes} minutes" class="chart" preserveAspectRatio="xMidYMid meet">`,
@@ -58,7 +60,7 @@ export function shadowChartSvg(samples: readonly ShadowSample[], now = Date.now(
     `<text x="${LEFT - 4}" y="${queueTop + 4}" class="tick" text-anchor="end">${fmt(maxQueue)}</text><text x="${LEFT - 4}" y="${queueTop + PANEL_H}" class="tick" text-anchor="end">0</text>`,
     axis(queueTop),
     area,
-    `<text x="${LEFT}" y="${H - 4}" class="tick">${samples.length > 1 ? `${minutes} min ago` : 'no samples yet'}</text><text x="${W - 8}" y="${H - 4}" class="tick" text-anchor="end">now</text>`,
+    `<text x="${LEFT}" y="${H - 4}" class="tick">${samples.length > 1 ? since : 'no samples yet'}</text><text x="${W - 8}" y="${H - 4}" class="tick" text-anchor="end">now</text>`,
     '</svg>',
   ].join('');
 }

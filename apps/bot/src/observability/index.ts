@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_DATA_DIR, type Database, type Logger, type PhaseFlags } from '@repo/database';
 import type { FastifyInstance, RawServerDefault } from 'fastify';
-import { ShadowHistory } from './history.js';
+import { HISTORY_INTERVAL_MS, ShadowHistory } from './history.js';
 import { createMetrics } from './metrics.js';
 import { FRAGMENT_PATH, renderFragment, renderPage } from './page.js';
 import { readinessOf } from './readiness.js';
@@ -24,8 +24,14 @@ export interface ObservabilityOptions {
   readonly journal?: JournalSource;
   /** Folder of `last-verify.json` / `last-gate.json`. Default `MIGRATION_DATA_DIR`, else `migration-data` (relative to the working directory, as `pnpm db`). */
   readonly dataDir?: string;
-  /** Sampling period of the page's chart, ms. Default 10 s. */
+  /** Sampling period of the page's chart, ms. Default `STATUS_SAMPLE_INTERVAL_MS`, else 10 s. */
   readonly sampleEveryMs?: number;
+}
+
+/** `STATUS_SAMPLE_INTERVAL_MS` as a period in ms: an integer from 100 to 60,000; anything else (or unset) gives the default 10 s. */
+export function sampleIntervalOf(raw: string | undefined): number {
+  const n = Number(raw);
+  return raw && Number.isInteger(n) && n >= 100 && n <= 60_000 ? n : HISTORY_INTERVAL_MS;
 }
 
 /** Content-Security-Policy of the page: inline style and script only, fetches to this origin only. */
@@ -45,7 +51,7 @@ export function registerObservability(app: FastifyInstance<RawServerDefault, Inc
   const comparedReads = o.comparedReads ?? comparedReadsOf(db);
   const journal = o.journal ?? journalOf(db);
   const history = new ShadowHistory();
-  history.start(() => db.shadowStats(), o.sampleEveryMs);
+  history.start(() => db.shadowStats(), o.sampleEveryMs ?? sampleIntervalOf(process.env.STATUS_SAMPLE_INTERVAL_MS));
   app.addHook('onClose', async () => history.stop());
   const registry = createMetrics({ db, flags: o.flags, shadowEvents: o.shadowEvents, comparedReads, journal, dataDir });
   const view = () => gatherView({ db, flags: o.flags, history, shadowEvents: o.shadowEvents, comparedReads, journal, dataDir });

@@ -27,6 +27,12 @@ function backendRows(v: StatusView): Raw {
   })}`;
 }
 
+const samplingCaption = (v: StatusView) => {
+  const n = v.samples.length;
+  const every = n > 1 ? (v.samples[n - 1]!.at - v.samples[0]!.at) / (n - 1) / 1000 : null;
+  return `${n} samples${every === null ? '' : `, one every ${every < 10 ? every.toFixed(1) : Math.round(every)} s`}, from the bot's counters (the last hour at most; they restart with the bot).`;
+};
+
 function shadowSection(v: StatusView, now: number): Raw {
   const s = v.stats.shadow;
   if (!s) return html`<section id="shadow"><h2>Shadow writes</h2><p>No shadow in phase ${v.phase}.</p></section>`;
@@ -43,7 +49,7 @@ ${abandoned === undefined ? '' : html`<div class="kpi"><span class="n" data-k="s
 <div class="kpi"><span class="n" data-k="circuit">${s.circuit}</span><span>circuit</span></div>
 </div>
 <p class="small">Enqueued ${s.enqueued} row changes since start · apply p50 ${ms(s.latencyMs.p50)}, p99 ${ms(s.latencyMs.p99)}${s.lastError ? html` · last error ${s.lastError.code} ${ago(s.lastError.at, now)}: <span class="err">${s.lastError.message}</span>` : ''}</p>
-<figure>${new Raw(shadowChartSvg(v.samples, now))}<figcaption>Sampled every 10 s from the bot's counters; resets when the bot restarts.</figcaption></figure>
+<figure>${new Raw(shadowChartSvg(v.samples, now))}<figcaption>${samplingCaption(v)}</figcaption></figure>
 ${
   v.losses === null
     ? ''
