@@ -9,11 +9,12 @@ import { RoutedStore } from './routing/routed-store.js';
 import { ShadowQueue, type ShadowStats } from './routing/shadow-queue.js';
 import type { ShadowSink } from './routing/shadow-sink.js';
 import { WorkerShadow } from './routing/worker-shadow.js';
+import { FailureJournal } from './routing/failure-journal.js';
 import { DocumentService } from './services/document-service.js';
 import { MessageService } from './services/message-service.js';
 import { QueryService } from './services/query-service.js';
 import { UserProfileService } from './services/user-profile-service.js';
-import { PgConnection } from './stores/pg/pg-connection.js';
+import { PgConnection, pgTimeoutsFromEnv } from './stores/pg/pg-connection.js';
 import { pgDialect } from './stores/pg/pg-dialect.js';
 import { SqlStore } from './stores/sql-store.js';
 import { openSqlite } from './stores/sqlite/sqlite-connection.js';
@@ -59,10 +60,12 @@ export interface Database {
   /** Pings each open backend (never throws). */
   health(): Promise<{ sqlite: BackendHealth | null; postgres: BackendHealth | null }>;
   /**
-   * Drains shadow writes (at most `config.shadow.drainTimeoutMs`), then closes every connection.
-   * Resolves with what the drain left undone (logged as `shadow_drain_incomplete` when > 0).
+   * Drains shadow writes (at most `opts.drainTimeoutMs`, default `config.shadow.drainTimeoutMs`),
+   * writes what did not land to the failure journal (at most 2 s more), then closes every
+   * connection. Resolves with what the drain left undone (logged as `shadow_drain_incomplete` when
+   * > 0, each row by id as `shadow_write_abandoned`).
    */
-  close(): Promise<{ drained: boolean; remaining: number }>;
+  close(opts?: { drainTimeoutMs?: number }): Promise<{ drained: boolean; remaining: number }>;
   /** The backends themselves (tests, transfer tools). @internal */
   readonly backends: { readonly sqlite: SqlStore | null; readonly postgres: SqlStore | null; readonly pg: PgConnection | null; readonly shadow: ShadowSink | null };
 }
@@ -123,7 +126,7 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
       const url = config.databaseUrl!;
       pg = await connectStep('PostgreSQL', url, async () => {
         if (config.autoMigrate) await migratePostgres(url);
-        const c = new PgConnection({ url, max: config.pgPoolSize });
+        const c = new PgConnection({ url, max: config.pgPoolSize, statementTimeoutMs: pgTimeoutsFromEnv().statementTimeoutMs });
         try {
           await c.query('SELECT 1', []);
         } catch (e) {
@@ -145,8 +148,12 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
   const primary = byName[routing.primary]!;
   const reads = byName[routing.reads]!;
   let queue: ShadowSink | null = null;
+  // Rows that do not reach the shadow are journaled in the primary (routing/failure-journal.ts).
+  const journal = routing.shadow
+    ? new FailureJournal({ backend: routing.primary, url: routing.primary === 'sqlite' ? config.libsqlUrl : config.databaseUrl!, authToken: config.libsqlAuthToken }, log)
+    : null;
   if (routing.shadow && config.shadow.mode === 'inline') {
-    queue = new ShadowQueue(byName[routing.shadow]!, config.shadow, log, routing.phase);
+    queue = new ShadowQueue(byName[routing.shadow]!, config.shadow, log, routing.phase, (entries) => journal?.append(entries));
   } else if (routing.shadow) {
     const target =
       routing.shadow === 'sqlite'
@@ -161,7 +168,7 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
             // reconcile repairs, as for any shadow write lost while PostgreSQL is down.
             synchronousCommit: 'off' as const,
           };
-    queue = await WorkerShadow.start(target, config.shadow, log, routing.phase);
+    queue = await WorkerShadow.start(target, config.shadow, log, routing.phase, journal);
   }
   const store = new RoutedStore({ primary, reads, shadow: queue, routing, logger: log });
   const ctx = { store, log };
@@ -209,9 +216,10 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
       }
     },
     health: async () => ({ sqlite: await ping(sqlite), postgres: await ping(postgresStore) }),
-    close() {
+    close(opts = {}) {
       closed ??= (async () => {
-        const result = queue ? await queue.drain(config.shadow.drainTimeoutMs) : { drained: true, remaining: 0 };
+        const result = queue ? await queue.drain(opts.drainTimeoutMs ?? config.shadow.drainTimeoutMs) : { drained: true, remaining: 0 };
+        await journal?.close(2_000);
         if (!result.drained) log.error({ event: 'shadow_drain_incomplete', remaining: result.remaining, stats: queue?.stats() }, 'closing with shadow writes not done');
         else if (queue) log.info({ event: 'shadow_drained', stats: queue.stats() }, 'shadow writes drained');
         // A drain that gave up means the shadow is stalled: do not wait for its queries again.

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { ShadowSink } from './shadow-sink.js';
 import type { RowChange, Store } from '../stores/store.js';
 import { LatencyWindow, type LatencyHistogram } from './latency.js';
+import { journalEntryOf, type JournalEntry } from './failure-journal.js';
 
 /** Counters of shadow writes, one per row change. */
 export interface ShadowStats {
@@ -15,6 +16,13 @@ export interface ShadowStats {
   readonly failed: number;
   /** Failed by passing the per-write deadline (included in `failed`). */
   readonly timedOut: number;
+  /**
+   * Left queued or in flight when the drain deadline passed at shutdown (included in `failed`):
+   * never attempted to the end, logged by id (`shadow_write_abandoned`) and journaled.
+   */
+  readonly abandoned: number;
+  /** Batches run again on a fresh connection after a lost connection or an attempt without answer. */
+  readonly retried: number;
   /** Refused because the queue was full (never attempted). */
   readonly dropped: number;
   /** Row changes being written now. */
@@ -40,6 +48,12 @@ export interface ShadowStats {
    * (`half-open`); a success closes it. Queued writes wait meanwhile (bounded by the queue limit).
    */
   readonly circuit: 'closed' | 'open' | 'half-open';
+  /**
+   * Jobs settled in enqueue order: every job up to this sequence number (1 = the first `enqueue`
+   * with changes, dropped ones included) has succeeded, failed or been dropped. @internal (the
+   * worker's owner uses it to know which rows a dead worker may have lost).
+   */
+  readonly settledThrough?: number;
 }
 
 /** Connection failures or deadlines in a row that open the circuit. */
@@ -52,6 +66,13 @@ const MAX_COOL_DOWN_MS = 2_000;
  * PostgreSQL each table's rows of a batch go in one multi-row statement (stores/change-plan.ts).
  */
 const MAX_BATCH_ROWS = 500;
+
+/** Attempts of one batch at most, within its deadline. */
+const MAX_ATTEMPTS = 4;
+/** First pause before a retry (ms), doubling; never more than a quarter of the time left. */
+const RETRY_BACKOFF_MS = 20;
+/** An attempt is not cut shorter than this (ms): below it the last attempt takes all the time left. */
+const MIN_ATTEMPT_MS = 50;
 
 class ShadowTimeout extends Error {
   constructor(ms: number) {
@@ -86,25 +107,50 @@ export class ShadowQueue implements ShadowSink {
   #queuedRows = 0;
   #inFlightRows = 0;
   #running = 0;
-  #counts = { enqueued: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0 };
+  #counts = { enqueued: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, abandoned: 0, retried: 0 };
+  /** Jobs being written now (to abandon them at the drain deadline). */
+  readonly #runningJobs = new Set<Job>();
+  /** Jobs counted as abandoned: whatever their batch does later is not counted again. */
+  readonly #abandonedSeqs = new Set<number>();
+  readonly #onUnlanded: ((entries: JournalEntry[]) => void) | undefined;
+  /** Usual time of a successful batch (ms, moving average): how long a first attempt may take. */
+  #typicalMs = 0;
   #lastError: ShadowStats['lastError'] = null;
 
-  constructor(target: Store, limits: ShadowLimits, log: Pick<Logger, 'warn'>, phase: string) {
+  /**
+   * @param onUnlanded receives every row change that does not reach the shadow (failed, dropped,
+   *   abandoned), for the failure journal (failure-journal.ts). Called synchronously; must not throw.
+   */
+  constructor(target: Store, limits: ShadowLimits, log: Pick<Logger, 'warn'>, phase: string, onUnlanded?: (entries: JournalEntry[]) => void) {
     this.#target = target;
     this.#limits = limits;
     this.#log = log;
     this.#phase = phase;
+    this.#onUnlanded = onUnlanded;
+  }
+
+  #journal(changes: readonly RowChange[], code: string): void {
+    if (!this.#onUnlanded || changes.length === 0) return;
+    try {
+      this.#onUnlanded(changes.map((c) => journalEntryOf(c, code)));
+    } catch {
+      // The journal is best effort; every row was logged by id already.
+    }
   }
 
   /** Queues the committed changes of one primary operation. Never throws, never waits. */
   enqueue(key: string, changes: readonly RowChange[]): void {
     if (changes.length === 0) return;
-    if (this.#queuedRows + changes.length > this.#limits.queueLimit) {
+    const seq = ++this.#seq;
+    if (this.#stopped || this.#queuedRows + changes.length > this.#limits.queueLimit) {
       this.#counts.dropped += changes.length;
-      for (const c of changes) this.#logFailure('shadow_write_dropped', c, { code: 'SHADOW_QUEUE_FULL', message: `queue limit ${this.#limits.queueLimit} reached` });
+      const message = this.#stopped ? 'shadow writer stopped (drain done)' : `queue limit ${this.#limits.queueLimit} reached`;
+      for (const c of changes) this.#logFailure('shadow_write_dropped', c, { code: 'SHADOW_QUEUE_FULL', message });
+      this.#journal(changes, 'SHADOW_QUEUE_FULL');
+      this.#settle(seq);
       return;
     }
-    const job: Job = { seq: ++this.#seq, key, changes };
+    const job: Job = { seq, key, changes };
     this.#counts.enqueued += changes.length;
     this.#queuedRows += changes.length;
     const list = this.#byKey.get(key);
@@ -200,21 +246,55 @@ export class ShadowQueue implements ShadowSink {
     }
   }
 
-  /** Applies `changes` within the deadline; the abort recycles a stalled PostgreSQL pool. */
-  async #apply(changes: readonly RowChange[]): Promise<void> {
+  /**
+   * One attempt at `changes` with `budgetMs` to answer; passing it aborts the call, which recycles
+   * a stalled PostgreSQL pool (so a retry gets fresh connections).
+   */
+  async #attempt(changes: readonly RowChange[], budgetMs: number): Promise<void> {
     const ac = new AbortController();
     let timedOut = false;
+    const ms = Math.max(1, Math.round(budgetMs));
     const timer = setTimeout(() => {
       timedOut = true;
-      ac.abort(new Error(`shadow write passed its ${this.#limits.timeoutMs} ms deadline`));
-    }, this.#limits.timeoutMs);
+      ac.abort(new Error(`shadow write attempt got no answer within ${ms} ms`));
+    }, ms);
     try {
       await this.#target.applyChanges(changes, { signal: ac.signal });
-      if (timedOut) throw new ShadowTimeout(this.#limits.timeoutMs);
+      if (timedOut) throw new ShadowTimeout(ms);
     } catch (e) {
-      throw timedOut ? new ShadowTimeout(this.#limits.timeoutMs) : e;
+      throw timedOut ? new ShadowTimeout(ms) : e;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Applies `changes` within the per-write deadline (`timeoutMs`). Shadow upserts and deletes are
+   * version-guarded, so running a batch again is safe: an attempt that fails on the connection
+   * (reset, closed by a proxy or NAT while idle, refused) or gets no answer (a connection a network
+   * stall broke) is retried on a fresh connection after a backoff (20 ms doubling), up to
+   * {@link MAX_ATTEMPTS} attempts while the deadline allows. A first attempt gets half the time
+   * left (more when batches usually take longer), so a retry still has time; the last gets all
+   * of it. What still cannot land fails with the last error (`ShadowTimeout` at the deadline).
+   */
+  async #apply(changes: readonly RowChange[]): Promise<void> {
+    const deadlineAt = performance.now() + this.#limits.timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const left = deadlineAt - performance.now();
+      const last = attempt >= MAX_ATTEMPTS || left < 2 * MIN_ATTEMPT_MS;
+      const budget = last ? left : Math.max(left / 2, Math.min(left - MIN_ATTEMPT_MS, 4 * this.#typicalMs));
+      try {
+        await this.#attempt(changes, budget);
+        return;
+      } catch (e) {
+        const retryable = e instanceof ShadowTimeout || isConnectionError(e);
+        const leftNow = deadlineAt - performance.now();
+        if (!retryable || last || this.#stopped || leftNow < MIN_ATTEMPT_MS) {
+          throw e instanceof ShadowTimeout ? new ShadowTimeout(this.#limits.timeoutMs) : e;
+        }
+        this.#counts.retried++;
+        await new Promise((r) => setTimeout(r, Math.min(RETRY_BACKOFF_MS * 2 ** (attempt - 1), leftNow / 4)));
+      }
     }
   }
 
@@ -225,10 +305,13 @@ export class ShadowQueue implements ShadowSink {
    */
   async #runBatch(batch: Job[]): Promise<void> {
     const started = performance.now();
+    for (const j of batch) this.#runningJobs.add(j);
     try {
       await this.#apply(batch.flatMap((j) => j.changes));
       for (const j of batch) this.#succeed(j);
-      this.#latency.record(performance.now() - started, 'apply');
+      const took = performance.now() - started;
+      this.#latency.record(took, 'apply');
+      this.#typicalMs = this.#typicalMs === 0 ? took : 0.8 * this.#typicalMs + 0.2 * took;
       this.#noteBatch('ok');
     } catch (e) {
       const down = e instanceof ShadowTimeout || isConnectionError(e);
@@ -247,6 +330,8 @@ export class ShadowQueue implements ShadowSink {
     } finally {
       this.#running--;
       for (const j of batch) {
+        this.#runningJobs.delete(j);
+        if (this.#abandonedSeqs.delete(j.seq)) continue; // counted and settled by drain
         this.#inFlightRows -= j.changes.length;
         this.#busyKeys.delete(j.key);
         if (this.#byKey.has(j.key)) this.#ready.push(j.key);
@@ -257,16 +342,19 @@ export class ShadowQueue implements ShadowSink {
   }
 
   #succeed(job: Job): void {
+    if (this.#abandonedSeqs.has(job.seq)) return;
     this.#counts.succeeded += job.changes.length;
   }
 
   #fail(job: Job, e: unknown): void {
+    if (this.#abandonedSeqs.has(job.seq)) return;
     const timedOut = e instanceof ShadowTimeout;
     const err = timedOut ? { code: 'SHADOW_TIMEOUT', message: (e as Error).message } : describeError(e);
     this.#counts.failed += job.changes.length;
     if (timedOut) this.#counts.timedOut += job.changes.length;
     this.#lastError = { ...err, at: new Date().toISOString() };
     for (const c of job.changes) this.#logFailure('shadow_write_failed', c, err);
+    this.#journal(job.changes, timedOut ? 'SHADOW_TIMEOUT' : 'SHADOW_WRITE_FAILED');
   }
 
   #settle(seq: number): void {
@@ -292,11 +380,12 @@ export class ShadowQueue implements ShadowSink {
         id: c.op === 'upsert' ? c.row.id : c.id,
         op: c.op,
         version: c.op === 'upsert' ? c.row.version : c.version,
-        code: event === 'shadow_write_dropped' ? 'SHADOW_QUEUE_FULL' : err.code === 'SHADOW_TIMEOUT' ? 'SHADOW_TIMEOUT' : 'SHADOW_WRITE_FAILED',
+        code:
+          event === 'shadow_write_dropped' ? 'SHADOW_QUEUE_FULL' : event === 'shadow_write_abandoned' ? 'SHADOW_ABANDONED' : err.code === 'SHADOW_TIMEOUT' ? 'SHADOW_TIMEOUT' : 'SHADOW_WRITE_FAILED',
         cause: err.code,
         error: err.message,
       },
-      event === 'shadow_write_dropped' ? 'shadow write dropped: queue full' : 'shadow write failed',
+      event === 'shadow_write_dropped' ? 'shadow write dropped: queue full' : event === 'shadow_write_abandoned' ? 'shadow write abandoned: drain deadline passed' : 'shadow write failed',
     );
   }
 
@@ -325,13 +414,41 @@ export class ShadowQueue implements ShadowSink {
     });
   }
 
-  /** Waits for queued and in-flight writes, at most `timeoutMs`. Returns what was left. */
+  /**
+   * Waits for queued and in-flight writes, at most `timeoutMs`, then stops. Returns what was left:
+   * those row changes are abandoned (counted in `failed` and `abandoned`, logged by id as
+   * `shadow_write_abandoned`, journaled), and later `enqueue`s are dropped the same way.
+   */
   async drain(timeoutMs: number): Promise<{ drained: boolean; remaining: number }> {
     const drained = await this.barrier(timeoutMs);
     // Stop: nothing is attempted after close (the caller closes the shadow connection next).
     this.#stopped = true;
     if (this.#reopenTimer) clearTimeout(this.#reopenTimer);
-    return { drained, remaining: this.#queuedRows + this.#inFlightRows };
+    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
+    const remaining = this.#queuedRows + this.#inFlightRows;
+    if (remaining > 0) this.#abandonAll(timeoutMs);
+    return { drained, remaining };
+  }
+
+  /** Counts, logs and journals every queued and in-flight job as abandoned, and settles them. */
+  #abandonAll(timeoutMs: number): void {
+    const jobs: Job[] = [...this.#runningJobs];
+    for (const list of this.#byKey.values()) jobs.push(...list);
+    this.#byKey.clear();
+    this.#ready.length = 0;
+    const err = { code: 'SHADOW_ABANDONED', message: `drain deadline of ${timeoutMs} ms passed before this shadow write landed` };
+    for (const j of jobs) {
+      if (this.#runningJobs.has(j)) this.#abandonedSeqs.add(j.seq);
+      const n = j.changes.length;
+      this.#counts.failed += n;
+      this.#counts.abandoned += n;
+      for (const c of j.changes) this.#logFailure('shadow_write_abandoned', c, err);
+      this.#journal(j.changes, 'SHADOW_ABANDONED');
+      this.#settle(j.seq);
+    }
+    this.#lastError = { ...err, at: new Date().toISOString() };
+    this.#queuedRows = 0;
+    this.#inFlightRows = 0;
   }
 
   stats(): ShadowStats {
@@ -347,6 +464,7 @@ export class ShadowQueue implements ShadowSink {
       failureRate: done === 0 ? 0 : this.#counts.failed / done,
       lastError: this.#lastError,
       circuit: this.#circuitState(),
+      settledThrough: this.#lowestUnsettled - 1,
     };
   }
 }

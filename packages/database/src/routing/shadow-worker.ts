@@ -22,7 +22,7 @@ if (process.platform === 'linux' && (data.limits.workerNice ?? 0) > 0) {
 }
 const { store } = await openStore(data.target);
 const log = { warn: (obj: object, msg?: string) => port.postMessage({ type: 'log', obj, msg }) };
-const queue = new ShadowQueue(store, data.limits, log, data.phase);
+const queue = new ShadowQueue(store, data.limits, log, data.phase, (entries) => port.postMessage({ type: 'unlanded', entries }));
 
 let lastPushed = '';
 let pushTimer: NodeJS.Timeout | null = null;

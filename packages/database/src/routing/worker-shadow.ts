@@ -9,6 +9,7 @@ import type { RowChange } from '../stores/store.js';
 import type { ShadowStats } from './shadow-queue.js';
 import type { ShadowSink } from './shadow-sink.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
+import { journalEntryOf, type FailureJournal } from './failure-journal.js';
 
 /** The compiled worker entry; from TypeScript sources (tests) it is taken from `dist/`. */
 function workerFile(): URL {
@@ -23,6 +24,8 @@ const emptyStats = (backend: ShadowStats['backend']): ShadowStats => ({
   succeeded: 0,
   failed: 0,
   timedOut: 0,
+  abandoned: 0,
+  retried: 0,
   dropped: 0,
   inFlight: 0,
   queued: 0,
@@ -37,8 +40,8 @@ const emptyStats = (backend: ShadowStats['backend']): ShadowStats => ({
 const FIRST_RESTART_MS = 250;
 const MAX_RESTART_MS = 5_000;
 
-type Counters = { -readonly [K in 'enqueued' | 'succeeded' | 'failed' | 'timedOut' | 'dropped']: number };
-const COUNTERS = ['enqueued', 'succeeded', 'failed', 'timedOut', 'dropped'] as const;
+type Counters = { -readonly [K in 'enqueued' | 'succeeded' | 'failed' | 'timedOut' | 'dropped' | 'abandoned' | 'retried']: number };
+const COUNTERS = ['enqueued', 'succeeded', 'failed', 'timedOut', 'dropped', 'abandoned', 'retried'] as const;
 
 /**
  * Shadow writes on a worker thread: the caller's thread only buffers the committed changes and
@@ -47,10 +50,12 @@ const COUNTERS = ['enqueued', 'succeeded', 'failed', 'timedOut', 'dropped'] as c
  * in-process, PostgreSQL's client work added ~45 µs to a 70 µs LibSQL insert (p50).
  *
  * If the worker dies (an uncaught error in it), the rows it held are counted as failed and
- * logged (`shadow_worker_failed`, with `rows`), and a new worker starts after 250 ms (doubling up
- * to 5 s while it keeps dying). Changes that arrive meanwhile wait in a buffer bounded by the
- * queue limit (beyond it they are dropped, counted and logged); `verify` finds the lost rows and
- * `reconcile` repairs them.
+ * logged (`shadow_worker_failed`, with `rows`; then each row it had not settled by id,
+ * `shadow_write_lost`), and a new worker starts after 250 ms (doubling up to 5 s while it keeps
+ * dying). Changes that arrive meanwhile wait in a buffer bounded by the queue limit (beyond it
+ * they are dropped, counted and logged by id). Every row that does not reach the shadow is also
+ * appended to the failure journal when one is given (failure-journal.ts): `pnpm db reconcile
+ * --journal` repairs exactly those rows.
  */
 export class WorkerShadow implements ShadowSink {
   readonly #target: BackendTarget;
@@ -64,11 +69,21 @@ export class WorkerShadow implements ShadowSink {
   /** The live worker's latest counters. */
   #stats: ShadowStats;
   /** Counters of workers that died, rows they lost included as failed. */
-  #base: Counters = { enqueued: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0 };
+  #base: Counters = { enqueued: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, abandoned: 0, retried: 0 };
   /** Rows posted to the live worker (compared with what it has counted: see `stats().unacknowledged`). */
   #postedRows = 0;
   #barrierId = 0;
   readonly #barriers = new Map<number, (ok: boolean) => void>();
+  /**
+   * The changes posted to the live worker that it has not reported settled, in posting order
+   * (the worker's job sequence numbers: see `ShadowStats.settledThrough`): what a worker that
+   * dies may have lost, logged and journaled by id.
+   */
+  #inWorker: Array<readonly RowChange[]> = [];
+  #inWorkerHead = 0;
+  /** Jobs of the live worker already settled and removed from {@link #inWorker}. */
+  #inWorkerSettled = 0;
+  readonly #journal: FailureJournal | null;
   #drained: ((r: { drained: boolean; remaining: number }) => void) | null = null;
   /** Set by `drain`: no restart, nothing more is accepted. */
   #stopped = false;
@@ -83,12 +98,13 @@ export class WorkerShadow implements ShadowSink {
    * created by its first user and new threads inherit their creator's nice value on Linux, so the
    * pool must not be created by the (reniced, see `ShadowLimits.workerNice`) shadow thread.
    */
-  static async start(target: BackendTarget, limits: ShadowLimits, logger: Logger, phase: string): Promise<WorkerShadow> {
+  static async start(target: BackendTarget, limits: ShadowLimits, logger: Logger, phase: string, journal: FailureJournal | null = null): Promise<WorkerShadow> {
     await access(fileURLToPath(workerFile())).catch(() => {});
-    return new WorkerShadow(target, limits, logger, phase);
+    return new WorkerShadow(target, limits, logger, phase, journal);
   }
 
-  private constructor(target: BackendTarget, limits: ShadowLimits, logger: Logger, phase: string) {
+  private constructor(target: BackendTarget, limits: ShadowLimits, logger: Logger, phase: string, journal: FailureJournal | null) {
+    this.#journal = journal;
     this.#target = target;
     this.#limits = limits;
     this.#phase = phase;
@@ -103,6 +119,9 @@ export class WorkerShadow implements ShadowSink {
     this.#worker = worker;
     this.#stats = emptyStats(this.#target.backend);
     this.#postedRows = 0;
+    this.#inWorker = [];
+    this.#inWorkerHead = 0;
+    this.#inWorkerSettled = 0;
     worker.unref();
     worker.on('message', (m: FromWorker) => {
       if (worker === this.#worker) this.#onMessage(m);
@@ -117,11 +136,44 @@ export class WorkerShadow implements ShadowSink {
     return this.#worker;
   }
 
+  /** Forgets the jobs the worker reports settled (its `settledThrough`). */
+  #forgetSettled(settledThrough: number | undefined): void {
+    if (settledThrough === undefined) return;
+    while (this.#inWorkerSettled < settledThrough && this.#inWorkerHead < this.#inWorker.length) {
+      this.#inWorkerHead++;
+      this.#inWorkerSettled++;
+    }
+    if (this.#inWorkerHead > 1024 && this.#inWorkerHead * 2 > this.#inWorker.length) {
+      this.#inWorker = this.#inWorker.slice(this.#inWorkerHead);
+      this.#inWorkerHead = 0;
+    }
+  }
+
+  /** Logs by id and journals the changes the worker held and had not settled; returns them. */
+  #reportUnsettled(code: string, reason: string): number {
+    const held = this.#inWorker.slice(this.#inWorkerHead);
+    this.#inWorker = [];
+    this.#inWorkerHead = 0;
+    let n = 0;
+    for (const changes of held) {
+      for (const c of changes) {
+        n++;
+        this.#log.warn(
+          { event: 'shadow_write_lost', code, backend: this.#target.backend, phase: this.#phase, table: c.table, id: c.op === 'upsert' ? c.row.id : c.id, op: c.op, version: c.op === 'upsert' ? c.row.version : c.version, error: reason },
+          'shadow write lost with the shadow writer (it may have landed)',
+        );
+      }
+      this.#journal?.append(changes.map((c) => journalEntryOf(c, code)));
+    }
+    return n;
+  }
+
   #onDeath(worker: Worker, reason: string): void {
     if (worker !== this.#worker) return; // 'exit' after 'error', or an old worker
     this.#worker = null;
     this.#settleAll(false);
     if (this.#stopped) return;
+    this.#reportUnsettled('SHADOW_WRITE_FAILED', `shadow writer ${reason}`);
     const s = this.#stats;
     const lost = Math.max(0, this.#postedRows - (s.succeeded + s.failed + s.dropped));
     for (const k of COUNTERS) this.#base[k] += s[k];
@@ -148,8 +200,12 @@ export class WorkerShadow implements ShadowSink {
       case 'log':
         this.#log.warn(m.obj, m.msg);
         break;
+      case 'unlanded':
+        this.#journal?.append(m.entries);
+        break;
       case 'stats':
         this.#stats = m.stats;
+        this.#forgetSettled(m.stats.settledThrough);
         if (m.stats.succeeded > 0) this.#restartMs = FIRST_RESTART_MS;
         break;
       case 'barrier':
@@ -175,6 +231,7 @@ export class WorkerShadow implements ShadowSink {
     if (this.#buffer.length === 0 || !this.#worker) return; // no worker: kept until it restarts
     const jobs = this.#buffer;
     this.#buffer = [];
+    for (const j of jobs) this.#inWorker.push(j.changes);
     this.#postedRows += this.#bufferedRows;
     this.#bufferedRows = 0;
     this.#worker.postMessage({ type: 'enqueue', jobs } satisfies ToWorker);
@@ -191,6 +248,7 @@ export class WorkerShadow implements ShadowSink {
           'shadow write dropped',
         );
       }
+      this.#journal?.append(changes.map((c) => journalEntryOf(c, this.#stopped ? 'SHADOW_ABANDONED' : 'SHADOW_QUEUE_FULL')));
       return;
     }
     this.#buffer.push({ key, changes });
@@ -224,9 +282,33 @@ export class WorkerShadow implements ShadowSink {
     this.#stopped = true;
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
     const worker = this.#worker;
-    if (!worker) return { drained: this.#bufferedRows === 0, remaining: this.#bufferedRows };
+    if (!worker) {
+      // No worker (restarting after a crash): what waits in the buffer is abandoned, by id.
+      const left = this.#buffer;
+      this.#buffer = [];
+      const n = this.#bufferedRows;
+      this.#bufferedRows = 0;
+      this.#base.failed += n;
+      this.#base.abandoned += n;
+      for (const j of left) {
+        for (const c of j.changes) {
+          this.#log.warn(
+            { event: 'shadow_write_abandoned', code: 'SHADOW_ABANDONED', backend: this.#target.backend, phase: this.#phase, table: c.table, id: c.op === 'upsert' ? c.row.id : c.id, op: c.op, version: c.op === 'upsert' ? c.row.version : c.version, error: 'shadow writer not running at shutdown' },
+            'shadow write abandoned: drain deadline passed',
+          );
+        }
+        this.#journal?.append(j.changes.map((c) => journalEntryOf(c, 'SHADOW_ABANDONED')));
+      }
+      return { drained: n === 0, remaining: n };
+    }
     const result = await new Promise<{ drained: boolean; remaining: number }>((resolve) => {
-      const timer = setTimeout(() => resolve({ drained: false, remaining: this.#stats.queued + this.#stats.inFlight }), timeoutMs + 2_000);
+      const timer = setTimeout(() => {
+        // The worker did not answer the drain: every row it had not settled is reported by id.
+        const n = this.#reportUnsettled('SHADOW_ABANDONED', 'shadow writer did not answer the drain');
+        this.#base.failed += n;
+        this.#base.abandoned += n;
+        resolve({ drained: false, remaining: n });
+      }, timeoutMs + 2_000);
       this.#drained = (r) => {
         clearTimeout(timer);
         resolve(r);
@@ -245,7 +327,7 @@ export class WorkerShadow implements ShadowSink {
     const s = this.#stats;
     const unacknowledged = this.#bufferedRows + Math.max(0, this.#postedRows - (s.enqueued + s.dropped));
     const b = this.#base;
-    if (unacknowledged === s.unacknowledged && b.enqueued + b.succeeded + b.failed + b.dropped === 0) return s;
+    if (unacknowledged === s.unacknowledged && b.enqueued + b.succeeded + b.failed + b.dropped + b.retried === 0) return s;
     const succeeded = s.succeeded + b.succeeded;
     const failed = s.failed + b.failed;
     return {
@@ -254,6 +336,8 @@ export class WorkerShadow implements ShadowSink {
       succeeded,
       failed,
       timedOut: s.timedOut + b.timedOut,
+      abandoned: s.abandoned + b.abandoned,
+      retried: s.retried + b.retried,
       dropped: s.dropped + b.dropped,
       unacknowledged,
       failureRate: succeeded + failed === 0 ? 0 : failed / (succeeded + failed),

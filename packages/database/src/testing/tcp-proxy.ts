@@ -13,11 +13,13 @@ export type ProxyMode = 'pass' | 'refuse' | 'stall' | 'close';
  * - `close`: new connections are accepted and closed at once with a FIN (a proxy or load balancer
  *   in front of a server that is down).
  * - `closeAll()`: closes every open connection with a FIN (a proxy or NAT dropping idle connections).
+ * - `breakAll()`: every open connection swallows its bytes from now on, for good, with no FIN or
+ *   reset (a NAT that forgot idle connections silently); new connections pass.
  * - `resetAll()`: sends RST on every open connection (a mid-write reset).
  */
 export class TcpProxy {
   readonly #server: net.Server;
-  readonly #pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
+  readonly #pairs = new Set<{ client: net.Socket; upstream: net.Socket; broken?: boolean }>();
   mode: ProxyMode = 'pass';
   port = 0;
 
@@ -55,11 +57,11 @@ export class TcpProxy {
       return;
     }
     const upstream = net.connect(this.targetPort, this.targetHost);
-    const pair = { client, upstream };
+    const pair: { client: net.Socket; upstream: net.Socket; broken?: boolean } = { client, upstream };
     this.#pairs.add(pair);
     const forward = (from: net.Socket, to: net.Socket) =>
       from.on('data', (chunk) => {
-        if (this.mode !== 'stall') to.write(chunk);
+        if (this.mode !== 'stall' && !pair.broken) to.write(chunk);
       });
     forward(client, upstream);
     forward(upstream, client);
@@ -79,6 +81,11 @@ export class TcpProxy {
       upstream.destroy();
     }
     this.#pairs.clear();
+  }
+
+  /** Existing connections go silent for good (bytes swallowed both ways, no FIN, no reset); new ones pass. */
+  breakAll(): void {
+    for (const pair of this.#pairs) pair.broken = true;
   }
 
   /** Closes every open connection with a FIN on both sides (no reset), as an idle-timeout does. */
