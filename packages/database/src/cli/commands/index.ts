@@ -9,6 +9,7 @@ import { gateCommand } from './gate.js';
 import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
 import { reconcileCommand } from './reconcile.js';
+import { repairCommand } from './repair.js';
 import { statusCommand } from './status.js';
 import { verifyCommand } from './verify.js';
 
@@ -25,6 +26,7 @@ export const commands: CommandModule[] = [
   migrateCommand,
   adoptCommand,
   checkCommand,
+  repairCommand,
   exportCommand,
   importCommand,
   copyCommand,

@@ -130,7 +130,7 @@ function decodeLossy(b: Uint8Array): { text: string; invalid: number } {
 
 /** A short, printable, one-line form of a string for logs and repair listings (JSON-quoted, cut to `max`). */
 export function printable(s: string, max = 80): string {
-  const q = JSON.stringify(s.length > max ? s.slice(0, max) : s).replace(/[\u007f-\u009f\u2028\u2029\uFFFD]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const q = JSON.stringify(s.length > max ? s.slice(0, max) : s).replace(/[\u007f-\u009f\u2028\u2029\uFEFF\uFFFD]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return s.length > max ? `${q}… (${s.length} chars)` : q;
 }
 
