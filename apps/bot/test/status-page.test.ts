@@ -13,7 +13,8 @@ import { memoryLogger, phaseEnv, testBackends } from './helpers.js';
 // driven by playwright-core (its own browser download cannot work here). Screenshots are kept in
 // apps/bot/test-artifacts/ (git-ignored). Without /usr/bin/chromium every test is SKIPPED, loudly.
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; CHROMIUM_PATH overrides it (e.g. to check the skip path). */
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = join(APP_DIR, 'test-artifacts');
 const browserMissing = !existsSync(CHROMIUM);
 if (browserMissing) {
@@ -127,15 +128,15 @@ describe('GET / in a real browser (phase 4)', () => {
   it('refreshes in place: new messages show up without a reload', async (ctx) => {
     if (browserMissing) return ctx.skip(`no browser at ${CHROMIUM}: status page NOT tested`);
     const page = await open();
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await page.evaluate('window.marker = 42');
     const before = Number(await text(page, 'shadow-succeeded'));
     await send('u-p9', 'one more message while the page is open');
     await waitForShadowSettled(bot.url, 15_000);
     const after = (await status()).stats.shadow!.succeeded;
     expect(after).toBeGreaterThan(before);
-    await page.waitForFunction((n) => document.querySelector('[data-k="shadow-succeeded"]')?.textContent?.trim() === String(n), after, { timeout: 15_000 });
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42); // same document
-    expect(await page.evaluate(() => document.documentElement.dataset.refreshed)).toBeTruthy();
+    await expect.poll(() => text(page, 'shadow-succeeded'), { timeout: 15_000, interval: 250 }).toBe(String(after));
+    expect(await page.evaluate('window.marker')).toBe(42); // same document
+    expect(await page.evaluate('document.documentElement.dataset.refreshed')).toBeTruthy();
     await page.close();
   });
 
@@ -143,7 +144,7 @@ describe('GET / in a real browser (phase 4)', () => {
     if (browserMissing) return ctx.skip(`no browser at ${CHROMIUM}: status page NOT tested`);
     const page = await open({ width: 390, height: 844 });
     expect(await page.locator('meta[name="viewport"]').getAttribute('content')).toContain('width=device-width');
-    const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+    const { scrollWidth, innerWidth } = (await page.evaluate('({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })')) as { scrollWidth: number; innerWidth: number };
     expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
     const svgWidth = await page.locator('svg.chart').evaluate((e) => e.getBoundingClientRect().width);
     expect(svgWidth).toBeLessThanOrEqual(innerWidth);
