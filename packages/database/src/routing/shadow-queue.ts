@@ -273,16 +273,17 @@ export class ShadowQueue implements ShadowSink {
    * version-guarded, so running a batch again is safe: an attempt that fails on the connection
    * (reset, closed by a proxy or NAT while idle, refused) or gets no answer (a connection a network
    * stall broke) is retried on a fresh connection after a backoff (20 ms doubling), up to
-   * {@link MAX_ATTEMPTS} attempts while the deadline allows. A first attempt gets half the time
-   * left (more when batches usually take longer), so a retry still has time; the last gets all
-   * of it. What still cannot land fails with the last error (`ShadowTimeout` at the deadline).
+   * {@link MAX_ATTEMPTS} attempts while the deadline allows. Once batches have landed, an attempt
+   * gets half the time left (more when batches usually take longer), so a retry still has time;
+   * the last (and any before the first success, while the pool opens) gets all of it. What still cannot land fails with the last error (`ShadowTimeout` at the deadline).
    */
   async #apply(changes: readonly RowChange[]): Promise<void> {
     const deadlineAt = performance.now() + this.#limits.timeoutMs;
     for (let attempt = 1; ; attempt++) {
       const left = deadlineAt - performance.now();
       const last = attempt >= MAX_ATTEMPTS || left < 2 * MIN_ATTEMPT_MS;
-      const budget = last ? left : Math.max(left / 2, Math.min(left - MIN_ATTEMPT_MS, 4 * this.#typicalMs));
+      // Before any batch has landed (a cold pool opening its connections) an attempt gets all the time.
+      const budget = last || this.#typicalMs === 0 ? left : Math.max(left / 2, Math.min(left - MIN_ATTEMPT_MS, 4 * this.#typicalMs));
       try {
         await this.#attempt(changes, budget);
         return;

@@ -4,6 +4,7 @@ import type { Phase } from '../config/phase.js';
 import { describeError, isDatabaseError } from '../errors.js';
 import { isFlagSpelling } from '../config/flags.js';
 import { redact, redactUrl } from '../logger.js';
+import { journalSize } from '../routing/failure-journal.js';
 import { tableNames, TOMBSTONES_TABLE, type TableName } from '../schema/tables.js';
 import { existingTables, openPostgresSide, openSqliteSide, type Side } from './source/backend-pair.js';
 import { migrationStatus, type BackendMigrationStatus } from './source/migration-status.js';
@@ -40,6 +41,11 @@ export interface BackendStatus {
   readonly counts: Readonly<Record<TableName, number | null>> | null;
   /** Rows of `row_tombstones` (deletes recorded), null when unknown. */
   readonly tombstones: number | null;
+  /**
+   * Entries of the shadow failure journal kept on this backend (rows that did not reach the
+   * shadow while it was the primary; `pnpm db reconcile --journal` repairs them), null when unknown.
+   */
+  readonly journal?: number | null;
   /**
    * LibSQL only: the file's layout as `db adopt` detects it (`legacy` true for omega-bot's layout
    * or the product's without journal, not adopted: LEGACY_SCHEMA, run `pnpm db adopt`). Null when unknown.
@@ -101,7 +107,8 @@ async function backendStatus(open: () => Promise<Side>, migrations: Promise<Back
     const counts = {} as Record<TableName, number | null>;
     for (const t of tableNames) counts[t] = have.has(t) ? await countRows(side, t) : null;
     const tomb = have.has(TOMBSTONES_TABLE) ? Number((await side.query(`SELECT count(*) AS n FROM ${TOMBSTONES_TABLE}`, []))[0]?.n ?? 0) : null;
-    return { reachable: true, latencyMs, error: null, migrations: (await migrations) ?? null, counts, tombstones: tomb };
+    const journal = await journalSize({ backend: side.name, query: (sql, params) => side!.query(sql, params) }).catch(() => null);
+    return { reachable: true, latencyMs, error: null, migrations: (await migrations) ?? null, counts, tombstones: tomb, journal };
   } catch (e) {
     await migrations.catch(() => {});
     return { reachable: false, latencyMs: null, error: redact(describeError(e).message), migrations: null, counts: null, tombstones: null };

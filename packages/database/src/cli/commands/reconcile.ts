@@ -9,10 +9,12 @@ import { reconcile, type ReconcileResult } from '../../transfer/reconcile.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import type { CommandModule } from './index.js';
+import { repairFromJournal, type JournalRepairResult } from '../../routing/journal-repair.js';
 import { driftLine, verifyOptionsOf, verifyProgress, withVerifyOptions, type VerifyCliOptions } from './verify.js';
 
 interface ReconcileCliOptions extends VerifyCliOptions {
   readonly from: SideName;
+  readonly journal: boolean;
   readonly dryRun: boolean;
   readonly allowNonPrimary: boolean;
   readonly botUrl?: string;
@@ -86,6 +88,45 @@ function format(r: ReconcileResult): string {
   return out.join('\n');
 }
 
+function formatJournal(r: JournalRepairResult): string {
+  const out: string[] = [];
+  for (const s of r.sides) {
+    if (s.entries === 0) {
+      out.push(`journal on ${s.from}: empty.`);
+      continue;
+    }
+    const p = s.reconcile?.planned;
+    out.push(
+      `journal on ${s.from}: ${s.entries} rows; ${r.dryRun ? 'would' : 'plan:'} upsert ${p?.upsert ?? 0}, delete ${p?.delete ?? 0} on ${s.to}; ` +
+        `${p?.skip_newer ?? 0} left alone (${s.to} holds a newer version); ${p?.none ?? 0} already equal.`,
+    );
+    if (!r.dryRun) out.push(`  applied ${s.reconcile?.applied ?? 0} row changes to ${s.to}; ${s.cleared} entries cleared from the journal; ${s.entries - s.cleared} left.`);
+    for (const f of s.reconcile?.failed.slice(0, 20) ?? []) out.push(`  refused ${f.table} ${f.id}: ${f.error}`);
+    for (const e of s.reconcile?.remainingSample.slice(0, 20) ?? []) out.push(driftLine(e));
+  }
+  out.push(r.dryRun ? 'dry run: nothing written.' : r.left === 0 ? 'OK: every journaled row is repaired; the journal is empty.' : `JOURNAL LEFT: ${r.left} entries (rows still differ, refused, or rejected).`);
+  return out.join('\n');
+}
+
+/** `reconcile --journal`: each side's journal is repaired from that side (checked like --from). */
+async function runJournal(ctx: CliContext, o: ReconcileCliOptions): Promise<ExitCode> {
+  const opts = verifyOptionsOf(ctx, o);
+  ctx.say(`reconcile --journal${o.dryRun ? ' (dry run)' : ''}: LibSQL ${redactUrl(opts.libsqlUrl)} ↔ PostgreSQL ${redactUrl(opts.databaseUrl)}`);
+  if (o.from) await checkDirection(ctx, o);
+  const r = await repairFromJournal({
+    libsqlUrl: opts.libsqlUrl,
+    libsqlAuthToken: opts.libsqlAuthToken,
+    databaseUrl: opts.databaseUrl,
+    from: o.from,
+    dryRun: o.dryRun,
+    recheckDelayMs: opts.recheckDelayMs,
+    onWarning: ctx.warn,
+  });
+  ctx.say(formatJournal(r));
+  ctx.result(r);
+  return r.ok ? ExitCode.OK : ExitCode.DRIFT;
+}
+
 /** `db reconcile --from sqlite|postgres`: copies the source of truth over the drift found by verify. */
 export const reconcileCommand: CommandModule = {
   register(program, run) {
@@ -93,7 +134,8 @@ export const reconcileCommand: CommandModule = {
       program
         .command('reconcile')
         .description('copy the source of truth over the drift verify finds (version-guarded); --from postgres is the rollback path after phase 6')
-        .addOption(new Option('--from <side>', 'the source of truth').choices(['sqlite', 'postgres']).makeOptionMandatory())
+        .addOption(new Option('--from <side>', 'the source of truth (required without --journal)').choices(['sqlite', 'postgres']))
+        .option('--journal', 'repair exactly the rows of the shadow failure journal (no full verify), then clear them from it', false)
         .option('--dry-run', 'print what would change, write nothing', false)
         .option('--allow-non-primary', 'allow --from the side that is not the primary of the configured phase (only when writes are stopped)', false)
         .option('--bot-url <url>', "the bot's base URL: refuse to run when its GET /status shows another phase than this shell's USE_POSTGRES_*"),
@@ -106,11 +148,15 @@ export const reconcileCommand: CommandModule = {
           'and reported. The repaired rows are compared again at the end.\n' +
           '--from must be the primary of the phase in USE_POSTGRES_* (sqlite in phases 1/4/5, postgres in 6/6+) unless --allow-non-primary; ' +
           'with --bot-url, the running bot must be in that same phase.\n' +
+          '--journal: the rows in the failure journal (shadow writes that failed, were dropped or abandoned; `pnpm db status` shows its size) ' +
+          'are copied from the side holding the journal (the primary when they failed) and removed from it once they match.\n' +
           'Exit codes: 0 no drift left (dry run: there was none); 4 drift left (dry run: drift found); 2 bad usage; 3 unreachable; 1 anything else.',
       )
       .action((o: ReconcileCliOptions) =>
         run(async (ctx) => {
           await assertAdopted(ctx.config.libsqlUrl, ctx.config.libsqlAuthToken, '`pnpm db reconcile`');
+          if (o.journal) return runJournal(ctx, o);
+          if (!o.from) throw new DatabaseError('INVALID_INPUT', "required option '--from <side>' not specified (or use --journal)", {});
           await checkDirection(ctx, o);
           const opts = verifyOptionsOf(ctx, o);
           ctx.say(`reconcile --from ${o.from}${o.dryRun ? ' (dry run)' : ''}: LibSQL ${redactUrl(opts.libsqlUrl)} ↔ PostgreSQL ${redactUrl(opts.databaseUrl)}`);
