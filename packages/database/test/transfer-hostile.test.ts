@@ -18,6 +18,7 @@ import { copyDatabase, type CopySummary } from '../src/transfer/copy.js';
 import { exportDatabase } from '../src/transfer/export.js';
 import { importDirectory } from '../src/transfer/import.js';
 import { reconcile } from '../src/transfer/reconcile.js';
+import { runGate } from '../src/transfer/gate.js';
 import { verifyTables, type VerifyResult } from '../src/transfer/verify.js';
 import { doc, insertRow, msg, raw, T0 } from './transfer-fixtures.js';
 
@@ -192,6 +193,14 @@ describe('verify, reconcile and the gate treat these rows as the rejects they ar
     expect(r.failed).toEqual([]);
     expect(r.applied).toBe(0);
     expect(r.remaining ?? 0).toBe(0);
+  }, 120_000);
+
+  it('the gate does not fail on them: the verify criterion passes, naming the rejected rows', async () => {
+    const g = await runGate({ libsqlUrl: src.url, databaseUrl: pgCopy.url, skipShadow: true, recheckDelayMs: 0, threads: false, maxP95Ms: 60_000 });
+    const verify = g.criteria.find((c) => c.key === 'verify')!;
+    expect(verify.pass, verify.value).toBe(true);
+    expect(verify.value).toContain(`${Object.keys(EXPECTED_REJECTS).length} LibSQL rows rejected`);
+    expect(g.criteria.find((c) => c.key === 'foreign_keys')!.pass).toBe(true);
   }, 120_000);
 
   it('verify compares numbers beyond a double exactly: 1e400 against 1e401 is drift', async () => {
