@@ -173,10 +173,8 @@ export class SqlStore implements Store {
     for (const name of opts.columns ?? []) if (!t.byName.has(name)) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`, { table, column: name });
     const cols = opts.columns ? opts.columns.map((n) => selectColumn(this.#d, t.byName.get(n)!, `m.${q(n)}`)).join(', ') : t.selectList;
     params.push(opts.limit, opts.offset ?? 0);
-    const rows = await this.#query(
-      `SELECT ${cols} FROM ${q(table)} m${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}${order ? ` ORDER BY ${order}` : ''} LIMIT ? OFFSET ?`,
-      params,
-    );
+    const filter = `FROM ${q(table)} m${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}${order ? ` ORDER BY ${order}` : ''} LIMIT ? OFFSET ?`;
+    const rows = await this.#query(this.#pageFirst(cols, table, filter, order), params);
     if (!opts.columns) return rows.map((r) => t.decodeRow(r, this.#onIssues));
     // Only the asked columns: the others are absent, not null (FindOptions.columns).
     const asked = opts.columns.map((n) => t.byName.get(n)!);
@@ -186,6 +184,18 @@ export class SqlStore implements Store {
       if (issues.length) this.#onIssues(table, out.id ?? '(id not selected)', issues);
       return out;
     });
+  }
+
+  /**
+   * `SELECT cols <filter>` (filter: `FROM … [WHERE …] [ORDER BY …] LIMIT ? OFFSET ?`, alias `m`).
+   * With a dialect whose select list costs per row (LibSQL's safe select), the page's rowids are
+   * found first and only the page's rows are selected: SQLite's sorter would otherwise compute and
+   * carry every selected column of every matching row (measured: a 20-row search over 1,000
+   * matches took 2× the plain select; this form takes less than the plain one).
+   */
+  #pageFirst(cols: string, table: TableName, filter: string, order: string): string {
+    if (!this.#d.selectColumn) return `SELECT ${cols} ${filter}`;
+    return `SELECT ${cols} FROM ${q(table)} m WHERE m.rowid IN (SELECT m.rowid ${filter})${order ? ` ORDER BY ${order}` : ''}`;
   }
 
   async count(table: TableName, where: Where): Promise<number> {
@@ -244,8 +254,9 @@ export class SqlStore implements Store {
     const t = tableSql(this.#d, 'messages');
     const from = this.#d.searchFrom(spec.terms);
     const { conds, params } = this.#where('messages', spec.where);
+    const order = 'm.timestamp DESC, m.id DESC';
     const rows = await this.#query(
-      `SELECT ${t.selectList} ${from.sql}${conds.map((c) => ` AND ${c}`).join('')} ORDER BY m.timestamp DESC, m.id DESC LIMIT ? OFFSET ?`,
+      this.#pageFirst(t.selectList, 'messages', `${from.sql}${conds.map((c) => ` AND ${c}`).join('')} ORDER BY ${order} LIMIT ? OFFSET ?`, order),
       [...from.params, ...params, spec.limit, spec.offset ?? 0],
     );
     return rows.map((r) => t.decodeRow(r, this.#onIssues));
