@@ -9,7 +9,7 @@ import { RoutedStore } from './routing/routed-store.js';
 import { ShadowQueue, type ShadowStats } from './routing/shadow-queue.js';
 import type { ShadowSink } from './routing/shadow-sink.js';
 import { WorkerShadow } from './routing/worker-shadow.js';
-import { FailureJournal } from './routing/failure-journal.js';
+import { FailureJournal, JOURNAL_TABLE, journalExists, journalSqlOf } from './routing/failure-journal.js';
 import { DocumentService } from './services/document-service.js';
 import { MessageService } from './services/message-service.js';
 import { QueryService } from './services/query-service.js';
@@ -57,6 +57,13 @@ export interface Database {
    * complete. An unreachable primary lists every table: ping it first ({@link Database.health}).
    */
   missingSchema(): Promise<string[]>;
+  /**
+   * The shadow failure journal in the primary (routing/failure-journal.ts), read-only: its entries,
+   * and per table and code (`SHADOW_WRITE_FAILED`, `SHADOW_TIMEOUT`, `SHADOW_QUEUE_FULL`,
+   * `SHADOW_ABANDONED`). `{ size: 0, byTable: [] }` when the primary has no journal table.
+   * @throws the primary's error when it cannot be read.
+   */
+  journalState(): Promise<{ size: number; byTable: Array<{ table: string; code: string; entries: number }> }>;
   /** Pings each open backend (never throws). */
   health(): Promise<{ sqlite: BackendHealth | null; postgres: BackendHealth | null }>;
   /**
@@ -214,6 +221,15 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
         const missing = (e as DatabaseError).details?.missing;
         return Array.isArray(missing) ? (missing as string[]) : ['(schema check failed)'];
       }
+    },
+    journalState: async () => {
+      const conn = routing.primary === 'sqlite' ? sqliteConn : pg;
+      if (!conn) return { size: 0, byTable: [] };
+      const jsql = journalSqlOf(routing.primary, conn);
+      if (!(await journalExists(jsql))) return { size: 0, byTable: [] };
+      const rows = await jsql.query(`SELECT table_name, code, count(*) AS n FROM ${JOURNAL_TABLE} GROUP BY table_name, code ORDER BY table_name, code`, []);
+      const byTable = rows.map((r) => ({ table: String(r.table_name), code: String(r.code), entries: Number(r.n) }));
+      return { size: byTable.reduce((n, r) => n + r.entries, 0), byTable };
     },
     health: async () => ({ sqlite: await ping(sqlite), postgres: await ping(postgresStore) }),
     close(opts = {}) {
