@@ -72,7 +72,7 @@ function histogramSamples(name: string, h: LatencyHistogram | null, labels: Labe
  * - `bot_read_fallbacks_total` (phase 5);
  * - `bot_compared_reads_enabled`, `bot_compared_reads_total{call}`, `bot_compared_read_mismatches_total{call}`,
  *   `bot_compared_reads_dropped_total{call}` (no series until compared reads run);
- * - `bot_shadow_journal_entries` (no sample while unknown);
+ * - `bot_shadow_journal_entries` (no sample while unknown), `bot_shadow_journal_entries_by_table{table,code}`;
  * - `bot_last_verify_timestamp_seconds`, `bot_last_verify_ok`, `bot_last_verify_drifted_rows`,
  *   `bot_last_gate_timestamp_seconds`, `bot_last_gate_ok`, `bot_last_gate_criterion_pass{criterion}`
  *   (read from `<dataDir>/last-verify.json` and `last-gate.json`, so they survive a deploy);
@@ -158,10 +158,19 @@ export function createMetrics(s: MetricsSources): Registry {
   snapshot(registry, 'bot_compared_read_mismatches_total', 'Compared reads whose answers differed, by call.', 'counter', compared((c) => c.mismatched));
   snapshot(registry, 'bot_compared_reads_dropped_total', 'Reads sampled for comparing but not compared (load, deadline), by call.', 'counter', compared((c) => c.dropped));
 
-  snapshot(registry, 'bot_shadow_journal_entries', 'Entries in the durable shadow failure journal (no sample while unknown).', 'gauge', async () => {
-    const j = await s.journal().catch(() => null);
+  // One read of the journal per scrape, shared by the two families.
+  let journalRead: { at: number; p: Promise<Awaited<ReturnType<JournalSource>>> } | null = null;
+  const journal = () => {
+    if (!journalRead || Date.now() - journalRead.at > 1_000) journalRead = { at: Date.now(), p: s.journal().catch(() => null) };
+    return journalRead.p;
+  };
+  snapshot(registry, 'bot_shadow_journal_entries', "Entries in the durable shadow failure journal in the primary (rows to repair with `pnpm db reconcile --journal`); no sample while it cannot be read.", 'gauge', async () => {
+    const j = await journal();
     return j ? [{ value: j.size }] : [];
   });
+  snapshot(registry, 'bot_shadow_journal_entries_by_table', 'Entries in the shadow failure journal by table and code.', 'gauge', async () =>
+    ((await journal())?.byTable ?? []).map((r) => ({ labels: { table: r.table, code: r.code }, value: r.entries })),
+  );
 
   const verify = () => readLastVerify(s.dataDir);
   const gate = () => readLastGate(s.dataDir);

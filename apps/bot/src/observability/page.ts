@@ -90,7 +90,8 @@ export function renderFragment(v: StatusView, now = Date.now()): string {
 <p class="small">Primary writes (${st.primary.backend}): p50 ${ms(st.primary.writeLatencyMs.p50)}, p99 ${ms(st.primary.writeLatencyMs.p99)} · reads (${st.reads.backend}): p50 ${ms(st.reads.latencyMs.p50)}, p99 ${ms(st.reads.latencyMs.p99)} · phase-5 read fallbacks ${st.reads.fallbacks}</p></section>
 ${shadowSection(v, now)}
 ${comparedSection(v)}
-<section id="journal"><h2>Failure journal</h2><p data-k="journal">${j === null ? html`<span class="badge unk">unknown</span> not readable from this bot` : html`${badge(j.size === 0, 'empty', `${j.size} entries`)} ${j.size > 0 ? 'run `pnpm db reconcile --journal`' : ''}`}</p></section>
+<section id="journal"><h2>Failure journal</h2><p data-k="journal">${j === null ? html`<span class="badge unk">unknown</span> the primary's journal could not be read` : html`${badge(j.size === 0, 'empty', `${j.size} entries`)} ${j.size > 0 ? html`rows that did not reach the shadow: repair them with <code>pnpm db reconcile --journal</code>` : 'every shadow write landed or was repaired'}`}</p>
+${j && j.byTable && j.byTable.length > 0 ? html`<table><thead><tr><th>table</th><th>code</th><th>entries</th></tr></thead><tbody>${j.byTable.map((r) => html`<tr><td>${r.table}</td><td>${r.code}</td><td>${r.entries}</td></tr>`)}</tbody></table>` : ''}</section>
 ${reportsSection(v, now)}
 <footer class="small">Updated <time data-k="at" datetime="${v.at}">${v.at}</time> · <a href="/status">/status</a> · <a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a></footer>`.value;
 }

@@ -17,6 +17,8 @@ export interface RunbookInput {
   readonly lastGate: GateSummary | null;
   /** Shadow failures since start (failed + dropped); null without a shadow. */
   readonly shadowLost: number | null;
+  /** Entries in the failure journal; null when unknown. */
+  readonly journalSize?: number | null;
 }
 
 const time = (iso: string | undefined) => (iso ? Date.parse(iso) : NaN);
@@ -26,7 +28,13 @@ const time = (iso: string | undefined) => (iso ? Date.parse(iso) : NaN);
  * results. Never suggests moving on while verify found drift or the last gate failed, nor a gate
  * older than the last verify that found drift.
  */
-export function nextStep({ phase, lastVerify, lastGate, shadowLost }: RunbookInput): NextStep {
+export function nextStep({ phase, lastVerify, lastGate, shadowLost, journalSize }: RunbookInput): NextStep {
+  if (journalSize && (phase === '4' || phase === '5' || phase === '6+'))
+    return {
+      section: '7. Verify, then reconcile, until drift is 0',
+      text: `${journalSize} rows in the failure journal did not reach the shadow: repair them before moving on.`,
+      command: 'pnpm db reconcile --journal',
+    };
   switch (phase) {
     case '1':
       return {

@@ -41,13 +41,11 @@ export function comparedReadsOf(db: Database): ComparedReadsSource {
   };
 }
 
-/** The failure journal of `db` when the database exposes it (`db.journalSize()`), else null (unknown). */
+/** The failure journal of `db` (`db.journalState()`, in the primary); null (unknown) when it cannot be read. */
 export function journalOf(db: Database): JournalSource {
   return async () => {
-    const fn = (db as unknown as { journalSize?: () => Promise<number> }).journalSize;
-    if (typeof fn !== 'function') return null;
     try {
-      return { size: await fn.call(db) };
+      return await db.journalState();
     } catch {
       return null;
     }

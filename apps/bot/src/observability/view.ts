@@ -79,7 +79,7 @@ export async function gatherView(s: ViewSources): Promise<StatusView> {
     lastVerify,
     lastGate,
     dataDir: s.dataDir,
-    next: nextStep({ phase: db.routing.phase, lastVerify, lastGate, shadowLost: shadow ? shadow.failed + shadow.dropped : null }),
+    next: nextStep({ phase: db.routing.phase, lastVerify, lastGate, shadowLost: shadow ? shadow.failed + shadow.dropped : null, journalSize: journal?.size ?? null }),
   };
   return JSON.parse(redact(JSON.stringify(view))) as StatusView;
 }
