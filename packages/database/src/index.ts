@@ -3,7 +3,7 @@ export { ACCEPTED_FLAG_VALUES, parseFlag } from './config/flags.js';
 export { derivePhase, type Phase, type PhaseFlags, type Routing } from './config/phase.js';
 export { createDatabase, type BackendHealth, type CreateOptions, type Database } from './database.js';
 export { closeDatabase, documentService, getDatabase, messageService, queryService, userProfileService } from './default-database.js';
-export { DatabaseError, describeError, isDatabaseError, type ErrorCode } from './errors.js';
+export { DatabaseError, describeError, isConnectionError, isDatabaseError, type ErrorCode } from './errors.js';
 export { keyId, newId, nowSeconds } from './ids.js';
 export { createLogger, redact, redactUrl, type Logger } from './logger.js';
 export { migratePostgres, migrateSqlite, migrationsFolder } from './migrations/migrate.js';
