@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBothDatabases, openRaw } from './helpers/backends.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
 import { cli, seedPhase4, type Seeded } from './verify-fixtures.js';
+import { readLastGate } from '../src/transfer/gate-report.js';
 
 let urls: Awaited<ReturnType<typeof createBothDatabases>>;
 let raw: ReturnType<typeof openRaw>;
@@ -58,6 +59,11 @@ describe('db gate', () => {
     const r = await gate('--bot-url', botUrl);
     expect(r.json.failed).toEqual([]);
     expect(r.code).toBe(0);
+    // Kept for the bot's status page and /metrics: <data-dir>/last-gate.json.
+    const kept = readLastGate(dataDir)!;
+    expect(kept).toMatchObject({ ok: true, failed: [] });
+    expect(kept.criteria.map((k) => [k.key, k.pass])).toEqual((r.json.criteria as Array<{ key: string; pass: boolean }>).map((k) => [k.key, k.pass]));
+    expect(Date.now() - Date.parse(kept.at)).toBeLessThan(60_000);
     const c = byKey(r.json);
     expect(Object.keys(c)).toEqual(['tables', 'verify', 'shadow', 'latency', 'search', 'foreign_keys']);
     expect(c.shadow!.value).toContain('0.30%');
