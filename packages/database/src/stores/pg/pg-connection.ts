@@ -189,9 +189,13 @@ export interface PgOptions {
 type Sql = postgres.Sql<Record<string, never>>;
 
 class TxConnection implements Connection {
+  /** Statements of this transaction that were answered. */
+  answered = 0;
   constructor(private readonly tx: postgres.TransactionSql<Record<string, never>>) {}
   async query(sql: string, params: readonly unknown[]) {
-    return (await this.tx.unsafe(sql, params as any[])) as unknown as Record<string, unknown>[];
+    const rows = (await this.tx.unsafe(sql, params as any[])) as unknown as Record<string, unknown>[];
+    this.answered++;
+    return rows;
   }
   transaction<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
     return fn(this);
@@ -220,9 +224,10 @@ const READ_ONLY = /^\s*(SELECT|SHOW|EXPLAIN|VALUES)\b/i;
  *
  * A call that fails on a lost connection (`CONNECTION_CLOSED`, `ECONNRESET`…: a socket the network
  * broke while idle, seen after an outage heals) is run once more on a fresh connection when that
- * is safe: a read-only statement, or a transaction whose function had not finished (the server
- * rolls back a transaction whose connection is lost before COMMIT). A failure at COMMIT is not
- * retried: whether it committed is unknown.
+ * is safe: a read-only statement, or a transaction none of whose statements had been answered
+ * (lost at BEGIN or at its first statement: the server rolls it back, and the caller's function
+ * has seen no result it could have acted on). Otherwise, and at COMMIT (whether it committed is
+ * unknown), the error is the caller's.
  */
 export class PgConnection implements Connection {
   #sql: Sql;
@@ -319,20 +324,23 @@ export class PgConnection implements Connection {
   }
 
   transaction<T>(fn: (c: Connection) => Promise<T>, opts: { signal?: AbortSignal | undefined } = {}): Promise<T> {
-    let bodyDone = false;
+    let answered = 0;
     return this.#withRetry(
       opts.signal,
       () => {
-        bodyDone = false;
+        answered = 0;
         return this.#guard(opts.signal, (sql) =>
           sql.begin(async (tx) => {
-            const r = await fn(new TxConnection(tx));
-            bodyDone = true;
-            return r;
+            const c = new TxConnection(tx);
+            try {
+              return await fn(c);
+            } finally {
+              answered = c.answered;
+            }
           }) as Promise<T>,
         );
       },
-      () => !bodyDone,
+      () => answered === 0,
     );
   }
 
