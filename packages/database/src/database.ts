@@ -5,6 +5,8 @@ import { DatabaseError, describeError } from './errors.js';
 import { createLogger, redact, redactUrl, type Logger } from './logger.js';
 import { migratePostgres, migrateSqlite } from './migrations/migrate.js';
 import type { LatencyHistogram } from './routing/latency.js';
+import { DEFAULT_COMPARE_READS_CONCURRENCY, DEFAULT_COMPARE_READS_RATE, DEFAULT_COMPARE_READS_TIMEOUT_MS, ReadComparer } from './routing/compare-reads.js';
+import type { ComparedReadsSnapshot } from './routing/compare-stats.js';
 import { RoutedStore } from './routing/routed-store.js';
 import { ShadowQueue, type ShadowStats } from './routing/shadow-queue.js';
 import type { ShadowSink } from './routing/shadow-sink.js';
@@ -44,7 +46,16 @@ export interface Database {
     primary: { backend: Routing['primary']; writeLatencyMs: ReturnType<RoutedStore['primaryLatency']['summary']> };
     reads: { backend: Routing['reads']; latencyMs: ReturnType<RoutedStore['readLatency']['summary']>; fallbacks: number };
     shadow: ShadowStats | null;
+    /** Compared reads ({@link Database.comparedReads}); null when off. */
+    comparedReads: ComparedReadsSnapshot | null;
   };
+  /**
+   * Compared reads (routing/compare-reads.ts): the sampling rate, both backends, and per call
+   * (`get.<table>`, `find.<table>`, `count.<table>`, `searchMessages`) compared / matched /
+   * mismatched / dropped (by reason) and consistency (matched / compared), since start and over
+   * the last hour. Null in phases 1 and 6 (one backend) and with COMPARE_READS_RATE=0.
+   */
+  comparedReads(): ComparedReadsSnapshot | null;
   /**
    * Every latency sample since start, bucketed per operation (buckets: `LATENCY_BUCKETS_S`, seconds): primary
    * writes (`insert`, `update`, `delete`, `transaction`, `applyChanges`), reads (`get`, `find`, `count`,
@@ -177,7 +188,19 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
           };
     queue = await WorkerShadow.start(target, config.shadow, log, routing.phase, journal);
   }
-  const store = new RoutedStore({ primary, reads, shadow: queue, routing, logger: log });
+  // Compared reads: the read backend's answers against the other backend's (phases 4, 5, 6+).
+  const compareSettings = config.compareReads ?? { rate: DEFAULT_COMPARE_READS_RATE, concurrency: DEFAULT_COMPARE_READS_CONCURRENCY, timeoutMs: DEFAULT_COMPARE_READS_TIMEOUT_MS };
+  const otherBackend = routing.shadow === null ? null : routing.reads === routing.primary ? routing.shadow : routing.primary;
+  const comparer =
+    otherBackend && compareSettings.rate > 0
+      ? new ReadComparer({
+          stores: { served: reads, servedBackend: routing.reads, other: byName[otherBackend]!, otherBackend, primary, shadowStore: byName[routing.shadow!]!, shadow: queue },
+          settings: compareSettings,
+          logger: log,
+          phase: routing.phase,
+        })
+      : null;
+  const store = new RoutedStore({ primary, reads, shadow: queue, routing, logger: log, comparer });
   const ctx = { store, log };
   log.info(
     { event: 'database_ready', phase: routing.phase, primary: routing.primary, shadow: routing.shadow, reads: routing.reads, libsqlUrl: needsSqlite ? redactUrl(config.libsqlUrl) : undefined, postgres: pg ? redactUrl(config.databaseUrl) : undefined },
@@ -209,7 +232,9 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
       primary: { backend: routing.primary, writeLatencyMs: store.primaryLatency.summary() },
       reads: { backend: routing.reads, latencyMs: store.readLatency.summary(), fallbacks: store.readFallbacks },
       shadow: queue?.stats() ?? null,
+      comparedReads: comparer?.snapshot() ?? null,
     }),
+    comparedReads: () => comparer?.snapshot() ?? null,
     latencyHistograms: () => ({ primary: store.primaryLatency.histogram(), reads: store.readLatency.histogram(), shadow: queue ? (queue.stats().latencyHistogram ?? {}) : null }),
     missingSchema: async () => {
       const conn = routing.primary === 'sqlite' ? sqliteConn : pg;
@@ -234,6 +259,8 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
     health: async () => ({ sqlite: await ping(sqlite), postgres: await ping(postgresStore) }),
     close(opts = {}) {
       closed ??= (async () => {
+        // No new compared reads; those in flight get at most 1 s (they never hold the caller).
+        await comparer?.close(1_000);
         const result = queue ? await queue.drain(opts.drainTimeoutMs ?? config.shadow.drainTimeoutMs) : { drained: true, remaining: 0 };
         await journal?.close(2_000);
         if (!result.drained) log.error({ event: 'shadow_drain_incomplete', remaining: result.remaining, stats: queue?.stats() }, 'closing with shadow writes not done');

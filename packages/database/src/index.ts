@@ -8,6 +8,8 @@ export { keyId, newId, nowSeconds } from './ids.js';
 export { createLogger, redact, redactUrl, type Logger } from './logger.js';
 export { migratePostgres, migrateSqlite, migrationsFolder } from './migrations/migrate.js';
 export type { ShadowStats } from './routing/shadow-queue.js';
+export { DEFAULT_COMPARE_READS_RATE, type CompareReadsSettings } from './routing/compare-reads.js';
+export { COMPARE_WINDOW_MINUTES, type CompareCounts, type CompareDropReason, type CompareMismatchNote, type ComparedReadsSnapshot } from './routing/compare-stats.js';
 export { LATENCY_BUCKETS_S, type LatencyBuckets, type LatencyHistogram } from './routing/latency.js';
 export { DEFAULT_DATA_DIR, LAST_VERIFY_FILE, readLastVerify, type VerifySummary } from './transfer/verify-report.js';
 export { LAST_GATE_FILE, readLastGate, type GateSummary } from './transfer/gate-report.js';

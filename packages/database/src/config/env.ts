@@ -3,6 +3,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DatabaseError } from '../errors.js';
+import {
+  DEFAULT_COMPARE_READS_CONCURRENCY,
+  DEFAULT_COMPARE_READS_RATE,
+  DEFAULT_COMPARE_READS_TIMEOUT_MS,
+  type CompareReadsSettings,
+} from '../routing/compare-reads.js';
 import { parseConnectionString, registerConnectionSecrets, registerSecret } from '../logger.js';
 import { parseFlag } from './flags.js';
 import { derivePhase, type PhaseFlags, type Routing } from './phase.js';
@@ -61,6 +67,11 @@ export interface DatabaseConfig {
   /** Apply pending migrations when connecting. Default true (`DB_AUTO_MIGRATE=false` turns it off). */
   readonly autoMigrate: boolean;
   readonly shadow: ShadowLimits;
+  /**
+   * Compared reads (routing/compare-reads.ts): COMPARE_READS_RATE, _CONCURRENCY, _TIMEOUT_MS.
+   * Absent: the defaults (1 % of reads, 2 at once, 2,000 ms). Used in phases 4, 5 and 6+ only.
+   */
+  readonly compareReads?: CompareReadsSettings | undefined;
 }
 
 const intVar = (name: string, dflt: number, min: number, max: number) =>
@@ -90,6 +101,20 @@ const envSchema = z.object({
   SHADOW_MODE: z.string().optional().refine((v) => v === undefined || v === 'worker' || v === 'inline', 'must be worker or inline'),
   SHADOW_WORKER_NICE: intVar('SHADOW_WORKER_NICE', 10, 0, 19),
   DB_AUTO_MIGRATE: z.string().optional(),
+  COMPARE_READS_RATE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return DEFAULT_COMPARE_READS_RATE;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 1) {
+        ctx.addIssue({ code: 'custom', message: 'must be a fraction from 0 to 1 (0.01 = 1% of reads; 0 turns compared reads off)' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  COMPARE_READS_CONCURRENCY: intVar('COMPARE_READS_CONCURRENCY', DEFAULT_COMPARE_READS_CONCURRENCY, 1, 64),
+  COMPARE_READS_TIMEOUT_MS: intVar('COMPARE_READS_TIMEOUT_MS', DEFAULT_COMPARE_READS_TIMEOUT_MS, 10, 60_000),
 });
 
 /**
@@ -152,7 +177,7 @@ export function libsqlUrlProblem(raw: string): string | null {
 
 /**
  * Reads and validates the environment once: LIBSQL_URL, LIBSQL_AUTH_TOKEN, DATABASE_URL,
- * PG_POOL_SIZE, USE_POSTGRES_PRIMARY/READ/SHADOW, SHADOW_*, DB_AUTO_MIGRATE.
+ * PG_POOL_SIZE, USE_POSTGRES_PRIMARY/READ/SHADOW, SHADOW_*, COMPARE_READS_*, DB_AUTO_MIGRATE.
  *
  * @param env defaults to `process.env`.
  * @param defaults.libsqlUrl the LibSQL URL used when LIBSQL_URL is unset (an app's data folder).
@@ -225,6 +250,7 @@ export function loadConfig(
       mode: e.SHADOW_MODE ?? 'worker',
       workerNice: e.SHADOW_WORKER_NICE,
     },
+    compareReads: { rate: e.COMPARE_READS_RATE, concurrency: e.COMPARE_READS_CONCURRENCY, timeoutMs: e.COMPARE_READS_TIMEOUT_MS },
     routing,
   };
 }

@@ -3,6 +3,7 @@ import { describeError, isConnectionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { TableName } from '../schema/tables.js';
 import type { FindOptions, Row, RowChange, SearchSpec, Store, Where } from '../stores/store.js';
+import type { CompareSpec, ReadComparer } from './compare-reads.js';
 import { LatencyWindow } from './latency.js';
 import type { ShadowSink } from './shadow-sink.js';
 import { shadowKey } from './shadow-key.js';
@@ -15,7 +16,9 @@ export const READ_YOUR_WRITES_WAIT_MS = 1_000;
  * (Kysely's RuntimeDriver shape). Writes go to the primary; once it commits, the committed row
  * states are handed to the shadow queue. Reads go to the phase's read backend; in phase 5 a read
  * first waits (≤ {@link READ_YOUR_WRITES_WAIT_MS}) for this process's earlier shadow writes, and
- * reads the primary if they have not landed, so a read right after a write sees it.
+ * reads the primary if they have not landed, so a read right after a write sees it. A sampled share
+ * of reads served by the read backend is also run on the other backend and compared, off the
+ * caller's path (compare-reads.ts).
  */
 export class RoutedStore implements Store {
   readonly kind = 'routed' as const;
@@ -24,6 +27,8 @@ export class RoutedStore implements Store {
   readonly #shadow: ShadowSink | null;
   readonly #routing: Routing;
   readonly #log: Logger;
+  /** Compared reads (compare-reads.ts): a sampled share of reads also runs on the other backend, off the caller's path. */
+  readonly #comparer: ReadComparer | null;
   /** Primary write latency per call (ms), histogram by operation (`insert`, `update`, `delete`, `transaction`, `applyChanges`). */
   readonly primaryLatency = new LatencyWindow();
   /** Read latency per call (ms), histogram by operation (`get`, `find`, `count`, `searchMessages`). */
@@ -31,12 +36,13 @@ export class RoutedStore implements Store {
   /** Phase-5 reads served by the primary because shadow writes had not landed in time. */
   readFallbacks = 0;
 
-  constructor(args: { primary: Store; reads: Store; shadow: ShadowSink | null; routing: Routing; logger: Logger }) {
+  constructor(args: { primary: Store; reads: Store; shadow: ShadowSink | null; routing: Routing; logger: Logger; comparer?: ReadComparer | null }) {
     this.#primary = args.primary;
     this.#reads = args.reads;
     this.#shadow = args.shadow;
     this.#routing = args.routing;
     this.#log = args.logger;
+    this.#comparer = args.comparer ?? null;
   }
 
   #afterCommit(changes: RowChange[]): void {
@@ -51,7 +57,7 @@ export class RoutedStore implements Store {
     return result;
   }
 
-  async #read<T>(operation: string, fn: (s: Store) => Promise<T>): Promise<T> {
+  async #read<T>(operation: string, fn: (s: Store) => Promise<T>, compare: CompareSpec): Promise<T> {
     const t0 = performance.now();
     let store = this.#reads;
     if (this.#routing.phase === '5' && this.#shadow && !(await this.#shadow.barrier(READ_YOUR_WRITES_WAIT_MS))) {
@@ -66,9 +72,12 @@ export class RoutedStore implements Store {
       // PostgreSQL cannot answer is served by the primary instead of failing the caller.
       if (this.#routing.phase !== '5' || store === this.#primary || !isConnectionError(e)) throw e;
       this.#fallback(`read backend failed: ${describeError(e).code}`);
-      r = await fn(this.#primary);
+      store = this.#primary;
+      r = await fn(store);
     }
     this.readLatency.record(performance.now() - t0, operation);
+    // After the answer is final; the comparer only samples here, the compared read runs later.
+    this.#comparer?.offer(compare, store, fn, r);
     return r;
   }
 
@@ -99,19 +108,22 @@ export class RoutedStore implements Store {
   }
 
   get(table: TableName, id: string) {
-    return this.#read('get', (s) => s.get(table, id));
+    return this.#read('get', (s) => s.get(table, id), { call: `get.${table}`, table, shape: 'one', ordered: true });
   }
   find(table: TableName, where: Where, opts: FindOptions) {
-    return this.#read('find', (s) => s.find(table, where, opts));
+    // Ordered when the order includes the unique id (every service's order ends in it); else compared as a set.
+    const ordered = opts.orderBy.some(([c]) => c === 'id');
+    return this.#read('find', (s) => s.find(table, where, opts), { call: `find.${table}`, table, shape: 'list', ordered });
   }
   count(table: TableName, where: Where) {
-    return this.#read('count', (s) => s.count(table, where));
+    return this.#read('count', (s) => s.count(table, where), { call: `count.${table}`, table, shape: 'count', ordered: false });
   }
   tombstoneVersion(table: TableName, id: string) {
     return this.#primary.tombstoneVersion(table, id);
   }
   searchMessages(spec: SearchSpec) {
-    return this.#read('searchMessages', (s) => s.searchMessages(spec));
+    // Newest first, ties on timestamp by id descending on both backends: hit set, values and order compared.
+    return this.#read('searchMessages', (s) => s.searchMessages(spec), { call: 'searchMessages', table: 'messages', shape: 'list', ordered: true });
   }
   ping() {
     return this.#primary.ping();
