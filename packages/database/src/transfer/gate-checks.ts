@@ -176,7 +176,7 @@ export interface BotPhase {
 interface BotStatusBody {
   readonly phase?: unknown;
   readonly routing?: { readonly primary?: unknown };
-  readonly stats: { readonly shadow?: Record<string, unknown> | null };
+  readonly stats: { readonly shadow?: Record<string, unknown> | null; readonly comparedReads?: unknown };
 }
 
 /** `GET <botUrl>/status` (or the URL itself when it ends in /status), 5 s deadline. */
@@ -224,5 +224,43 @@ export async function readBotShadow(botUrl: string, fetchImpl: typeof fetch = fe
     dropped,
     reportedFailureRate: typeof s.failureRate === 'number' ? s.failureRate : null,
     failureRate: total > 0 ? (failed + dropped) / total : null,
+  };
+}
+
+/** Compared reads as the bot reports them in `GET /status` (`stats.comparedReads`, routing/compare-stats.ts). */
+export interface BotComparedReads {
+  readonly phase: string | null;
+  /** COMPARE_READS_RATE of the bot, 0..1. */
+  readonly rate: number;
+  /** Since the bot started: all calls, then per call (`get.messages`, `searchMessages`…). */
+  readonly compared: number;
+  readonly matched: number;
+  readonly mismatched: number;
+  readonly dropped: number;
+  readonly byCall: Readonly<Record<string, { compared: number; matched: number; mismatched: number; dropped: number }>>;
+}
+
+/**
+ * Reads `GET <botUrl>/status` (5 s deadline) and extracts the compared-read counters since the
+ * bot started; null when the bot does not compare reads (phase 1 or 6, COMPARE_READS_RATE=0, or a
+ * bot that predates compared reads).
+ * @throws Error with a one-line, redacted reason when the bot does not answer or the body has no `stats`.
+ */
+export async function readBotComparedReads(botUrl: string, fetchImpl: typeof fetch = fetch): Promise<BotComparedReads | null> {
+  const body = await readBotStatus(botUrl, fetchImpl);
+  const c = body.stats.comparedReads as { rate?: unknown; total?: Record<string, unknown>; byCall?: Record<string, Record<string, unknown>> } | null | undefined;
+  if (!c || typeof c !== 'object' || !c.total) return null;
+  const n = (o: Record<string, unknown> | undefined, k: string) => (o && typeof o[k] === 'number' ? (o[k] as number) : 0);
+  const byCall = Object.fromEntries(
+    Object.entries(c.byCall ?? {}).map(([call, x]) => [call, { compared: n(x, 'compared'), matched: n(x, 'matched'), mismatched: n(x, 'mismatched'), dropped: n(x, 'dropped') }]),
+  );
+  return {
+    phase: typeof body.phase === 'string' ? body.phase : null,
+    rate: typeof c.rate === 'number' ? c.rate : 0,
+    compared: n(c.total, 'compared'),
+    matched: n(c.total, 'matched'),
+    mismatched: n(c.total, 'mismatched'),
+    dropped: n(c.total, 'dropped'),
+    byCall,
   };
 }

@@ -2,12 +2,12 @@ import { describeError } from '../errors.js';
 import { redact } from '../logger.js';
 import { tableNames, TOMBSTONES_TABLE } from '../schema/tables.js';
 import { existingTables, openBackendPair } from './source/backend-pair.js';
-import { checkSearch, measureReadLatency, orphanRows, readBotShadow } from './gate-checks.js';
+import { checkSearch, measureReadLatency, orphanRows, readBotComparedReads, readBotShadow } from './gate-checks.js';
 import { summarize, type VerifySummary } from './verify-report.js';
 import { verifyTables, type VerifyOptions } from './verify.js';
 
 /** The success criteria of the migration guide, one per line of `db gate`. */
-export type GateKey = 'tables' | 'verify' | 'shadow' | 'latency' | 'search' | 'foreign_keys';
+export type GateKey = 'tables' | 'verify' | 'shadow' | 'compared_reads' | 'latency' | 'search' | 'foreign_keys';
 
 /** One criterion: what was measured, against what, and whether it passed. */
 export interface GateCriterion {
@@ -45,8 +45,12 @@ export interface GateOptions extends VerifyOptions {
    * environment, so it must be the bot's. Unset: not compared.
    */
   readonly shellPhase?: string | undefined;
-  /** Pass the shadow criterion without measuring (no bot to ask). Default false: not measured = fail. */
+  /** Pass the criteria read from the bot (shadow, compared reads) without measuring (no bot to ask). Default false: not measured = fail. */
   readonly skipShadow?: boolean;
+  /** Lowest acceptable consistency of compared reads (matched / compared), overall and per call, 0..1. Default 0.999. */
+  readonly minConsistency?: number;
+  /** Fewest compared reads (since the bot started, all calls) for the consistency to count. Default 500. */
+  readonly minComparedReads?: number;
   /** Highest acceptable shadow failure rate, 0..1. Default 0.01. */
   readonly maxShadowFailureRate?: number;
   /** Highest acceptable p95 read latency on PostgreSQL, in ms. Default 100. */
@@ -73,6 +77,9 @@ const fail = (key: GateKey, name: string, threshold: string, e: unknown): GateCr
  * 3. `shadow`: shadow-write failure rate (failed + dropped over all finished) below
  *    `maxShadowFailureRate`, read from the bot's `GET /status` (`stats.shadow`); without `botUrl`
  *    it is "not measured" and fails unless `skipShadow`;
+ * 3b. `compared_reads`: consistency of the bot's compared reads (matched / compared since it
+ *    started, `stats.comparedReads` of `GET /status`) at least `minConsistency` overall and for
+ *    every call, over at least `minComparedReads` compared reads; without `botUrl` as `shadow`;
  * 4. `latency`: p95 of `latencySamples` real reads on PostgreSQL below `maxP95Ms`;
  * 5. `search`: full-text search on PostgreSQL finds stored messages by their words;
  * 6. `foreign_keys`: no collaborator without its document on PostgreSQL.
@@ -151,6 +158,34 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
         }
       } catch (e) {
         criteria.push(fail('shadow', sName, sThreshold, e));
+      }
+    }
+
+    const cName = 'compared reads agree (consistency)';
+    const minC = opts.minConsistency ?? 0.999;
+    const minN = opts.minComparedReads ?? 500;
+    const cThreshold = `≥ ${pct(minC)} overall and per call, ≥ ${minN} compared`;
+    if (!opts.botUrl) {
+      criteria.push({ key: 'compared_reads', name: cName, pass: Boolean(opts.skipShadow), value: opts.skipShadow ? 'not measured (--skip-shadow)' : 'not measured: pass --bot-url (or --skip-shadow)', threshold: cThreshold });
+    } else {
+      try {
+        const c = await readBotComparedReads(opts.botUrl, opts.fetch);
+        if (!c) criteria.push({ key: 'compared_reads', name: cName, pass: false, value: 'the bot does not compare reads (phase 1 or 6, or COMPARE_READS_RATE=0)', threshold: cThreshold });
+        else {
+          const rate = (x: { compared: number; matched: number }) => (x.compared === 0 ? 1 : x.matched / x.compared);
+          const worst = Object.entries(c.byCall)
+            .filter(([, x]) => x.compared > 0 && rate(x) < minC)
+            .sort(([, a], [, b]) => rate(a) - rate(b));
+          const enough = c.compared >= minN;
+          const overall = c.compared === 0 ? null : c.matched / c.compared;
+          const value =
+            `${overall === null ? 'nothing compared yet' : `${pct(overall)} (${c.matched} of ${c.compared} matched, ${c.mismatched} mismatched, ${c.dropped} dropped)`}` +
+            (worst.length ? `; below the bar: ${worst.map(([call, x]) => `${call} ${pct(rate(x))} (${x.mismatched} of ${x.compared} mismatched)`).join(', ')}` : '') +
+            (enough ? '' : `; fewer than ${minN} compared reads: let traffic run or raise COMPARE_READS_RATE (now ${c.rate})`);
+          criteria.push({ key: 'compared_reads', name: cName, pass: enough && overall !== null && overall >= minC && worst.length === 0, value, threshold: cThreshold, detail: c });
+        }
+      } catch (e) {
+        criteria.push(fail('compared_reads', cName, cThreshold, e));
       }
     }
 
