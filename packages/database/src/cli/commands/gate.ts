@@ -11,6 +11,8 @@ interface GateCliOptions extends VerifyCliOptions {
   readonly botUrl?: string;
   readonly skipShadow: boolean;
   readonly maxShadowFailureRate: number;
+  readonly minConsistency: number;
+  readonly minComparedReads: number;
   readonly maxP95Ms: number;
   readonly samples: number;
 }
@@ -23,6 +25,11 @@ const rate = (v: string): number => {
 const positiveNumber = (v: string): number => {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number, got ${JSON.stringify(v)}`);
+  return n;
+};
+const nonNegativeInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`must be a whole number ≥ 0, got ${JSON.stringify(v)}`);
   return n;
 };
 const positiveInt = (v: string): number => {
@@ -50,8 +57,10 @@ export const gateCommand: CommandModule = {
         .command('gate')
         .description('check the success criteria before moving reads or writes (tables, verify, shadow failure rate, p95 latency, search, foreign keys); exit 4 on any failure')
         .option('--bot-url <url>', "the bot's base URL; its GET /status gives the shadow-write counters")
-        .option('--skip-shadow', 'pass the shadow criterion without measuring it (no bot to ask)', false)
+        .option('--skip-shadow', 'pass the criteria read from the bot (shadow failure rate, compared reads) without measuring them (no bot to ask)', false)
         .option('--max-shadow-failure-rate <fraction>', 'highest acceptable shadow failure rate ((failed + dropped) / finished)', rate, 0.01)
+        .option('--min-consistency <fraction>', 'lowest acceptable consistency of compared reads (matched / compared), overall and per call', rate, 0.999)
+        .option('--min-compared-reads <n>', 'fewest compared reads (since the bot started) for the consistency to count', nonNegativeInt, 500)
         .option('--max-p95-ms <ms>', 'highest acceptable p95 read latency on PostgreSQL, ms', positiveNumber, 100)
         .option('--samples <n>', 'read calls timed for the latency criterion', positiveInt, 200),
     )
@@ -76,6 +85,8 @@ export const gateCommand: CommandModule = {
               shellPhase: ctx.config.routing.phase,
               skipShadow: o.skipShadow,
               maxShadowFailureRate: o.maxShadowFailureRate,
+              minConsistency: o.minConsistency,
+              minComparedReads: o.minComparedReads,
               maxP95Ms: o.maxP95Ms,
               latencySamples: o.samples,
               onProgress: bar.onProgress,
