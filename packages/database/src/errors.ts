@@ -16,7 +16,8 @@
  * | SHADOW_TIMEOUT       | logged (never thrown) when a shadow write passes its deadline |
  * | SHADOW_QUEUE_FULL    | logged (never thrown) when the shadow queue drops a write     |
  * | CLOSED               | a call after `close()`                                        |
- * | SCHEMA_MISSING       | transfer tools: a table is missing on a backend               |
+ * | SCHEMA_MISSING       | transfer tools: a table is missing or a migration pending on a backend |
+ * | MIGRATION_FAILED     | `db migrate`: a migration's SQL failed on a reachable backend |
  * | LEGACY_SCHEMA        | a LibSQL file in omega-bot's layout, not adopted (`db adopt`) |
  * | UNRECOGNISED_LAYOUT  | adopt/migrate: a LibSQL file that is not omega-bot's layout   |
  * | ADOPT_CHECKSUM_MISMATCH | adopt: rows or values changed; rolled back                 |
@@ -43,6 +44,7 @@ export type ErrorCode =
   | 'IMPORT_REJECTED_ROWS'
   | 'EXPORT_INVALID'
   | 'SCHEMA_MISSING'
+  | 'MIGRATION_FAILED'
   | 'LEGACY_SCHEMA'
   | 'UNRECOGNISED_LAYOUT'
   | 'ADOPT_CHECKSUM_MISMATCH'

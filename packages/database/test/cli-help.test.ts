@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_CODE_MEANINGS, ExitCode } from '../src/cli/exit-codes.js';
+import { EXIT_CODE_MEANINGS, EXIT_CODE_NAMES, ExitCode } from '../src/cli/exit-codes.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
 import { cli } from './verify-fixtures.js';
 
@@ -27,9 +27,11 @@ describe('db --version and --help', () => {
   it('--help lists every exit code of exit-codes.ts, and only those', async () => {
     const r = await cli(['--help'], {});
     expect(r.code).toBe(0);
-    const listed = [...r.stdout.matchAll(/^ {2}(\d+) {2}(.+)$/gm)].map((m) => [Number(m[1]), m[2]]);
-    expect(listed).toEqual(Object.entries(EXIT_CODE_MEANINGS).map(([c, m]) => [Number(c), m]));
+    const table = r.stdout.slice(r.stdout.indexOf('Exit codes (every command):'));
+    const listed = [...table.matchAll(/^ +(\d+) {2}([A-Z_]+) +(.+)$/gm)].map((m) => [Number(m[1]), m[2], m[3]]);
+    expect(listed).toEqual(Object.entries(EXIT_CODE_MEANINGS).map(([c, m]) => [Number(c), EXIT_CODE_NAMES[Number(c) as ExitCode], m]));
     expect(Object.keys(EXIT_CODE_MEANINGS).map(Number)).toEqual(Object.values(ExitCode));
+    for (const [name, code] of Object.entries(ExitCode)) expect(EXIT_CODE_NAMES[code]).toBe(name);
   });
 
   it('an unknown option is bad usage (exit 2)', async () => {
@@ -59,7 +61,7 @@ describe('the root scripts', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as net.AddressInfo).port;
     const marker = `sigterm-${process.pid}-${Date.now()}`;
-    const child = spawn('pnpm', ['db', 'status', '--target', 'postgres'], {
+    const child = spawn('pnpm', ['db', 'status'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, DATABASE_URL: `postgres://u@127.0.0.1:${port}/${marker}` },
       stdio: 'ignore',

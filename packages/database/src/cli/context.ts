@@ -70,6 +70,8 @@ export function reportError(e: unknown): ExitCode {
         return ExitCode.UNRECOGNISED_LAYOUT;
       case 'LEGACY_SCHEMA':
         return ExitCode.LEGACY_SCHEMA;
+      case 'SCHEMA_MISSING':
+        return ExitCode.SCHEMA_MISSING;
       case 'BACKUP_EXISTS':
         return ExitCode.USAGE;
       default:
@@ -79,6 +81,28 @@ export function reportError(e: unknown): ExitCode {
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`error: ${redact(msg)}\n`);
   return ExitCode.FAILURE;
+}
+
+/** The connection options a command may take instead of the environment's (see {@link envWithUrls}). */
+export interface UrlOptions {
+  /** LibSQL URL instead of LIBSQL_URL (LIBSQL_AUTH_TOKEN, which belongs to LIBSQL_URL, is then not sent). */
+  readonly libsqlUrl?: string | undefined;
+  /** PostgreSQL URL instead of DATABASE_URL. */
+  readonly databaseUrl?: string | undefined;
+}
+
+/**
+ * The environment with a command's `--libsql-url` / `--database-url` in place of LIBSQL_URL /
+ * DATABASE_URL, so the configuration (and the phase's checks) see the databases the command uses.
+ */
+export function envWithUrls(o: UrlOptions, env: Record<string, string | undefined> = process.env): Record<string, string | undefined> {
+  const out = { ...env };
+  if (o.libsqlUrl !== undefined) {
+    out.LIBSQL_URL = o.libsqlUrl;
+    delete out.LIBSQL_AUTH_TOKEN;
+  }
+  if (o.databaseUrl !== undefined) out.DATABASE_URL = o.databaseUrl;
+  return out;
 }
 
 /** @throws DatabaseError `DATABASE_URL_MISSING` when the command needs PostgreSQL and DATABASE_URL is unset. */

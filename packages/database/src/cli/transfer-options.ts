@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { ExitCode } from './exit-codes.js';
 
 /** Parses a positive integer option (commander turns the error into exit code 2). */
 export function positiveInt(value: string): number {
@@ -7,16 +8,30 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** Adds `--libsql-url <url>` (replaces LIBSQL_URL for this command; see `envWithUrls`). */
+export function withLibsqlUrl(cmd: Command, what = 'the LibSQL database'): Command {
+  return cmd.option('--libsql-url <url>', `${what} (default: LIBSQL_URL; LIBSQL_AUTH_TOKEN is then not sent)`);
+}
+
+/** Adds `--database-url <url>` (replaces DATABASE_URL for this command; see `envWithUrls`). */
+export function withDatabaseUrl(cmd: Command, what = 'the PostgreSQL database'): Command {
+  return cmd.option('--database-url <url>', `${what} (default: DATABASE_URL)`);
+}
+
+/** Marks the error an interrupted run stops with (the abort reason of {@link interruptSignal}). */
+export class InterruptedError extends Error {}
+
 /**
  * An AbortSignal that fires on the first SIGINT/SIGTERM (the run stops after the batches in
- * flight, so a re-run resumes cleanly); a second signal exits at once. `dispose()` removes the handlers.
+ * flight, so a re-run resumes cleanly); a second signal exits at once (130). `dispose()` removes
+ * the handlers. A SIGTERM also comes from parent-watch.ts when `pnpm` was killed.
  */
 export function interruptSignal(warn: (line: string) => void): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
-    if (ac.signal.aborted) process.exit(130);
+    if (ac.signal.aborted) process.exit(ExitCode.INTERRUPTED);
     warn(`${name}: finishing the batches in flight, then stopping (press Ctrl-C again to exit at once). Run the same command again to resume.`);
-    ac.abort(new Error(`interrupted by ${name}; nothing is half-applied: run the same command again to resume (the version guard skips rows already there)`));
+    ac.abort(new InterruptedError(`interrupted by ${name}; nothing is half-applied: run the same command again to resume (the version guard skips rows already there)`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -29,7 +44,20 @@ export function interruptSignal(warn: (line: string) => void): { signal: AbortSi
   };
 }
 
-/** Help text shared by the commands that can reject rows. */
-export const REJECTS_HELP =
-  'Exit codes: 0 ok; 5 rows rejected (each in a rejects file with its id and reason) unless --allow-rejects; ' +
-  '2 bad usage or configuration; 3 a database is unreachable; 1 anything else.';
+/**
+ * Runs an interruptible load: when the signal fired, whatever it threw becomes exit 130
+ * (INTERRUPTED) with one line on stderr; other errors are rethrown.
+ */
+export async function interruptible<T>(warn: (line: string) => void, body: (signal: AbortSignal) => Promise<T>): Promise<{ value: T } | { interrupted: ExitCode }> {
+  const stop = interruptSignal(warn);
+  try {
+    return { value: await body(stop.signal) };
+  } catch (e) {
+    if (!stop.signal.aborted) throw e;
+    const reason = stop.signal.reason as Error;
+    warn(`error INTERRUPTED: ${reason.message}`);
+    return { interrupted: ExitCode.INTERRUPTED };
+  } finally {
+    stop.dispose();
+  }
+}

@@ -61,7 +61,7 @@ export interface CopySummary {
  * pipelined (the next chunk is read while earlier batches are written). Rejects go to
  * `<rejectsDir>/<table>.ndjson`. Idempotent and resumable: re-running converges.
  *
- * @throws DatabaseError `DATABASE_UNREACHABLE` (either side), `INVALID_CONFIG` (PostgreSQL schema behind);
+ * @throws DatabaseError `DATABASE_UNREACHABLE` (either side), `SCHEMA_MISSING` (PostgreSQL schema behind);
  *   driver errors when a connection is lost mid-run (nothing half-applied: each batch is one transaction).
  */
 export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {

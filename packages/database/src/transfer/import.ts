@@ -91,7 +91,7 @@ async function* lineItems(path: string): AsyncGenerator<LoadItem[]> {
  * `<dir>/rejects/<table>.ndjson`.
  *
  * @throws DatabaseError `EXPORT_INVALID` (files do not match metadata.json), `DATABASE_UNREACHABLE`,
- *   `INVALID_CONFIG` (PostgreSQL schema behind); driver errors when a connection is lost mid-run.
+ *   `SCHEMA_MISSING` (PostgreSQL schema behind); driver errors when a connection is lost mid-run.
  */
 export async function importDirectory(opts: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();

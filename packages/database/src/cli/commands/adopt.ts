@@ -8,7 +8,7 @@ import { DatabaseError } from '../../errors.js';
 import { redactUrl } from '../../logger.js';
 import { sqliteFilePath } from '../../transfer/source/source.js';
 import { requirePostgresUrl, type CliContext } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { commandExitCodes, ExitCode } from '../exit-codes.js';
 import type { CommandModule } from './index.js';
 
 const planJson = (plan: AdoptPlan) => ({
@@ -84,10 +84,15 @@ export const adoptCommand: CommandModule = {
           'messages.search_vector and its GIN index, the product\'s indexes, row_tombstones and drizzle\'s journal stamp; converts a column only where the product\'s ' +
           'type differs and nothing is lost (TEXT holding JSON → jsonb, REAL → double precision, INTEGER 0/1 → boolean); renames omega\'s foreign keys to the product\'s names. ' +
           'One transaction with the six tables locked (stop the old bot first), row counts and checksums before and after; other tables are left alone.\n' +
-          'Stop the old bot before --apply.\n' +
-          'Exit codes: 0 planned / adopted / nothing to do; 7 not omega-bot\'s layout (one line names what did not match; nothing written); ' +
-          '5 (postgres) a value cannot convert without loss (table, id and reason; nothing changed); ' +
-          '2 bad usage or the backup exists; 3 the file does not exist or the database is unreachable; 1 checksums differed (rolled back) or another failure.',
+          'Stop the old bot before --apply.' +
+          commandExitCodes([
+            [ExitCode.OK, 'planned, adopted, or nothing to do'],
+            [ExitCode.UNRECOGNISED_LAYOUT, "not omega-bot's layout (one line names what did not match; nothing written)"],
+            [ExitCode.REJECTED_ROWS, '(postgres) a value cannot convert without loss (table, id and reason; nothing changed)'],
+            [ExitCode.USAGE, 'bad usage, or the backup exists'],
+            [ExitCode.UNREACHABLE, 'the file does not exist, or the database is unreachable'],
+            [ExitCode.FAILURE, 'checksums differed (rolled back), or another failure'],
+          ]),
       )
       .action((o: AdoptCliOptions) =>
         run(async (ctx) => {

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { redactUrl } from '../../logger.js';
 import { runGate, type GateResult } from '../../transfer/gate.js';
 import { summarizeGate, writeLastGate } from '../../transfer/gate-report.js';
-import { ExitCode } from '../exit-codes.js';
+import { commandExitCodes, ExitCode } from '../exit-codes.js';
 import type { CommandModule } from './index.js';
 import { driftLine, verifyOptionsOf, verifyProgress, withVerifyOptions, type VerifyCliOptions } from './verify.js';
 
@@ -68,8 +68,14 @@ export const gateCommand: CommandModule = {
         'after',
         '\nCriteria: every table exists on PostgreSQL; verify finds no drift; shadow-write failure rate below the maximum (from the bot\'s ' +
           '/status; "not measured" fails unless --skip-shadow); p95 of real reads (get, recent messages, search, documents) on PostgreSQL ' +
-          'below --max-p95-ms; full-text search finds sampled messages on PostgreSQL; no collaborator without its document on PostgreSQL.\n' +
-          'Exit codes: 0 every criterion passed; 4 a criterion failed; 2 bad usage; 3 a database is unreachable; 1 anything else.',
+          'below --max-p95-ms; full-text search finds sampled messages on PostgreSQL; no collaborator without its document on PostgreSQL.' +
+          commandExitCodes([
+            [ExitCode.OK, 'every criterion passed'],
+            [ExitCode.DRIFT, 'a criterion failed'],
+            [ExitCode.SCHEMA_MISSING, 'a table is missing (the tables criterion failed; the others could not run): run `db migrate`'],
+            [ExitCode.LEGACY_SCHEMA, "omega-bot's file, not adopted: run `db adopt` first"],
+            [ExitCode.UNREACHABLE, 'a database is unreachable'],
+          ]),
       )
       .action((o: GateCliOptions) =>
         run(async (ctx) => {
@@ -100,7 +106,8 @@ export const gateCommand: CommandModule = {
           if (opts.dataDir) writeLastGate(opts.dataDir, summarizeGate(r));
           ctx.say(formatGate(r));
           ctx.result(r);
-          return r.ok ? ExitCode.OK : ExitCode.DRIFT;
+          // A table missing on PostgreSQL is the schema, not drift: the other criteria could not run.
+          return r.ok ? ExitCode.OK : r.failed.includes('tables') ? ExitCode.SCHEMA_MISSING : ExitCode.DRIFT;
         }),
       );
   },

@@ -6,7 +6,7 @@ import { redactUrl } from '../../logger.js';
 import type { SideName } from '../../transfer/source/backend-pair.js';
 import { readBotPhase } from '../../transfer/gate-checks.js';
 import { reconcile, type ReconcileResult } from '../../transfer/reconcile.js';
-import { ExitCode } from '../exit-codes.js';
+import { commandExitCodes, ExitCode } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import type { CommandModule } from './index.js';
 import { repairFromJournal, type JournalRepairResult } from '../../routing/journal-repair.js';
@@ -149,8 +149,15 @@ export const reconcileCommand: CommandModule = {
           '--from must be the primary of the phase in USE_POSTGRES_* (sqlite in phases 1/4/5, postgres in 6/6+) unless --allow-non-primary; ' +
           'with --bot-url, the running bot must be in that same phase.\n' +
           '--journal: the rows in the failure journal (shadow writes that failed, were dropped or abandoned; `pnpm db status` shows its size) ' +
-          'are copied from the side holding the journal (the primary when they failed) and removed from it once they match.\n' +
-          'Exit codes: 0 no drift left (dry run: there was none); 4 drift left (dry run: drift found); 2 bad usage; 3 unreachable; 1 anything else.',
+          'are copied from the side holding the journal (the primary when they failed) and removed from it once they match.' +
+          commandExitCodes([
+            [ExitCode.OK, 'no drift left (dry run: there was none)'],
+            [ExitCode.DRIFT, 'drift left (dry run: drift found)'],
+            [ExitCode.SCHEMA_MISSING, 'a table is missing on a backend: run `db migrate`'],
+            [ExitCode.LEGACY_SCHEMA, "omega-bot's file, not adopted: run `db adopt` first"],
+            [ExitCode.UNREACHABLE, 'a database is unreachable'],
+            [ExitCode.USAGE, 'bad usage: --from missing, or --from the side that is not the primary'],
+          ]),
       )
       .action((o: ReconcileCliOptions) =>
         run(async (ctx) => {

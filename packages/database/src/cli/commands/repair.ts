@@ -2,7 +2,7 @@ import { assertAdopted } from '../../adopt/guard.js';
 import { redactUrl } from '../../logger.js';
 import { defaultRepairBackupPath, formatRepair, repairSqlite } from '../../repair/repair.js';
 import { sqliteFilePath } from '../../transfer/source/source.js';
-import { ExitCode } from '../exit-codes.js';
+import { commandExitCodes, ExitCode } from '../exit-codes.js';
 import type { CommandModule } from './index.js';
 
 /** `db repair [--libsql-url URL] [--apply] [--backup PATH]`: fixes in place the LibSQL values no reader can take as stored. */
@@ -23,10 +23,15 @@ export const repairCommand: CommandModule = {
           '  - ids, unique and foreign-key columns are never rewritten: such values are listed as skipped\n' +
           'Each changed row\'s version goes up by one. Every change is listed (table, id, column, before → after,\n' +
           'bytes that are not UTF-8 as x\'…\' hex). Other problems `check` reports (storage classes, timestamps,\n' +
-          'orphans) are not changed here.\n' +
-          'Exit codes: 0 nothing to fix, planned (dry run) or fixed; 5 values in key columns left as they are;\n' +
-          '8 the file is omega-bot\'s, not adopted: run `db adopt` first; 2 bad usage (remote URL, backup exists);\n' +
-          '3 the file does not exist; 1 another failure (nothing written: the transaction rolled back).',
+          'orphans) are not changed here.' +
+          commandExitCodes([
+            [ExitCode.OK, 'nothing to fix, planned (dry run) or fixed'],
+            [ExitCode.REJECTED_ROWS, 'values in key columns left as they are'],
+            [ExitCode.LEGACY_SCHEMA, "the file is omega-bot's, not adopted: run `db adopt` first"],
+            [ExitCode.USAGE, 'bad usage (a remote URL, the backup exists)'],
+            [ExitCode.UNREACHABLE, 'the file does not exist'],
+            [ExitCode.FAILURE, 'another failure (nothing written: the transaction rolled back)'],
+          ]),
       )
       .action((o: { libsqlUrl?: string; apply: boolean; backup?: string }) =>
         run(async (ctx) => {

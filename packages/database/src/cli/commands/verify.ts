@@ -6,7 +6,7 @@ import { redactUrl } from '../../logger.js';
 import { summarize } from '../../transfer/verify-report.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_RECHECK_DELAY_MS, verifyTables, type DriftEntry, type RejectedEntry, type VerifyOptions, type VerifyProgress, type VerifyResult } from '../../transfer/verify.js';
 import { requirePostgresUrl, type CliContext } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { commandExitCodes, ExitCode } from '../exit-codes.js';
 import type { CommandModule } from './index.js';
 import { driftHint } from './verify-hint.js';
 
@@ -40,7 +40,9 @@ export function withVerifyOptions<T extends { option: (...a: any[]) => T }>(cmd:
     .option('--recheck-delay-ms <ms>', 'wait this long, then read mismatches again before calling them drift (writes in flight)', nonNegativeInt, DEFAULT_RECHECK_DELAY_MS)
     .option('--show <n>', 'drifted rows printed on screen (all go to the report file)', nonNegativeInt, 20)
     .option('--data-dir <dir>', 'folder for verify/<timestamp>.ndjson and last-verify.json', 'migration-data')
-    .option('--no-threads', 'read LibSQL in this thread instead of a worker thread (slower; for debugging)');
+    .option('--no-threads', 'read LibSQL in this thread instead of a worker thread (slower; for debugging)')
+    .option('--libsql-url <url>', 'the LibSQL database (default: LIBSQL_URL; LIBSQL_AUTH_TOKEN is then not sent)')
+    .option('--database-url <url>', 'the PostgreSQL database (default: DATABASE_URL)');
 }
 
 /** The verify options of a command's parsed flags and the context. @internal */
@@ -168,8 +170,16 @@ export const verifyCommand: CommandModule = {
           '--recheck-delay-ms, so a shadow write still in flight is not called drift. Deleted rows (tombstones) count as matching absence.\n' +
           'LibSQL rows are compared as import/copy write them (milliseconds in seconds columns → seconds, ms timestamps exactly, text booleans → booleans, the text policy…); ' +
           'LibSQL rows import/copy reject (invalid JSON, text that is not UTF-8, out of range, orphans) are reported as rejected, with the reason: not drift.\n' +
-          'Writes every drifted and rejected row to <data-dir>/verify/<timestamp>.ndjson and a summary to <data-dir>/last-verify.json (shown by `db status`).\n' +
-          'Exit codes: 0 no drift and no rejected row; 4 drift; 5 no drift, but LibSQL holds rows import rejects; 2 bad usage or configuration; 3 a database is unreachable; 1 anything else.',
+          'Writes every drifted and rejected row to <data-dir>/verify/<timestamp>.ndjson and a summary to <data-dir>/last-verify.json (shown by `db status`).' +
+          commandExitCodes([
+            [ExitCode.OK, 'no drift and no rejected row'],
+            [ExitCode.DRIFT, 'drift'],
+            [ExitCode.REJECTED_ROWS, 'no drift, but LibSQL holds rows import rejects'],
+            [ExitCode.SCHEMA_MISSING, 'a table is missing on a backend: run `db migrate`'],
+            [ExitCode.LEGACY_SCHEMA, "omega-bot's file, not adopted: run `db adopt` first"],
+            [ExitCode.UNREACHABLE, 'a database is unreachable'],
+            [ExitCode.USAGE, 'bad arguments or configuration (an unknown table, DATABASE_URL missing)'],
+          ]),
       )
       .action((o: VerifyCliOptions) =>
         run(async (ctx) => {

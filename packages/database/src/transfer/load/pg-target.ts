@@ -24,7 +24,7 @@ export interface Target {
  * it answers, and its schema has no pending migration.
  * Notices (e.g. `to_tsvector`'s "word is too long to be indexed") are dropped.
  * @param opts.max pool size (postgres.js `max`); one connection per batch in flight (plus one monitor connection).
- * @throws DatabaseError `DATABASE_UNREACHABLE` when it does not answer; `INVALID_CONFIG` when migrations are pending.
+ * @throws DatabaseError `DATABASE_UNREACHABLE` when it does not answer; `SCHEMA_MISSING` when migrations are pending (CLI exit 9).
  */
 export async function openTarget(url: string, opts: { max: number; applicationName?: string }): Promise<Target> {
   const label = redactUrl(url) ?? '';
@@ -47,7 +47,7 @@ export async function openTarget(url: string, opts: { max: number; applicationNa
   if (status.pending.length > 0) {
     await sql.end({ timeout: 5 }).catch(() => {});
     throw new DatabaseError(
-      'INVALID_CONFIG',
+      'SCHEMA_MISSING',
       `PostgreSQL schema at ${label} is behind (pending: ${status.pending.join(', ')}): run \`pnpm db migrate --target postgres\` first`,
       { backend: 'postgres', pending: status.pending },
     );
