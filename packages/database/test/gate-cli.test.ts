@@ -48,7 +48,11 @@ afterAll(async () => {
 
 const shadow = (succeeded: number, failed: number, dropped: number) => ({
   phase: '4',
-  stats: { shadow: { backend: 'postgres', enqueued: succeeded + failed + dropped, succeeded, failed, dropped, failureRate: failed / Math.max(1, succeeded + failed) } },
+  stats: {
+    shadow: { backend: 'postgres', enqueued: succeeded + failed + dropped, succeeded, failed, dropped, failureRate: failed / Math.max(1, succeeded + failed) },
+    // compared reads that agree (their criterion: compare-reads-gate.test.ts)
+    comparedReads: { rate: 0.01, total: { compared: 600, matched: 600, mismatched: 0, dropped: 0 }, byCall: { 'get.messages': { compared: 600, matched: 600, mismatched: 0, dropped: 0 } } },
+  },
 });
 const gate = (...args: string[]) => cli(['--json', 'gate', '--data-dir', dataDir, '--recheck-delay-ms', '0', '--samples', '50', ...args], env);
 const byKey = (json: { criteria: Array<{ key: string; pass: boolean; value: string }> }) => Object.fromEntries(json.criteria.map((c) => [c.key, c]));
@@ -65,7 +69,8 @@ describe('db gate', () => {
     expect(kept.criteria.map((k) => [k.key, k.pass])).toEqual((r.json.criteria as Array<{ key: string; pass: boolean }>).map((k) => [k.key, k.pass]));
     expect(Date.now() - Date.parse(kept.at)).toBeLessThan(60_000);
     const c = byKey(r.json);
-    expect(Object.keys(c)).toEqual(['tables', 'verify', 'shadow', 'latency', 'search', 'foreign_keys']);
+    expect(Object.keys(c)).toEqual(['tables', 'verify', 'shadow', 'compared_reads', 'latency', 'search', 'foreign_keys']);
+    expect(c.compared_reads!.value).toBe('100.00% (600 of 600 matched, 0 mismatched, 0 dropped)');
     expect(c.shadow!.value).toContain('0.30%');
     expect(c.latency!.value).toMatch(/^p95 [\d.]+ ms/);
     expect(c.search!.value).toMatch(/^5 of 5 sampled messages found/);
@@ -103,6 +108,15 @@ describe('db gate', () => {
     expect(byKey(down.json).shadow!.value).toMatch(/^error: GET http:\/\/127\.0\.0\.1:1\/status failed/);
     botStatus = { phase: '1', stats: { shadow: null } };
     expect(byKey((await gate('--bot-url', botUrl)).json).shadow!.value).toContain('without shadow writes');
+  });
+
+  it('fails the compared-reads criterion below --min-compared-reads or --min-consistency', async () => {
+    botStatus = shadow(1000, 0, 0);
+    const few = await gate('--bot-url', botUrl, '--min-compared-reads', '601');
+    expect(few.code).toBe(4);
+    expect(few.json.failed).toEqual(['compared_reads']);
+    expect(byKey(few.json).compared_reads!.value).toContain('fewer than 601 compared reads');
+    expect((await gate('--bot-url', botUrl, '--min-consistency', '1.5')).code).toBe(2);
   });
 
   it("fails the shadow criterion when the bot runs another phase than this shell's USE_POSTGRES_* say", async () => {
