@@ -109,12 +109,12 @@ describe('db copy (CLI)', () => {
     expect(r.stderr).toMatch(/DATABASE_UNREACHABLE/);
   });
 
-  it('refuses a PostgreSQL schema with pending migrations (exit 2)', async () => {
+  it('refuses a PostgreSQL schema with pending migrations (exit 9 SCHEMA_MISSING)', async () => {
     const bare = await createTestPostgres('xfer_bare');
     try {
       const r = await runCli(['copy', '--rejects', rejectsDir], { LIBSQL_URL: src.url, DATABASE_URL: bare.url, USE_POSTGRES_SHADOW: 'true' });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/schema .* is behind .*db migrate --target postgres/);
+      expect(r.code).toBe(9);
+      expect(r.stderr).toMatch(/SCHEMA_MISSING: .*schema .* is behind .*db migrate --target postgres/);
     } finally {
       await bare.drop();
     }
