@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBotConfig } from '../src/config.js';
 import { startBot, type RunningBot } from '../src/lifecycle.js';
 import { waitForShadowSettled } from '../src/replay/client.js';
+import type { ComparedReadsSnapshot } from '@repo/database';
 import { memoryLogger, phaseEnv, testBackends } from './helpers.js';
 
 // A real bot in phase 4 (LibSQL file + PostgreSQL, shadow writes on a worker thread); its /metrics
@@ -79,7 +80,8 @@ beforeAll(async () => {
   );
   process.env.MIGRATION_DATA_DIR = dataDir;
   backends = await testBackends(true);
-  bot = await startBot({ ...loadBotConfig(phaseEnv(backends.sqlite.url, backends.pg!.url)), port: 0, host: '127.0.0.1' }, log.logger);
+  // Every read compared (COMPARE_READS_RATE=1), enough slots that none is dropped for load.
+  bot = await startBot({ ...loadBotConfig(phaseEnv(backends.sqlite.url, backends.pg!.url, { COMPARE_READS_RATE: '1', COMPARE_READS_CONCURRENCY: '16' })), port: 0, host: '127.0.0.1' }, log.logger);
   for (let i = 0; i < 4; i++) await send(`u-m${i % 2}`, 'c-metrics', `metrics message number ${i}`);
   await send('u-m0', 'c-metrics', '!search number');
   await waitForShadowSettled(bot.url, 15_000);
@@ -162,7 +164,10 @@ describe('GET /metrics (phase 4)', () => {
     check('bot_shadow_apply_duration_seconds', 'postgres', 'apply');
   });
 
-  it('reads the last verify and gate from the data folder; compared reads at zero; the journal absent while unknown', async () => {
+  it('reads the last verify and gate from the data folder; compared reads as /status counts them; the journal absent while unknown', async () => {
+    const statusOf = async () => (await (await fetch(`${bot.url}/status`)).json()) as { stats: { comparedReads: ComparedReadsSnapshot | null } };
+    for (let i = 0; i < 100 && (await statusOf()).stats.comparedReads!.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const compared = (await statusOf()).stats.comparedReads!;
     const { families } = await scrape();
     expect(value(families.get('bot_last_verify_ok'))).toBe(1);
     expect(value(families.get('bot_last_verify_drifted_rows'))).toBe(0);
@@ -171,9 +176,19 @@ describe('GET /metrics (phase 4)', () => {
     expect(value(families.get('bot_last_gate_timestamp_seconds'))).toBe(Date.parse(GATE_AT) / 1000);
     expect(value(families.get('bot_last_gate_criterion_pass'), { criterion: 'shadow' })).toBe(0);
     expect(value(families.get('bot_last_gate_criterion_pass'), { criterion: 'verify' })).toBe(1);
-    expect(value(families.get('bot_compared_reads_enabled'))).toBe(0);
+    expect(value(families.get('bot_compared_reads_enabled'))).toBe(1);
+    expect(value(families.get('bot_compared_reads_rate'))).toBe(1);
     expect(families.get('bot_compared_reads_total')!.type).toBe('COUNTER');
     expect(families.get('bot_compared_read_mismatches_total')!.type).toBe('COUNTER');
+    // the bot's reads (recent messages, the search) compared, all matched
+    expect(compared.byCall.searchMessages!.compared).toBeGreaterThan(0);
+    expect(compared.total.mismatched).toBe(0);
+    for (const [call, c] of Object.entries(compared.byCall)) {
+      expect(value(families.get('bot_compared_reads_total'), { call })).toBe(c.compared);
+      expect(value(families.get('bot_compared_read_mismatches_total'), { call })).toBe(0);
+      expect(value(families.get('bot_compared_reads_dropped_total'), { call, reason: 'load' })).toBe(c.droppedBy.load);
+      if (c.compared > 0) expect(value(families.get('bot_compared_reads_consistency_ratio'), { call, span: 'start' })).toBe(1);
+    }
     // Nothing failed yet: the primary's failure journal is empty (known, not absent).
     expect(families.get('bot_shadow_journal_entries')!.type).toBe('GAUGE');
     expect(value(families.get('bot_shadow_journal_entries'))).toBe(0);

@@ -50,7 +50,8 @@ beforeAll(async () => {
   process.env.MIGRATION_DATA_DIR = dataDir;
   process.env.STATUS_SAMPLE_INTERVAL_MS = '250';
   backends = await testBackends(true);
-  bot = await startBot({ ...loadBotConfig(phaseEnv(backends.sqlite.url, backends.pg!.url)), port: 0, host: '127.0.0.1' }, memoryLogger().logger);
+  // Every read compared (COMPARE_READS_RATE=1), so the page has a consistency rate to show.
+  bot = await startBot({ ...loadBotConfig(phaseEnv(backends.sqlite.url, backends.pg!.url, { COMPARE_READS_RATE: '1', COMPARE_READS_CONCURRENCY: '16' })), port: 0, host: '127.0.0.1' }, memoryLogger().logger);
   for (let i = 0; i < 6; i++) await send(`u-p${i % 3}`, `status page message ${i}`);
   await waitForShadowSettled(bot.url, 15_000);
   await new Promise((r) => setTimeout(r, 800)); // a few samples for the chart
@@ -105,7 +106,13 @@ describe('GET / in a real browser (phase 4)', () => {
     await expect(page.locator('#next').textContent()).resolves.toContain('pnpm db gate --bot-url');
     expect(await text(page, 'verify')).toMatch(/verify clean.*0 drifted of 120 rows.*\(60 min ago\)/);
     expect(await text(page, 'gate')).toMatch(/gate failed.*failed: shadow/);
-    expect(await text(page, 'compared')).toBe('not enabled');
+    // Compared reads: the bot's reads on LibSQL, also run on PostgreSQL, all agreeing.
+    const compared = s.stats.comparedReads!;
+    expect(compared.total.compared).toBeGreaterThan(0);
+    expect(compared.total.mismatched).toBe(0);
+    expect(await text(page, 'consistency')).toBe('100.00 %');
+    expect(await text(page, 'compared-mismatched')).toBe('0');
+    await expect(page.locator('#compared').textContent()).resolves.toContain('LibSQL answers, PostgreSQL compared');
     expect(await text(page, 'journal')).toMatch(/^empty every shadow write landed/);
     // The chart: inline SVG, a success-rate line over the samples taken so far.
     expect(await page.locator('svg.chart .rate, svg.chart .rate-dot').count()).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_S, readLastGate, readLastVerify, type Database, type LatencyHistogram, type PhaseFlags } from '@repo/database';
+import { LATENCY_BUCKETS_S, readLastGate, readLastVerify, type CompareCounts, type Database, type LatencyHistogram, type PhaseFlags } from '@repo/database';
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
 import { flagsOf } from '../status.js';
 import type { ShadowEventCounts } from './shadow-events.js';
@@ -70,8 +70,11 @@ function histogramSamples(name: string, h: LatencyHistogram | null, labels: Labe
  * - histograms `bot_primary_write_duration_seconds`, `bot_read_duration_seconds`,
  *   `bot_shadow_apply_duration_seconds`, each `{backend,operation}`;
  * - `bot_read_fallbacks_total` (phase 5);
- * - `bot_compared_reads_enabled`, `bot_compared_reads_total{call}`, `bot_compared_read_mismatches_total{call}`,
- *   `bot_compared_reads_dropped_total{call}` (no series until compared reads run);
+ * - `bot_compared_reads_enabled`, `bot_compared_reads_rate` (COMPARE_READS_RATE), `bot_compared_reads_total{call}`
+ *   (compared to a verdict), `bot_compared_read_mismatches_total{call}`, `bot_compared_reads_dropped_total{call,reason}`
+ *   (load, timeout, error, unsettled), `bot_compared_read_rechecks_total{call}` (differed, then matched once the shadow
+ *   write landed), `bot_compared_reads_in_flight`, `bot_compared_reads_consistency_ratio{call,span}` (matched / compared,
+ *   span `start` or `window` = the last hour; no series before the first comparison) — no series while not enabled;
  * - `bot_shadow_journal_entries` (no sample while unknown), `bot_shadow_journal_entries_by_table{table,code}`;
  * - `bot_last_verify_timestamp_seconds`, `bot_last_verify_ok`, `bot_last_verify_drifted_rows`,
  *   `bot_last_gate_timestamp_seconds`, `bot_last_gate_ok`, `bot_last_gate_criterion_pass{criterion}`
@@ -152,11 +155,29 @@ export function createMetrics(s: MetricsSources): Registry {
   snapshot(registry, 'bot_read_fallbacks_total', 'Phase-5 reads served by the primary (shadow writes not landed in time, or the read backend failed).', 'counter', () => [{ value: db.stats().reads.fallbacks }]);
 
   snapshot(registry, 'bot_compared_reads_enabled', 'Whether compared reads run (1) or not (0).', 'gauge', () => [{ value: s.comparedReads() ? 1 : 0 }]);
-  const compared = (pick: (c: { compared: number; mismatched: number; dropped: number }) => number) => () =>
-    Object.entries(s.comparedReads()?.byCall ?? {}).map(([call, c]) => ({ labels: { call }, value: pick(c) }));
-  snapshot(registry, 'bot_compared_reads_total', 'Reads also run on the other backend and compared, by call.', 'counter', compared((c) => c.compared));
-  snapshot(registry, 'bot_compared_read_mismatches_total', 'Compared reads whose answers differed, by call.', 'counter', compared((c) => c.mismatched));
-  snapshot(registry, 'bot_compared_reads_dropped_total', 'Reads sampled for comparing but not compared (load, deadline), by call.', 'counter', compared((c) => c.dropped));
+  const compared = (pick: (c: CompareCounts) => number) => () => Object.entries(s.comparedReads()?.byCall ?? {}).map(([call, c]) => ({ labels: { call }, value: pick(c) }));
+  snapshot(registry, 'bot_compared_reads_rate', 'Share of reads sampled for comparing, 0..1 (COMPARE_READS_RATE); no sample while not enabled.', 'gauge', () => {
+    const c = s.comparedReads();
+    return c ? [{ value: c.rate }] : [];
+  });
+  snapshot(registry, 'bot_compared_reads_total', 'Reads also run on the other backend and compared to a verdict (matched or mismatched), by call.', 'counter', compared((c) => c.compared));
+  snapshot(registry, 'bot_compared_read_mismatches_total', 'Compared reads whose answers differed after the read-your-writes re-check, by call.', 'counter', compared((c) => c.mismatched));
+  snapshot(registry, 'bot_compared_reads_dropped_total', 'Reads sampled for comparing without a verdict, by call and reason (load, timeout, error, unsettled).', 'counter', () =>
+    Object.entries(s.comparedReads()?.byCall ?? {}).flatMap(([call, c]) => Object.entries(c.droppedBy).map(([reason, value]) => ({ labels: { call, reason }, value }))),
+  );
+  snapshot(registry, 'bot_compared_read_rechecks_total', 'Compared reads that differed first, then matched once the shadow writes had landed (a race, not a mismatch), by call.', 'counter', compared((c) => c.rechecked));
+  snapshot(registry, 'bot_compared_reads_in_flight', 'Compared reads running now (at most COMPARE_READS_CONCURRENCY).', 'gauge', () => {
+    const c = s.comparedReads();
+    return c ? [{ value: c.inFlight }] : [];
+  });
+  snapshot(registry, 'bot_compared_reads_consistency_ratio', 'Matched / compared per call, since start (span="start") and over the last hour (span="window").', 'gauge', () => {
+    const c = s.comparedReads();
+    if (!c) return [];
+    const out: Sample[] = [];
+    for (const [span, byCall] of [['start', c.byCall], ['window', c.window.byCall]] as const)
+      for (const [call, x] of Object.entries(byCall)) if (x.consistency !== null) out.push({ labels: { call, span }, value: x.consistency });
+    return out;
+  });
 
   // One read of the journal per scrape, shared by the two families.
   let journalRead: { at: number; p: Promise<Awaited<ReturnType<JournalSource>>> } | null = null;

@@ -1,6 +1,7 @@
 import { shadowChartSvg } from './chart.js';
 import { html, Raw } from './html.js';
 import type { StatusView } from './view.js';
+import type { ComparedReadsState } from './sources.js';
 
 /** How often the page fetches its fragment again, in ms. */
 export const PAGE_REFRESH_MS = 5_000;
@@ -64,8 +65,37 @@ function comparedSection(v: StatusView): Raw {
   const c = v.comparedReads;
   if (!c) return html`<section id="compared"><h2>Compared reads</h2><p data-k="compared">not enabled</p><p class="small">When enabled, a sampled share of reads also runs on the other backend and the answers are compared (consistency per call).</p></section>`;
   const calls = Object.entries(c.byCall);
-  return html`<section id="compared"><h2>Compared reads <span class="small">(${pct(c.rate, 1)} of reads)</span></h2>
-<table><thead><tr><th>call</th><th>compared</th><th>mismatched</th><th>consistency</th><th>dropped</th></tr></thead><tbody>${calls.map(([call, x]) => html`<tr><td>${call}</td><td>${x.compared}</td><td>${x.mismatched}</td><td>${x.compared ? pct(x.matched / x.compared) : '–'}</td><td>${x.dropped}</td></tr>`)}</tbody></table></section>`;
+  const name = (b: string) => (b === 'sqlite' ? 'LibSQL' : 'PostgreSQL');
+  const win = c.window;
+  const drops = (x: ComparedReadsState['total']) => Object.entries(x.droppedBy).filter(([, n]) => n > 0).map(([r, n]) => `${n} ${r}`).join(', ');
+  return html`<section id="compared"><h2>Compared reads <span class="small">(${pct(c.rate, 1)} of reads: ${name(c.served)} answers, ${name(c.other)} compared)</span></h2>
+<div class="kpis">
+<div class="kpi"><span class="n" data-k="consistency">${pct(c.total.consistency)}</span><span>consistency since start (${c.total.matched} of ${c.total.compared})</span></div>
+<div class="kpi"><span class="n" data-k="consistency-window">${pct(win.total.consistency)}</span><span>last ${win.minutes} min (${win.total.matched} of ${win.total.compared})</span></div>
+<div class="kpi"><span class="n" data-k="compared-mismatched">${c.total.mismatched}</span><span>mismatched</span></div>
+<div class="kpi"><span class="n" data-k="compared-dropped">${c.total.dropped}</span><span>dropped${c.total.dropped ? ` (${drops(c.total)})` : ''}</span></div>
+</div>
+<table><thead><tr><th>call</th><th>compared</th><th>mismatched</th><th>consistency</th><th>last ${win.minutes} min</th><th>dropped</th><th>re-checked</th></tr></thead><tbody>${calls.map(
+    ([call, x]) =>
+      html`<tr data-call="${call}"><td>${call}</td><td>${x.compared}</td><td>${x.mismatched}</td><td>${pct(x.consistency)}</td><td>${pct(win.byCall[call]?.consistency ?? null)}</td><td>${x.dropped}</td><td>${x.rechecked}</td></tr>`,
+  )}</tbody></table>
+${
+  c.recentMismatches.length === 0
+    ? html`<p class="small">No mismatch since start (since ${c.since}). Answers that differed while a shadow write was landing were re-checked, as verify does.</p>`
+    : html`<table><caption>Last mismatches (ids only; the log has the compare_read_mismatch events)</caption><thead><tr><th>when</th><th>call</th><th>how</th></tr></thead><tbody>${[...c.recentMismatches].reverse().map(
+        (m) =>
+          html`<tr><td>${m.at}</td><td>${m.call}</td><td>${[
+            m.missing.length ? `missing on ${name(c.other)}: ${m.missing.join(' ')}` : '',
+            m.extra.length ? `extra on ${name(c.other)}: ${m.extra.join(' ')}` : '',
+            ...m.different.map((d) => `${d.id}: ${d.columns.join(', ')}`),
+            m.order ? 'other order' : '',
+            m.count ? `count ${m.count.served} vs ${m.count.other}` : '',
+          ]
+            .filter(Boolean)
+            .join('; ')}</td></tr>`,
+      )}</tbody></table>`
+}
+</section>`;
 }
 
 function reportsSection(v: StatusView, now: number): Raw {

@@ -1,23 +1,13 @@
-import type { Database } from '@repo/database';
-
-/** Compared reads of one call (e.g. `searchMessages`), since start. */
-export interface ComparedCall {
-  readonly compared: number;
-  readonly matched: number;
-  readonly mismatched: number;
-  /** Sampled but not run (load, deadline). */
-  readonly dropped: number;
-}
+import type { ComparedReadsSnapshot, Database } from '@repo/database';
 
 /**
- * What compared reads report (issue 13 §1): null from the source means not built or not enabled,
- * and the page shows "not enabled"; `/metrics` keeps its families at zero.
+ * What compared reads report (`db.comparedReads()`, routing/compare-stats.ts in @repo/database):
+ * the rate, both backends, per call compared / matched / mismatched / dropped (by reason) and
+ * consistency, since start (`total`, `byCall`) and over the last hour (`window`). Null from the
+ * source means not enabled (phase 1 or 6, or COMPARE_READS_RATE=0): the page shows "not enabled"
+ * and `/metrics` has no series.
  */
-export interface ComparedReadsState {
-  /** Share of reads compared, 0..1 (`COMPARE_READS_RATE`). */
-  readonly rate: number;
-  readonly byCall: Readonly<Record<string, ComparedCall>>;
-}
+export type ComparedReadsState = ComparedReadsSnapshot;
 
 /** Reads the compared-read counters; null while compared reads are not enabled. */
 export type ComparedReadsSource = () => ComparedReadsState | null;
@@ -33,12 +23,9 @@ export interface JournalState {
 /** Reads the journal; null when its state is unknown (not available in this build or unreadable). */
 export type JournalSource = () => Promise<JournalState | null>;
 
-/** Compared reads of `db` when the database exposes them (`db.comparedReads()`), else null. */
+/** Compared reads of `db` (`db.comparedReads()`); null while not enabled. */
 export function comparedReadsOf(db: Database): ComparedReadsSource {
-  return () => {
-    const fn = (db as unknown as { comparedReads?: () => ComparedReadsState | null }).comparedReads;
-    return typeof fn === 'function' ? fn.call(db) : null;
-  };
+  return () => db.comparedReads();
 }
 
 /** The failure journal of `db` (`db.journalState()`, in the primary); null (unknown) when it cannot be read. */
