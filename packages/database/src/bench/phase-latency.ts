@@ -13,6 +13,11 @@ export interface PhaseLatency {
   p99: number;
   mean: number;
   shadow: { succeeded: number; failed: number; dropped: number } | null;
+  /**
+   * With `reads`: queryMessages latency (a channel's newest 20, ms) as the caller sees it, and the
+   * compared reads behind it (phase 4 compares LibSQL's answers with PostgreSQL's at COMPARE_READS_RATE).
+   */
+  reads?: { n: number; p50: number; p99: number; mean: number; compared: number; mismatched: number; dropped: number } | null;
 }
 
 const FLAGS: Record<string, Record<string, string>> = {
@@ -23,7 +28,7 @@ const FLAGS: Record<string, Record<string, string>> = {
 
 const CONTENT = 'The best way to predict the future is to invent it. -- Alan Kay';
 
-async function measure(db: Database, n: number, samples: number[], seq: { i: number }): Promise<void> {
+async function measure(db: Database, n: number, samples: number[], seq: { i: number }, readSamples: number[] | null = null): Promise<void> {
   for (let k = 0; k < n; k++) {
     const i = seq.i++;
     const t0 = performance.now();
@@ -40,6 +45,12 @@ async function measure(db: Database, n: number, samples: number[], seq: { i: num
       metadata: { topic: i % 3 === 0 ? 'billing' : 'chat', seq: i },
     });
     samples.push(performance.now() - t0);
+    if (readSamples) {
+      // What the bot does next: the channel's recent messages (a read, compared at COMPARE_READS_RATE in phase 4).
+      const r0 = performance.now();
+      await db.messageService.queryMessages({ channelId: `c${i % 8}`, limit: 20 });
+      readSamples.push(performance.now() - r0);
+    }
     // The next chat event arrives on a later turn of the event loop, as it would over HTTP.
     await new Promise((r) => setImmediate(r));
   }
@@ -50,29 +61,32 @@ async function measure(db: Database, n: number, samples: number[], seq: { i: num
  * the phases take turns in rounds (1, 4, 6, 1, 4, 6, …) so drift of the machine hits all alike.
  * Each phase has its own LibSQL file and PostgreSQL database, with the shadow queue at defaults.
  */
-export async function benchPhaseLatency(opts: { perRound: number; rounds: number; warmup: number }): Promise<PhaseLatency[]> {
+export async function benchPhaseLatency(opts: { perRound: number; rounds: number; warmup: number; reads?: boolean }): Promise<PhaseLatency[]> {
   const logger = createLogger({ level: 'error' });
   const setups = await Promise.all(
     Object.entries(FLAGS).map(async ([phase, flags]) => {
       const pg = await createTestPostgres(`bench_p${phase}`);
       const lite = createTestSqlite();
       // SHADOW_* settings of the environment apply (to compare, e.g., SHADOW_CONCURRENCY=1 and 4).
-      const shadowEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SHADOW_')));
+      // COMPARE_READS_* too (unset: the default rate); compared reads only run with `reads`.
+      const shadowEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SHADOW_') || k.startsWith('COMPARE_READS_')));
       const db = await createDatabase(loadConfig({ ...shadowEnv, LIBSQL_URL: lite.url, DATABASE_URL: pg.url, ...flags }), { logger });
-      return { phase, pg, lite, db, samples: [] as number[], seq: { i: 0 } };
+      return { phase, pg, lite, db, samples: [] as number[], readSamples: opts.reads ? ([] as number[]) : null, seq: { i: 0 } };
     }),
   );
   try {
-    for (const s of setups) await measure(s.db, opts.warmup, [], s.seq);
+    for (const s of setups) await measure(s.db, opts.warmup, [], s.seq, s.readSamples ? [] : null);
     for (let r = 0; r < opts.rounds; r++) {
       for (const s of setups) {
-        await measure(s.db, opts.perRound, s.samples, s.seq);
+        await measure(s.db, opts.perRound, s.samples, s.seq, s.readSamples);
         await waitIdle(s.db);
       }
     }
     return setups.map((s) => {
       const st = s.db.shadowStats();
-      return { phase: s.phase, ...summarize(s.samples), shadow: st && { succeeded: st.succeeded, failed: st.failed, dropped: st.dropped } };
+      const c = s.db.comparedReads()?.total;
+      const reads = s.readSamples && { ...summarize(s.readSamples), compared: c?.compared ?? 0, mismatched: c?.mismatched ?? 0, dropped: c?.dropped ?? 0 };
+      return { phase: s.phase, ...summarize(s.samples), shadow: st && { succeeded: st.succeeded, failed: st.failed, dropped: st.dropped }, reads };
     });
   } finally {
     for (const s of setups) {
@@ -103,5 +117,15 @@ export function phaseLatencyReport(results: PhaseLatency[]): string {
     '',
     `phase 4 / phase 1: p50 ratio ${fmt(p4.p50 / p1.p50, 3)} (target ≤ 1.05), p99 ratio ${fmt(p4.p99 / p1.p99, 3)} (target ≤ 1.10)`,
   ];
+  if (p1.reads && p4.reads) {
+    lines.push(
+      '',
+      '| phase | reads | p50 ms | p99 ms | mean ms | compared / mismatched / dropped |',
+      '|---|---|---|---|---|---|',
+      ...results.map((r) => (r.reads ? `| ${r.phase} | ${r.reads.n} | ${fmt(r.reads.p50)} | ${fmt(r.reads.p99)} | ${fmt(r.reads.mean)} | ${r.reads.compared}/${r.reads.mismatched}/${r.reads.dropped} |` : '')),
+      '',
+      `queryMessages, phase 4 (compared reads on) / phase 1: p50 ratio ${fmt(p4.reads.p50 / p1.reads.p50, 3)} (target ≤ 1.05), p99 ratio ${fmt(p4.reads.p99 / p1.reads.p99, 3)} (target ≤ 1.10)`,
+    );
+  }
   return lines.join('\n');
 }
