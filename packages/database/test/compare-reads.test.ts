@@ -8,7 +8,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/database.js';
+import { loadConfig } from '../src/config/env.js';
+import { isDatabaseError } from '../src/errors.js';
 import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
+import { diffAnswers } from '../src/routing/compare-reads.js';
 import type { ComparedReadsSnapshot } from '../src/routing/compare-stats.js';
 import { TcpProxy } from '../src/testing/index.js';
 import { createBothDatabases, openRaw } from './helpers/backends.js';
@@ -263,5 +266,36 @@ describe('compared reads racing shadow writes (phase 5)', () => {
     const c = await comparedAll(db, 2);
     expect(c).toMatchObject({ served: 'postgres', other: 'sqlite' });
     expect(c.total).toMatchObject({ compared: 2, matched: 2 });
+  });
+});
+
+describe('COMPARE_READS_* settings and the comparison itself', () => {
+  it('defaults to 1 % of reads, 2 at once, 2,000 ms; refuses a rate outside 0..1 naming the variable, not the value', () => {
+    expect(loadConfig({}).compareReads).toEqual({ rate: 0.01, concurrency: 2, timeoutMs: 2_000 });
+    expect(loadConfig({ COMPARE_READS_RATE: '0', COMPARE_READS_CONCURRENCY: '8', COMPARE_READS_TIMEOUT_MS: '500' }).compareReads).toEqual({ rate: 0, concurrency: 8, timeoutMs: 500 });
+    for (const [variable, bad] of [['COMPARE_READS_RATE', '1.5'], ['COMPARE_READS_RATE', 'often'], ['COMPARE_READS_CONCURRENCY', '0'], ['COMPARE_READS_TIMEOUT_MS', '5']] as const) {
+      let err: unknown;
+      try {
+        loadConfig({ [variable]: bad });
+      } catch (e) {
+        err = e;
+      }
+      expect(isDatabaseError(err) && err.code).toBe('INVALID_CONFIG');
+      expect((err as Error).message).toContain(variable);
+      expect((err as Error).message).not.toContain(bad);
+    }
+  });
+
+  it('compares canonical values (a bigint as a string, JSON keys in any order), sets for unordered calls, order for ordered ones', () => {
+    const spec = { call: 'find.messages', table: 'messages', shape: 'list', ordered: true } as const;
+    const a = { id: 'a', timestamp: 1_700_000_000_000, metadata: { x: 1, y: [1, 2] } };
+    const b = { id: 'b', timestamp: 1_700_000_000_001, metadata: null };
+    // PostgreSQL's jsonb reorders keys; the timestamp may come as a bigint: the same canonical row
+    expect(diffAnswers(spec, [a, b], [{ ...a, timestamp: 1_700_000_000_000n, metadata: { y: [1, 2], x: 1 } }, b])).toBeNull();
+    expect(diffAnswers(spec, [a, b], [b, a])).toEqual({ missing: [], extra: [], different: [], order: true });
+    expect(diffAnswers({ ...spec, ordered: false }, [a, b], [b, a])).toBeNull();
+    expect(diffAnswers(spec, [a, b], [{ ...a, metadata: { x: 2, y: [1, 2] } }])).toEqual({ missing: ['b'], extra: [], different: [{ id: 'a', columns: ['metadata'] }], order: false });
+    expect(diffAnswers({ call: 'get.messages', table: 'messages', shape: 'one', ordered: true }, null, b)).toEqual({ missing: [], extra: ['b'], different: [], order: false });
+    expect(diffAnswers({ call: 'count.messages', table: 'messages', shape: 'count', ordered: false }, 3, 3)).toBeNull();
   });
 });
