@@ -135,10 +135,10 @@ export interface ComparerStores {
 }
 
 /**
- * Compared reads (docs/design.md; LaunchDarkly's and GitHub Scientist's "run both, return the
- * old one"): a sampled share of reads also runs on the other backend, after the caller has its
- * answer (next turn of the event loop) and off its path. The answers are compared in the
- * canonical row form of verify ({@link diffAnswers}).
+ * Compared reads ("run both, return the old one", as LaunchDarkly's migration flags and GitHub's
+ * Scientist do; docs/migration-guide.md, step 8): a sampled share of reads also runs on the other
+ * backend, after the caller has its answer (next turn of the event loop) and off its path. The
+ * answers are compared in verify's canonical row form (docs/design.md, invariant 7; {@link diffAnswers}).
  *
  * - Bounded: at most `concurrency` compared reads at once (a slot stays taken until every read
  *   it started has settled, so a stalled backend never holds more than `concurrency` queries);
