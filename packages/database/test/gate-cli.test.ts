@@ -151,7 +151,7 @@ describe('db gate', () => {
   it('fails the tables criterion (and does not run the others) on a PostgreSQL without the schema', async () => {
     await raw.pg.unsafe('DROP TABLE user_analysis_history');
     const r = await gate('--skip-shadow');
-    expect(r.code).toBe(4);
+    expect(r.code).toBe(9); // SCHEMA_MISSING: the schema, not drift (exit-codes.ts)
     expect(byKey(r.json).tables!.value).toBe('missing: user_analysis_history');
     expect(r.json.failed).toEqual(['tables', 'verify', 'latency', 'search', 'foreign_keys']);
   });

@@ -104,13 +104,13 @@ describe('db verify', () => {
     expect(existsSync('/nonexistent/bot.db')).toBe(false);
   });
 
-  it('exits 1 (schema missing) when PostgreSQL has no tables yet, with the migrate command to run', async () => {
+  it('exits 9 (SCHEMA_MISSING) when PostgreSQL has no tables yet, with the migrate command to run', async () => {
     const empty = await createTestPostgres('verifyempty');
     try {
       const r = await cli(['verify', '--data-dir', dataDir], { LIBSQL_URL: urls.sqliteUrl, DATABASE_URL: empty.url });
       expect(r.stderr).toContain('SCHEMA_MISSING');
       expect(r.stderr).toContain('pnpm db migrate --target postgres');
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(9);
     } finally {
       await empty.drop();
     }
