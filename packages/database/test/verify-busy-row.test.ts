@@ -29,16 +29,18 @@ it('a profile updated without pause during verify is not drift once it is still'
     await db.userProfileService.updateUserProfile('u-busy', { message_count: 0 });
     let busy = true;
     let n = 0;
+    const rounds: number[] = [];
+    // The writer keeps the row moving until verify has started its second re-read (so the first
+    // re-read saw it move, however slow the machine), then stops: the row must then settle as equal.
     const writer = (async () => {
-      const until = Date.now() + 1_000;
-      while (Date.now() < until) {
+      const until = Date.now() + 20_000;
+      while ((rounds.length < 2 || n <= 10) && Date.now() < until) {
         await db.userProfileService.updateUserProfile('u-busy', { message_count: ++n });
         await new Promise((r) => setTimeout(r, 10));
       }
       busy = false;
     })();
     await new Promise((r) => setTimeout(r, 100));
-    const rounds: number[] = [];
     const r = await verifyTables({ pair, tables: ['user_profiles'], recheckDelayMs: 400, onRecheck: (left) => rounds.push(left) });
     await writer;
     expect(busy).toBe(false);
