@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBotConfig } from '../src/config.js';
 import { startBot, type RunningBot } from '../src/lifecycle.js';
 import { waitForShadowSettled } from '../src/replay/client.js';
-import type { ComparedReadsSnapshot } from '@repo/database';
-import { memoryLogger, phaseEnv, testBackends } from './helpers.js';
+import { tableNames, type ComparedReadsSnapshot } from '@repo/database';
+import { memoryLogger, phaseEnv, sqliteRows, testBackends } from './helpers.js';
 
 // A real bot in phase 4 (LibSQL file + PostgreSQL, shadow writes on a worker thread); its /metrics
 // read by an independent parser of the Prometheus text format.
@@ -69,6 +69,11 @@ const value = (f: Family | undefined, labels: Record<string, string> = {}) => {
   const m = f?.metrics.find((x) => Object.entries(labels).every(([k, v]) => x.labels?.[k] === v));
   return m?.value === undefined ? undefined : Number(m.value);
 };
+/** Sum of every series of `f` that has `labels` (undefined when none has). */
+const sumOf = (f: Family | undefined, labels: Record<string, string> = {}) => {
+  const ms = f?.metrics.filter((x) => Object.entries(labels).every(([k, v]) => x.labels?.[k] === v)) ?? [];
+  return ms.length === 0 ? undefined : ms.reduce((n, m) => n + Number(m.value), 0);
+};
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'bot-metrics-'));
@@ -127,7 +132,7 @@ describe('GET /metrics (phase 4)', () => {
     const status = (await (await fetch(`${bot.url}/status`)).json()) as { stats: { shadow: { enqueued: number; succeeded: number; failed: number; dropped: number } } };
     const shadow = families.get('bot_shadow_writes_total')!;
     expect(shadow.type).toBe('COUNTER');
-    const by = (outcome: string) => value(shadow, { backend: 'postgres', outcome });
+    const by = (outcome: string) => sumOf(shadow, { backend: 'postgres', outcome });
     expect(by('enqueued')).toBe(status.stats.shadow.enqueued);
     expect(by('succeeded')).toBe(status.stats.shadow.succeeded);
     expect(by('succeeded')).toBeGreaterThanOrEqual(20); // 5 messages: profile, message, count, reply, …
@@ -195,6 +200,49 @@ describe('GET /metrics (phase 4)', () => {
     expect(families.get('bot_shadow_journal_entries_by_table')!.metrics).toEqual([]);
   });
 
+  it('counts shadow writes per table: enqueued = succeeded = the row changes written to each table', async () => {
+    await waitForShadowSettled(bot.url, 15_000);
+    const { families } = await scrape();
+    const shadow = families.get('bot_shadow_writes_total')!;
+    const stats = bot.db.shadowStats()!;
+    for (const table of tableNames) {
+      // Every write of a row bumps its version (inserts start at 1, no deletes here): the sum of
+      // versions on the primary is the number of row changes shadowed for the table.
+      const [row] = await sqliteRows(backends.sqlite.url, `SELECT coalesce(sum(version), 0) AS n FROM "${table}"`);
+      const written = Number(row!.n);
+      expect(value(shadow, { backend: 'postgres', table, outcome: 'enqueued' }), table).toBe(written);
+      expect(value(shadow, { backend: 'postgres', table, outcome: 'succeeded' }), table).toBe(written);
+      expect(value(shadow, { backend: 'postgres', table, outcome: 'failed' }), table).toBe(0);
+      expect(stats.byTable?.[table]?.succeeded ?? 0, table).toBe(written);
+    }
+    expect(value(shadow, { table: 'messages', outcome: 'succeeded' })).toBeGreaterThanOrEqual(8); // 5 human messages, their replies, the search's tool row
+    expect(value(shadow, { table: 'queries', outcome: 'succeeded' })).toBe(1);
+    // Nothing lost with a dead worker: no table="unknown" series; the tables add up to the totals.
+    expect(shadow.metrics.filter((m) => m.labels?.table === 'unknown')).toEqual([]);
+    expect(sumOf(shadow, { outcome: 'enqueued' })).toBe(stats.enqueued);
+    expect(sumOf(shadow, { outcome: 'succeeded' })).toBe(stats.succeeded);
+  });
+
+  it('shows PostgreSQL pool usage: in_use rises during a slow query and returns to 0', async () => {
+    const pools = async () => (await scrape()).families.get('bot_pg_pool_connections');
+    const before = await pools();
+    expect(before?.type).toBe('GAUGE');
+    expect(value(before, { pool: 'main', state: 'size' })).toBe(bot.db.stats().pools.main!.size);
+    expect(value(before, { pool: 'main', state: 'size' })).toBeGreaterThan(0);
+    expect(value(before, { pool: 'shadow', state: 'size' })).toBeGreaterThanOrEqual(2); // the shadow worker's own pool
+    expect(value(before, { pool: 'shadow', state: 'in_use' })).toBe(0);
+    await expect.poll(async () => value(await pools(), { pool: 'main', state: 'in_use' }), { timeout: 5_000, interval: 50 }).toBe(0);
+    const slow = bot.db.backends.pg!.query('SELECT pg_sleep(1.5)', []);
+    try {
+      await expect.poll(async () => value(await pools(), { pool: 'main', state: 'in_use' }), { timeout: 1_200, interval: 50 }).toBeGreaterThanOrEqual(1);
+      expect(bot.db.stats().pools.main!.inUse).toBeGreaterThanOrEqual(1);
+    } finally {
+      await slow;
+    }
+    await expect.poll(async () => value(await pools(), { pool: 'main', state: 'in_use' }), { timeout: 5_000, interval: 50 }).toBe(0);
+    expect(value((await scrape()).families.get('bot_pg_pool_waiting_calls'), { pool: 'main' })).toBe(0);
+  });
+
   it('counts shadow writes lost by table and cause (a table dropped on PostgreSQL)', async () => {
     const sql = postgres(backends.pg!.url, { max: 1, onnotice: () => {} });
     try {
@@ -212,7 +260,9 @@ describe('GET /metrics (phase 4)', () => {
     expect(failedQueries[0]!.labels!.cause).toBe('SHADOW_WRITE_FAILED/42P01'); // undefined_table
     expect(failedQueries[0]!.labels!.backend).toBe('postgres');
     const total = losses.metrics.reduce((n, m) => n + Number(m.value), 0);
-    expect(value(families.get('bot_shadow_writes_total'), { outcome: 'failed' })).toBe(total);
+    expect(sumOf(families.get('bot_shadow_writes_total'), { outcome: 'failed' })).toBe(total);
+    // The same rows by table: only queries failed.
+    expect(value(families.get('bot_shadow_writes_total'), { table: 'queries', outcome: 'failed' })).toBe(total);
     // Other tables still land.
     expect(losses.metrics.every((m) => m.labels?.table === 'queries')).toBe(true);
     // The failed rows are in the primary's failure journal (written in the background), read back at each scrape.

@@ -16,7 +16,7 @@ import { DocumentService } from './services/document-service.js';
 import { MessageService } from './services/message-service.js';
 import { QueryService } from './services/query-service.js';
 import { UserProfileService } from './services/user-profile-service.js';
-import { PgConnection, pgTimeoutsFromEnv } from './stores/pg/pg-connection.js';
+import { PgConnection, pgTimeoutsFromEnv, type PgPoolStats } from './stores/pg/pg-connection.js';
 import { pgDialect } from './stores/pg/pg-dialect.js';
 import { SqlStore } from './stores/sql-store.js';
 import { openSqlite } from './stores/sqlite/sqlite-connection.js';
@@ -48,6 +48,13 @@ export interface Database {
     shadow: ShadowStats | null;
     /** Compared reads ({@link Database.comparedReads}); null when off. */
     comparedReads: ComparedReadsSnapshot | null;
+    /**
+     * PostgreSQL pool usage (size, connections in use, calls waiting; see `PgPoolStats`): `main` is
+     * this database's pool (primary, reads, compared reads, inline shadow writes), null when the
+     * phase opens no PostgreSQL; `shadow` is the shadow worker's own pool, null inline or with the
+     * shadow on LibSQL.
+     */
+    pools: { main: PgPoolStats | null; shadow: PgPoolStats | null };
   };
   /**
    * Compared reads (routing/compare-reads.ts): the sampling rate, both backends, and per call
@@ -233,6 +240,7 @@ export async function createDatabase(config: DatabaseConfig, options: CreateOpti
       reads: { backend: routing.reads, latencyMs: store.readLatency.summary(), fallbacks: store.readFallbacks },
       shadow: queue?.stats() ?? null,
       comparedReads: comparer?.snapshot() ?? null,
+      pools: { main: pg?.poolStats() ?? null, shadow: queue?.stats().pool ?? null },
     }),
     comparedReads: () => comparer?.snapshot() ?? null,
     latencyHistograms: () => ({ primary: store.primaryLatency.histogram(), reads: store.readLatency.histogram(), shadow: queue ? (queue.stats().latencyHistogram ?? {}) : null }),

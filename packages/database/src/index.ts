@@ -7,7 +7,8 @@ export { DatabaseError, describeError, isConnectionError, isDatabaseError, type 
 export { keyId, newId, nowSeconds } from './ids.js';
 export { createLogger, redact, redactUrl, type Logger } from './logger.js';
 export { migratePostgres, migrateSqlite, migrationsFolder } from './migrations/migrate.js';
-export type { ShadowStats } from './routing/shadow-queue.js';
+export type { ShadowStats, ShadowTableCounts } from './routing/shadow-queue.js';
+export type { PgPoolStats } from './stores/pg/pg-connection.js';
 export { DEFAULT_COMPARE_READS_RATE, type CompareReadsSettings } from './routing/compare-reads.js';
 export { COMPARE_WINDOW_MINUTES, type CompareCounts, type CompareDropReason, type CompareMismatchNote, type ComparedReadsSnapshot } from './routing/compare-stats.js';
 export { LATENCY_BUCKETS_S, type LatencyBuckets, type LatencyHistogram } from './routing/latency.js';

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_S, readLastGate, readLastVerify, type CompareCounts, type Database, type LatencyHistogram, type PhaseFlags } from '@repo/database';
+import { LATENCY_BUCKETS_S, readLastGate, readLastVerify, tableNames, type CompareCounts, type Database, type LatencyHistogram, type PhaseFlags } from '@repo/database';
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
 import { flagsOf } from '../status.js';
 import type { ShadowEventCounts } from './shadow-events.js';
@@ -22,6 +22,7 @@ export interface MetricsSources {
 
 const PHASES = ['1', '4', '5', '6', '6+'] as const;
 const CIRCUIT_STATES = ['closed', 'open', 'half-open'] as const;
+const SHADOW_OUTCOMES = ['enqueued', 'succeeded', 'failed', 'dropped', 'abandoned'] as const;
 
 /**
  * A metric whose samples are read from the database's own counters at scrape time (nothing is
@@ -63,8 +64,10 @@ function histogramSamples(name: string, h: LatencyHistogram | null, labels: Labe
  * The bot's Prometheus registry (`GET /metrics`, text format 0.0.4). Families, all prefixed `bot_`:
  * - `bot_migration_phase{phase}` 1 for the running phase, 0 for the others; `bot_migration_flag{flag}` 0/1;
  * - `bot_backend_up{backend}`, `bot_backend_ping_seconds{backend}` (a `SELECT 1` per scrape, ≤ 2 s);
- * - `bot_shadow_writes_total{backend,outcome}` enqueued/succeeded/failed/dropped/abandoned row changes
- *   (abandoned: lost with a dead worker or left at shutdown), `bot_shadow_write_timeouts_total`,
+ * - `bot_shadow_writes_total{backend,table,outcome}` enqueued/succeeded/failed/dropped/abandoned row changes
+ *   per table (abandoned: lost with a dead worker or left at shutdown; every table of the schema has its
+ *   series from the start; `table="unknown"` holds rows a dead worker took with it, whose table is not
+ *   known), summing over `table` gives the totals of `db.shadowStats()`; `bot_shadow_write_timeouts_total`,
  *   `bot_shadow_write_losses_total{backend,outcome,table,cause}` (failed/dropped/abandoned by table and cause);
  * - `bot_shadow_queue_rows`, `bot_shadow_in_flight_rows`, `bot_shadow_circuit_state{state}`;
  * - histograms `bot_primary_write_duration_seconds`, `bot_read_duration_seconds`,
@@ -79,7 +82,10 @@ function histogramSamples(name: string, h: LatencyHistogram | null, labels: Labe
  * - `bot_last_verify_timestamp_seconds`, `bot_last_verify_ok`, `bot_last_verify_drifted_rows`,
  *   `bot_last_gate_timestamp_seconds`, `bot_last_gate_ok`, `bot_last_gate_criterion_pass{criterion}`
  *   (read from `<dataDir>/last-verify.json` and `last-gate.json`, so they survive a deploy);
- * - `bot_postgres_pool_max_connections`; Node's process metrics (`process_*`, `nodejs_*`).
+ * - `bot_postgres_pool_max_connections`; `bot_pg_pool_connections{pool,state}` (`pool` main = the bot's
+ *   pool, shadow = the shadow worker's own; `state` size or in_use) and `bot_pg_pool_waiting_calls{pool}`
+ *   (`db.stats().pools`, counted by the database package: postgres.js does not expose them);
+ *   Node's process metrics (`process_*`, `nodejs_*`).
  */
 export function createMetrics(s: MetricsSources): Registry {
   const { db } = s;
@@ -99,6 +105,16 @@ export function createMetrics(s: MetricsSources): Registry {
     ];
   });
 
+  // Pool usage is read before this scrape's own queries (the ping, the journal) start: registered first, read first.
+  const pools = () => Object.entries(db.stats().pools).flatMap(([pool, p]) => (p ? [[pool, p] as const] : []));
+  snapshot(registry, 'bot_pg_pool_connections', 'PostgreSQL pool connections by pool (main: the bot\'s; shadow: the shadow worker\'s) and state (size: the pool size; in_use: busy with a query or transaction now).', 'gauge', () =>
+    pools().flatMap(([pool, p]) => [
+      { labels: { pool, state: 'size' }, value: p.size },
+      { labels: { pool, state: 'in_use' }, value: p.inUse },
+    ]),
+  );
+  snapshot(registry, 'bot_pg_pool_waiting_calls', 'Queries and transactions waiting for a free connection of the pool, by pool.', 'gauge', () => pools().map(([pool, p]) => ({ labels: { pool }, value: p.waiting })));
+
   // One ping per scrape, shared by the two families.
   let ping: { at: number; p: ReturnType<Database['health']> } | null = null;
   const health = () => {
@@ -115,13 +131,24 @@ export function createMetrics(s: MetricsSources): Registry {
   });
 
   const shadow = () => db.shadowStats();
-  snapshot(registry, 'bot_shadow_writes_total', 'Shadow row changes by outcome since start: enqueued, succeeded, failed, dropped (queue full), abandoned (lost with a dead worker or left at shutdown).', 'counter', () => {
+  snapshot(registry, 'bot_shadow_writes_total', 'Shadow row changes by table and outcome since start: enqueued, succeeded, failed, dropped (queue full), abandoned (lost with a dead worker or left at shutdown); table="unknown": rows lost with a dead worker.', 'counter', () => {
     const st = shadow();
     if (!st) return [];
-    const losses = s.shadowEvents?.counts() ?? [];
-    const abandoned = (st as { abandoned?: number }).abandoned ?? losses.filter((l) => l.outcome === 'abandoned').reduce((n, l) => n + l.rows, 0);
-    const values: Record<string, number> = { enqueued: st.enqueued, succeeded: st.succeeded, failed: st.failed, dropped: st.dropped, abandoned };
-    return Object.entries(values).map(([outcome, value]) => ({ labels: { backend: shadowBackend, outcome }, value }));
+    const byTable = st.byTable ?? {};
+    const tables = [...new Set([...tableNames, ...Object.keys(byTable)])];
+    const out: Sample[] = [];
+    for (const outcome of SHADOW_OUTCOMES) {
+      let counted = 0;
+      for (const table of tables) {
+        const value = byTable[table]?.[outcome] ?? 0;
+        counted += value;
+        out.push({ labels: { backend: shadowBackend, table, outcome }, value });
+      }
+      // Rows whose table is not known (lost with a dead worker, posted and never counted by it).
+      const rest = st[outcome] - counted;
+      if (rest > 0) out.push({ labels: { backend: shadowBackend, table: 'unknown', outcome }, value: rest });
+    }
+    return out;
   });
   snapshot(registry, 'bot_shadow_write_timeouts_total', 'Shadow row changes that failed by passing the per-write deadline (included in outcome="failed").', 'counter', () => {
     const st = shadow();
@@ -218,7 +245,7 @@ export function createMetrics(s: MetricsSources): Registry {
   });
   snapshot(registry, 'bot_last_gate_criterion_pass', 'Per criterion of the last gate: passed (1) or failed (0).', 'gauge', () => (gate()?.criteria ?? []).map((c) => ({ labels: { criterion: c.key }, value: c.pass ? 1 : 0 })));
 
-  snapshot(registry, 'bot_postgres_pool_max_connections', "Size of the bot's PostgreSQL pool (postgres.js `max`; the client does not expose connections in use).", 'gauge', () => {
+  snapshot(registry, 'bot_postgres_pool_max_connections', "Size of the bot's PostgreSQL pool (postgres.js `max`; connections in use: bot_pg_pool_connections).", 'gauge', () => {
     const max = (db.backends.pg?.sql as { options?: { max?: number } } | undefined)?.options?.max;
     return typeof max === 'number' ? [{ value: max }] : [];
   });

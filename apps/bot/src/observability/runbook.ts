@@ -1,4 +1,4 @@
-import type { GateSummary, Phase, VerifySummary } from '@repo/database';
+import type { ComparedReadsSnapshot, GateSummary, Phase, VerifySummary } from '@repo/database';
 
 /** The runbook's next safe step (docs/migration-guide.md, in its order). */
 export interface NextStep {
@@ -19,6 +19,42 @@ export interface RunbookInput {
   readonly shadowLost: number | null;
   /** Entries in the failure journal; null when unknown. */
   readonly journalSize?: number | null;
+  /** Compared reads since start (`db.comparedReads()`); null while not enabled; undefined: not considered. */
+  readonly comparedReads?: ComparedReadsSnapshot | null;
+}
+
+/** Lowest consistency of compared reads (overall and per call) before reads move: the gate's default (`pnpm db gate`, transfer/gate.ts). */
+export const MIN_COMPARED_CONSISTENCY = 0.999;
+/** Fewest compared reads since start for the consistency to count: the gate's default. */
+export const MIN_COMPARED_READS = 500;
+
+const pct = (x: number) => `${Math.floor(x * 1000 + 1e-9) / 10}%`;
+
+/**
+ * Why the compared reads do not support moving reads yet, or null when they do (or are not
+ * considered): not enabled, fewer than {@link MIN_COMPARED_READS}, or a consistency overall or of
+ * one call below {@link MIN_COMPARED_CONSISTENCY}.
+ */
+function comparedReadsProblem(c: ComparedReadsSnapshot | null | undefined): { text: string; command: string | null } | null {
+  if (c === undefined) return null;
+  if (c === null)
+    return { text: 'Compared reads are off, so nothing shows PostgreSQL answers reads as LibSQL does: set COMPARE_READS_RATE above 0 and let traffic run.', command: 'COMPARE_READS_RATE=0.01' };
+  const below = Object.entries(c.byCall).filter(([, x]) => x.consistency !== null && x.consistency < MIN_COMPARED_CONSISTENCY);
+  const overall = c.total.consistency;
+  if (below.length > 0 || (overall !== null && overall < MIN_COMPARED_CONSISTENCY))
+    return {
+      text:
+        `Compared reads agree ${overall === null ? '?' : pct(overall)} (${c.total.mismatched} of ${c.total.compared} mismatched), below ${pct(MIN_COMPARED_CONSISTENCY)}` +
+        (below.length ? `: ${below.map(([call, x]) => `${call} ${pct(x.consistency!)}`).join(', ')}` : '') +
+        '. Look at the compare_read_mismatch events, verify and reconcile before moving reads.',
+      command: 'pnpm db verify',
+    };
+  if (c.total.compared < MIN_COMPARED_READS)
+    return {
+      text: `Only ${c.total.compared} reads compared since the bot started; the gate needs ${MIN_COMPARED_READS}: let traffic run${c.rate < 1 ? ` or raise COMPARE_READS_RATE (now ${c.rate})` : ''}.`,
+      command: null,
+    };
+  return null;
 }
 
 const time = (iso: string | undefined) => (iso ? Date.parse(iso) : NaN);
@@ -26,9 +62,10 @@ const time = (iso: string | undefined) => (iso ? Date.parse(iso) : NaN);
 /**
  * The next safe step of the migration guide for the current phase and the last verify/gate
  * results. Never suggests moving on while verify found drift or the last gate failed, nor a gate
- * older than the last verify that found drift.
+ * older than the last verify that found drift. In phase 4, never suggests the gate or phase 5 while
+ * compared reads are off, too few, or below the consistency bar (the gate's `compared_reads` criterion).
  */
-export function nextStep({ phase, lastVerify, lastGate, shadowLost, journalSize }: RunbookInput): NextStep {
+export function nextStep({ phase, lastVerify, lastGate, shadowLost, journalSize, comparedReads }: RunbookInput): NextStep {
   if (journalSize && (phase === '4' || phase === '5' || phase === '6+'))
     return {
       section: '7. Verify, then reconcile, until drift is 0',
@@ -55,10 +92,14 @@ export function nextStep({ phase, lastVerify, lastGate, shadowLost, journalSize 
           text: `The last verify found ${lastVerify.drift} drifted rows: reconcile from LibSQL, then verify again.`,
           command: 'pnpm db reconcile --from sqlite && pnpm db verify',
         };
+      const compared = comparedReadsProblem(comparedReads);
+      const gateFailed = lastGate && !lastGate.ok && time(lastGate.at) >= time(lastVerify.startedAt);
+      // Compared reads below the bar fail the gate's compared_reads criterion: say why before sending to the gate.
+      if (compared && !gateFailed) return { section: '8. Gate, then move reads (phase 5)', text: compared.text, command: compared.command };
       if (!lastGate || time(lastGate.at) < time(lastVerify.startedAt) || !lastGate.ok)
         return {
           section: '8. Gate, then move reads (phase 5)',
-          text: lastGate && !lastGate.ok && time(lastGate.at) >= time(lastVerify.startedAt) ? `The last gate failed (${lastGate.failed.join(', ')}): fix those, then run the gate again.` : 'Verify is clean. Run the gate against this bot.',
+          text: gateFailed ? `The last gate failed (${lastGate.failed.join(', ')}): fix those, then run the gate again.` : 'Verify is clean. Run the gate against this bot.',
           command: 'USE_POSTGRES_SHADOW=true pnpm db gate --bot-url <this bot>',
         };
       if (shadowLost)

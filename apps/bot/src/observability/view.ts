@@ -56,6 +56,7 @@ export async function gatherView(s: ViewSources): Promise<StatusView> {
   const lastVerify = readLastVerify(s.dataDir);
   const lastGate = readLastGate(s.dataDir);
   const shadow: ShadowStats | null = stats.shadow;
+  const comparedReads = s.comparedReads();
   const view: StatusView = {
     at: new Date().toISOString(),
     phase: db.routing.phase,
@@ -74,12 +75,12 @@ export async function gatherView(s: ViewSources): Promise<StatusView> {
     },
     samples,
     losses: s.shadowEvents ? s.shadowEvents.counts() : null,
-    comparedReads: s.comparedReads(),
+    comparedReads,
     journal,
     lastVerify,
     lastGate,
     dataDir: s.dataDir,
-    next: nextStep({ phase: db.routing.phase, lastVerify, lastGate, shadowLost: shadow ? shadow.failed + shadow.dropped : null, journalSize: journal?.size ?? null }),
+    next: nextStep({ phase: db.routing.phase, lastVerify, lastGate, shadowLost: shadow ? shadow.failed + shadow.dropped : null, journalSize: journal?.size ?? null, comparedReads }),
   };
   return JSON.parse(redact(JSON.stringify(view))) as StatusView;
 }

@@ -5,6 +5,16 @@ import type { ShadowSink } from './shadow-sink.js';
 import type { RowChange, Store } from '../stores/store.js';
 import { LatencyWindow, type LatencyHistogram } from './latency.js';
 import { journalEntryOf, type JournalEntry } from './failure-journal.js';
+import type { PgPoolStats } from '../stores/pg/pg-connection.js';
+
+/** Row changes of one table by outcome (see {@link ShadowStats}: same meanings, `abandoned` included in `failed`). */
+export interface ShadowTableCounts {
+  enqueued: number;
+  succeeded: number;
+  failed: number;
+  dropped: number;
+  abandoned: number;
+}
 
 /** Counters of shadow writes, one per row change. */
 export interface ShadowStats {
@@ -25,6 +35,12 @@ export interface ShadowStats {
   readonly retried: number;
   /** Refused because the queue was full (never attempted). */
   readonly dropped: number;
+  /**
+   * The same counters per table (no entry for a table before its first row change). They add up to the totals,
+   * except rows lost with a shadow worker that died (counted in `failed`, table unknown) and rows
+   * posted to a worker that it never counted (in `enqueued`).
+   */
+  readonly byTable?: Readonly<Record<string, Readonly<ShadowTableCounts>>>;
   /** Row changes being written now. */
   readonly inFlight: number;
   /** Row changes waiting. */
@@ -39,6 +55,12 @@ export interface ShadowStats {
   readonly latencyMs: ReturnType<LatencyWindow['summary']>;
   /** Every shadow batch's apply time since start, bucketed (operation `apply`); for `/metrics`. Absent until the first stats push of a worker. */
   readonly latencyHistogram?: LatencyHistogram;
+  /**
+   * The shadow writer's own PostgreSQL pool (worker mode with the shadow on PostgreSQL: the worker
+   * thread's connection, as of its last stats push). Absent inline, where shadow writes share the
+   * database's pool (`db.stats().pools.main`).
+   */
+  readonly pool?: PgPoolStats;
   /** failed / (succeeded + failed), 0 when nothing finished. */
   readonly failureRate: number;
   readonly lastError: { code: string; message: string; at: string } | null;
@@ -108,6 +130,8 @@ export class ShadowQueue implements ShadowSink {
   #inFlightRows = 0;
   #running = 0;
   #counts = { enqueued: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, abandoned: 0, retried: 0 };
+  /** Per-table counters: one map look-up and one increment per row change. */
+  readonly #byTable = new Map<string, ShadowTableCounts>();
   /** Jobs being written now (to abandon them at the drain deadline). */
   readonly #runningJobs = new Set<Job>();
   /** Jobs counted as abandoned: whatever their batch does later is not counted again. */
@@ -129,6 +153,12 @@ export class ShadowQueue implements ShadowSink {
     this.#onUnlanded = onUnlanded;
   }
 
+  #table(table: string): ShadowTableCounts {
+    let t = this.#byTable.get(table);
+    if (!t) this.#byTable.set(table, (t = { enqueued: 0, succeeded: 0, failed: 0, dropped: 0, abandoned: 0 }));
+    return t;
+  }
+
   #journal(changes: readonly RowChange[], code: string): void {
     if (!this.#onUnlanded || changes.length === 0) return;
     try {
@@ -145,13 +175,17 @@ export class ShadowQueue implements ShadowSink {
     if (this.#stopped || this.#queuedRows + changes.length > this.#limits.queueLimit) {
       this.#counts.dropped += changes.length;
       const message = this.#stopped ? 'shadow writer stopped (drain done)' : `queue limit ${this.#limits.queueLimit} reached`;
-      for (const c of changes) this.#logFailure('shadow_write_dropped', c, { code: 'SHADOW_QUEUE_FULL', message });
+      for (const c of changes) {
+        this.#table(c.table).dropped++;
+        this.#logFailure('shadow_write_dropped', c, { code: 'SHADOW_QUEUE_FULL', message });
+      }
       this.#journal(changes, 'SHADOW_QUEUE_FULL');
       this.#settle(seq);
       return;
     }
     const job: Job = { seq, key, changes };
     this.#counts.enqueued += changes.length;
+    for (const c of changes) this.#table(c.table).enqueued++;
     this.#queuedRows += changes.length;
     const list = this.#byKey.get(key);
     if (list) list.push(job);
@@ -345,6 +379,7 @@ export class ShadowQueue implements ShadowSink {
   #succeed(job: Job): void {
     if (this.#abandonedSeqs.has(job.seq)) return;
     this.#counts.succeeded += job.changes.length;
+    for (const c of job.changes) this.#table(c.table).succeeded++;
   }
 
   #fail(job: Job, e: unknown): void {
@@ -354,7 +389,10 @@ export class ShadowQueue implements ShadowSink {
     this.#counts.failed += job.changes.length;
     if (timedOut) this.#counts.timedOut += job.changes.length;
     this.#lastError = { ...err, at: new Date().toISOString() };
-    for (const c of job.changes) this.#logFailure('shadow_write_failed', c, err);
+    for (const c of job.changes) {
+      this.#table(c.table).failed++;
+      this.#logFailure('shadow_write_failed', c, err);
+    }
     this.#journal(job.changes, timedOut ? 'SHADOW_TIMEOUT' : 'SHADOW_WRITE_FAILED');
   }
 
@@ -443,7 +481,12 @@ export class ShadowQueue implements ShadowSink {
       const n = j.changes.length;
       this.#counts.failed += n;
       this.#counts.abandoned += n;
-      for (const c of j.changes) this.#logFailure('shadow_write_abandoned', c, err);
+      for (const c of j.changes) {
+        const t = this.#table(c.table);
+        t.failed++;
+        t.abandoned++;
+        this.#logFailure('shadow_write_abandoned', c, err);
+      }
       this.#journal(j.changes, 'SHADOW_ABANDONED');
       this.#settle(j.seq);
     }
@@ -457,6 +500,7 @@ export class ShadowQueue implements ShadowSink {
     return {
       backend: this.#target.kind === 'routed' ? null : this.#target.kind,
       ...this.#counts,
+      byTable: Object.fromEntries([...this.#byTable].map(([t, c]) => [t, { ...c }])),
       inFlight: this.#inFlightRows,
       queued: this.#queuedRows,
       unacknowledged: 0,

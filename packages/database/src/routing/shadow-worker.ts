@@ -20,14 +20,14 @@ if (process.platform === 'linux' && (data.limits.workerNice ?? 0) > 0) {
     // Not permitted (a sandbox): run at the default priority.
   }
 }
-const { store } = await openStore(data.target);
+const { store, pg } = await openStore(data.target);
 const log = { warn: (obj: object, msg?: string) => port.postMessage({ type: 'log', obj, msg }) };
 const queue = new ShadowQueue(store, data.limits, log, data.phase, (entries) => port.postMessage({ type: 'unlanded', entries }));
 
 let lastPushed = '';
 let pushTimer: NodeJS.Timeout | null = null;
 function pushStats(force = false) {
-  const s = JSON.stringify(queue.stats());
+  const s = JSON.stringify(pg ? { ...queue.stats(), pool: pg.poolStats() } : queue.stats());
   if (force || s !== lastPushed) {
     lastPushed = s;
     port.postMessage({ type: 'stats', stats: JSON.parse(s) });
@@ -61,4 +61,5 @@ port.on('message', async (m: ToWorker) => {
     }
   }
 });
+pushStats(true); // the pool's size is known before the first write
 port.postMessage({ type: 'ready' });

@@ -6,7 +6,7 @@ import type { ShadowLimits } from '../config/env.js';
 import type { Logger } from '../logger.js';
 import type { BackendTarget } from '../stores/open-store.js';
 import type { RowChange } from '../stores/store.js';
-import type { ShadowStats } from './shadow-queue.js';
+import type { ShadowStats, ShadowTableCounts } from './shadow-queue.js';
 import type { ShadowSink } from './shadow-sink.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
 import { journalEntryOf, type FailureJournal } from './failure-journal.js';
@@ -27,6 +27,7 @@ const emptyStats = (backend: ShadowStats['backend']): ShadowStats => ({
   abandoned: 0,
   retried: 0,
   dropped: 0,
+  byTable: {},
   inFlight: 0,
   queued: 0,
   unacknowledged: 0,
@@ -70,6 +71,8 @@ export class WorkerShadow implements ShadowSink {
   #stats: ShadowStats;
   /** Counters of workers that died, rows they lost included as failed. */
   #base: Counters = { enqueued: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, abandoned: 0, retried: 0 };
+  /** Per-table counters of workers that died and of rows dropped or abandoned on this thread. */
+  readonly #baseByTable = new Map<string, ShadowTableCounts>();
   /** Rows posted to the live worker (compared with what it has counted: see `stats().unacknowledged`). */
   #postedRows = 0;
   #barrierId = 0;
@@ -114,6 +117,12 @@ export class WorkerShadow implements ShadowSink {
     this.#spawn();
   }
 
+  #baseTable(table: string): ShadowTableCounts {
+    let t = this.#baseByTable.get(table);
+    if (!t) this.#baseByTable.set(table, (t = { enqueued: 0, succeeded: 0, failed: 0, dropped: 0, abandoned: 0 }));
+    return t;
+  }
+
   #spawn(): void {
     const worker = new Worker(workerFile(), { workerData: { target: this.#target, limits: this.#limits, phase: this.#phase } });
     this.#worker = worker;
@@ -150,7 +159,7 @@ export class WorkerShadow implements ShadowSink {
   }
 
   /** Logs by id and journals the changes the worker held and had not settled; returns them. */
-  #reportUnsettled(code: string, reason: string): number {
+  #reportUnsettled(code: string, reason: string, countAbandoned = false): number {
     const held = this.#inWorker.slice(this.#inWorkerHead);
     this.#inWorker = [];
     this.#inWorkerHead = 0;
@@ -158,6 +167,11 @@ export class WorkerShadow implements ShadowSink {
     for (const changes of held) {
       for (const c of changes) {
         n++;
+        if (countAbandoned) {
+          const t = this.#baseTable(c.table);
+          t.failed++;
+          t.abandoned++;
+        }
         this.#log.warn(
           { event: 'shadow_write_lost', code, backend: this.#target.backend, phase: this.#phase, table: c.table, id: c.op === 'upsert' ? c.row.id : c.id, op: c.op, version: c.op === 'upsert' ? c.row.version : c.version, error: reason },
           'shadow write lost with the shadow writer (it may have landed)',
@@ -177,6 +191,14 @@ export class WorkerShadow implements ShadowSink {
     const s = this.#stats;
     const lost = Math.max(0, this.#postedRows - (s.succeeded + s.failed + s.dropped));
     for (const k of COUNTERS) this.#base[k] += s[k];
+    for (const [table, c] of Object.entries(s.byTable ?? {})) {
+      const t = this.#baseTable(table);
+      t.enqueued += c.enqueued;
+      t.succeeded += c.succeeded;
+      t.failed += c.failed;
+      t.dropped += c.dropped;
+      t.abandoned += c.abandoned;
+    }
     this.#base.failed += lost;
     this.#base.enqueued += Math.max(0, this.#postedRows - (s.enqueued + s.dropped));
     this.#stats = emptyStats(this.#target.backend);
@@ -242,6 +264,7 @@ export class WorkerShadow implements ShadowSink {
     if (this.#stopped || (!this.#worker && this.#bufferedRows + changes.length > this.#limits.queueLimit)) {
       this.#base.dropped += changes.length;
       for (const c of changes) {
+        this.#baseTable(c.table).dropped++;
         const id = c.op === 'upsert' ? c.row.id : c.id;
         this.#log.warn(
           { event: 'shadow_write_dropped', code: this.#stopped ? 'SHADOW_WRITE_FAILED' : 'SHADOW_QUEUE_FULL', table: c.table, id, op: c.op, phase: this.#phase, error: this.#stopped ? 'shadow writer stopped' : `shadow writer restarting; buffer limit ${this.#limits.queueLimit} reached` },
@@ -292,6 +315,9 @@ export class WorkerShadow implements ShadowSink {
       this.#base.abandoned += n;
       for (const j of left) {
         for (const c of j.changes) {
+          const t = this.#baseTable(c.table);
+          t.failed++;
+          t.abandoned++;
           this.#log.warn(
             { event: 'shadow_write_abandoned', code: 'SHADOW_ABANDONED', backend: this.#target.backend, phase: this.#phase, table: c.table, id: c.op === 'upsert' ? c.row.id : c.id, op: c.op, version: c.op === 'upsert' ? c.row.version : c.version, error: 'shadow writer not running at shutdown' },
             'shadow write abandoned: drain deadline passed',
@@ -304,7 +330,7 @@ export class WorkerShadow implements ShadowSink {
     const result = await new Promise<{ drained: boolean; remaining: number }>((resolve) => {
       const timer = setTimeout(() => {
         // The worker did not answer the drain: every row it had not settled is reported by id.
-        const n = this.#reportUnsettled('SHADOW_ABANDONED', 'shadow writer did not answer the drain');
+        const n = this.#reportUnsettled('SHADOW_ABANDONED', 'shadow writer did not answer the drain', true);
         this.#base.failed += n;
         this.#base.abandoned += n;
         resolve({ drained: false, remaining: n });
@@ -318,6 +344,21 @@ export class WorkerShadow implements ShadowSink {
     this.#worker = null;
     await worker.terminate().catch(() => {});
     return result;
+  }
+
+  /** The live worker's per-table counters plus {@link #baseByTable}. */
+  #mergedByTable(live: ShadowStats['byTable']): Record<string, ShadowTableCounts> {
+    const out: Record<string, ShadowTableCounts> = {};
+    for (const src of [Object.entries(live ?? {}), this.#baseByTable.entries()])
+      for (const [table, c] of src) {
+        const t = (out[table] ??= { enqueued: 0, succeeded: 0, failed: 0, dropped: 0, abandoned: 0 });
+        t.enqueued += c.enqueued;
+        t.succeeded += c.succeeded;
+        t.failed += c.failed;
+        t.dropped += c.dropped;
+        t.abandoned += c.abandoned;
+      }
+    return out;
   }
 
   stats(): ShadowStats {
@@ -339,6 +380,7 @@ export class WorkerShadow implements ShadowSink {
       abandoned: s.abandoned + b.abandoned,
       retried: s.retried + b.retried,
       dropped: s.dropped + b.dropped,
+      byTable: this.#mergedByTable(s.byTable),
       unacknowledged,
       failureRate: succeeded + failed === 0 ? 0 : failed / (succeeded + failed),
     };

@@ -188,6 +188,21 @@ export interface PgOptions {
 
 type Sql = postgres.Sql<Record<string, never>>;
 
+/**
+ * Usage of one {@link PgConnection} pool, counted by the connection itself (postgres.js does not
+ * expose its connections). A call (`query`, or `transaction` from BEGIN to COMMIT/ROLLBACK,
+ * retries included) holds one connection while it runs; calls beyond the pool size wait.
+ * Work run directly on `sql` (bulk COPY of the transfer tools) is not counted.
+ */
+export interface PgPoolStats {
+  /** Pool size (postgres.js `max`). */
+  readonly size: number;
+  /** Connections busy with a query or a transaction now: min(calls in flight, size). */
+  readonly inUse: number;
+  /** Calls in flight beyond the pool size, waiting for a connection. */
+  readonly waiting: number;
+}
+
 class TxConnection implements Connection {
   /** Statements of this transaction that were answered. */
   answered = 0;
@@ -237,6 +252,8 @@ export class PgConnection implements Connection {
   recycled = 0;
   /** Calls run again after a lost connection (for statistics and tests). */
   retried = 0;
+  /** Queries and transactions in flight (see {@link PgPoolStats}). */
+  #inFlight = 0;
 
   constructor(opts: PgOptions) {
     this.#opts = opts;
@@ -315,15 +332,35 @@ export class PgConnection implements Connection {
     }
   }
 
-  query(text: string, params: readonly unknown[], opts: { signal?: AbortSignal | undefined } = {}) {
-    return this.#withRetry(
-      opts.signal,
-      () => this.#guard(opts.signal, async (sql) => (await sql.unsafe(text, params as any[])) as unknown as Record<string, unknown>[]),
-      () => READ_ONLY.test(text),
-    );
+  /** Pool size and connections in use now (see {@link PgPoolStats}). */
+  poolStats(): PgPoolStats {
+    const size = this.#opts.max;
+    return { size, inUse: Math.min(this.#inFlight, size), waiting: Math.max(0, this.#inFlight - size) };
   }
 
-  transaction<T>(fn: (c: Connection) => Promise<T>, opts: { signal?: AbortSignal | undefined } = {}): Promise<T> {
+  async query(text: string, params: readonly unknown[], opts: { signal?: AbortSignal | undefined } = {}) {
+    this.#inFlight++;
+    try {
+      return await this.#withRetry(
+        opts.signal,
+        () => this.#guard(opts.signal, async (sql) => (await sql.unsafe(text, params as any[])) as unknown as Record<string, unknown>[]),
+        () => READ_ONLY.test(text),
+      );
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async transaction<T>(fn: (c: Connection) => Promise<T>, opts: { signal?: AbortSignal | undefined } = {}): Promise<T> {
+    this.#inFlight++;
+    try {
+      return await this.#transaction(fn, opts);
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  #transaction<T>(fn: (c: Connection) => Promise<T>, opts: { signal?: AbortSignal | undefined }): Promise<T> {
     let answered = 0;
     return this.#withRetry(
       opts.signal,
