@@ -2,7 +2,7 @@ import { idProblem, newId, type Database, type Logger, type MessageRecord } from
 import { z } from 'zod';
 import { recordMilestone } from './analysis-milestones.js';
 import { commandLabel, parseMessage, runCommand, type CommandContext } from './commands/index.js';
-import { findRecordedQuery } from './commands/search.js';
+import { insertOnce, rowIdOf } from './commands/row-ids.js';
 
 /** Who the bot's own (`ai`) messages are stored as. */
 export const BOT_USER = { userId: 'bot', username: 'bot' } as const;
@@ -73,14 +73,18 @@ export interface HandledMessage {
   /** For `!search`: how many messages matched. */
   readonly hits?: number;
   /**
-   * True when this platform message (`channelId`, `messageId`) had been handled already: nothing
-   * was stored again, and the stored reply and ids are returned (`analysisId` is not repeated).
+   * True when this platform message (`channelId`, `messageId`) had been handled already, or was
+   * answered by another copy of it in flight at the same time: this request stored no reply, and
+   * the stored reply and ids are returned (`analysisId` only by the copy that recorded it).
    */
   readonly replayed?: true;
 }
 
-/** The stored answer of a handled message: the reply as it was, with the ids stored then. */
-async function replayOf(db: Database, msg: IncomingMessage, human: MessageRecord, answers: readonly MessageRecord[], reply: MessageRecord, durationMs: number): Promise<HandledMessage> {
+/**
+ * The stored answer of a handled message: the reply as it was, with the ids stored then. The
+ * `!search` records are found by their derived ids (`rowIdOf`), so only this message's are.
+ */
+async function replayOf(db: Database, msg: IncomingMessage, humanId: string, reply: MessageRecord, durationMs: number, analysisId: string | null = null): Promise<HandledMessage> {
   let meta: { command?: string | null; hits?: number } = {};
   try {
     meta = (JSON.parse(reply.metadata ?? '{}') as typeof meta | null) ?? {};
@@ -88,23 +92,22 @@ async function replayOf(db: Database, msg: IncomingMessage, human: MessageRecord
     // a reply whose metadata is unreadable still replays its text and ids
   }
   const parsed = parseMessage(msg.content);
-  const tool = answers.find((a) => a.sender_type === 'tool');
-  const query = parsed.kind === 'command' && parsed.name === 'search' ? await findRecordedQuery(db, msg.userId, msg.channelId, parsed.args, humanSinceMs(human)) : null;
+  const search = parsed.kind === 'command' && parsed.name === 'search';
+  const tool = search ? await db.messageService.getMessageById(rowIdOf(humanId, 'tool')) : null;
+  const query = search ? await db.queryService.getQueryById(rowIdOf(humanId, 'query')) : null;
   return {
     reply: reply.message_content ?? '',
-    messageId: human.id,
+    messageId: humanId,
     replyId: reply.id,
     ...(tool ? { toolId: tool.id } : {}),
     ...(query ? { queryId: query.id } : {}),
+    ...(analysisId !== null ? { analysisId } : {}),
     durationMs,
     command: meta.command ?? commandLabel(parsed),
     ...(typeof meta.hits === 'number' ? { hits: meta.hits } : {}),
     replayed: true,
   };
 }
-
-/** When a human message was stored, unix ms, less a minute of clock skew (records of its handling are not older). */
-const humanSinceMs = (human: MessageRecord): number => Math.max(0, (Number(human.created_at ?? 0) - 60) * 1000);
 
 /**
  * The message pipeline, in omega-bot's order:
@@ -119,12 +122,20 @@ const humanSinceMs = (human: MessageRecord): number => Math.max(0, (Number(human
  * 6. at a `message_count` milestone, `saveAnalysisHistory` (see `recordMilestone`).
  * A backend failure is thrown, so the HTTP layer answers 5xx.
  *
- * Idempotent per platform message (`channelId`, `messageId`): the human message's id is derived
- * from them (`saveHumanMessageOnce`). A retry of a message already answered stores nothing and
- * returns the stored reply and ids (`replayed: true`); a retry of an attempt that stopped midway
- * (a backend died between writes) resumes it: the count is not incremented again, and the tool
- * execution, query record and `!doc new` document that attempt stored are reused, not stored again.
- * Without a `messageId` from the platform every request is a new message.
+ * Idempotent per platform message (`channelId`, `messageId`), however many copies of it run at once
+ * and on whichever replica: every row it writes has an id derived from it and the row's role: the
+ * human message `humanMessageId(channelId, messageId)` (`saveHumanMessageOnce`), the reply, the
+ * `!search` tool execution and query record, the `!doc new` document `rowIdOf(humanId, role)`
+ * (UUIDv5). A second write of one collides on the primary key and is taken as done by the other
+ * copy: its row is read back and used. So:
+ * - a retry of a message already answered stores nothing and returns the stored reply and ids
+ *   (`replayed: true`); so does a copy in flight at once whose reply lost the race;
+ * - `message_count` is incremented only by the copy whose insert stored the human message (at most
+ *   once: an attempt that died between the two is not counted), and only that copy records a milestone;
+ * - a retry of an attempt that stopped midway (a backend died between writes) resumes it: the tool
+ *   execution, query record and document that attempt stored are reused, not stored again.
+ * Without a `messageId` from the platform every request is a new message. Rows stored by a bot
+ * version before derived ids are not recognised as this message's.
  * @throws DatabaseError `INVALID_INPUT` from the services; backend errors as the driver throws them.
  */
 export async function handleMessage(db: Database, log: Logger, msg: IncomingMessage): Promise<HandledMessage> {
@@ -137,11 +148,8 @@ export async function handleMessage(db: Database, log: Logger, msg: IncomingMess
   // A retry of a platform message already answered: the stored answer, nothing written.
   if (msg.messageId !== undefined) {
     const prior = await db.messageService.findHumanMessage({ channelId: msg.channelId, messageId: msg.messageId });
-    if (prior) {
-      const answers = await db.messageService.findAnswers(prior);
-      const reply = answers.find((a) => a.sender_type === 'ai');
-      if (reply) return replayOf(db, msg, prior, answers, reply, elapsed());
-    }
+    const reply = prior ? await db.messageService.getMessageById(rowIdOf(prior.id, 'reply')) : null;
+    if (prior && reply) return replayOf(db, msg, prior.id, reply, elapsed());
   }
 
   await db.userProfileService.getOrCreateUserProfile(msg.userId, msg.username);
@@ -155,32 +163,40 @@ export async function handleMessage(db: Database, log: Logger, msg: IncomingMess
     timestamp: msg.timestamp,
   });
   const humanId = saved.id;
-  let resume: CommandContext['resume'];
+  const replyRowId = rowIdOf(humanId, 'reply');
   if (saved.created) {
     await db.userProfileService.incrementMessageCount(msg.userId);
   } else {
-    // Stored by an earlier attempt that stopped before its reply (or one running right now):
-    // counted once already (at most once: an attempt that died between the two is not counted);
-    // resume with what it stored, so nothing is stored twice.
-    const human = (await db.messageService.getMessageById(humanId))!;
-    const answers = await db.messageService.findAnswers(human);
-    const reply = answers.find((a) => a.sender_type === 'ai');
-    if (reply) return replayOf(db, msg, human, answers, reply, elapsed());
-    resume = { answers, sinceMs: humanSinceMs(human) };
+    // Stored by another copy (an earlier attempt, or one running right now), which counts it.
+    // Answered already: its answer. Else go on: every write below collides with what it stored.
+    const reply = await db.messageService.getMessageById(replyRowId);
+    if (reply) return replayOf(db, msg, humanId, reply, elapsed());
   }
 
-  const ctx: CommandContext = { db, userId: msg.userId, username: msg.username, ...place, messageId: humanId, ...(resume ? { resume } : {}) };
+  const ctx: CommandContext = { db, userId: msg.userId, username: msg.username, ...place, messageId: humanId };
   const result = await runCommand(parsed, ctx, msg.content);
-  const replyId = await db.messageService.saveAIMessage({
-    userId: BOT_USER.userId,
-    username: BOT_USER.username,
-    ...place,
-    messageContent: result.reply,
-    parentMessageId: humanId,
-    metadata: { command, success: result.success, error: result.error, ...(result.hits !== undefined ? { hits: result.hits } : {}) },
-  });
+  const stored = await insertOnce(
+    () =>
+      db.messageService.saveAIMessage({
+        id: replyRowId,
+        userId: BOT_USER.userId,
+        username: BOT_USER.username,
+        ...place,
+        messageContent: result.reply,
+        parentMessageId: humanId,
+        metadata: { command, success: result.success, error: result.error, ...(result.hits !== undefined ? { hits: result.hits } : {}) },
+      }),
+    async () => ((await db.messageService.getMessageById(replyRowId)) ? replyRowId : null),
+  );
+  const replyId = stored.row;
   const durationMs = elapsed();
-  const analysisId = await recordMilestone(db, msg.userId);
+  // Only the copy that counted the message looks for a milestone, so one is recorded once.
+  const analysisId = saved.created ? await recordMilestone(db, msg.userId) : null;
+  if (!stored.created) {
+    // Another copy in flight stored its reply first: the stored answer, so every copy answers alike.
+    const reply = await db.messageService.getMessageById(replyRowId);
+    if (reply) return replayOf(db, msg, humanId, reply, durationMs, analysisId);
+  }
 
   log.debug(
     { event: 'message_handled', messageId: humanId, replyId, toolId: result.toolId, queryId: result.queryId, analysisId, userId: msg.userId, channelId: msg.channelId, command, success: result.success, error: result.error, durationMs, totalMs: elapsed() },

@@ -1,5 +1,6 @@
 import { isDatabaseError, type DocumentRecord } from '@repo/database';
 import { plural, snippet } from './format.js';
+import { insertOnce, rowIdOf } from './row-ids.js';
 import { failed, ok, type CommandContext, type CommandResult } from './types.js';
 
 /** Usage text of `!doc`. */
@@ -96,16 +97,6 @@ async function accessOf(ctx: CommandContext, id: string): Promise<Access | null>
 
 const visibility = (d: DocumentRecord) => (d.is_public ? 'public' : 'private');
 
-/** `metadata.createdFrom` of a document (the id of the human message that created it), or null. */
-function createdFrom(d: DocumentRecord): string | null {
-  try {
-    const m = JSON.parse(d.metadata ?? 'null') as { createdFrom?: unknown } | null;
-    return typeof m?.createdFrom === 'string' ? m.createdFrom : null;
-  } catch {
-    return null;
-  }
-}
-
 async function newDoc(ctx: CommandContext, rest: string): Promise<CommandResult> {
   const priv = /^--private(?:\s+|$)/.exec(rest);
   const body = priv ? rest.slice(priv[0].length) : rest;
@@ -113,16 +104,22 @@ async function newDoc(ctx: CommandContext, rest: string): Promise<CommandResult>
   const title = (bar < 0 ? body : body.slice(0, bar)).trim();
   const content = bar < 0 ? '' : body.slice(bar + 1).trim();
   if (!title) return failed(`A document needs a title.\n${DOC_USAGE}`, 'USAGE', 'missing title');
-  // A retry resuming an interrupted first attempt: the document that attempt created is not created twice.
-  const earlier = ctx.resume ? (await ctx.db.documentService.listDocuments({ createdBy: ctx.userId, limit: 20 })).find((d) => createdFrom(d) === ctx.messageId) : undefined;
-  const doc = earlier ?? await ctx.db.documentService.createDocument({
-    title,
-    content,
-    createdBy: ctx.userId,
-    createdByUsername: ctx.username,
-    isPublic: !priv,
-    metadata: { channelId: ctx.channelId, createdFrom: ctx.messageId },
-  });
+  // The id is derived from the asking message: another copy of it (a retry, one in flight at once)
+  // collides and answers with the document the first created, so it is created once.
+  const id = rowIdOf(ctx.messageId, 'document');
+  const { row: doc } = await insertOnce(
+    () =>
+      ctx.db.documentService.createDocument({
+        id,
+        title,
+        content,
+        createdBy: ctx.userId,
+        createdByUsername: ctx.username,
+        isPublic: !priv,
+        metadata: { channelId: ctx.channelId, createdFrom: ctx.messageId },
+      }),
+    () => ctx.db.documentService.getDocument(id),
+  );
   return ok(`Created document ${doc.id} "${snippet(doc.title, 60)}" (v${doc.version}, ${plural([...doc.content].length, 'character')}, ${visibility(doc)}).`);
 }
 

@@ -1,6 +1,7 @@
-import { describeError, redact, sanitizeText, searchTerms, type Database, type MessageRecord, type QueryRecord } from '@repo/database';
+import { describeError, redact, searchTerms, type MessageRecord } from '@repo/database';
 import { plural, snippet, utcMinuteMs } from './format.js';
 import { parseMessage } from './parse.js';
+import { insertOnce, rowIdOf } from './row-ids.js';
 import { failed, ok, type CommandContext, type CommandResult } from './types.js';
 
 /** How many hits a `!search` reply lists. */
@@ -22,6 +23,10 @@ export const SEARCH_TOOL = 'search';
  * `{ channelId, ids, count }`, `resultCount`, `executionTimeMs` = the search's own time in ms).
  * No search words: a usage reply, nothing recorded. When the search itself fails, a query record
  * with `error` is attempted and the error is thrown on (the request answers 5xx).
+ *
+ * Both records have ids derived from the asking message (`rowIdOf(messageId, 'tool' | 'query')`;
+ * the failed search's record `'query-error'`): a second copy of the same platform message (a retry,
+ * or one in flight at once) collides on them and uses the rows the first stored, so each is stored once.
  */
 export async function searchCommand(ctx: CommandContext, args: string): Promise<CommandResult> {
   if (searchTerms(args).length === 0) {
@@ -34,38 +39,48 @@ export async function searchCommand(ctx: CommandContext, args: string): Promise<
   } catch (e) {
     const d = describeError(e);
     await ctx.db.queryService
-      .saveQuery({ userId: ctx.userId, username: ctx.username, queryText: args, error: redact(`${d.code}: ${d.message}`), executionTimeMs: Math.round(performance.now() - started) })
-      .catch(() => {}); // the search's own error is the one to report
+      .saveQuery({ id: rowIdOf(ctx.messageId, 'query-error'), userId: ctx.userId, username: ctx.username, queryText: args, error: redact(`${d.code}: ${d.message}`), executionTimeMs: Math.round(performance.now() - started) })
+      .catch(() => {}); // the search's own error is the one to report (one stored already by another copy included)
     throw e;
   }
   const executionTimeMs = Math.round(performance.now() - started);
   const hits = rows.filter((m) => m.id !== ctx.messageId && parseMessage(m.message_content).kind === 'chat');
   const ids = hits.map((m) => m.id);
 
-  // A retry resuming an interrupted first attempt: what it recorded already is not recorded twice.
-  const recordedTool = ctx.resume?.answers.find((a) => a.sender_type === 'tool' && a.tool_name === SEARCH_TOOL);
-  const recordedQuery = ctx.resume ? await findRecordedQuery(ctx.db, ctx.userId, ctx.channelId, args, ctx.resume.sinceMs) : null;
-  const toolId = recordedTool?.id ?? await ctx.db.messageService.saveToolExecution({
-    userId: ctx.userId,
-    username: ctx.username,
-    channelId: ctx.channelId,
-    channelName: ctx.channelName,
-    guildId: ctx.guildId,
-    sessionId: ctx.sessionId,
-    toolName: SEARCH_TOOL,
-    toolArgs: { query: args },
-    toolResult: { ids, count: ids.length },
-    parentMessageId: ctx.messageId,
-  });
-  const queryId = recordedQuery?.id ?? await ctx.db.queryService.saveQuery({
-    userId: ctx.userId,
-    username: ctx.username,
-    queryText: args,
-    translatedSql: undefined,
-    queryResult: JSON.stringify({ channelId: ctx.channelId, ids, count: ids.length }),
-    resultCount: ids.length,
-    executionTimeMs,
-  });
+  // Derived ids: what another copy of this message stored already (a retry, one in flight at once) is used, not stored twice.
+  const toolRowId = rowIdOf(ctx.messageId, 'tool');
+  const { row: toolId } = await insertOnce(
+    () =>
+      ctx.db.messageService.saveToolExecution({
+        id: toolRowId,
+        userId: ctx.userId,
+        username: ctx.username,
+        channelId: ctx.channelId,
+        channelName: ctx.channelName,
+        guildId: ctx.guildId,
+        sessionId: ctx.sessionId,
+        toolName: SEARCH_TOOL,
+        toolArgs: { query: args },
+        toolResult: { ids, count: ids.length },
+        parentMessageId: ctx.messageId,
+      }),
+    async () => ((await ctx.db.messageService.getMessageById(toolRowId)) ? toolRowId : null),
+  );
+  const queryRowId = rowIdOf(ctx.messageId, 'query');
+  const { row: queryId } = await insertOnce(
+    () =>
+      ctx.db.queryService.saveQuery({
+        id: queryRowId,
+        userId: ctx.userId,
+        username: ctx.username,
+        queryText: args,
+        translatedSql: undefined,
+        queryResult: JSON.stringify({ channelId: ctx.channelId, ids, count: ids.length }),
+        resultCount: ids.length,
+        executionTimeMs,
+      }),
+    async () => ((await ctx.db.queryService.getQueryById(queryRowId)) ? queryRowId : null),
+  );
 
   const quoted = snippet(args, 60);
   if (hits.length === 0) return ok(`No messages in this channel match "${quoted}".`, { hits: 0, toolId, queryId });
@@ -73,24 +88,4 @@ export async function searchCommand(ctx: CommandContext, args: string): Promise<
   const more = hits.length > shown.length ? ` (showing ${shown.length})` : '';
   const lines = shown.map((m, i) => `${i + 1}. ${m.username ?? m.user_id ?? '?'}, ${utcMinuteMs(m.timestamp)}: "${snippet(m.message_content)}"`);
   return ok([`Found ${plural(hits.length, 'message')} matching "${quoted}"${more}:`, ...lines].join('\n'), { hits: hits.length, toolId, queryId });
-}
-
-/**
- * The query record a `!search` of `queryText` in `channelId` by `userId` stored at or after
- * `sinceMs` (unix ms), or null: the newest 20 of the user's queries are read (`getRecentQueries`).
- * Used to recognise what an interrupted or repeated attempt of the same platform message stored.
- */
-export async function findRecordedQuery(db: Database, userId: string, channelId: string, queryText: string, sinceMs: number): Promise<QueryRecord | null> {
-  const text = sanitizeText(queryText);
-  const recent = await db.queryService.getRecentQueries({ userId, limit: 20 });
-  return (
-    recent.find((q) => {
-      if (Number(q.timestamp) < sinceMs || q.query_text !== text) return false;
-      try {
-        return (JSON.parse(q.query_result ?? 'null') as { channelId?: unknown } | null)?.channelId === channelId;
-      } catch {
-        return false;
-      }
-    }) ?? null
-  );
 }

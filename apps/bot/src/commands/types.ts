@@ -1,4 +1,4 @@
-import type { Database, MessageRecord } from '@repo/database';
+import type { Database } from '@repo/database';
 
 /** Where a message was posted: the fields every `messageService.save*` call repeats. */
 export interface MessagePlace {
@@ -16,21 +16,11 @@ export interface CommandContext extends MessagePlace {
   readonly db: Database;
   readonly userId: string;
   readonly username: string;
-  /** Id of the stored human message being answered (left out of its own search results; parent of a tool execution). */
-  readonly messageId: string;
   /**
-   * Set when a retry of this platform message resumes a first attempt that stopped before the
-   * reply was stored: what that attempt stored already, so a command stores nothing twice.
+   * Id of the stored human message being answered (left out of its own search results; parent of a
+   * tool execution); the ids of the rows a command stores are derived from it (`rowIdOf`).
    */
-  readonly resume?: ResumeState;
-}
-
-/** What an interrupted earlier attempt of the same platform message left (see `handleMessage`). */
-export interface ResumeState {
-  /** Messages answering the human message (`parent_message_id` = it): tool executions, no reply. */
-  readonly answers: readonly MessageRecord[];
-  /** When the human message was stored, unix ms: records of the first attempt are not older. */
-  readonly sinceMs: number;
+  readonly messageId: string;
 }
 
 /** What a command answered. */

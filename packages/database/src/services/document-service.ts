@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DatabaseError, isDatabaseError } from '../errors.js';
-import { newId, nowSeconds } from '../ids.js';
+import { keyId, newId, nowSeconds } from '../ids.js';
 import type { Row, Store } from '../stores/store.js';
 import { parseInput, sanitizeRow, withRetry, zId, zJsonObject, zLimit, zOffset, zText, type ServiceContext } from './context.js';
 import { toRecord, type DocumentCollaboratorRecord, type DocumentRecord } from './record.js';
@@ -16,6 +16,8 @@ const zContent = zText(MAX_CONTENT_CHARS);
 const zRole = z.string().min(1).max(50);
 
 const createInput = z.object({
+  /** The document id to store instead of a new UUIDv7 (optional, additive: omega-bot's calls never pass it). */
+  id: zId.optional(),
   title: zTitle,
   content: zContent.default(''),
   createdBy: zId,
@@ -43,13 +45,18 @@ export class DocumentService {
   /**
    * Creates a document (public unless `isPublic: false`) and adds its creator as collaborator
    * with role 'owner', in one transaction. Times unix s.
-   * @returns the document as stored. @throws DatabaseError `INVALID_INPUT`.
+   * Optional `id` (additive, not omega-bot's: its calls never pass it): the document id to store
+   * instead of a new UUIDv7 (the owner row's id is then derived from it, `keyId('document_collaborators',
+   * 'owner', id)`); when a document with that id exists, the transaction fails with the backend's
+   * unique-key error and nothing is written (the bot derives it from the platform message, so a
+   * duplicate `!doc new` collides).
+   * @returns the document as stored. @throws DatabaseError `INVALID_INPUT`; the backend's unique-key error for a taken `id`.
    */
   async createDocument(p: CreateDocumentInput): Promise<DocumentRecord> {
     const v = parseInput(createInput, p, 'createDocument');
     const now = nowSeconds();
     const doc: Row = {
-      id: newId(),
+      id: v.id ?? newId(),
       title: v.title,
       content: v.content,
       created_by: v.createdBy,
@@ -61,7 +68,7 @@ export class DocumentService {
       version: 1,
     };
     sanitizeRow(this.ctx, 'documents', doc);
-    const owner: Row = { id: newId(), document_id: doc.id, user_id: v.createdBy, username: v.createdByUsername ?? null, role: 'owner', joined_at: now, updated_at: now, version: 1 };
+    const owner: Row = { id: v.id === undefined ? newId() : keyId('document_collaborators', 'owner', v.id), document_id: doc.id, user_id: v.createdBy, username: v.createdByUsername ?? null, role: 'owner', joined_at: now, updated_at: now, version: 1 };
     sanitizeRow(this.ctx, 'document_collaborators', owner);
     const stored = await this.ctx.store.transaction(async (tx) => {
       const row = await tx.insert('documents', doc);

@@ -40,9 +40,16 @@ const humanInput = z.object({
   /** When the message was sent, unix ms (default now). */
   timestamp: zMillis.optional(),
 });
-const aiInput = z.object({ ...placeInput, messageContent: zText(MAX_MESSAGE_CHARS), parentMessageId: zId.optional(), metadata: zJsonObject.optional() });
+/**
+ * The row id to store, instead of a new UUIDv7 (optional, additive: omega-bot's callers never pass
+ * it). A caller that derives it from what it handles (the bot: the platform message and the row's
+ * role) makes a duplicate write collide on the primary key, on every backend and across processes.
+ */
+const zRowId = zId.optional();
+const aiInput = z.object({ ...placeInput, messageContent: zText(MAX_MESSAGE_CHARS), parentMessageId: zId.optional(), metadata: zJsonObject.optional(), id: zRowId });
 const toolInput = z.object({
   ...placeInput,
+  id: zRowId,
   toolName: z.string().min(1).max(200),
   toolArgs: zJsonObject,
   toolResult: z.unknown(),
@@ -149,28 +156,42 @@ export class MessageService {
     return rows.map((r) => toRecord('messages', r));
   }
 
-  /** Saves the bot's reply (`sender_type` 'ai'). @returns the new id. @throws DatabaseError `INVALID_INPUT`. */
+  /**
+   * Saves the bot's reply (`sender_type` 'ai').
+   * Optional `id` (additive, not omega-bot's: its calls never pass it): the row id to store instead
+   * of a new UUIDv7; when a row with that id exists, the insert fails with the backend's
+   * unique-key error and nothing is written (the bot derives it from the platform message, so a
+   * duplicate reply collides).
+   * @returns the row's id. @throws DatabaseError `INVALID_INPUT`; the backend's unique-key error for a taken `id`.
+   */
   async saveAIMessage(p: SaveAIMessageInput): Promise<string> {
     const v = parseInput(aiInput, p, 'saveAIMessage');
-    return this.#insert('ai', v, { message_content: v.messageContent, parent_message_id: v.parentMessageId ?? null, metadata: v.metadata ?? null });
+    return this.#insert('ai', v, { message_content: v.messageContent, parent_message_id: v.parentMessageId ?? null, metadata: v.metadata ?? null }, v.id);
   }
 
   /**
    * Saves one tool run (`sender_type` 'tool', `message_content` = `Tool: <toolName>`, arguments
-   * and result as JSON). @returns the new id. @throws DatabaseError `INVALID_INPUT`.
+   * and result as JSON). Optional `id` (additive, never passed by omega-bot's calls): the row id
+   * to store instead of a new UUIDv7, as for {@link saveAIMessage}.
+   * @returns the row's id. @throws DatabaseError `INVALID_INPUT`; the backend's unique-key error for a taken `id`.
    */
   async saveToolExecution(p: SaveToolExecutionInput): Promise<string> {
     const v = parseInput(toolInput, p, 'saveToolExecution');
-    return this.#insert('tool', v, {
-      message_content: `Tool: ${v.toolName}`,
-      tool_name: v.toolName,
-      tool_args: v.toolArgs,
-      tool_result: v.toolResult ?? null,
-      parent_message_id: v.parentMessageId ?? null,
-    });
+    return this.#insert(
+      'tool',
+      v,
+      {
+        message_content: `Tool: ${v.toolName}`,
+        tool_name: v.toolName,
+        tool_args: v.toolArgs,
+        tool_result: v.toolResult ?? null,
+        parent_message_id: v.parentMessageId ?? null,
+      },
+      v.id,
+    );
   }
 
-  async #insert(senderType: SenderType, place: { userId: string; username: string; channelId: string; channelName: string; guildId?: string | undefined; sessionId?: string | undefined }, fields: Row, id = newId()): Promise<string> {
+  async #insert(senderType: SenderType, place: { userId: string; username: string; channelId: string; channelName: string; guildId?: string | undefined; sessionId?: string | undefined }, fields: Row, id: string = newId()): Promise<string> {
     const now = nowSeconds();
     const row: Row = {
       id,

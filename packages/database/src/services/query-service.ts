@@ -8,6 +8,8 @@ import { toRecord, type QueryRecord } from './record.js';
 const zCount = z.number().int().min(0).max(2_147_483_647);
 
 const saveInput = z.object({
+  /** The row id to store instead of a new UUIDv7 (optional, additive: omega-bot's calls never pass it). */
+  id: zId.optional(),
   userId: zId,
   username: zText(200),
   queryText: zText(1_000_000),
@@ -45,13 +47,17 @@ export class QueryService {
 
   /**
    * Records one query; `timestamp` = now in unix ms, `created_at` in unix s.
-   * @returns the new id (UUIDv7). @throws DatabaseError `INVALID_INPUT`.
+   * Optional `id` (additive, not omega-bot's: its calls never pass it): the row id to store
+   * instead of a new UUIDv7; when a query with that id exists, the insert fails with the
+   * backend's unique-key error and nothing is written (the bot derives it from the platform
+   * message, so a duplicate query record collides).
+   * @returns the row's id (a new UUIDv7 without `id`). @throws DatabaseError `INVALID_INPUT`; the backend's unique-key error for a taken `id`.
    */
   async saveQuery(p: SaveQueryInput): Promise<string> {
     const v = parseInput(saveInput, p, 'saveQuery');
     const now = nowSeconds();
     const row: Row = {
-      id: newId(),
+      id: v.id ?? newId(),
       timestamp: Date.now(),
       user_id: v.userId,
       username: v.username,
