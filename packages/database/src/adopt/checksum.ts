@@ -65,7 +65,10 @@ export function tableChecksums(db: Libsql.Database, columns: ReadonlyMap<TableNa
 }
 
 /** Tables whose count or checksum differ between two runs (empty when every table is equal). */
-export function checksumDifferences(before: readonly TableChecksum[], after: readonly TableChecksum[]): string[] {
+export function checksumDifferences<T extends { readonly table: string; readonly rows: number; readonly sha256: string }>(
+  before: readonly T[],
+  after: readonly T[],
+): string[] {
   const byTable = new Map(after.map((a) => [a.table, a]));
   const out: string[] = [];
   for (const b of before) {

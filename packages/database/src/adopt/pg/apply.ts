@@ -15,6 +15,7 @@ import { pgClientOptions } from '../../stores/pg/pg-connection.js';
 import { DatabaseError } from '../../errors.js';
 import { tableNames, TOMBSTONES_TABLE, type TableName } from '../../schema/tables.js';
 import { journal } from '../../transfer/source/migration-status.js';
+import { checksumDifferences } from '../checksum.js';
 import type { PlanStatement } from '../plan.js';
 import { classifyPostgres, pgLayoutLeft, type PgConversion, type PgDetectedLayout } from './detect.js';
 import { inspectPostgres } from './inspect.js';
@@ -129,18 +130,6 @@ export async function pgTableChecksums(tx: Tx, layout: PgDetectedLayout, phase: 
   return out;
 }
 
-/** Tables whose count or checksum differ between two runs (empty when every table is equal). */
-export function pgChecksumDifferences(before: readonly PgTableChecksum[], after: readonly PgTableChecksum[]): string[] {
-  const byTable = new Map(after.map((a) => [a.table, a]));
-  const out: string[] = [];
-  for (const b of before) {
-    const a = byTable.get(b.table);
-    if (!a) out.push(`${b.table}: gone`);
-    else if (a.rows !== b.rows) out.push(`${b.table}: ${b.rows} rows before, ${a.rows} after`);
-    else if (a.sha256 !== b.sha256) out.push(`${b.table}: checksum ${b.sha256.slice(0, 12)} before, ${a.sha256.slice(0, 12)} after`);
-  }
-  return out;
-}
 
 const JSONB_ERROR_FN = `CREATE FUNCTION pg_temp.adopt_jsonb_error(v text) RETURNS text LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -231,7 +220,7 @@ export async function adoptPostgres(url: string, opts: PgAdoptOptions = {}): Pro
       }
       const after = await pgTableChecksums(tx, plan.layout, 'after');
       opts.onEvent?.({ kind: 'after', checksums: after });
-      const diff = pgChecksumDifferences(before, after);
+      const diff = checksumDifferences(before, after);
       if (diff.length) throw new DatabaseError('ADOPT_CHECKSUM_MISMATCH', `rows changed during adoption (${diff.join('; ')}): rolled back, the database is as it was`, { diff });
       const s = await inspectPostgres(tx);
       const left = pgLayoutLeft(s);
