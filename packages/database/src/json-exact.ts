@@ -431,41 +431,6 @@ export function mapJson(
   return { value: root.value, collision, depth };
 }
 
-/** Nesting depth of a JSON value (0 for a scalar, 1 for `[]`), without recursion. */
-export function jsonDepth(value: unknown): number {
-  if (value === null || typeof value !== 'object' || value instanceof JsonDecimal) return 0;
-  let max = 1;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
-    if (d > max) max = d;
-    for (const x of Array.isArray(v) ? v : Object.values(v as object)) if (x !== null && typeof x === 'object' && !(x instanceof JsonDecimal)) stack.push([x, d + 1]);
-  }
-  return max;
-}
-
-/**
- * Nesting depth of JSON text (brackets outside strings), without parsing: `[[1]]` is 2.
- * Cheap bound first: text shorter than `2 × limit` cannot be nested `limit` deep.
- */
-export function jsonTextDepth(text: string): number {
-  let d = 0;
-  let max = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 34) {
-      for (i++; i < text.length; i++) {
-        const x = text.charCodeAt(i);
-        if (x === 92) i++;
-        else if (x === 34) break;
-      }
-    } else if (c === 91 || c === 123) {
-      if (++d > max) max = d;
-    } else if (c === 93 || c === 125) d--;
-  }
-  return max;
-}
-
 /**
  * Equality of two parsed JSON values (keys in any order), without recursion: numbers by exact
  * decimal value (a double, a bigint and a JsonDecimal of the same value are equal; `1.50` = `1.5`;

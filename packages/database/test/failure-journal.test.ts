@@ -7,34 +7,27 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids.js';
-import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
 import { journalSqlOf, readJournal } from '../src/routing/failure-journal.js';
 import { openSqlite } from '../src/stores/sqlite/sqlite-connection.js';
-import { TcpProxy } from '../src/testing/index.js';
-import { createBothDatabases } from './helpers/backends.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
-import { openBareStores } from './helpers/inspect.js';
+import { openProxiedBackends } from './helpers/inspect.js';
 import { captureLogs } from './helpers/log-capture.js';
 import { openPhase } from './helpers/phase-db.js';
 import { silentLogger } from './helpers/silent-logger.js';
 import { cli } from './verify-fixtures.js';
 
-let urls: Awaited<ReturnType<typeof createBothDatabases>>;
-let proxy: TcpProxy;
-let bare: Awaited<ReturnType<typeof openBareStores>>;
+let backends: Awaited<ReturnType<typeof openProxiedBackends>>;
+let urls: typeof backends.urls;
+let proxy: typeof backends.proxy;
+let bare: typeof backends.bare;
 
 beforeAll(async () => {
   ensureFreshDist();
-  urls = await createBothDatabases('journal');
-  await Promise.all([migrateSqlite(urls.sqliteUrl), migratePostgres(urls.pgUrl)]);
-  const target = new URL(urls.pgUrl);
-  proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
-  bare = await openBareStores(urls);
+  backends = await openProxiedBackends('journal');
+  ({ urls, proxy, bare } = backends);
 });
 afterAll(async () => {
-  await bare?.close();
-  await proxy?.stop();
-  await urls?.cleanup();
+  await backends?.close();
 });
 
 async function journalKeys(): Promise<Set<string>> {

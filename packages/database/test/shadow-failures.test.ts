@@ -8,12 +8,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/database.js';
 import { newId } from '../src/ids.js';
-import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
 import { toRecord } from '../src/services/record.js';
 import { TcpProxy } from '../src/testing/index.js';
-import { createBothDatabases } from './helpers/backends.js';
 import { warnIfDistStale } from './helpers/fresh-dist.js';
-import { openBareStores } from './helpers/inspect.js';
+import { openProxiedBackends } from './helpers/inspect.js';
 import { captureLogs, type LogLine } from './helpers/log-capture.js';
 import { openPhase } from './helpers/phase-db.js';
 import { silentLogger } from './helpers/silent-logger.js';
@@ -22,22 +20,18 @@ import { percentile, waitFor } from './helpers/wait.js';
 const LIMITS = { SHADOW_TIMEOUT_MS: '300', SHADOW_QUEUE_LIMIT: '50', SHADOW_CONCURRENCY: '2', SHADOW_DRAIN_TIMEOUT_MS: '3000' };
 const QUEUE_LIMIT = 50;
 
-let urls: Awaited<ReturnType<typeof createBothDatabases>>;
-let proxy: TcpProxy;
-let bare: Awaited<ReturnType<typeof openBareStores>>;
+let backends: Awaited<ReturnType<typeof openProxiedBackends>>;
+let urls: typeof backends.urls;
+let proxy: typeof backends.proxy;
+let bare: typeof backends.bare;
 
 beforeAll(async () => {
   warnIfDistStale();
-  urls = await createBothDatabases('shadowfail');
-  await Promise.all([migrateSqlite(urls.sqliteUrl), migratePostgres(urls.pgUrl)]);
-  const target = new URL(urls.pgUrl);
-  proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
-  bare = await openBareStores(urls);
+  backends = await openProxiedBackends('shadowfail');
+  ({ urls, proxy, bare } = backends);
 });
 afterAll(async () => {
-  await bare?.close();
-  await proxy?.stop();
-  await urls?.cleanup();
+  await backends?.close();
 });
 
 /** Saves `n` messages one after another; returns their ids with each call's latency (ms). */

@@ -9,13 +9,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/database.js';
 import { newId } from '../src/ids.js';
-import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
 import { journalSqlOf, readJournal } from '../src/routing/failure-journal.js';
 import { openSqlite } from '../src/stores/sqlite/sqlite-connection.js';
-import { TcpProxy } from '../src/testing/index.js';
-import { createBothDatabases } from './helpers/backends.js';
 import { warnIfDistStale } from './helpers/fresh-dist.js';
-import { openBareStores } from './helpers/inspect.js';
+import { openProxiedBackends } from './helpers/inspect.js';
 import { captureLogs } from './helpers/log-capture.js';
 import { openPhase } from './helpers/phase-db.js';
 import { waitFor } from './helpers/wait.js';
@@ -23,22 +20,18 @@ import { waitFor } from './helpers/wait.js';
 // The deadline of the run (5 s default); four shadow writers, batches of up to 500 rows.
 const LIMITS = { SHADOW_TIMEOUT_MS: '5000', SHADOW_CONCURRENCY: '4', SHADOW_DRAIN_TIMEOUT_MS: '10000' };
 
-let urls: Awaited<ReturnType<typeof createBothDatabases>>;
-let proxy: TcpProxy;
-let bare: Awaited<ReturnType<typeof openBareStores>>;
+let backends: Awaited<ReturnType<typeof openProxiedBackends>>;
+let urls: typeof backends.urls;
+let proxy: typeof backends.proxy;
+let bare: typeof backends.bare;
 
 beforeAll(async () => {
   warnIfDistStale();
-  urls = await createBothDatabases('shadownet');
-  await Promise.all([migrateSqlite(urls.sqliteUrl), migratePostgres(urls.pgUrl)]);
-  const target = new URL(urls.pgUrl);
-  proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
-  bare = await openBareStores(urls);
+  backends = await openProxiedBackends('shadownet');
+  ({ urls, proxy, bare } = backends);
 });
 afterAll(async () => {
-  await bare?.close();
-  await proxy?.stop();
-  await urls?.cleanup();
+  await backends?.close();
 });
 
 async function save(db: Database, channelId: string, i: number): Promise<string> {

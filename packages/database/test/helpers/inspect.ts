@@ -6,6 +6,9 @@ import { sqliteDialect } from '../../src/stores/sqlite/sqlite-dialect.js';
 import { tableNames, type TableName } from '../../src/schema/tables.js';
 import type { Row } from '../../src/stores/store.js';
 import { normalizeRow } from '../../src/transfer/convert/normalize-row.js';
+import { migratePostgres, migrateSqlite } from '../../src/migrations/migrate.js';
+import { TcpProxy } from '../../src/testing/index.js';
+import { createBothDatabases } from './backends.js';
 
 /** Bare stores on both backends, bypassing the router: to seed one backend only, or to read each. */
 export async function openBareStores(urls: { sqliteUrl: string; pgUrl: string }): Promise<{ sqlite: SqlStore; postgres: SqlStore; close: () => Promise<void> }> {
@@ -23,4 +26,31 @@ export async function dumpAll(store: SqlStore): Promise<Record<TableName, Row[]>
     out[table] = rows.map((r) => normalizeRow(table, r)).sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
   }
   return out;
+}
+
+/**
+ * The fault tests' set-up: a migrated LibSQL file and PostgreSQL database, a TCP proxy in front of
+ * PostgreSQL (to stall, drop or refuse it), and bare stores for reading both sides directly.
+ */
+export async function openProxiedBackends(prefix: string): Promise<{
+  urls: Awaited<ReturnType<typeof createBothDatabases>>;
+  proxy: TcpProxy;
+  bare: Awaited<ReturnType<typeof openBareStores>>;
+  close: () => Promise<void>;
+}> {
+  const urls = await createBothDatabases(prefix);
+  await Promise.all([migrateSqlite(urls.sqliteUrl), migratePostgres(urls.pgUrl)]);
+  const target = new URL(urls.pgUrl);
+  const proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
+  const bare = await openBareStores(urls);
+  return {
+    urls,
+    proxy,
+    bare,
+    close: async () => {
+      await bare.close();
+      await proxy.stop();
+      await urls.cleanup();
+    },
+  };
 }
