@@ -1,6 +1,7 @@
 import type { ColumnSpec } from '../schema/columns.js';
 import type { Row } from './store.js';
 import type { ReadIssue } from './sqlite/stored-text.js';
+import type { RunQuery, SearchPage, SearchPageInput } from './sqlite/sqlite-search.js';
 
 /** A fragment of SQL with `?` placeholders and its parameters. */
 export interface Fragment {
@@ -33,6 +34,12 @@ export interface Dialect {
   selectColumn?(col: ColumnSpec, ref: string): string;
   /** `FROM … WHERE <match>` of a full-text search for `terms`, all required (alias `m` for messages). */
   searchFrom(terms: readonly string[]): Fragment;
+  /**
+   * The rowids of a search page (`searchFrom`'s rows with the filter, ordered `timestamp DESC, id
+   * DESC`, offset and limited), found by a plan of the dialect's own (LibSQL: sqlite/sqlite-search.ts)
+   * instead of one statement. Absent (PostgreSQL): `searchFrom` in one statement.
+   */
+  searchPage?(run: RunQuery, input: Omit<SearchPageInput, 'match'>): Promise<SearchPage>;
   /**
    * Multi-row writes: a FROM item that turns ONE parameter into rows of `table` (alias `r`,
    * columns typed as the table's), and the encoder of that parameter. Absent (LibSQL, where a

@@ -255,6 +255,12 @@ export class SqlStore implements Store {
     const from = this.#d.searchFrom(spec.terms);
     const { conds, params } = this.#where('messages', spec.where);
     const order = 'm.timestamp DESC, m.id DESC';
+    if (this.#d.searchPage) {
+      const page = await this.#d.searchPage((sql, p) => this.#query(sql, p), { terms: spec.terms, where: spec.where, conds, params, limit: spec.limit, offset: spec.offset ?? 0 });
+      if (page.rowids.length === 0) return [];
+      const sql = `SELECT ${t.selectList} FROM messages m WHERE m.rowid IN (${page.rowids.map(() => '?').join(', ')}) ORDER BY ${order}`;
+      return (await this.#query(sql, page.rowids)).map((r) => t.decodeRow(r, this.#onIssues));
+    }
     const rows = await this.#query(
       this.#pageFirst(t.selectList, 'messages', `${from.sql}${conds.map((c) => ` AND ${c}`).join('')} ORDER BY ${order} LIMIT ? OFFSET ?`, order),
       [...from.params, ...params, spec.limit, spec.offset ?? 0],

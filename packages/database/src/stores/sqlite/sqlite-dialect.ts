@@ -3,6 +3,7 @@ import type { Dialect, Fragment } from '../dialect.js';
 import { stringifyJsonExact } from '../../json-exact.js';
 import { readStoredJson } from './stored-json.js';
 import { termForms } from '../../services/search-terms.js';
+import { sqliteSearchPage } from './sqlite-search.js';
 import { bytesOf, decodeStoredText, safeSelect, type ReadIssue } from './stored-text.js';
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
@@ -18,6 +19,21 @@ function storedText(col: ColumnSpec, v: unknown, issues: ReadIssue[] | undefined
     issues?.push({ column: col.name, reason: c.reason, detail: `${plural(c.count, what)} ${c.reason === 'nul' ? 'stripped' : '→ U+FFFD'}` });
   }
   return d.text;
+}
+
+/**
+ * The FTS5 MATCH expression of `terms`, all required. Each term is a quoted FTS5 string, so `"`,
+ * `-`, NOT, col:x are plain text (FTS5 docs §3.1); a term with a decomposed form matches either
+ * form (search-terms.ts termForms).
+ */
+export function ftsMatch(terms: readonly string[]): string {
+  const quote = (t: string) => `"${t.replaceAll('"', '""')}"`;
+  return terms
+    .map((t) => {
+      const forms = termForms(t);
+      return forms.length === 1 ? quote(t) : `(${forms.map(quote).join(' OR ')})`;
+    })
+    .join(' AND '); // explicit: FTS5 has no implicit AND after a parenthesised group
 }
 
 /**
@@ -75,15 +91,8 @@ export const sqliteDialect: Dialect = {
     }
   },
   searchFrom(terms: readonly string[]): Fragment {
-    // Each term is a quoted FTS5 string, so `"`, `-`, NOT, col:x are plain text (FTS5 docs §3.1);
-    // a term with a decomposed form matches either form (search-terms.ts termForms).
-    const quote = (t: string) => `"${t.replaceAll('"', '""')}"`;
-    const match = terms
-      .map((t) => {
-        const forms = termForms(t);
-        return forms.length === 1 ? quote(t) : `(${forms.map(quote).join(' OR ')})`;
-      })
-      .join(' AND '); // explicit: FTS5 has no implicit AND after a parenthesised group
-    return { sql: `FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ?`, params: [match] };
+    return { sql: `FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ?`, params: [ftsMatch(terms)] };
   },
+  // The reference query above, planned per query (sqlite-search.ts): SQLite's own plan walks the filter's index with one FTS5 lookup per row.
+  searchPage: (run, input) => sqliteSearchPage(run, { ...input, match: ftsMatch(input.terms) }),
 };
