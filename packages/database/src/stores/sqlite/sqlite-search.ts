@@ -15,27 +15,31 @@ import { termForms } from '../../services/search-terms.js';
  *   the matches (about 0.7 µs each), whatever the filter.
  * - `window` (newest rows first): the newest `W` rows of the filter (one index walk, in the page's
  *   order), and FTS5 asked only for the rowids between the window's smallest and largest rowid
- *   (FTS5 takes `rowid` range constraints, FTS5 docs §4.2 / xBestIndex). Enough hits in the window
- *   (≥ offset + limit): they are the page, since every row after the window is older. Too few: the
- *   window grows ({@link SearchPlanOptions.windowGrowth}×) until it holds the whole filter. Cost ∝
- *   the window plus the term's matches inside its rowid span: small when rows were inserted in
- *   time order (a chat log), at worst about the `match` plan's per step.
+ *   (FTS5 takes `rowid` range constraints: `INDEX 0:M3><` in EXPLAIN QUERY PLAN). Enough hits in
+ *   the window (≥ offset + limit): they are the page, since every row after the window is older.
+ *   The window holds the whole filter: its hits are the answer. Else a bigger window when the
+ *   hits so far say it will do, at most {@link SearchPlanOptions.maxWindows} windows, then `match`.
+ *   Cost ∝ the window plus the matches inside its rowid span: small when rows were inserted in
+ *   time order (a chat log).
  *
- * The plan is chosen per query from the terms' document counts (FTS5's own, read through a
- * per-connection `temp.messages_fts_vocab` fts5vocab table, FTS5 docs §7): a term in at most
- * {@link SearchPlanOptions.matchFirstMaxDocs} messages → `match`; all terms common and the filter
+ * The plan is chosen per query by counting the matches up to {@link SearchPlanOptions.matchFirstMaxDocs}
+ * (`SELECT count(*) FROM (SELECT rowid FROM messages_fts WHERE MATCH ? LIMIT n)`: FTS5 stops at
+ * n, so this costs at most n rowids; FTS5's fts5vocab would count every document of a common
+ * term, 40 ms for a word in 450k messages): at most that many → `match`; more, and the filter
  * walkable in the page's order (channel, user, or none: indexes `messages_channel_ts_idx`,
- * `messages_user_ts_idx`, `idx_messages_timestamp`) → `window`; otherwise `match`. Either plan
+ * `messages_user_ts_idx`, `idx_messages_timestamp`) → `window`; otherwise `match`. Every plan
  * returns exactly the reference query's rows in its order (test/search-plan.test.ts).
  */
 export interface SearchPlanOptions {
-  /** A term in at most this many messages makes the search match-first. Default {@link SEARCH_PLAN_DEFAULTS}. */
+  /** At most this many matches in all messages make the search match-first. */
   readonly matchFirstMaxDocs: number;
   /** Rows of the first window (at least offset + limit are taken). */
   readonly firstWindowRows: number;
   /** Each next window is this many times bigger (> 1). */
   readonly windowGrowth: number;
-  /** Force a plan (tests, bench); default: chosen from the term counts. */
+  /** Windows tried before falling back to `match` (Infinity: grow until the window holds the whole filter). */
+  readonly maxWindows: number;
+  /** Force a plan (tests, bench); default: chosen from the match count. */
   readonly force?: SearchPlanKind | undefined;
 }
 
@@ -43,9 +47,9 @@ export type SearchPlanKind = 'match' | 'window';
 
 /**
  * Defaults measured on the bench's 1M-message file: 20,000 matches cost about 14 ms match-first;
- * a 1,000-row window about 4 ms of CPU in a 53k-message channel.
+ * a 1,000-row window of a 53k-message channel 3 ms, an 8,000-row one 30 to 40 ms.
  */
-export const SEARCH_PLAN_DEFAULTS: SearchPlanOptions = { matchFirstMaxDocs: 20_000, firstWindowRows: 1_000, windowGrowth: 8 };
+export const SEARCH_PLAN_DEFAULTS: SearchPlanOptions = { matchFirstMaxDocs: 20_000, firstWindowRows: 1_000, windowGrowth: 8, maxWindows: 2 };
 
 /** Runs one statement (`?` placeholders) and returns its rows. */
 export type RunQuery = (sql: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>;
@@ -67,12 +71,11 @@ export interface SearchPage {
   readonly rowids: unknown[];
   readonly plan: SearchPlanKind;
   readonly statements: number;
-  /** Smallest document count among the terms (null: not known, the vocab table was unavailable). */
-  readonly docs: number | null;
+  /** Matches in all messages, counted up to `matchFirstMaxDocs` + 1 (null: not counted, the plan was forced). */
+  readonly matches: number | null;
 }
 
 const ORDER = 'ORDER BY m.timestamp DESC, m.id DESC';
-const VOCAB = 'temp.messages_fts_vocab';
 
 /** True when the filter can be walked newest first by an index (equality on channel or user, or no filter but time). */
 export function windowable(where: Where): boolean {
@@ -84,28 +87,10 @@ export function windowable(where: Where): boolean {
   return keys.every((x) => x.k === 'timestamp');
 }
 
-/**
- * Smallest number of messages holding a term (the sum over its stored forms), from FTS5's vocab;
- * null when the temp vocab table cannot be made (e.g. a remote connection that refuses it).
- * The table lives in `temp` (per connection, never in the database file): created on first use.
- */
-export async function termDocs(run: RunQuery, terms: readonly string[]): Promise<number | null> {
-  const forms = terms.map((t) => termForms(t));
-  const all = [...new Set(forms.flat())];
-  const sql = `SELECT term, doc FROM ${VOCAB} WHERE term IN (${all.map(() => '?').join(', ')})`;
-  let rows: Record<string, unknown>[];
-  try {
-    rows = await run(sql, all);
-  } catch {
-    try {
-      await run(`CREATE VIRTUAL TABLE IF NOT EXISTS ${VOCAB} USING fts5vocab(main, messages_fts, 'row')`, []);
-      rows = await run(sql, all);
-    } catch {
-      return null;
-    }
-  }
-  const docs = new Map(rows.map((r) => [String(r.term), Number(r.doc)]));
-  return Math.min(...forms.map((fs) => fs.reduce((n, f) => n + (docs.get(f) ?? 0), 0)));
+/** Messages matching `match`, counted up to `cap` (FTS5 stops there). */
+export async function countMatches(run: RunQuery, match: string, cap: number): Promise<number> {
+  const rows = await run('SELECT count(*) AS n FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)', [match, cap]);
+  return Number(rows[0]!.n);
 }
 
 /** The `match` plan's rowids: FTS5 first, then each row by rowid, filtered and sorted. */
@@ -137,30 +122,33 @@ export function windowSql(input: SearchPageInput, rows: number, want: number): {
  * Errors: the driver's (SQLITE_*), as the reference query would throw them.
  */
 export async function sqliteSearchPage(run: RunQuery, input: SearchPageInput, opts: SearchPlanOptions = SEARCH_PLAN_DEFAULTS): Promise<SearchPage> {
-  let plan: SearchPlanKind;
-  let docs: number | null = null;
+  let matches: number | null = null;
   let statements = 0;
-  if (opts.force) plan = opts.force;
-  else {
-    docs = await termDocs(run, input.terms);
-    statements++;
-    // 0 is not "no hit": a term FTS5 splits into several tokens (a mark inside a word) is no vocab entry.
-    plan = windowable(input.where) && (docs === null || docs > opts.matchFirstMaxDocs) ? 'window' : 'match';
-  }
-  if (plan === 'match') {
+  const matchFirst = async (): Promise<SearchPage> => {
     const q = matchFirstSql(input);
     const rows = await run(q.sql, q.params);
-    return { rowids: rows.map((r) => r.r), plan, statements: statements + 1, docs };
+    return { rowids: rows.map((r) => r.r), plan: 'match', statements: statements + 1, matches };
+  };
+  if (opts.force === 'match') return matchFirst();
+  if (!opts.force) {
+    matches = await countMatches(run, input.match, opts.matchFirstMaxDocs + 1);
+    statements++;
+    if (matches === 0) return { rowids: [], plan: 'match', statements, matches };
+    if (matches <= opts.matchFirstMaxDocs || !windowable(input.where)) return matchFirst();
   }
   const want = input.offset + input.limit;
   let size = Math.max(opts.firstWindowRows, want);
-  for (;;) {
+  for (let step = 1; ; step++) {
     const q = windowSql(input, size, want);
     const rows = await run(q.sql, q.params);
     statements++;
     const inWindow = Number(rows[0]!.r);
     const hits = rows.slice(1).map((r) => r.r);
-    if (hits.length >= want || inWindow < size) return { rowids: hits.slice(input.offset), plan, statements, docs };
-    size = Math.ceil(size * opts.windowGrowth);
+    if (hits.length >= want || inWindow < size) return { rowids: hits.slice(input.offset), plan: 'window', statements, matches };
+    const next = Math.ceil(size * opts.windowGrowth);
+    // The hits so far say how many rows `want` hits take; past the next window, `match` is cheaper.
+    const enough = hits.length > 0 && (want / hits.length) * size <= next;
+    if (step >= opts.maxWindows || (!enough && opts.force !== 'window')) return matchFirst();
+    size = next;
   }
 }
