@@ -69,7 +69,7 @@ describe('db gate', () => {
     expect(kept.criteria.map((k) => [k.key, k.pass])).toEqual((r.json.criteria as Array<{ key: string; pass: boolean }>).map((k) => [k.key, k.pass]));
     expect(Date.now() - Date.parse(kept.at)).toBeLessThan(60_000);
     const c = byKey(r.json);
-    expect(Object.keys(c)).toEqual(['tables', 'verify', 'shadow', 'compared_reads', 'latency', 'search', 'foreign_keys']);
+    expect(Object.keys(c)).toEqual(['tables', 'verify', 'shadow', 'compared_reads', 'latency', 'search', 'foreign_keys', 'indexes']);
     expect(c.compared_reads!.value).toBe('100.00% (600 of 600 matched, 0 mismatched, 0 dropped)');
     expect(c.shadow!.value).toContain('0.30%');
     expect(c.latency!.value).toMatch(/^p95 [\d.]+ ms/);

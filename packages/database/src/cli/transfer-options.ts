@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ExitCode } from './exit-codes.js';
+import { LOAD_MODES, type LoadMode } from '../transfer/load/deferred-indexes.js';
 
 /** Parses a positive integer option (commander turns the error into exit code 2). */
 export function positiveInt(value: string): number {
@@ -61,3 +62,14 @@ export async function interruptible<T>(warn: (line: string) => void, body: (sign
     stop.dispose();
   }
 }
+
+/** Parses `--load-mode` (auto|bulk|online; commander turns the error into exit code 2). */
+export function loadModeArg(value: string): LoadMode {
+  if (!(LOAD_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${LOAD_MODES.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as LoadMode;
+}
+
+/** Help text of `--load-mode` (copy and import). */
+export const LOAD_MODE_HELP =
+  'auto: bulk for a table empty in PostgreSQL when its load starts, else online; bulk: drop its secondary indexes for the load, ' +
+  'build them after it (one pass each); online: maintain every index row by row';

@@ -9,6 +9,7 @@ import { pgClientOptions } from '../stores/pg/pg-connection.js';
 import { assertAdopted } from '../adopt/guard.js';
 import { assertPostgresAdopted } from '../adopt/pg/guard.js';
 import { ensureParentFolder } from '../stores/sqlite/file-url.js';
+import { rebuildDeferredIndexes } from '../transfer/load/deferred-indexes.js';
 
 /** Folder of the committed drizzle-kit migrations of a dialect (`drizzle/sqlite`, `drizzle/pg`). */
 export function migrationsFolder(dialect: 'sqlite' | 'pg'): string {
@@ -33,7 +34,8 @@ export async function migrateSqlite(url: string, authToken?: string): Promise<vo
 
 /**
  * Applies pending PostgreSQL migrations under an advisory lock, so several processes starting at
- * once (a deploy with replicas, parallel tests) apply them exactly once.
+ * once (a deploy with replicas, parallel tests) apply them exactly once. Then builds the indexes a
+ * killed bulk load left deferred (`transfer_deferred_indexes`, see transfer/load/deferred-indexes.ts).
  * @throws DatabaseError `LEGACY_SCHEMA` before writing anything when the database holds omega-bot's
  *   PostgreSQL tables not adopted yet: `pnpm db adopt --target postgres` takes them over.
  */
@@ -44,6 +46,7 @@ export async function migratePostgres(url: string): Promise<void> {
     await sql`SELECT pg_advisory_lock(hashtext('repo-database:migrate'))`;
     await migratePg(drizzlePg(sql), { migrationsFolder: migrationsFolder('pg') });
     await sql`SELECT pg_advisory_unlock(hashtext('repo-database:migrate'))`;
+    await rebuildDeferredIndexes(sql);
   } finally {
     await sql.end({ timeout: 5 });
   }

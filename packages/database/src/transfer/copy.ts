@@ -9,10 +9,12 @@ import { RejectFile } from './files/reject-file.js';
 import { defaultChunkRows, openSource, type Source } from './source/source.js';
 import { journalModeWarning } from './source/warnings.js';
 import { loadTable } from './load/table-loader.js';
+import { loadInMode, recoverDeferredIndexes, type LoadModeEvents, type TableModeReport } from './load/load-mode.js';
+import type { LoadMode } from './load/deferred-indexes.js';
 import { rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
 
 /** Options of {@link copyDatabase}. */
-export interface CopyOptions {
+export interface CopyOptions extends LoadModeEvents {
   /** LibSQL source (`file:…` or `libsql://…`). */
   readonly libsqlUrl: string;
   readonly libsqlAuthToken?: string | undefined;
@@ -35,6 +37,12 @@ export interface CopyOptions {
   readonly parallelTables?: boolean | undefined;
   /** Only these tables (still in foreign-key order). Default all. */
   readonly tables?: readonly TableName[] | undefined;
+  /**
+   * `auto` (default): bulk for a table empty in the target when its load starts, else online;
+   * `bulk`: secondary indexes dropped for the load and built after it, one pass each, even when
+   * the table has rows; `online`: indexes maintained row by row (see load/deferred-indexes.ts).
+   */
+  readonly loadMode?: LoadMode | undefined;
   readonly onProgress?: ((p: TransferProgress) => void) | undefined;
   /** Called with warnings before the work starts (e.g. the source is not in WAL mode). */
   readonly onWarning?: ((message: string) => void) | undefined;
@@ -48,6 +56,10 @@ export interface CopySummary {
   readonly target: string;
   readonly rejectsDir: string;
   readonly tables: TableSummary[];
+  /** The load mode each table got (foreign-key order). */
+  readonly loadModes: TableModeReport[];
+  /** Indexes an earlier killed bulk load had left deferred, built before this load started. */
+  readonly recoveredIndexes: string[];
   readonly totals: Omit<TableSummary, 'table'>;
   /** Wall time, in seconds. */
   readonly seconds: number;
@@ -74,10 +86,11 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
     if (warning) opts.onWarning?.(warning);
     const target = await openTarget(opts.databaseUrl, { max: concurrency, applicationName: 'repo-database:copy' });
     try {
+      const recoveredIndexes = await recoverDeferredIndexes(target, opts);
       const jsonDepth = await measurePgJsonDepth((q, p) => target.sql.unsafe(q, p as never[]));
       const converter = new Converter('sqlite', 'copy', { jsonDepth });
       const slots = new Slots(concurrency);
-      const summaries = await source.snapshot(async (snap) => {
+      const results = await source.snapshot(async (snap) => {
         const order = tableNames.filter((t) => !opts.tables || opts.tables.includes(t));
         const counts = new Map<TableName, number>();
         for (const t of order) counts.set(t, await snap.count(t));
@@ -87,9 +100,11 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
             const total = counts.get(table)!;
             opts.onProgress?.({ stage: 'load', table, done: 0, total });
             const chunks = snap.rows(table, opts.chunkRows ?? defaultChunkRows(table));
-            const s = await loadTable(table, chunks, { ...opts, target, converter, rejects, stage: 'copy', total, slots, signal });
+            const r = await loadInMode(target, table, opts.loadMode ?? 'auto', opts, () =>
+              loadTable(table, chunks, { ...opts, target, converter, rejects, stage: 'copy', total, slots, signal }),
+            );
             await rejects.finish();
-            return s;
+            return r;
           } catch (e) {
             await rejects.abort();
             throw e;
@@ -97,9 +112,10 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
         };
         return runInLanes(order, counts, copyTable, opts.signal, opts.parallelTables ?? true);
       });
+      const summaries = results.map((r) => r.value);
       const seconds = (performance.now() - started) / 1000;
       const t = totals(summaries);
-      return { source: source.label, target: target.label, rejectsDir, tables: summaries, totals: t, seconds, rowsPerSecond: rowsPerSecond(t.read, seconds) };
+      return { source: source.label, target: target.label, rejectsDir, tables: summaries, loadModes: results.map((r) => r.mode), recoveredIndexes, totals: t, seconds, rowsPerSecond: rowsPerSecond(t.read, seconds) };
     } finally {
       await target.close();
     }

@@ -5,6 +5,7 @@ import { SEARCH_PREFIX_CHARS, tableNames, tables } from '../schema/tables.js';
 import { q } from '../stores/table-sql.js';
 import type { OrderBy, Row } from '../stores/store.js';
 import type { Side } from './source/backend-pair.js';
+import { DEFERRED_INDEXES_TABLE } from './load/deferred-indexes.js';
 
 /** Read-latency sample of {@link measureReadLatency}; all times in ms. */
 export interface LatencySample {
@@ -263,4 +264,25 @@ export async function readBotComparedReads(botUrl: string, fetchImpl: typeof fet
     dropped: n(c.total, 'dropped'),
     byCall,
   };
+}
+
+/** An index a bulk load dropped and did not build again yet (`transfer_deferred_indexes`, load/deferred-indexes.ts). */
+export interface PendingIndex {
+  readonly index: string;
+  readonly table: string;
+  /** When it was dropped (ISO 8601 text as PostgreSQL prints it). */
+  readonly deferredAt: string;
+}
+
+/**
+ * The indexes recorded as deferred on PostgreSQL (a killed or failed bulk load left them; the
+ * next copy, import or `db migrate --target postgres` builds them). [] when the bookkeeping table
+ * does not exist (no bulk load ever ran there). Cutting over without them makes the bot's reads
+ * slow (the search GIN index, the timeline btrees).
+ */
+export async function pendingIndexes(side: Side): Promise<PendingIndex[]> {
+  const [t] = await side.query(`SELECT to_regclass(?) IS NOT NULL AS ok`, [DEFERRED_INDEXES_TABLE]);
+  if (!t || (t.ok !== true && t.ok !== 1)) return [];
+  const rows = await side.query(`SELECT index_name, table_name, deferred_at::text AS deferred_at FROM ${q(DEFERRED_INDEXES_TABLE)} ORDER BY table_name, index_name`, []);
+  return rows.map((r) => ({ index: String(r.index_name), table: String(r.table_name), deferredAt: String(r.deferred_at) }));
 }

@@ -2,12 +2,12 @@ import { describeError } from '../errors.js';
 import { redact } from '../logger.js';
 import { tableNames, TOMBSTONES_TABLE } from '../schema/tables.js';
 import { existingTables, openBackendPair } from './source/backend-pair.js';
-import { checkSearch, measureReadLatency, orphanRows, readBotComparedReads, readBotShadow } from './gate-checks.js';
+import { checkSearch, measureReadLatency, orphanRows, pendingIndexes, readBotComparedReads, readBotShadow } from './gate-checks.js';
 import { summarize, type VerifySummary } from './verify-report.js';
 import { verifyTables, type VerifyOptions } from './verify.js';
 
 /** The success criteria of the migration guide, one per line of `db gate`. */
-export type GateKey = 'tables' | 'verify' | 'shadow' | 'compared_reads' | 'latency' | 'search' | 'foreign_keys';
+export type GateKey = 'tables' | 'verify' | 'shadow' | 'compared_reads' | 'latency' | 'search' | 'foreign_keys' | 'indexes';
 
 /** One criterion: what was measured, against what, and whether it passed. */
 export interface GateCriterion {
@@ -236,6 +236,15 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
       } catch (e) {
         criteria.push(fail('foreign_keys', kName, '0', e));
       }
+    }
+
+    const iName = 'no index left deferred by a bulk load';
+    try {
+      const p = await pendingIndexes(pg);
+      const value = p.length === 0 ? '0' : `${p.length} deferred (${p.map((i) => `${i.table}.${i.index}`).join(', ')}): run \`pnpm db migrate --target postgres\` to build them`;
+      criteria.push({ key: 'indexes', name: iName, pass: p.length === 0, value, threshold: '0', detail: p });
+    } catch (e) {
+      criteria.push(fail('indexes', iName, '0', e));
     }
   } finally {
     if (!opts.pair) await pair.close();

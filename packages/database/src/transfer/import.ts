@@ -11,10 +11,12 @@ import { measurePgJsonDepth } from './load/pg-json-depth.js';
 import { RejectFile } from './files/reject-file.js';
 import { rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
 import { loadTable, type LoadItem } from './load/table-loader.js';
+import { loadInMode, recoverDeferredIndexes, type LoadModeEvents, type TableModeReport } from './load/load-mode.js';
+import type { LoadMode } from './load/deferred-indexes.js';
 import { parseJsonExact } from '../json-exact.js';
 
 /** Options of {@link importDirectory}. */
-export interface ImportOptions {
+export interface ImportOptions extends LoadModeEvents {
   /** Export folder to import (with metadata.json). Default `migration-data`. */
   readonly dir?: string | undefined;
   /** Folder of the rejects files (`<table>.ndjson`). Default `<dir>/rejects`. */
@@ -31,6 +33,8 @@ export interface ImportOptions {
   readonly parallelTables?: boolean | undefined;
   /** Only these tables (still in foreign-key order). Default all. */
   readonly tables?: readonly TableName[] | undefined;
+  /** `auto` (default) | `bulk` | `online`: see `CopyOptions.loadMode`. */
+  readonly loadMode?: LoadMode | undefined;
   readonly onProgress?: ((p: TransferProgress) => void) | undefined;
   readonly onWarning?: ((message: string) => void) | undefined;
   /** Stops after the batches in flight; a re-run resumes safely (version guard). */
@@ -50,6 +54,10 @@ export interface ImportSummary {
   readonly exportedAt: string;
   readonly rejectsDir: string;
   readonly tables: ImportTableSummary[];
+  /** The load mode each table got (foreign-key order). */
+  readonly loadModes: TableModeReport[];
+  /** Indexes an earlier killed bulk load had left deferred, built before this load started. */
+  readonly recoveredIndexes: string[];
   readonly totals: Omit<TableSummary, 'table'> & { rejectedAtExport: number };
   /** Wall time including the checksum pass, in seconds. */
   readonly seconds: number;
@@ -106,28 +114,32 @@ export async function importDirectory(opts: ImportOptions): Promise<ImportSummar
   const target = await openTarget(opts.databaseUrl, { max: concurrency, applicationName: 'repo-database:import' });
   const rejectsDir = opts.rejectsDir ?? join(fromDir, 'rejects');
   try {
+    const recoveredIndexes = await recoverDeferredIndexes(target, opts);
     const jsonDepth = await measurePgJsonDepth((q, p) => target.sql.unsafe(q, p as never[]));
     const converter = new Converter('canonical', 'import', { jsonDepth });
     const slots = new Slots(concurrency);
     const order = tableNames.filter((t) => !opts.tables || opts.tables.includes(t));
-    const importTable = async (table: TableName, signal: AbortSignal): Promise<ImportTableSummary> => {
+    const importTable = async (table: TableName, signal: AbortSignal): Promise<{ value: ImportTableSummary; mode: TableModeReport }> => {
       const entry = meta.tables[table];
       const rejects = new RejectFile(join(rejectsDir, `${table}.ndjson`));
       try {
         opts.onProgress?.({ stage: 'load', table, done: 0, total: entry.rows });
-        const s = await loadTable(table, lineItems(join(fromDir, entry.file)), { ...opts, target, converter, rejects, stage: 'import', total: entry.rows, slots, signal });
+        const r = await loadInMode(target, table, opts.loadMode ?? 'auto', opts, () =>
+          loadTable(table, lineItems(join(fromDir, entry.file)), { ...opts, target, converter, rejects, stage: 'import', total: entry.rows, slots, signal }),
+        );
         await rejects.finish();
-        return { ...s, rejectedAtExport: entry.rejected ?? 0 };
+        return { value: { ...r.value, rejectedAtExport: entry.rejected ?? 0 }, mode: r.mode };
       } catch (e) {
         await rejects.abort();
         throw e;
       }
     };
     const rows = new Map(order.map((t) => [t, meta.tables[t].rows]));
-    const out = await runInLanes(order, rows, importTable, opts.signal, opts.parallelTables ?? true);
+    const results = await runInLanes(order, rows, importTable, opts.signal, opts.parallelTables ?? true);
+    const out = results.map((r) => r.value);
     const seconds = (performance.now() - started) / 1000;
     const t = { ...totals(out), rejectedAtExport: out.reduce((n, s) => n + s.rejectedAtExport, 0) };
-    return { fromDir, target: target.label, exportedAt: meta.exportedAt, rejectsDir, tables: out, totals: t, seconds, rowsPerSecond: rowsPerSecond(t.read, seconds) };
+    return { fromDir, target: target.label, exportedAt: meta.exportedAt, rejectsDir, tables: out, loadModes: results.map((r) => r.mode), recoveredIndexes, totals: t, seconds, rowsPerSecond: rowsPerSecond(t.read, seconds) };
   } finally {
     await target.close();
   }

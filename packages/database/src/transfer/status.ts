@@ -9,6 +9,7 @@ import { tableNames, TOMBSTONES_TABLE, type TableName } from '../schema/tables.j
 import { existingTables, openPostgresSide, openSqliteSide, type Side } from './source/backend-pair.js';
 import { migrationStatus, type BackendMigrationStatus } from './source/migration-status.js';
 import { countRows } from './source/row-stream.js';
+import { pendingIndexes, type PendingIndex } from './gate-checks.js';
 import { DEFAULT_DATA_DIR, readLastVerify, type VerifySummary } from './verify-report.js';
 
 /** The configuration as the app derives it from the environment (`loadConfig` + `derivePhase`). */
@@ -46,6 +47,12 @@ export interface BackendStatus {
    * shadow while it was the primary; `pnpm db reconcile --journal` repairs them), null when unknown.
    */
   readonly journal?: number | null;
+  /**
+   * PostgreSQL only: indexes a bulk load dropped and did not build again yet (a killed copy or
+   * import; the next copy, import or `db migrate --target postgres` builds them; gate fails
+   * meanwhile). Null when unknown.
+   */
+  readonly deferredIndexes?: readonly PendingIndex[] | null;
   /**
    * LibSQL only: the file's layout as `db adopt` detects it (`legacy` true for omega-bot's layout
    * or the product's without journal, not adopted: LEGACY_SCHEMA, run `pnpm db adopt`). Null when unknown.
@@ -108,7 +115,8 @@ async function backendStatus(open: () => Promise<Side>, migrations: Promise<Back
     for (const t of tableNames) counts[t] = have.has(t) ? await countRows(side, t) : null;
     const tomb = have.has(TOMBSTONES_TABLE) ? Number((await side.query(`SELECT count(*) AS n FROM ${TOMBSTONES_TABLE}`, []))[0]?.n ?? 0) : null;
     const journal = await journalSize({ backend: side.name, query: (sql, params) => side!.query(sql, params) }).catch(() => null);
-    return { reachable: true, latencyMs, error: null, migrations: (await migrations) ?? null, counts, tombstones: tomb, journal };
+    const deferredIndexes = side.name === 'postgres' ? await pendingIndexes(side).catch(() => null) : undefined;
+    return { reachable: true, latencyMs, error: null, migrations: (await migrations) ?? null, counts, tombstones: tomb, journal, ...(deferredIndexes !== undefined ? { deferredIndexes } : {}) };
   } catch (e) {
     await migrations.catch(() => {});
     return { reachable: false, latencyMs: null, error: redact(describeError(e).message), migrations: null, counts: null, tombstones: null };

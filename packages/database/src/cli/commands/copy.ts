@@ -9,15 +9,18 @@ import { requirePostgresUrl, type CliContext } from '../context.js';
 import { formatDryRun, postgresPreflight, type DryRunTable } from '../dry-run.js';
 import { commandExitCodes, ExitCode } from '../exit-codes.js';
 import { progressBar } from '../progress-bar.js';
-import { interruptible, positiveInt, withDatabaseUrl, withLibsqlUrl } from '../transfer-options.js';
+import { interruptible, LOAD_MODE_HELP, loadModeArg, positiveInt, withDatabaseUrl, withLibsqlUrl } from '../transfer-options.js';
 import { requireSqliteTables } from '../source-guard.js';
 import type { CommandModule } from './index.js';
+import { formatLoadModes, plannedLoadModes } from '../../transfer/load/load-mode.js';
+import type { LoadMode } from '../../transfer/load/deferred-indexes.js';
 
 interface CopyCliOptions {
   rejects: string;
   allowRejects: boolean;
   batchRows: number;
   concurrency: number;
+  loadMode: LoadMode;
   dryRun: boolean;
 }
 
@@ -38,8 +41,10 @@ async function dryRun(ctx: CliContext, o: CopyCliOptions, databaseUrl: string): 
   const tables: DryRunTable[] = r.tables.map((t) => ({ table: t.table, wouldLoad: t.accepted, rejected: t.rejected, postgresRows: pg.counts[t.table] }));
   ctx.say(`copy --dry-run: ${redactUrl(ctx.config.libsqlUrl)} → ${pg.target}; PostgreSQL is migrated.`);
   ctx.say(formatDryRun(tables, 'would be rejected (`db check` lists them)'));
+  const modes = plannedLoadModes(o.loadMode, pg.counts, tables.map((t) => t.table));
+  ctx.say(`load modes (--load-mode ${o.loadMode}): ${modes.map((m) => `${m.table} ${m.mode}`).join(', ')}`);
   ctx.say(`dry run: nothing written. Rejects would go to ${o.rejects}/<table>.ndjson.`);
-  ctx.result({ dryRun: true, source: r.source, target: pg.target, tables, totals: r.totals });
+  ctx.result({ dryRun: true, source: r.source, target: pg.target, tables, loadModes: modes, totals: r.totals });
   return r.totals.rejected > 0 && !o.allowRejects ? ExitCode.REJECTED_ROWS : ExitCode.OK;
 }
 
@@ -57,6 +62,7 @@ export const copyCommand: CommandModule = {
       .option('--allow-rejects', 'exit 0 even when rows were rejected', false)
       .option('--batch-rows <n>', 'at most this many rows per batch (one transaction; batches are also cut at about 2 MiB)', positiveInt, 5000)
       .option('--concurrency <n>', 'batches in flight at once (PostgreSQL connections)', positiveInt, 4)
+      .option('--load-mode <mode>', LOAD_MODE_HELP, loadModeArg, 'auto' as LoadMode)
       .option('--dry-run', 'read LibSQL through the conversion (as `db check`) and check PostgreSQL (reachable, migrated); print what would be copied, write nothing', false)
       .addHelpText(
         'after',
@@ -92,6 +98,7 @@ export const copyCommand: CommandModule = {
                 rejectsDir: o.rejects,
                 batchRows: o.batchRows,
                 concurrency: o.concurrency,
+                loadMode: o.loadMode,
                 onProgress: bar.onProgress,
                 onWarning: ctx.warn,
                 signal,
@@ -103,6 +110,8 @@ export const copyCommand: CommandModule = {
           if ('interrupted' in r) return r.interrupted;
           const s = r.value;
           ctx.say(formatLoadSummary(s.tables, s.seconds));
+          if (s.recoveredIndexes.length > 0) ctx.say(`\nRebuilt first ${s.recoveredIndexes.length} indexes an earlier bulk load had left deferred: ${s.recoveredIndexes.join(', ')}`);
+          ctx.say(`\nLoad modes (--load-mode ${o.loadMode}):\n${formatLoadModes(s.loadModes)}`);
           ctx.say(`\nCopied ${s.totals.imported} of ${s.totals.read} rows from ${s.source} into ${s.target} in ${s.seconds.toFixed(1)} s (${s.rowsPerSecond} rows/s).`);
           if (s.totals.rejected > 0) ctx.warn(`${s.totals.rejected} rows rejected: see ${s.rejectsDir}/<table>.ndjson.`);
           ctx.result(s);

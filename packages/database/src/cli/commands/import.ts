@@ -9,8 +9,10 @@ import { requirePostgresUrl, type CliContext } from '../context.js';
 import { formatDryRun, postgresPreflight, type DryRunTable } from '../dry-run.js';
 import { commandExitCodes, ExitCode } from '../exit-codes.js';
 import { progressBar } from '../progress-bar.js';
-import { interruptible, positiveInt, withDatabaseUrl } from '../transfer-options.js';
+import { interruptible, LOAD_MODE_HELP, loadModeArg, positiveInt, withDatabaseUrl } from '../transfer-options.js';
 import type { CommandModule } from './index.js';
+import { formatLoadModes, plannedLoadModes } from '../../transfer/load/load-mode.js';
+import type { LoadMode } from '../../transfer/load/deferred-indexes.js';
 
 interface ImportCliOptions {
   from: string;
@@ -18,6 +20,7 @@ interface ImportCliOptions {
   allowRejects: boolean;
   batchRows: number;
   concurrency: number;
+  loadMode: LoadMode;
   dryRun: boolean;
 }
 
@@ -35,8 +38,10 @@ async function dryRun(ctx: CliContext, o: ImportCliOptions, databaseUrl: string)
   const rejected = tables.reduce((n, t) => n + t.rejected, 0);
   ctx.say(`import --dry-run: ${o.from} (exported ${meta.exportedAt}) → ${pg.target}; every file matches metadata.json, PostgreSQL is migrated.`);
   ctx.say(formatDryRun(tables, 'rejected by export (not in the files)'));
+  const modes = plannedLoadModes(o.loadMode, pg.counts, tables.map((t) => t.table));
+  ctx.say(`load modes (--load-mode ${o.loadMode}): ${modes.map((m) => `${m.table} ${m.mode}`).join(', ')}`);
   ctx.say(`dry run: nothing written. Rejects of the load itself would go to ${o.rejects ?? join(o.from, 'rejects')}/<table>.ndjson.`);
-  ctx.result({ dryRun: true, fromDir: o.from, exportedAt: meta.exportedAt, target: pg.target, tables });
+  ctx.result({ dryRun: true, fromDir: o.from, exportedAt: meta.exportedAt, target: pg.target, tables, loadModes: modes });
   return rejected > 0 && !o.allowRejects ? ExitCode.REJECTED_ROWS : ExitCode.OK;
 }
 
@@ -54,6 +59,7 @@ export const importCommand: CommandModule = {
       .option('--allow-rejects', 'exit 0 even when rows were rejected', false)
       .option('--batch-rows <n>', 'at most this many rows per batch (one transaction; batches are also cut at about 2 MiB)', positiveInt, 5000)
       .option('--concurrency <n>', 'batches in flight at once (PostgreSQL connections)', positiveInt, 4)
+      .option('--load-mode <mode>', LOAD_MODE_HELP, loadModeArg, 'auto' as LoadMode)
       .option('--dry-run', 'check the files against metadata.json and PostgreSQL (reachable, migrated), print what would be loaded, write nothing', false)
       .addHelpText(
         'after',
@@ -90,6 +96,7 @@ export const importCommand: CommandModule = {
                 databaseUrl,
                 batchRows: o.batchRows,
                 concurrency: o.concurrency,
+                loadMode: o.loadMode,
                 onProgress: bar.onProgress,
                 onWarning: ctx.warn,
                 signal,
@@ -102,6 +109,8 @@ export const importCommand: CommandModule = {
           const s = r.value;
           const rejected = s.totals.rejected + s.totals.rejectedAtExport;
           ctx.say(formatLoadSummary(s.tables, s.seconds));
+          if (s.recoveredIndexes.length > 0) ctx.say(`\nRebuilt first ${s.recoveredIndexes.length} indexes an earlier bulk load had left deferred: ${s.recoveredIndexes.join(', ')}`);
+          ctx.say(`\nLoad modes (--load-mode ${o.loadMode}):\n${formatLoadModes(s.loadModes)}`);
           ctx.say(`\nImported ${s.totals.imported} of ${s.totals.read} rows from ${s.fromDir} (exported ${s.exportedAt}) into ${s.target} in ${s.seconds.toFixed(1)} s (${s.rowsPerSecond} rows/s).`);
           if (s.totals.rejected > 0) ctx.warn(`${s.totals.rejected} rows rejected by import: see ${s.rejectsDir}/<table>.ndjson.`);
           if (s.totals.rejectedAtExport > 0) ctx.warn(`${s.totals.rejectedAtExport} rows were already rejected by export (not in the files): see ${s.fromDir}/rejects/export/.`);

@@ -21,6 +21,9 @@ function backendLines(name: string, url: string | null, b: BackendStatus): strin
   if (b.counts) {
     const missing = tableNames.filter((t) => b.counts![t] === null);
     out.push(`  rows: ${tableNames.filter((t) => b.counts![t] !== null).map((t) => `${t} ${b.counts![t]!.toLocaleString('en-US')}`).join(', ') || '(no table)'}${b.tombstones !== null ? `; tombstones ${b.tombstones}` : ''}`);
+    if (b.deferredIndexes != null && b.deferredIndexes.length > 0) {
+      out.push(`  deferred indexes: ${b.deferredIndexes.length} not built yet (${b.deferredIndexes.map((i) => `${i.table}.${i.index}`).join(', ')}); build them: pnpm db migrate --target postgres`);
+    }
     if (b.journal != null) out.push(`  shadow failure journal: ${b.journal} rows${b.journal > 0 ? ' (repair: pnpm db reconcile --journal)' : ''}`);
     if (missing.length) out.push(`  MISSING tables: ${missing.join(', ')}`);
   }

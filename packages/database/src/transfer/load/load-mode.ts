@@ -1,0 +1,61 @@
+import type { TableName } from '../../schema/tables.js';
+import { chooseLoadMode, rebuildDeferredIndexes, type LoadMode, type TableLoadMode } from './deferred-indexes.js';
+import type { Target } from './pg-target.js';
+
+/** What a table's load mode did: the choice, and the rebuild of its deferred indexes (bulk). */
+export interface TableModeReport extends TableLoadMode {
+  readonly table: TableName;
+  /** Wall time of the index rebuild after the load, in seconds (0 for online). */
+  readonly rebuildSeconds: number;
+}
+
+/** Callbacks of a load's mode handling (the CLI prints them on stderr). */
+export interface LoadModeEvents {
+  /** A table's mode was chosen (before its first row is written). */
+  readonly onLoadMode?: ((table: TableName, m: TableLoadMode) => void) | undefined;
+  /** A deferred index was built again (after a bulk load, or recovered from an earlier killed run); ms = build wall time. */
+  readonly onIndexBuilt?: ((index: string, table: string, ms: number) => void) | undefined;
+}
+
+/**
+ * Recovery step every copy/import (and `db migrate --target postgres`) runs first: builds the
+ * indexes an earlier bulk load deferred and did not rebuild (it was killed, or failed).
+ * @returns the names of the indexes built.
+ */
+export function recoverDeferredIndexes(target: Pick<Target, 'sql'>, ev: LoadModeEvents = {}): Promise<string[]> {
+  return rebuildDeferredIndexes(target.sql, { onBuilt: ev.onIndexBuilt });
+}
+
+/**
+ * Loads one table in the mode `mode` resolves to (deferred-indexes.ts `chooseLoadMode`): for bulk,
+ * its secondary indexes are dropped (and recorded) before `load` and built again after it, one
+ * pass each. When `load` throws, the indexes stay recorded as deferred: the next copy, import or
+ * migrate builds them (status shows them, gate refuses until then).
+ */
+export async function loadInMode<T>(target: Pick<Target, 'sql'>, table: TableName, mode: LoadMode, ev: LoadModeEvents, load: () => Promise<T>): Promise<{ value: T; mode: TableModeReport }> {
+  const m = await chooseLoadMode(target.sql, table, mode);
+  ev.onLoadMode?.(table, m);
+  const value = await load();
+  let rebuildSeconds = 0;
+  if (m.mode === 'bulk') {
+    const t0 = performance.now();
+    await rebuildDeferredIndexes(target.sql, { table, onBuilt: ev.onIndexBuilt });
+    rebuildSeconds = (performance.now() - t0) / 1000;
+  }
+  return { value, mode: { ...m, table, rebuildSeconds } };
+}
+
+/** One line per table for the CLI: `messages: bulk (empty target table; 11 indexes deferred, rebuilt in 21.3 s)`. */
+export function formatLoadModes(modes: readonly TableModeReport[]): string {
+  return modes
+    .map((m) => `  ${m.table}: ${m.mode} (${m.reason}${m.mode === 'bulk' ? `; ${m.deferred.length} indexes deferred, rebuilt in ${m.rebuildSeconds.toFixed(1)} s` : ''})`)
+    .join('\n');
+}
+
+/**
+ * What `--dry-run` says: the mode each table would get, from its row count in PostgreSQL now
+ * (a shadow write landing before the load starts can still turn auto's bulk into online).
+ */
+export function plannedLoadModes(mode: LoadMode, counts: Readonly<Record<string, number>>, order: readonly TableName[]): { table: TableName; mode: 'bulk' | 'online' }[] {
+  return order.map((table) => ({ table, mode: mode === 'online' ? 'online' : mode === 'bulk' || (counts[table] ?? 0) === 0 ? 'bulk' : 'online' }));
+}
