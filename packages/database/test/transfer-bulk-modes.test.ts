@@ -1,0 +1,277 @@
+// Load modes of copy/import (load/deferred-indexes.ts): an empty target table loads in bulk (its
+// secondary indexes dropped, recorded, built again after the load, one pass each), a table with
+// rows loads online; the indexes after a bulk load are exactly a freshly migrated database's; a
+// kill -9 after the drop leaves them recorded: status shows them, gate refuses, migrate (or the
+// next copy) builds them; shadow writes landing during a bulk load are neither lost nor doubled.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@libsql/client';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
+import { openStore } from '../src/stores/open-store.js';
+import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
+import { copyDatabase } from '../src/transfer/copy.js';
+import { exportDatabase } from '../src/transfer/export.js';
+import { importDirectory } from '../src/transfer/import.js';
+import { DEFERRED_INDEXES_TABLE, listDeferredIndexes } from '../src/transfer/load/deferred-indexes.js';
+import { ensureFreshDist } from './helpers/fresh-dist.js';
+import { doc, insertRow, runCli, T0, T0_MS } from './transfer-fixtures.js';
+
+const MESSAGES = 6_000;
+const DOCUMENTS = 100;
+let src: ReturnType<typeof createTestSqlite>;
+let exportDir: string;
+let reference: Map<string, string>;
+let tmp: string;
+
+async function buildSource() {
+  src = createTestSqlite('bulk-modes.db');
+  await migrateSqlite(src.url);
+  const client = createClient({ url: src.url, intMode: 'bigint' });
+  const c = await client.transaction('write');
+  try {
+    for (let i = 0; i < MESSAGES; i++) {
+      await c.execute({
+        sql: `INSERT INTO messages (id, timestamp, sender_type, user_id, username, channel_id, message_content, metadata, created_at, updated_at, version) VALUES (?, ?, 'human', ?, 'u', ?, ?, ?, ?, NULL, 1)`,
+        args: [`m${String(i).padStart(6, '0')}`, T0_MS + i, `u${i % 50}`, `c${i % 7}`, `message number ${i} about topic${i % 13}`, `{"n":${i}}`, T0],
+      });
+    }
+    for (let i = 0; i < DOCUMENTS; i++) {
+      await insertRow(c, 'documents', doc(`d${i}`, { content: 'x' }));
+      await insertRow(c, 'document_collaborators', { id: `dc${i}`, document_id: `d${i}`, user_id: 'u2', username: 'bob', role: 'viewer' });
+    }
+    await c.commit();
+  } finally {
+    c.close();
+    client.close();
+  }
+}
+
+/** `indexname → indexdef` of the public schema. */
+async function indexDefs(sql: postgres.Sql): Promise<Map<string, string>> {
+  const rows = await sql<{ indexname: string; indexdef: string }[]>`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> ${DEFERRED_INDEXES_TABLE}`;
+  return new Map(rows.map((r) => [r.indexname, r.indexdef]));
+}
+
+async function freshTarget() {
+  const db = await createTestPostgres('h1_bulk');
+  await migratePostgres(db.url);
+  const sql = postgres(db.url, { max: 3, onnotice: () => {} });
+  return {
+    url: db.url,
+    sql,
+    count: async (t = 'messages') => Number((await sql.unsafe(`SELECT count(*) AS n FROM "${t}"`))[0]!.n),
+    close: async () => {
+      await sql.end();
+      await db.drop();
+    },
+  };
+}
+
+const env = (url: string) => ({ LIBSQL_URL: src.url, DATABASE_URL: url, USE_POSTGRES_SHADOW: 'true' });
+
+beforeAll(async () => {
+  ensureFreshDist();
+  await buildSource();
+  tmp = mkdtempSync(join(tmpdir(), 'bulk-modes-'));
+  exportDir = join(tmp, 'export');
+  await exportDatabase({ libsqlUrl: src.url, outDir: exportDir });
+  const t = await freshTarget();
+  try {
+    reference = await indexDefs(t.sql);
+  } finally {
+    await t.close();
+  }
+  expect(reference.get('messages_search_idx')).toContain('USING gin');
+}, 120_000);
+afterAll(() => {
+  src?.remove();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('load modes', () => {
+  it('empty target: every table bulk, indexes afterwards exactly those of a fresh migration, verify finds no drift', { timeout: 120_000 }, async () => {
+    const t = await freshTarget();
+    try {
+      const s = await copyDatabase({ libsqlUrl: src.url, databaseUrl: t.url, rejectsDir: join(tmp, 'r1'), batchRows: 500 });
+      expect(s.loadModes.map((m) => [m.table, m.mode])).toEqual(s.tables.map((x) => [x.table, 'bulk']));
+      const messages = s.loadModes.find((m) => m.table === 'messages')!;
+      // 7 btrees + 2 GIN; never the primary key
+      expect([...messages.deferred].sort()).toEqual([...reference.keys()].filter((n) => n.startsWith('idx_messages_') || /^messages_.*_idx$/.test(n)).sort());
+      expect(messages.deferred).not.toContain('messages_pkey');
+      expect(s.loadModes.find((m) => m.table === 'user_profiles')!.deferred).not.toContain('user_profiles_user_id_key');
+      expect(await indexDefs(t.sql)).toEqual(reference);
+      expect(await listDeferredIndexes(t.sql)).toEqual([]);
+      expect(await t.count()).toBe(MESSAGES);
+      const v = await runCli(['verify', '--data-dir', join(tmp, 'v1')], env(t.url));
+      expect(v.code, v.stdout + v.stderr).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('target with rows: auto loads that table online (indexes untouched), the empty ones bulk; import too', async () => {
+    const t = await freshTarget();
+    try {
+      await t.sql`INSERT INTO messages (id, timestamp, sender_type, user_id, username, channel_id, message_content, metadata, created_at, updated_at, version)
+                  VALUES ('m000001', ${T0_MS}, 'human', 'u1', 'u', 'c1', 'a newer shadow write', '{}', ${T0}, ${T0 + 60}, 2)`;
+      const s = await importDirectory({ dir: exportDir, databaseUrl: t.url, rejectsDir: join(tmp, 'r2'), batchRows: 500 });
+      const modes = Object.fromEntries(s.loadModes.map((m) => [m.table, m]));
+      expect(modes.messages).toMatchObject({ mode: 'online', deferred: [], reason: 'target table has rows' });
+      expect(modes.documents).toMatchObject({ mode: 'bulk' });
+      expect(await indexDefs(t.sql)).toEqual(reference);
+      expect(await t.sql`SELECT message_content, version FROM messages WHERE id = 'm000001'`).toEqual([{ message_content: 'a newer shadow write', version: 2 }]);
+      expect(await t.count()).toBe(MESSAGES);
+      // --load-mode online never defers, even into empty tables
+      const again = await freshTarget();
+      try {
+        const o = await copyDatabase({ libsqlUrl: src.url, databaseUrl: again.url, rejectsDir: join(tmp, 'r3'), loadMode: 'online', tables: ['documents'] });
+        expect(o.loadModes).toMatchObject([{ table: 'documents', mode: 'online', deferred: [] }]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('shadow writes during a bulk load: none lost, none doubled', { timeout: 120_000 }, async () => {
+    const t = await freshTarget();
+    const { store } = await openStore({ backend: 'postgres', url: t.url, poolSize: 2 });
+    try {
+      let stop = false;
+      const written: string[] = [];
+      let started!: () => void;
+      const modeChosen = new Promise<void>((r) => (started = r));
+      const writer = (async () => {
+        await modeChosen; // the first write lands after the drop (one before it would make auto choose online)
+        // Upserts as the shadow writer applies them: newer versions of ids the copy also loads, and new ids.
+        for (let i = 0; !stop && i < 400; i++) {
+          const id = i % 2 === 0 ? `m${String(i * 13).padStart(6, '0')}` : `shadow-${i}`;
+          const row = { id, timestamp: T0_MS + i, sender_type: 'human', user_id: 'u1', username: 'u', channel_id: 'c1', guild_id: null, message_content: `shadow ${i}`, metadata: '{"s":1}', created_at: T0, updated_at: T0 + 60, version: 5 };
+          await store.applyChanges([{ table: 'messages', op: 'upsert', row }]);
+          written.push(id);
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      })();
+      const s = await copyDatabase({ libsqlUrl: src.url, databaseUrl: t.url, rejectsDir: join(tmp, 'r4'), batchRows: 200, concurrency: 2, tables: ['messages'], onLoadMode: () => started() });
+      stop = true;
+      await writer;
+      expect(written.length).toBeGreaterThan(0);
+      expect(s.loadModes[0]!.mode).toBe('bulk');
+      const rows = await t.sql.unsafe(`SELECT id, message_content, version FROM messages WHERE id = ANY($1::text[])`, [written]);
+      expect(rows.length).toBe(new Set(written).size);
+      for (const r of rows) expect({ id: r.id, version: r.version }).toEqual({ id: r.id, version: 5 });
+      const shadowOnly = new Set(written.filter((id) => id.startsWith('shadow-'))).size;
+      expect(await t.count()).toBe(MESSAGES + shadowOnly);
+      expect(Number((await t.sql`SELECT count(DISTINCT id) AS n FROM messages`)[0]!.n)).toBe(MESSAGES + shadowOnly);
+      expect(await indexDefs(t.sql)).toEqual(reference);
+    } finally {
+      await store.close();
+      await t.close();
+    }
+  });
+
+  it('kill -9 after the drop: status shows the deferred indexes, gate refuses, migrate builds them, a re-run converges', { timeout: 240_000 }, async () => {
+    const t = await freshTarget();
+    try {
+      const pkg = fileURLToPath(new URL('..', import.meta.url));
+      const child = spawn(process.execPath, ['dist/cli/main.js', 'copy', '--batch-rows', '50', '--concurrency', '1', '--rejects', join(tmp, 'r5')], {
+        cwd: pkg,
+        env: { PATH: process.env.PATH, ...env(t.url) },
+        stdio: 'ignore',
+      });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      const deadline = Date.now() + 60_000;
+      while ((await t.count()) < 500 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      expect(await t.count()).toBeLessThan(MESSAGES);
+      const deferred = await listDeferredIndexes(t.sql, 'messages');
+      expect(deferred.map((d) => d.indexName)).toContain('messages_search_idx');
+      const now = await indexDefs(t.sql);
+      for (const d of deferred) {
+        expect(now.has(d.indexName), d.indexName).toBe(false);
+        expect(d.definition).toBe(reference.get(d.indexName));
+      }
+
+      const st = await runCli(['status'], env(t.url));
+      expect(st.stdout).toMatch(/deferred indexes: \d+ not built yet \(.*messages\.messages_search_idx/);
+      const g = await runCli(['--json', 'gate', '--skip-shadow', '--data-dir', join(tmp, 'g')], env(t.url));
+      expect(g.code).not.toBe(0);
+      const gj = JSON.parse(g.stdout) as { failed: string[]; criteria: Array<{ key: string; value: string }> };
+      expect(gj.failed).toContain('indexes');
+      expect(gj.criteria.find((c) => c.key === 'indexes')!.value).toContain('messages.messages_search_idx');
+
+      const m = await runCli(['migrate', '--target', 'postgres'], env(t.url));
+      expect(m.code, m.stderr).toBe(0);
+      expect(await listDeferredIndexes(t.sql)).toEqual([]);
+      expect(await indexDefs(t.sql)).toEqual(reference);
+
+      // messages has rows now: the re-run loads it online and converges.
+      const again = await runCli(['copy', '--rejects', join(tmp, 'r6')], env(t.url));
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/messages: online \(target table has rows\)/);
+      expect(await t.count()).toBe(MESSAGES);
+      const v = await runCli(['verify', '--data-dir', join(tmp, 'v5')], env(t.url));
+      expect(v.code, v.stdout + v.stderr).toBe(0);
+      const st2 = await runCli(['status'], env(t.url));
+      expect(st2.stdout).not.toContain('deferred indexes');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a killed bulk load is recovered by the next copy itself (indexes built before it loads)', async () => {
+    const t = await freshTarget();
+    try {
+      const ac = new AbortController();
+      const first = copyDatabase({
+        libsqlUrl: src.url,
+        databaseUrl: t.url,
+        rejectsDir: join(tmp, 'r7'),
+        batchRows: 100,
+        concurrency: 1,
+        tables: ['messages'],
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.stage === 'load' && p.done >= 1_000) ac.abort(new Error('simulated kill'));
+        },
+      });
+      await expect(first).rejects.toThrow('simulated kill');
+      expect((await listDeferredIndexes(t.sql)).length).toBe(9);
+      const s = await copyDatabase({ libsqlUrl: src.url, databaseUrl: t.url, rejectsDir: join(tmp, 'r8') });
+      expect([...s.recoveredIndexes].sort()).toEqual([...(await indexDefs(t.sql)).keys()].filter((n) => n.startsWith('idx_messages_') || /^messages_.*_idx$/.test(n)).sort());
+      expect(s.loadModes.find((m) => m.table === 'messages')!.mode).toBe('online');
+      expect(await indexDefs(t.sql)).toEqual(reference);
+      expect(await t.count()).toBe(MESSAGES);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('--load-mode: a bad value is a usage error (exit 2); --dry-run says which mode each table would get', async () => {
+    const t = await freshTarget();
+    try {
+      const bad = await runCli(['copy', '--load-mode', 'fast'], env(t.url));
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('must be one of auto, bulk, online');
+      const badImport = await runCli(['import', '--from', exportDir, '--load-mode', 'BULK'], env(t.url));
+      expect(badImport.code).toBe(2);
+      await t.sql`INSERT INTO documents (id, title, content, created_by, created_by_username, created_at, updated_at, version) VALUES ('dx', 't', 'c', 'u', 'u', ${T0}, ${T0}, 1)`;
+      const dry = await runCli(['copy', '--dry-run'], env(t.url));
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toContain('load modes (--load-mode auto): messages bulk, queries bulk, documents online,');
+      const dryOnline = await runCli(['import', '--from', exportDir, '--dry-run', '--load-mode', 'online'], env(t.url));
+      expect(dryOnline.code, dryOnline.stderr).toBe(0);
+      expect(dryOnline.stdout).toContain('load modes (--load-mode online): messages online, queries online, documents online');
+      expect(await listDeferredIndexes(t.sql)).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+});
