@@ -36,8 +36,8 @@ export interface Dialect {
   searchFrom(terms: readonly string[]): Fragment;
   /**
    * The rowids of a search page (`searchFrom`'s rows with the filter, ordered `timestamp DESC, id
-   * DESC`, offset and limited), found by a plan of the dialect's own (LibSQL: sqlite/sqlite-search.ts)
-   * instead of one statement. Absent (PostgreSQL): `searchFrom` in one statement.
+   * DESC`, offset and limited), found by a plan of the dialect's own (sqlite/sqlite-search.ts
+   * and pg/pg-search.ts) instead of one statement. Absent: `searchFrom` in one statement.
    */
   searchPage?(run: RunQuery, input: Omit<SearchPageInput, 'match'>): Promise<SearchPage>;
   /**

@@ -258,7 +258,7 @@ export class SqlStore implements Store {
     if (this.#d.searchPage) {
       const page = await this.#d.searchPage((sql, p) => this.#query(sql, p), { terms: spec.terms, where: spec.where, conds, params, limit: spec.limit, offset: spec.offset ?? 0 });
       if (page.rowids.length === 0) return [];
-      const sql = `SELECT ${t.selectList} FROM messages m WHERE m.rowid IN (${page.rowids.map(() => '?').join(', ')}) ORDER BY ${order}`;
+      const sql = `SELECT ${t.selectList} FROM messages m WHERE m.${page.key ?? 'rowid'} IN (${page.rowids.map(() => '?').join(', ')}) ORDER BY ${order}`;
       return (await this.#query(sql, page.rowids)).map((r) => t.decodeRow(r, this.#onIssues));
     }
     const rows = await this.#query(

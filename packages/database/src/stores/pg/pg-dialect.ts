@@ -4,6 +4,7 @@ import type { Row } from '../store.js';
 import { q } from '../table-sql.js';
 import { stringifyJsonExact } from '../../json-exact.js';
 import { termForms } from '../../services/search-terms.js';
+import { pgSearchPage } from './pg-search.js';
 
 const PG_TYPES: Record<ColumnSpec['type'], string> = {
   id: 'text',
@@ -16,6 +17,24 @@ const PG_TYPES: Record<ColumnSpec['type'], string> = {
   real: 'double precision',
   json: 'jsonb',
 };
+
+/**
+ * The full-text condition on alias `m` for `terms`, all required. plainto_tsquery never raises on
+ * any input (unlike to_tsquery); terms are pre-tokenised. A term with a decomposed form matches
+ * either form (search-terms.ts termForms).
+ */
+export function searchCondition(terms: readonly string[]): Fragment {
+  const single = terms.filter((t) => termForms(t).length === 1);
+  const parts = single.length ? [`plainto_tsquery('simple', ?)`] : [];
+  const params: string[] = single.length ? [single.join(' ')] : [];
+  for (const t of terms) {
+    const forms = termForms(t);
+    if (forms.length === 1) continue;
+    parts.push(`(${forms.map(() => `plainto_tsquery('simple', ?)`).join(' || ')})`);
+    params.push(...forms);
+  }
+  return { sql: `m.search_vector @@ (${parts.join(' && ')})`, params };
+}
 
 /**
  * PostgreSQL dialect (postgres.js). JSON travels as text cast to jsonb (`?::text::jsonb`: every
@@ -52,19 +71,11 @@ export const pgDialect: Dialect = {
     }
   },
   searchFrom(terms: readonly string[]): Fragment {
-    // plainto_tsquery never raises on any input (unlike to_tsquery); terms are pre-tokenised. A
-    // term with a decomposed form matches either form (search-terms.ts termForms).
-    const single = terms.filter((t) => termForms(t).length === 1);
-    const parts = single.length ? [`plainto_tsquery('simple', ?)`] : [];
-    const params: string[] = single.length ? [single.join(' ')] : [];
-    for (const t of terms) {
-      const forms = termForms(t);
-      if (forms.length === 1) continue;
-      parts.push(`(${forms.map(() => `plainto_tsquery('simple', ?)`).join(' || ')})`);
-      params.push(...forms);
-    }
-    return { sql: `FROM messages m WHERE m.search_vector @@ (${parts.join(' && ')})`, params };
+    const c = searchCondition(terms);
+    return { sql: `FROM messages m WHERE ${c.sql}`, params: c.params };
   },
+  // The planner's single statement misjudges words common but rarely together in the filter (pg-search.ts).
+  searchPage: (run, input) => pgSearchPage(run, { ...input, cond: searchCondition(input.terms) }),
   rowSet: {
     // json_populate_recordset reads each field with its column type's input function, so bigint
     // strings stay exact and a nested JSON value lands in a jsonb column as is (PostgreSQL docs,

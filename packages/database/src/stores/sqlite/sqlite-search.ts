@@ -69,6 +69,8 @@ export interface SearchPageInput {
 /** Rowids of the page in order, the plan that found them and how many statements it took. */
 export interface SearchPage {
   readonly rowids: unknown[];
+  /** The column `rowids` hold: `rowid` (LibSQL, default) or `id` (PostgreSQL, pg-search.ts). */
+  readonly key?: 'rowid' | 'id';
   readonly plan: SearchPlanKind;
   readonly statements: number;
   /** Matches in all messages, counted up to `matchFirstMaxDocs` + 1 (null: not counted, the plan was forced). */
