@@ -7,6 +7,7 @@ import { pairJsonDepth } from './load/pg-json-depth.js';
 import { canonicalJson, rowChecksum } from './convert/normalize-row.js';
 import type { PassChunk } from './verify-pass/pass-chunk.js';
 import { compareIds, liteId, PassComparer, pgId } from './verify-pass/pass-compare.js';
+import { openSqliteBounds } from './verify-pass/pass-bounds-sqlite.js';
 import { openPgPassReader } from './verify-pass/pass-reader-pg.js';
 import { openSqlitePassReaderThreaded } from './verify-pass/pass-reader-thread.js';
 import type { PassReader } from './verify-pass/pass-sizer.js';
@@ -322,8 +323,10 @@ async function mergePass(pair: BackendPair, table: TableName, maxRows: number, t
   let sqliteRows = 0;
   let postgresRows = 0;
   let matched = 0;
+  // PostgreSQL's range bounds from LibSQL's id index (a local file): spares PostgreSQL a walk of the table.
+  const bounds = openSqliteBounds(pair.sqlite.url, table);
   try {
-    b = await openPgPassReader(pair.postgres, table, maxRows);
+    b = await openPgPassReader(pair.postgres, table, maxRows, bounds?.next ?? null);
     let cb = await b.next();
     let ca = await a.next();
     let i = 0;
@@ -370,6 +373,7 @@ async function mergePass(pair: BackendPair, table: TableName, maxRows: number, t
     }
   } finally {
     await Promise.all([a.close(), b?.close()]);
+    bounds?.close();
   }
   return { sqliteRows, postgresRows, matched, candidates, unusable, durationMs: performance.now() - t0 };
 }

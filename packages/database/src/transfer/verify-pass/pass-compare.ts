@@ -10,12 +10,6 @@ import { parseJsonExact, sameJsonValue } from '../../json-exact.js';
 const COLON = 58;
 const N = 78;
 const NULL_TOKEN = Buffer.from('4:null');
-/** `[start, end]` of PostgreSQL's json token at `p` (the text before U+0001), or null for NULL (U+0001 alone). */
-function pgSpan(b: Buffer, p: number): [number, number] | null {
-  let e = p;
-  while (b[e] !== PG_JSON_END) e++;
-  return e === p ? null : [p, e];
-}
 
 /** Below this many bytes a JS loop compares faster than a native `Buffer.compare` call. */
 const SHORT = 64;
@@ -29,14 +23,6 @@ function equalBytes(a: Buffer, as: number, b: Buffer, bs: number, n: number): bo
 
 /** Equality of two `parseJsonExact` results (json-exact.ts: numbers by exact value, any depth). */
 export { sameJsonValue };
-
-/** `[start of the value, end]` of a `<len>:<bytes>` token at `p`, or null for NULL (`:` alone). */
-function span(b: Buffer, p: number): [number, number] | null {
-  if (b[p] === COLON) return null;
-  let len = 0;
-  for (let c = b[p]!; c !== COLON; c = b[++p]!) len = len * 10 + (c - 48);
-  return [p + 1, p + 1 + len];
-}
 
 /**
  * Compares LibSQL pass rows with PostgreSQL's. True means *certainly equal* canonical rows
@@ -93,30 +79,41 @@ export class PassComparer {
   }
 
   #sameJson(a: PassChunk, la: Buffer, lp: number, pb: Buffer, pp: number): boolean {
-    const ls = span(la, lp);
-    const ps = pgSpan(pb, pp);
-    if (ls && ps && ls[1] - ls[0] === ps[1] - ps[0] && equalBytes(la, ls[0], pb, ps[0], ls[1] - ls[0])) return true;
-    const pgNull = ps === null || (ps[1] - ps[0] === 4 && equalBytes(pb, ps[0], NULL_TOKEN, 2, 4));
-    if (ls === null) return pgNull;
-    if (ps !== null && !pgNull && sameJsonBytes(la, ls[0], ls[1], pb, ps[0], ps[1])) return true;
-    if (!this.#utf8(a, la, ls)) return false;
+    // Spans without allocating (this runs for every json column of every row): LibSQL's
+    // `<len>:<bytes>` token (`:` alone: NULL), PostgreSQL's text before U+0001 (empty: NULL).
+    const lNull = la[lp] === COLON;
+    let ls = lp;
+    let len = 0;
+    if (!lNull) {
+      for (let c = la[ls]!; c !== COLON; c = la[++ls]!) len = len * 10 + (c - 48);
+      ls++;
+    }
+    const le = ls + len;
+    let pe = pp;
+    while (pb[pe] !== PG_JSON_END) pe++;
+    const pNull = pe === pp;
+    if (!lNull && !pNull && len === pe - pp && equalBytes(la, ls, pb, pp, len)) return true;
+    const pgNull = pNull || (pe - pp === 4 && equalBytes(pb, pp, NULL_TOKEN, 2, 4));
+    if (lNull) return pgNull;
+    if (!pgNull && sameJsonBytes(la, ls, le, pb, pp, pe)) return true;
+    if (!this.#utf8(a, la, ls, le)) return false;
     let v: unknown;
     try {
-      v = parseJsonExact(la.toString('utf8', ls[0], ls[1]));
+      v = parseJsonExact(la.toString('utf8', ls, le));
     } catch {
       return false; // import rejects it: the re-check says so
     }
     if (v === null) return pgNull;
-    return ps !== null && !pgNull && sameJsonValue(v, parseJsonExact(pb.toString('utf8', ps[0], ps[1])));
+    return !pgNull && sameJsonValue(v, parseJsonExact(pb.toString('utf8', pp, pe)));
   }
 
   /** Whether a LibSQL json token is UTF-8 (text that is not would be decoded with U+FFFD, hiding what import rejects). */
-  #utf8(a: PassChunk, la: Buffer, s: [number, number]): boolean {
+  #utf8(a: PassChunk, la: Buffer, start: number, end: number): boolean {
     if (this.#chunk !== a) {
       this.#chunk = a;
       this.#valid = a.bufs.length > 0 && isUtf8(a.bufs[0]!);
     }
-    return (la === a.bufs[0] && this.#valid) || isUtf8(la.subarray(s[0], s[1]));
+    return (la === a.bufs[0] && this.#valid) || isUtf8(la.subarray(start, end));
   }
 }
 

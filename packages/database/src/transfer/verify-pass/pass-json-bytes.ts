@@ -90,11 +90,6 @@ function keyAfter(l: Buffer, as: number, ae: number, bs: number, be: number): bo
   return false;
 }
 
-function hasByte(b: Buffer, s: number, e: number, x: number): boolean {
-  for (let i = s; i < e; i++) if (b[i] === x) return true;
-  return false;
-}
-
 /** Where the comparison of the last value ended, on each side (set by {@link value}). */
 let liteAt = 0;
 let pgAt = 0;
@@ -144,44 +139,65 @@ function array(l: Buffer, li: number, le: number, p: Buffer, pi: number, pe: num
   }
 }
 
-/** Members of the objects being compared, nested objects above their parents: key start, key end, value start. */
-let stack = new Int32Array(3 * 64);
+/** Members of the objects being compared, nested objects above their parents: key start, key end, value start, value end. */
+let stack = new Int32Array(4 * 64);
+
+/** Position after the key string whose opening quote is at `i`, or -1 (unterminated, raw control character, or an escape: let JSON.parse decide). */
+function skipKey(b: Buffer, i: number, end: number): number {
+  for (i++; i < end; i++) {
+    const c = b[i]!;
+    if (c === QUOTE) return i + 1;
+    if (c === BACKSLASH || c < SPACE) return -1;
+  }
+  return -1;
+}
+
+/** Whether LibSQL's scalar `l[ls, le)` (a string, number or literal, already delimited) is PostgreSQL's token at `pi`; sets pgAt. */
+function scalarAt(l: Buffer, ls: number, le: number, p: Buffer, pi: number, pe: number): boolean {
+  const n = le - ls;
+  if (pi + n > pe || !same(l, ls, p, pi, n)) return false;
+  if (l[ls] !== QUOTE && isAtom(p[pi + n])) return false; // PostgreSQL's number goes on
+  pgAt = pi + n;
+  return true;
+}
 
 function object(l: Buffer, li: number, le: number, p: Buffer, pi: number, pe: number, depth: number, base: number): boolean {
   if (p[pi] !== LBRACE || depth > 64) return false;
   pi++;
-  // LibSQL's members in text order, at stack[base …]: key (without quotes) start and end, value start.
+  // LibSQL's members in text order, at stack[base …]: key (without quotes) start and end, value start and end.
   let n = 0;
   li = skipWs(l, li + 1, le);
   if (l[li] !== RBRACE) {
     for (;;) {
       if (l[li] !== QUOTE) return false;
-      const keyStartOf = li + 1;
-      const ke = skipString(l, li, le);
-      if (ke < 0 || hasByte(l, li + 1, ke - 1, BACKSLASH)) return false; // escaped keys: let JSON.parse decide
+      const ks = li + 1;
+      const ke = skipKey(l, li, le); // escaped keys: let JSON.parse decide
+      if (ke < 0) return false;
       li = skipWs(l, ke, le);
       if (l[li] !== COLON) return false;
       li = skipWs(l, li + 1, le);
-      const at = base + 3 * n++;
-      if (at + 3 > stack.length) {
+      const at = base + 4 * n++;
+      if (at + 4 > stack.length) {
         const grown = new Int32Array(stack.length * 2);
         grown.set(stack);
         stack = grown;
       }
+      const vs = li;
+      li = skipValue(l, li, le, depth + 1);
+      if (li < 0) return false;
       // Insertion sort by PostgreSQL's key order (byte length, then bytes): objects are small.
-      const ks = keyStartOf;
       let k = at;
-      while (k > base && keyAfter(l, stack[k - 3]!, stack[k - 2]!, ks, ke - 1)) {
-        stack[k] = stack[k - 3]!;
-        stack[k + 1] = stack[k - 2]!;
-        stack[k + 2] = stack[k - 1]!;
-        k -= 3;
+      while (k > base && keyAfter(l, stack[k - 4]!, stack[k - 3]!, ks, ke - 1)) {
+        stack[k] = stack[k - 4]!;
+        stack[k + 1] = stack[k - 3]!;
+        stack[k + 2] = stack[k - 2]!;
+        stack[k + 3] = stack[k - 1]!;
+        k -= 4;
       }
       stack[k] = ks;
       stack[k + 1] = ke - 1;
-      stack[k + 2] = li;
-      li = skipValue(l, li, le, depth + 1);
-      if (li < 0) return false;
+      stack[k + 2] = vs;
+      stack[k + 3] = li;
       li = skipWs(l, li, le);
       if (l[li] === RBRACE) break;
       if (l[li] !== COMMA) return false;
@@ -189,18 +205,21 @@ function object(l: Buffer, li: number, le: number, p: Buffer, pi: number, pe: nu
     }
   }
   const end = li + 1;
-  const top = base + 3 * n;
+  const top = base + 4 * n;
   for (let m = 0; m < n; m++) {
-    const at = base + 3 * m;
+    const at = base + 4 * m;
     const s = stack[at]!;
     const len = stack[at + 1]! - s;
     if (m > 0) {
-      if (stack[at - 2]! - stack[at - 3]! === len && same(l, stack[at - 3]!, l, s, len)) return false; // duplicate key
+      if (stack[at - 3]! - stack[at - 4]! === len && same(l, stack[at - 4]!, l, s, len)) return false; // duplicate key
       if (p[pi] !== COMMA || p[pi + 1] !== SPACE) return false;
       pi += 2;
     }
     if (p[pi] !== QUOTE || pi + len + 3 > pe || !same(l, s, p, pi + 1, len) || p[pi + len + 1] !== QUOTE || p[pi + len + 2] !== COLON || p[pi + len + 3] !== SPACE) return false;
-    if (!value(l, stack[at + 2]!, le, p, pi + len + 4, pe, depth + 1, top)) return false;
+    const vs = stack[at + 2]!;
+    const c = l[vs];
+    // A string, number or literal was delimited by skipValue above: compared without a second scan.
+    if (c === LBRACE || c === LBRACKET ? !value(l, vs, le, p, pi + len + 4, pe, depth + 1, top) : !scalarAt(l, vs, stack[at + 3]!, p, pi + len + 4, pe)) return false;
     pi = pgAt;
   }
   if (p[pi] !== RBRACE) return false;

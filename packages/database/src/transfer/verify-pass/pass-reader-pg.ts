@@ -1,6 +1,7 @@
 import type { TableName } from '../../schema/tables.js';
 import { PgConnection } from '../../stores/pg/pg-connection.js';
 import type { Side } from '../source/backend-pair.js';
+import type { BoundSource } from './pass-bounds-sqlite.js';
 import { bytesBefore, ChunkBuilder, PassFormatError, type PassChunk } from './pass-chunk.js';
 import { passLayout, pgBoundsSql, pgChunkSql } from './pass-sql.js';
 import { ChunkSizer, noteChunkBytes, type PassReader } from './pass-sizer.js';
@@ -22,6 +23,13 @@ async function idSortsBytewise(sql: PgConnection['sql'], table: TableName): Prom
   return BYTEWISE.has(r.dflt ? r.db : r.coll);
 }
 
+/**
+ * The chunk and bounds queries as named prepared statements (postgres.js `prepare: true`; its
+ * `unsafe()` does not prepare by default): a pass sends ~1,500 chunk queries per 1M messages, each
+ * of ~70 expressions, and parsing and analysing each again cost PostgreSQL ~0.5 ms a query.
+ */
+const PREPARED = { prepare: true } as const;
+
 /** Chunk queries in flight or read and not yet taken, at most (PostgreSQL builds them back to back). */
 const AHEAD = 2;
 /** Chunks per bounds query, at most (the first ones: 1, 2, 4…, so the byte bound adapts to the table first). */
@@ -37,9 +45,12 @@ const BOUNDS_BATCH = 16;
  * written meanwhile are read as in a keyset pass. Chunks are bounded by bytes (see pass-sizer.ts):
  * the rows per chunk of each bounds query follow the bytes per row seen so far.
  * When the id collation sorts bytewise (C, C.UTF-8…), the order of every chunk is checked.
+ * `boundsFrom`: where the range bounds come from instead of PostgreSQL's id index (verify passes
+ * LibSQL's: pass-bounds-sqlite.ts, which spares PostgreSQL a second walk of the table); used only
+ * when the id collation sorts bytewise, as the source's ids do.
  * @throws PassFormatError when a chunk does not parse or comes out of key order.
  */
-export async function openPgPassReader(side: Side, table: TableName, maxRows: number): Promise<PassReader> {
+export async function openPgPassReader(side: Side, table: TableName, maxRows: number, boundsFrom: BoundSource | null = null): Promise<PassReader> {
   if (!(side.conn instanceof PgConnection)) throw new Error('verify needs a PostgreSQL side opened by openPostgresSide');
   const sql = side.conn.sql;
   const layout = passLayout(table);
@@ -72,11 +83,11 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
     const q =
       hi === null
         ? from === null
-          ? sql.unsafe(chunkSql.first, [limit])
-          : sql.unsafe(chunkSql.after, [from, limit])
+          ? sql.unsafe(chunkSql.first, [limit], PREPARED)
+          : sql.unsafe(chunkSql.after, [from, limit], PREPARED)
         : from === null
-          ? sql.unsafe(chunkSql.upTo, [hi, limit])
-          : sql.unsafe(chunkSql.between, [from, hi, limit]);
+          ? sql.unsafe(chunkSql.upTo, [hi, limit], PREPARED)
+          : sql.unsafe(chunkSql.between, [from, hi, limit], PREPARED);
     entry.chunk = q
       .raw()
       .execute()
@@ -126,10 +137,16 @@ export async function openPgPassReader(side: Side, table: TableName, maxRows: nu
   let closed = false;
   const queue: Entry[] = [];
 
+  /** PostgreSQL's own bounds (`pgBoundsSql`). */
+  const pgBounds: BoundSource = async (after, per, count) => {
+    const rows = await (after === null ? sql.unsafe(boundsSql.first, [per, per, count], PREPARED) : sql.unsafe(boundsSql.after, [after, per, per, count], PREPARED)).raw().execute();
+    return rows.map((r) => (r[0] as unknown as Buffer).toString('utf8'));
+  };
+  const boundSource = boundsFrom && bytewise ? boundsFrom : pgBounds;
+
   const loadBounds = async (): Promise<void> => {
     const per = sizer.rows();
-    const rows = await (tail === null ? sql.unsafe(boundsSql.first, [per, per, batch]) : sql.unsafe(boundsSql.after, [tail, per, per, batch])).raw().execute();
-    const ids = rows.map((r) => (r[0] as unknown as Buffer).toString('utf8'));
+    const ids = await boundSource(tail, per, batch);
     bounds.push(...ids);
     if (ids.length > 0) tail = ids[ids.length - 1]!;
     if (ids.length < batch) boundsDone = true;
