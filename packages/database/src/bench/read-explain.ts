@@ -1,5 +1,6 @@
 import type { Connection } from '../stores/connection.js';
-import { pgDialect } from '../stores/pg/pg-dialect.js';
+import { pgDialect, searchCondition } from '../stores/pg/pg-dialect.js';
+import { pgSearchPage } from '../stores/pg/pg-search.js';
 import { ftsMatch, sqliteDialect } from '../stores/sqlite/sqlite-dialect.js';
 import { sqliteSearchPage } from '../stores/sqlite/sqlite-search.js';
 import { searchTerms } from '../services/search-terms.js';
@@ -13,8 +14,12 @@ export interface SearchExplain {
   readonly libsql: string;
   /** EXPLAIN QUERY PLAN of the single reference statement (what SQLite's planner did before). */
   readonly libsqlReference: string;
-  /** PostgreSQL: EXPLAIN (ANALYZE) of the statement `searchMessages` runs. */
+  /** PostgreSQL: the plan chosen by pg-search.ts and EXPLAIN (ANALYZE, BUFFERS) of each statement it ran. */
   readonly postgres: string;
+  /** EXPLAIN (ANALYZE, BUFFERS) of the single statement the planner was given before. */
+  readonly postgresReference: string;
+  /** Whether each backend's plan returned the single statement's rows in its order (on this data). */
+  readonly sameAsReference: { libsql: boolean; postgres: boolean };
 }
 
 function filterOf(call: ReadCall, scope: ReadScope) {
@@ -52,15 +57,30 @@ export async function explainSearches(calls: readonly ReadCall[], scope: ReadSco
     const plans: string[] = [`plan: ${page.plan}, ${page.statements} statement(s), matches counted (up to 20,001): ${page.matches ?? 'not counted'}`];
     for (const s of ran.filter((s) => !s.sql.startsWith('SELECT count(*)')).slice(0, 3)) plans.push(await queryPlan(lite, s.sql, s.params));
     const ref = sqliteDialect.searchFrom(terms);
-    const refSql = `SELECT m.rowid ${ref.sql} AND ${f.conds.join(' AND ')}${order}`;
+    const refSql = `SELECT m.rowid AS r ${ref.sql} AND ${f.conds.join(' AND ')}${order}`;
+    const refParams = [...ref.params, ...f.params, READ_LIMIT, offset];
+    const liteSame = JSON.stringify((await lite.query(refSql, refParams)).map((r) => String(r.r))) === JSON.stringify(page.rowids.map(String));
+    const pgRan: { sql: string; params: readonly unknown[] }[] = [];
+    const pgRun = (sql: string, params: readonly unknown[]) => {
+      const text = pgDialect.placeholders(sql);
+      pgRan.push({ sql: text, params });
+      return pg.query(text, params);
+    };
+    const pgPage = await pgSearchPage(pgRun, { terms, ...f, limit: READ_LIMIT, offset, cond: searchCondition(terms) });
+    const pgPlans: string[] = [`plan: ${pgPage.plan === 'match' ? 'bitmap' : 'window'}, ${pgPage.statements} statement(s)`];
+    for (const st of pgRan) pgPlans.push((await pg.query(`EXPLAIN (ANALYZE, BUFFERS) ${st.sql}`, st.params)).map((r) => String(r['QUERY PLAN'])).join('\n'));
     const pgFrom = pgDialect.searchFrom(terms);
-    const pgSql = pgDialect.placeholders(`EXPLAIN (ANALYZE, BUFFERS) SELECT m.* ${pgFrom.sql} AND ${f.conds.join(' AND ')}${order}`);
-    const pgRows = await pg.query(pgSql, [...pgFrom.params, ...f.params, READ_LIMIT, offset]);
+    const pgRef = pgDialect.placeholders(`SELECT m.id ${pgFrom.sql} AND ${f.conds.join(' AND ')}${order}`);
+    const pgRefParams = [...pgFrom.params, ...f.params, READ_LIMIT, offset];
+    const pgSame = JSON.stringify((await pg.query(pgRef, pgRefParams)).map((r) => String(r.id))) === JSON.stringify(pgPage.rowids.map(String));
+    const pgRows = await pg.query(`EXPLAIN (ANALYZE, BUFFERS) ${pgRef}`, pgRefParams);
     out.push({
       call: call.name,
       libsql: plans.join('\n'),
-      libsqlReference: await queryPlan(lite, refSql, [...ref.params, ...f.params, READ_LIMIT, offset]),
-      postgres: pgRows.map((r) => String(r['QUERY PLAN'])).join('\n'),
+      libsqlReference: await queryPlan(lite, refSql, refParams),
+      postgres: pgPlans.join('\n'),
+      postgresReference: pgRows.map((r) => String(r['QUERY PLAN'])).join('\n'),
+      sameAsReference: { libsql: liteSame, postgres: pgSame },
     });
   }
   return out;

@@ -57,6 +57,8 @@ export function readReport(r: ReadResult, info: ReadRunInfo): string {
     '',
     `Target: p95 ≤ ${r.targetMs} ms for every call on both backends. ${misses.length ? `Missed: ${misses.join('; ')}.` : 'Met by every call.'}`,
     '',
+    `Each search's plan returned the single statement's rows in its order on this data: ${r.explains.every((e) => e.sameAsReference.libsql && e.sameAsReference.postgres) ? 'yes, every one' : `NO for ${r.explains.filter((e) => !(e.sameAsReference.libsql && e.sameAsReference.postgres)).map((e) => e.call).join('; ')}`}.`,
+    '',
     '### Plans of each search',
     '',
     ...r.explains.flatMap((e) => [
@@ -66,8 +68,11 @@ export function readReport(r: ReadResult, info: ReadRunInfo): string {
       fence(e.libsql),
       'LibSQL, the single reference statement as SQLite plans it (before issue 15):',
       fence(e.libsqlReference),
-      'PostgreSQL, EXPLAIN (ANALYZE, BUFFERS):',
+      'PostgreSQL (pg-search.ts), EXPLAIN (ANALYZE, BUFFERS):',
       fence(e.postgres),
+      'PostgreSQL, the single statement as the planner runs it (before issue 15), EXPLAIN (ANALYZE, BUFFERS):',
+      fence(e.postgresReference),
+      `Same rows, same order as the single statement on this data: LibSQL ${e.sameAsReference.libsql ? 'yes' : 'NO'}, PostgreSQL ${e.sameAsReference.postgres ? 'yes' : 'NO'}.`,
       '',
     ]),
   ].join('\n');
