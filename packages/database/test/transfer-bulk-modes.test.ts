@@ -21,7 +21,7 @@ import { DEFERRED_INDEXES_TABLE, listDeferredIndexes } from '../src/transfer/loa
 import { ensureFreshDist } from './helpers/fresh-dist.js';
 import { doc, insertRow, runCli, T0, T0_MS } from './transfer-fixtures.js';
 
-const MESSAGES = 6_000;
+const MESSAGES = 4_000;
 const DOCUMENTS = 100;
 let src: ReturnType<typeof createTestSqlite>;
 let exportDir: string;
@@ -87,7 +87,7 @@ beforeAll(async () => {
     await t.close();
   }
   expect(reference.get('messages_search_idx')).toContain('USING gin');
-}, 120_000);
+}, 300_000);
 afterAll(() => {
   src?.remove();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
