@@ -23,9 +23,10 @@ import { termForms } from '../../services/search-terms.js';
  *   time order (a chat log).
  *
  * The plan is chosen per query by counting the matches up to {@link SearchPlanOptions.matchFirstMaxDocs}
- * (`SELECT count(*) FROM (SELECT rowid FROM messages_fts WHERE MATCH ? LIMIT n)`: FTS5 stops at
+ * (`WITH f AS MATERIALIZED (SELECT rowid FROM messages_fts WHERE MATCH ? LIMIT n)`: FTS5 stops at
  * n, so this costs at most n rowids; FTS5's fts5vocab would count every document of a common
- * term, 40 ms for a word in 450k messages): at most that many → `match`; more, and the filter
+ * term, 40 ms for a word in 450k messages), in the statement that also answers match first when
+ * they are few ({@link cappedMatchSql}): at most that many → `match`; more, and the filter
  * walkable in the page's order (channel, user, or none: indexes `messages_channel_ts_idx`,
  * `messages_user_ts_idx`, `idx_messages_timestamp`) → `window`; otherwise `match`. Every plan
  * returns exactly the reference query's rows in its order (test/search-plan.test.ts).
@@ -89,12 +90,6 @@ export function windowable(where: Where): boolean {
   return keys.every((x) => x.k === 'timestamp');
 }
 
-/** Messages matching `match`, counted up to `cap` (FTS5 stops there). */
-export async function countMatches(run: RunQuery, match: string, cap: number): Promise<number> {
-  const rows = await run('SELECT count(*) AS n FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)', [match, cap]);
-  return Number(rows[0]!.n);
-}
-
 /** The `match` plan's rowids: FTS5 first, then each row by rowid, filtered and sorted. */
 export function matchFirstSql(input: SearchPageInput): { sql: string; params: unknown[] } {
   const conds = input.conds.map((c) => ` AND ${c}`).join('');
@@ -102,6 +97,22 @@ export function matchFirstSql(input: SearchPageInput): { sql: string; params: un
     sql: `SELECT m.rowid AS r FROM messages_fts f CROSS JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ?${conds} ${ORDER} LIMIT ? OFFSET ?`,
     params: [input.match, ...input.params, input.limit, input.offset],
   };
+}
+
+/**
+ * Match first with the count up to `cap` in one statement: a row `(kind 0, r = matches, at most
+ * cap)`, then, only when they are fewer than `cap`, the page's rowids `(kind 1, r)` in order.
+ * The FTS5 rowids are materialised once (at most `cap`), so a query whose matches are costly to
+ * find (two words common apart, rare together) is evaluated once, not once to count and once to answer.
+ */
+export function cappedMatchSql(input: SearchPageInput, cap: number): { sql: string; params: unknown[] } {
+  const conds = input.conds.map((c) => ` AND ${c}`).join('');
+  const sql =
+    `WITH f AS MATERIALIZED (SELECT rowid AS r FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?) ` +
+    `SELECT kind, r FROM (SELECT 0 AS kind, (SELECT count(*) FROM f) AS r, NULL AS ts, NULL AS id UNION ALL ` +
+    `SELECT 1, r, ts, id FROM (SELECT m.rowid AS r, m.timestamp AS ts, m.id AS id FROM f CROSS JOIN messages m ON m.rowid = f.r ` +
+    `WHERE (SELECT count(*) FROM f) < ?${conds} ${ORDER} LIMIT ? OFFSET ?)) ORDER BY kind, ts DESC, id DESC`;
+  return { sql, params: [input.match, cap, cap, ...input.params, input.limit, input.offset] };
 }
 
 /**
@@ -133,10 +144,13 @@ export async function sqliteSearchPage(run: RunQuery, input: SearchPageInput, op
   };
   if (opts.force === 'match') return matchFirst();
   if (!opts.force) {
-    matches = await countMatches(run, input.match, opts.matchFirstMaxDocs + 1);
+    // One statement counts the matches up to the cap and, under it, answers match first too.
+    const q = cappedMatchSql(input, opts.matchFirstMaxDocs + 1);
+    const rows = await run(q.sql, q.params);
     statements++;
-    if (matches === 0) return { rowids: [], plan: 'match', statements, matches };
-    if (matches <= opts.matchFirstMaxDocs || !windowable(input.where)) return matchFirst();
+    matches = Number(rows[0]!.r);
+    if (matches <= opts.matchFirstMaxDocs) return { rowids: rows.slice(1).map((r) => r.r), plan: 'match', statements, matches };
+    if (!windowable(input.where)) return matchFirst();
   }
   const want = input.offset + input.limit;
   let size = Math.max(opts.firstWindowRows, want);
