@@ -104,6 +104,7 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
               loadTable(table, chunks, { ...opts, target, converter, rejects, stage: 'copy', total, slots, signal }),
             );
             await rejects.finish();
+            converter.finish(table);
             return r;
           } catch (e) {
             await rejects.abort();

@@ -101,7 +101,10 @@ export async function exportDatabase(opts: ExportOptions): Promise<ExportSummary
     const { exportedAt, results } = await source.snapshot(async (snap) => {
       const at = new Date().toISOString();
       const out = [];
-      for (const table of tableNames) out.push(await exportTable(snap, table, opts, outDir, converter));
+      for (const table of tableNames) {
+        out.push(await exportTable(snap, table, opts, outDir, converter));
+        converter.finish(table);
+      }
       return { exportedAt: at, results: out };
     });
     const metadata: ExportMetadata = {

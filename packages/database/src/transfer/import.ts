@@ -128,6 +128,7 @@ export async function importDirectory(opts: ImportOptions): Promise<ImportSummar
           loadTable(table, lineItems(join(fromDir, entry.file)), { ...opts, target, converter, rejects, stage: 'import', total: entry.rows, slots, signal }),
         );
         await rejects.finish();
+        converter.finish(table);
         return { value: { ...r.value, rejectedAtExport: entry.rejected ?? 0 }, mode: r.mode };
       } catch (e) {
         await rejects.abort();

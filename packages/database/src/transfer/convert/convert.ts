@@ -139,6 +139,8 @@ export class Converter {
   readonly #held = new Map<string, Set<string>>();
   /** Per table and unique key (see {@link UNIQUE_KEYS}): key → id of the row that holds it. */
   readonly #keys = new Map<TableName, Array<Map<string, string>>>();
+  /** Tables whose rows are all converted and loaded ({@link finish}). */
+  readonly #finished = new Set<TableName>();
   readonly #coerce: CoerceOptions;
   readonly #uniqueKeys: boolean;
 
@@ -200,6 +202,28 @@ export class Converter {
       let set = this.#held.get(key);
       if (!set) this.#held.set(key, (set = new Set()));
       set.add(v);
+    }
+  }
+
+  /**
+   * Says that every row of `table` has been converted and loaded (its rejects marked): its unique
+   * keys are dropped at once (they only collide within the table), and the referenced keys of a
+   * finished table once every table referencing it has finished too. So what the converter holds
+   * is bounded by the tables in progress, not by the run: at 10M messages the profiles' 200k
+   * user ids and the collaborators' 100k keys would otherwise stay for the whole messages load.
+   * Tables never finished (not part of the run) keep their parents' keys: nothing is dropped early.
+   */
+  finish(table: TableName): void {
+    this.#finished.add(table);
+    this.#keys.delete(table);
+    for (const [parent, columns] of REFERENCED) {
+      if (!this.#finished.has(parent)) continue;
+      const children = (Object.values(tables) as Array<(typeof tables)[TableName]>).filter((t) => t.foreignKeys.some((fk) => fk.references.table === parent));
+      if (!children.every((c) => this.#finished.has(c.name))) continue;
+      for (const column of columns) {
+        this.#held.delete(refKey(parent, column));
+        this.#rejected.delete(refKey(parent, column));
+      }
     }
   }
 
