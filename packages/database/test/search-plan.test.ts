@@ -101,16 +101,72 @@ describe('LibSQL search plans return what the reference query returns', () => {
     expect(windowable({ channel_id: { in: ['a'] } })).toBe(false);
   });
 
-  it('counts matches only up to the threshold, and a search with no match runs no page statement', async () => {
+  describe('order of steps', () => {
     const ran: string[] = [];
     const run = (sql: string, p: readonly unknown[]) => (ran.push(sql), conn.query(sql, p));
-    const page = await sqliteSearchPage(run, { terms: ['alpha'], match: ftsMatch(['alpha']), where: {}, conds: [], params: [], limit: 5, offset: 0 }, { ...SEARCH_PLAN_DEFAULTS, matchFirstMaxDocs: 50 });
-    expect(page.matches).toBe(51);
-    expect(page.plan).toBe('window');
-    expect(page.rowids).toHaveLength(5);
-    ran.length = 0;
-    const none = await sqliteSearchPage(run, { terms: ['nohitword'], match: ftsMatch(['nohitword']), where: { channel_id: 'c-big' }, conds: ['m."channel_id" = ?'], params: ['c-big'], limit: 5, offset: 0 });
-    expect(none).toMatchObject({ rowids: [], matches: 0, statements: 1 });
-    expect(ran).toHaveLength(1);
+    const kind = (sql: string) => (sql.startsWith('WITH c AS') ? 'window' : sql.startsWith('WITH f AS') ? 'count' : 'match');
+    const page = (term: string, where: Record<string, string>, opts: Partial<SearchPlanOptions> = {}, limit = 5) => {
+      ran.length = 0;
+      const entries = Object.entries(where);
+      return sqliteSearchPage(
+        run,
+        { terms: [term], match: ftsMatch([term]), where, conds: entries.map(([k]) => `m."${k}" = ?`), params: entries.map(([, v]) => v), limit, offset: 0 },
+        { ...SEARCH_PLAN_DEFAULTS, matchFirstMaxDocs: 50, ...opts },
+      );
+    };
+
+    it('a windowable filter tries the first window before counting: a word common in it costs one statement, not counted', async () => {
+      const p = await page('alpha', {});
+      expect(p).toMatchObject({ plan: 'window', statements: 1, matches: null });
+      expect(p.rowids).toHaveLength(5);
+      expect(ran.map(kind)).toEqual(['window']);
+      // The same with a channel filter.
+      const c = await page('alpha', { channel_id: 'c-big' });
+      expect(c).toMatchObject({ plan: 'window', statements: 1, matches: null });
+      expect(ran.map(kind)).toEqual(['window']);
+    });
+
+    it('a window without enough hits is followed by the capped count, which answers match first when the matches are few', async () => {
+      const p = await page('rare', { channel_id: 'c-big' }, { firstWindowRows: 20 });
+      expect(ran.map(kind)).toEqual(['window', 'count']);
+      expect(p.plan).toBe('match');
+      expect(p.statements).toBe(2);
+      expect(p.matches).toBeGreaterThan(0);
+      expect(p.matches).toBeLessThanOrEqual(50);
+      expect(p.rowids.length).toBeGreaterThan(0);
+    });
+
+    it('many matches but none in the window: window, count, then match first (no hopeless second window)', async () => {
+      // zeta: hundreds of rows, all in c-big; none in c-small.
+      const p = await page('zeta', { channel_id: 'c-small' }, { firstWindowRows: 20 });
+      expect(ran.map(kind)).toEqual(['window', 'count', 'match']);
+      expect(p).toMatchObject({ plan: 'match', statements: 3, matches: 51, rowids: [] });
+    });
+
+    it('many matches, sparse in the first window: a second window when the hits say it suffices', async () => {
+      const p = await page('beta', { channel_id: 'c-big' }, { firstWindowRows: 5, windowGrowth: 8, maxWindows: 2 }, 3);
+      expect(ran.map(kind).slice(0, 2)).toEqual(['window', 'count']);
+      expect(p.matches).toBe(51);
+      if (p.plan === 'window') expect(ran.map(kind)).toEqual(['window', 'count', 'window']);
+      else expect(ran.map(kind)).toEqual(['window', 'count', 'match']);
+      expect(p.rowids).toHaveLength(3);
+    });
+
+    it('a filter no index walks in order is counted first, only up to the threshold', async () => {
+      const p = await page('alpha', { sender_type: 'ai' });
+      expect(ran.map(kind)).toEqual(['count', 'match']);
+      expect(p).toMatchObject({ plan: 'match', statements: 2, matches: 51 });
+      expect(p.rowids).toHaveLength(5);
+    });
+
+    it('a search with no match costs one statement: the count (filter not windowable) or the window that holds the whole filter', async () => {
+      expect(await page('nohitword', { sender_type: 'ai' })).toMatchObject({ rowids: [], matches: 0, statements: 1 });
+      expect(ran.map(kind)).toEqual(['count']);
+      expect(await page('nohitword', { channel_id: 'c-big' })).toMatchObject({ rowids: [], plan: 'window', matches: null, statements: 1 });
+      expect(ran.map(kind)).toEqual(['window']);
+      // A window smaller than the filter cannot answer "none": the count does.
+      expect(await page('nohitword', { channel_id: 'c-big' }, { firstWindowRows: 20 })).toMatchObject({ rowids: [], plan: 'match', matches: 0, statements: 2 });
+      expect(ran.map(kind)).toEqual(['window', 'count']);
+    });
   });
 });
