@@ -66,6 +66,12 @@ const queryInput = z
     startTime: zMillis.optional(),
     endTime: zMillis.optional(),
     searchText: z.string().max(100_000).optional(),
+    /**
+     * Additive (not in omega-bot's call): only messages whose `metadata` object holds each of these
+     * top-level keys with exactly this scalar value (string, safe integer, boolean, null; types never
+     * match across). Other shapes: INVALID_INPUT (stores/json-contains.ts). Combines with every filter and with search.
+     */
+    metadataContains: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
   })
   .prefault({});
 const countInput = z.object({ userId: zId.optional(), channelId: zId.optional(), senderType: zSender.optional() }).prefault({});
@@ -229,6 +235,7 @@ export class MessageService {
       channel_id: v.channelId,
       sender_type: v.senderType,
       timestamp: v.startTime !== undefined || v.endTime !== undefined ? { gte: v.startTime, lte: v.endTime } : undefined,
+      metadata: v.metadataContains !== undefined ? { jsonContains: v.metadataContains } : undefined,
     };
     let rows: Row[];
     if (v.searchText !== undefined) {

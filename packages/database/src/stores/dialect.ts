@@ -2,6 +2,7 @@ import type { ColumnSpec } from '../schema/columns.js';
 import type { Row } from './store.js';
 import type { ReadIssue } from './sqlite/stored-text.js';
 import type { RunQuery, SearchPage, SearchPageInput } from './sqlite/sqlite-search.js';
+import type { JsonScalar } from './json-contains.js';
 
 /** A fragment of SQL with `?` placeholders and its parameters. */
 export interface Fragment {
@@ -32,6 +33,11 @@ export interface Dialect {
    * the driver cannot read every stored value as is (LibSQL: TEXT as BLOB bytes). Absent: `ref`.
    */
   selectColumn?(col: ColumnSpec, ref: string): string;
+  /**
+   * The condition "the JSON column `ref` (quoted, qualified) is an object holding each key with
+   * exactly that scalar" (json-contains.ts; `pairs` already checked by `jsonContainsPairs`).
+   */
+  jsonContains(ref: string, pairs: readonly [string, JsonScalar][]): Fragment;
   /** `FROM … WHERE <match>` of a full-text search for `terms`, all required (alias `m` for messages). */
   searchFrom(terms: readonly string[]): Fragment;
   /**

@@ -3,6 +3,7 @@ import { TOMBSTONES_TABLE, type TableName } from '../schema/tables.js';
 import type { Connection } from './connection.js';
 import type { Dialect } from './dialect.js';
 import { planChanges } from './change-plan.js';
+import { isJsonContains, jsonContainsPairs } from './json-contains.js';
 import type { ApplyOptions, ColumnLess, FindOptions, Row, RowChange, SearchSpec, Store, Where } from './store.js';
 import { decodeValue, q, selectColumn, tableSql, type ReadIssueSink } from './table-sql.js';
 import type { ReadIssue } from './sqlite/stored-text.js';
@@ -135,7 +136,12 @@ export class SqlStore implements Store {
       const col = t.byName.get(name);
       if (!col) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${name}`, { table, column: name });
       const c = `m.${q(name)}`;
-      if (cond !== null && typeof cond === 'object' && !Array.isArray(cond) && 'ltColumn' in cond) {
+      if (isJsonContains(cond)) {
+        if (col.type !== 'json') throw new DatabaseError('INVALID_INPUT', `${table}.${name}: jsonContains needs a JSON column`, { table, column: name });
+        const f = this.#d.jsonContains(c, jsonContainsPairs(table, name, cond));
+        conds.push(f.sql);
+        params.push(...f.params);
+      } else if (cond !== null && typeof cond === 'object' && !Array.isArray(cond) && 'ltColumn' in cond) {
         const r = cond as ColumnLess;
         if (!t.byName.has(r.ltColumn)) throw new DatabaseError('INVALID_INPUT', `${table} has no column ${r.ltColumn}`, { table, column: r.ltColumn });
         const lt = `${c} < m.${q(r.ltColumn)}`;

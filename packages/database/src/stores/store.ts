@@ -1,4 +1,7 @@
 import type { TableName } from '../schema/tables.js';
+import type { JsonContains } from './json-contains.js';
+
+export type { JsonContains, JsonScalar } from './json-contains.js';
 
 /** A row in its logical JS form (see `schema/columns.ts` for value types per column). */
 export type Row = Record<string, unknown>;
@@ -42,11 +45,16 @@ export interface ColumnLess {
 /**
  * A WHERE of `find`, `count` and `searchMessages`: each entry is a condition on one column, all
  * ANDed. A plain value means equality; `{ gte }` / `{ lte }` bound it (inclusive); `{ in }` is a
- * list of values (empty: no row matches); {@link ColumnLess} compares with another column.
+ * list of values (empty: no row matches); {@link ColumnLess} compares with another column;
+ * {@link JsonContains} (JSON columns only) asks for top-level keys with given scalar values, the
+ * same rows on both backends (json-contains.ts: supported shape, INVALID_INPUT otherwise).
  * `undefined` entries are ignored.
  */
 export type Where = Readonly<
-  Record<string, unknown | { readonly gte?: unknown; readonly lte?: unknown } | { readonly in: readonly unknown[] } | ColumnLess | undefined>
+  Record<
+    string,
+    unknown | { readonly gte?: unknown; readonly lte?: unknown } | { readonly in: readonly unknown[] } | ColumnLess | JsonContains | undefined
+  >
 >;
 
 /** Options of `find`. */

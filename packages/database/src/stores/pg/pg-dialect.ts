@@ -1,4 +1,5 @@
 import type { ColumnSpec } from '../../schema/columns.js';
+import { pgJsonContains } from '../json-contains.js';
 import type { Dialect, Fragment } from '../dialect.js';
 import type { Row } from '../store.js';
 import { q } from '../table-sql.js';
@@ -75,6 +76,7 @@ export const pgDialect: Dialect = {
     return { sql: `FROM messages m WHERE ${c.sql}`, params: c.params };
   },
   // The planner's single statement misjudges words common but rarely together in the filter (pg-search.ts).
+  jsonContains: pgJsonContains,
   searchPage: (run, input) => pgSearchPage(run, { ...input, cond: searchCondition(input.terms) }),
   rowSet: {
     // json_populate_recordset reads each field with its column type's input function, so bigint

@@ -1,4 +1,5 @@
 import type { ColumnSpec } from '../../schema/columns.js';
+import { sqliteJsonContains } from '../json-contains.js';
 import type { Dialect, Fragment } from '../dialect.js';
 import { stringifyJsonExact } from '../../json-exact.js';
 import { readStoredJson } from './stored-json.js';
@@ -94,5 +95,6 @@ export const sqliteDialect: Dialect = {
     return { sql: `FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ?`, params: [ftsMatch(terms)] };
   },
   // The reference query above, planned per query (sqlite-search.ts): SQLite's own plan walks the filter's index with one FTS5 lookup per row.
+  jsonContains: sqliteJsonContains,
   searchPage: (run, input) => sqliteSearchPage(run, { ...input, match: ftsMatch(input.terms) }),
 };
