@@ -12,13 +12,20 @@ export interface ReadCall {
   run(s: { messages: MessageService; profiles: UserProfileService }): Promise<unknown>;
 }
 
+/**
+ * The metadata containment call's filter: a model name the generator (generate-rows.ts) puts in
+ * about a third of the bot's messages' metadata (`{ model, tokens }`), so common in the channel.
+ */
+export const METADATA_FILTER = { model: 'claude-3-haiku' } as const;
+
 /** Rows per page, as omega-bot reads a channel's context. */
 export const READ_LIMIT = 20;
 
 /**
  * The calls of the read bench (issue 15 §2), through the services omega-bot uses: searches scoped
  * to the largest channel (one common word, two words, a rare word, a quoted phrase, no hit, a deep
- * page, the user's), the channel's and the user's recent messages, and a profile read.
+ * page, the user's), the channel's and the user's recent messages, the channel's recent messages
+ * whose metadata contains a common value (`metadataContains`), and a profile read.
  */
 export function readCalls(scope: ReadScope): ReadCall[] {
   const search = (name: string, searchText: string, extra: { offset?: number; by?: 'channel' | 'user' } = {}): ReadCall => ({
@@ -42,6 +49,10 @@ export function readCalls(scope: ReadScope): ReadCall[] {
     search(`search, one common word, offset 200`, scope.common, { offset: 200 }),
     search(`search, one common word, the user's messages`, scope.common, { by: 'user' }),
     { name: 'recent messages of the channel', run: ({ messages }) => messages.queryMessages({ channelId: scope.channelId, limit: READ_LIMIT }) },
+    {
+      name: `recent messages of the channel, metadata containing ${JSON.stringify(METADATA_FILTER)}`,
+      run: ({ messages }) => messages.queryMessages({ channelId: scope.channelId, metadataContains: METADATA_FILTER, limit: READ_LIMIT }),
+    },
     { name: 'recent messages of the user', run: ({ messages }) => messages.queryMessages({ userId: scope.userId, limit: READ_LIMIT }) },
     { name: 'profile read (getUserProfile)', run: ({ profiles }) => profiles.getUserProfile(scope.profileUserId) },
   ];
