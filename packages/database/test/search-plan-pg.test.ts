@@ -36,6 +36,7 @@ describe('PostgreSQL search plans return what the single statement returns', () 
     'bitmap (forced)': { ...PG_SEARCH_PLAN_DEFAULTS, force: 'bitmap' },
     'windows growing to the whole filter (forced)': { windowRows: 3, force: 'window' },
     'chosen, a small window (window, else bitmap)': { windowRows: 10 },
+    'chosen, a small window then a second one when the hits say it suffices': { windowRows: 10, maxWindowRows: 200 },
     'chosen, defaults': PG_SEARCH_PLAN_DEFAULTS,
   };
 
@@ -74,6 +75,14 @@ describe('PostgreSQL search plans return what the single statement returns', () 
         // A window that answered (1 statement) and one that gave way to the bitmap (2).
         expect(seen.some((p) => p.plan === 'window' && p.statements === 1)).toBe(true);
         expect(seen.some((p) => p.plan === 'match' && p.statements === 2)).toBe(true);
+      }
+      if (!opts.force && opts.maxWindowRows === 200) {
+        // A second window that answered, a second window that gave way to the bitmap (3 statements),
+        // and a first window whose hits said the second would not do (straight to the bitmap).
+        expect(seen.some((p) => p.plan === 'window' && p.statements === 2)).toBe(true);
+        expect(seen.some((p) => p.plan === 'match' && p.statements === 3)).toBe(true);
+        expect(seen.some((p) => p.plan === 'match' && p.statements === 2)).toBe(true);
+        expect(seen.every((p) => p.statements <= 3)).toBe(true);
       }
     });
   }
