@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { idProblem } from '../convert/convert.js';
-import type { PassChunk } from './pass-chunk.js';
+import { PassFormatError, type PassChunk } from './pass-chunk.js';
 import { sameJsonBytes } from './pass-json-bytes.js';
 import { sameRealHex } from './pass-json.js';
 import { PG_JSON_END, type PassLayout } from './pass-sql.js';
@@ -61,8 +61,12 @@ export class PassComparer {
     }
     const plain = a.plainEnd[i]! - a.start[i]!;
     if (plain !== b.plainEnd[j]! - b.start[j]! || !equalBytes(la, a.start[i]!, pb, b.start[j]!, plain)) return false;
-    for (let k = 0; k < this.layout.json.length; k++) {
-      if (!this.#sameJson(a, la, a.json[i * this.#nj + k]!, pb, b.json[j * this.#nj + k]!)) return false;
+    const nj = this.layout.json.length;
+    for (let k = 0; k < nj; k++) {
+      // PostgreSQL's token ends one byte (U+0001) before the next token starts, as its walk found (pass-chunk.ts).
+      const pp = b.json[j * this.#nj + k]!;
+      const pe = (k + 1 < nj ? b.json[j * this.#nj + k + 1]! : b.jsonEnd[j]!) - 1;
+      if (!this.#sameJson(a, la, a.json[i * this.#nj + k]!, pb, pp, pe)) return false;
     }
     let p = b.jsonEnd[j]!;
     for (let k = 0; k < this.#nr; k++) {
@@ -78,9 +82,9 @@ export class PassComparer {
     return true;
   }
 
-  #sameJson(a: PassChunk, la: Buffer, lp: number, pb: Buffer, pp: number): boolean {
+  #sameJson(a: PassChunk, la: Buffer, lp: number, pb: Buffer, pp: number, pe: number): boolean {
     // Spans without allocating (this runs for every json column of every row): LibSQL's
-    // `<len>:<bytes>` token (`:` alone: NULL), PostgreSQL's text before U+0001 (empty: NULL).
+    // `<len>:<bytes>` token (`:` alone: NULL), PostgreSQL's text `[pp, pe)` before its U+0001 (empty: NULL).
     const lNull = la[lp] === COLON;
     let ls = lp;
     let len = 0;
@@ -89,8 +93,7 @@ export class PassComparer {
       ls++;
     }
     const le = ls + len;
-    let pe = pp;
-    while (pb[pe] !== PG_JSON_END) pe++;
+    if (pb[pe] !== PG_JSON_END) throw new PassFormatError(`PostgreSQL json token not ended by U+0001 at ${pe}`);
     const pNull = pe === pp;
     if (!lNull && !pNull && len === pe - pp && equalBytes(la, ls, pb, pp, len)) return true;
     const pgNull = pNull || (pe - pp === 4 && equalBytes(pb, pp, NULL_TOKEN, 2, 4));
