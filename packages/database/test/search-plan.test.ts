@@ -52,6 +52,7 @@ describe('LibSQL search plans return what the reference query returns', () => {
     'match first (forced)': { ...SEARCH_PLAN_DEFAULTS, force: 'match' },
     'windows growing to the whole filter (forced)': { matchFirstMaxDocs: 0, firstWindowRows: 3, windowGrowth: 2, maxWindows: Infinity, force: 'window' },
     'chosen, small thresholds (windows, then match first)': { matchFirstMaxDocs: 10, firstWindowRows: 5, windowGrowth: 4, maxWindows: 2 },
+    'chosen, small thresholds with span steps': { matchFirstMaxDocs: 10, firstWindowRows: 5, windowGrowth: 4, maxWindows: 2, spanMaxRows: 400, spanMaxMatches: 2_000 },
     'chosen, defaults': SEARCH_PLAN_DEFAULTS,
   };
 
@@ -88,6 +89,8 @@ describe('LibSQL search plans return what the reference query returns', () => {
         expect(seen.some((p) => p.plan === 'match' && p.statements === 1 && p.rowids.length > 0)).toBe(true);
         expect(seen.some((p) => p.matches === 0 && p.rowids.length === 0)).toBe(true);
       }
+      // A span step that answered: a window page of two statements, matches not counted.
+      if (opts.spanMaxRows === 400) expect(seen.some((p) => p.plan === 'window' && p.statements === 2 && p.matches === null)).toBe(true);
       if (opts.force === 'window') expect(seen.some((p) => p.statements > 3)).toBe(true);
     });
   }
@@ -104,14 +107,14 @@ describe('LibSQL search plans return what the reference query returns', () => {
   describe('order of steps', () => {
     const ran: string[] = [];
     const run = (sql: string, p: readonly unknown[]) => (ran.push(sql), conn.query(sql, p));
-    const kind = (sql: string) => (sql.startsWith('WITH c AS') ? 'window' : sql.startsWith('WITH f AS') ? 'count' : 'match');
+    const kind = (sql: string) => (sql.startsWith('WITH c AS') ? 'window' : sql.startsWith('WITH b AS') ? 'span' : sql.startsWith('WITH f AS') ? 'count' : 'match');
     const page = (term: string, where: Record<string, string>, opts: Partial<SearchPlanOptions> = {}, limit = 5) => {
       ran.length = 0;
       const entries = Object.entries(where);
       return sqliteSearchPage(
         run,
         { terms: [term], match: ftsMatch([term]), where, conds: entries.map(([k]) => `m."${k}" = ?`), params: entries.map(([, v]) => v), limit, offset: 0 },
-        { ...SEARCH_PLAN_DEFAULTS, matchFirstMaxDocs: 50, ...opts },
+        { ...SEARCH_PLAN_DEFAULTS, matchFirstMaxDocs: 50, spanMaxRows: 0, ...opts },
       );
     };
 
@@ -150,6 +153,27 @@ describe('LibSQL search plans return what the reference query returns', () => {
       if (p.plan === 'window') expect(ran.map(kind)).toEqual(['window', 'count', 'window']);
       else expect(ran.map(kind)).toEqual(['window', 'count', 'match']);
       expect(p.rowids).toHaveLength(3);
+    });
+
+    it('some hits but too few in the first window: a span step answers when the estimate is right', async () => {
+      // beta: ~30 % of rows; a 6-row first window finds one or two, the span of the estimate holds the page.
+      const p = await page('beta', { channel_id: 'c-big' }, { firstWindowRows: 6, spanMaxRows: 10_000, spanMaxMatches: 10_000 }, 10);
+      expect(ran.map(kind)).toEqual(['window', 'span']);
+      expect(p).toMatchObject({ plan: 'window', statements: 2, matches: null });
+      expect(p.rowids).toHaveLength(10);
+    });
+
+    it('a span whose rowid range holds more matches than spanMaxMatches gives way to the count', async () => {
+      const p = await page('beta', { channel_id: 'c-big' }, { firstWindowRows: 6, spanMaxRows: 10_000, spanMaxMatches: 3 }, 10);
+      expect(ran.map(kind).slice(0, 3)).toEqual(['window', 'span', 'count']);
+      expect(p.rowids).toHaveLength(10);
+    });
+
+    it('no span step when the first window found no hit, or the estimate passes spanMaxRows', async () => {
+      await page('rare', { channel_id: 'c-big' }, { firstWindowRows: 20, spanMaxRows: 10_000 });
+      expect(ran.map(kind)).not.toContain('span');
+      await page('beta', { channel_id: 'c-big' }, { firstWindowRows: 6, spanMaxRows: 7 }, 10);
+      expect(ran.map(kind)).not.toContain('span');
     });
 
     it('a filter no index walks in order is counted first, only up to the threshold', async () => {

@@ -25,7 +25,11 @@ import { termForms } from '../../services/search-terms.js';
  * The plan is chosen per query. A filter walkable in the page's order (channel, user, or none:
  * indexes `messages_channel_ts_idx`, `messages_user_ts_idx`, `idx_messages_timestamp`) tries the
  * first window before anything else: a word common in the filter is answered there (≈3 ms on the
- * 1M file), without counting its matches. Otherwise (or when that window did not answer) the matches
+ * 1M file), without counting its matches. A first window with some hits but too few is followed by
+ * one `span` step ({@link spanSql}) of the rows those hits say the page needs (× 1.5, at most
+ * `spanMaxRows`), which answers unless its rowid span holds `spanMaxMatches` matches ('the tool' on
+ * the 1M file: 84 hits in the 53k-row channel, two words each in 122k to 448k messages, whose FTS5
+ * AND over all messages costs ≥ 12 ms). Otherwise (or when those did not answer) the matches
  * are counted up to {@link SearchPlanOptions.matchFirstMaxDocs}
  * (`WITH f AS MATERIALIZED (SELECT rowid FROM messages_fts WHERE MATCH ? LIMIT n)`: FTS5 stops at
  * n, so this costs at most n rowids; FTS5's fts5vocab would count every document of a common
@@ -43,6 +47,13 @@ export interface SearchPlanOptions {
   readonly windowGrowth: number;
   /** Windows tried before falling back to `match` (Infinity: grow until the window holds the whole filter). */
   readonly maxWindows: number;
+  /**
+   * The `span` step (see {@link spanSql}) after a first window that found some hits but too few:
+   * its rows are the first window's hits' estimate × 1.5, at most this many (0: no span step).
+   */
+  readonly spanMaxRows?: number | undefined;
+  /** The `span` step gives up (to the count) past this many matches in the window's rowid span. */
+  readonly spanMaxMatches?: number | undefined;
   /** Force a plan (tests, bench); default: chosen from the match count. */
   readonly force?: SearchPlanKind | undefined;
 }
@@ -53,7 +64,14 @@ export type SearchPlanKind = 'match' | 'window';
  * Defaults measured on the bench's 1M-message file: 20,000 matches cost about 14 ms match-first;
  * a 1,000-row window of a 53k-message channel 3 ms, an 8,000-row one 30 to 40 ms.
  */
-export const SEARCH_PLAN_DEFAULTS: SearchPlanOptions = { matchFirstMaxDocs: 20_000, firstWindowRows: 1_000, windowGrowth: 8, maxWindows: 2 };
+export const SEARCH_PLAN_DEFAULTS: SearchPlanOptions = {
+  matchFirstMaxDocs: 20_000,
+  firstWindowRows: 1_000,
+  windowGrowth: 8,
+  maxWindows: 2,
+  spanMaxRows: 32_000,
+  spanMaxMatches: 4_000,
+};
 
 /** Runs one statement (`?` placeholders) and returns its rows. */
 export type RunQuery = (sql: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>;
@@ -134,6 +152,35 @@ export function windowSql(input: SearchPageInput, rows: number, want: number): {
 }
 
 /**
+ * The `span` step: a window of `rows` rows found without materialising them. The filter's index
+ * gives the window's rowid range and its last row (timestamp, id) (two walks of the covering index,
+ * ≈ 0.1 µs a row); FTS5 lists the matches in that rowid range (integer bounds: `INDEX 0:M3><`),
+ * at most `cap`; each is looked up by rowid and kept when it passes the filter and is not older than
+ * the window's last row, i.e. is in the window (ids are unique, so (timestamp, id) ≥ the last
+ * row's is exactly "among the first `rows`"). Rows: `(kind 0, r = rows in the window)`,
+ * `(kind 1, r = matches in the span, at most cap)`, then, when under the cap, the first `want`
+ * hits `(kind 2, r = rowid)` in the page's order. Cheaper than {@link windowSql} when the window is
+ * big and its span holds few matches (two words common apart, rare together: ≈ 9 ms for 20k rows
+ * of the 1M file's largest channel against ≈ 35 ms); the cap bounds it when they are many.
+ */
+export function spanSql(input: SearchPageInput, rows: number, want: number, cap: number): { sql: string; params: unknown[] } {
+  const where = input.conds.length ? ` WHERE ${input.conds.join(' AND ')}` : '';
+  const conds = input.conds.map((c) => ` AND ${c}`).join('');
+  const walk = `FROM messages m${where} ${ORDER}`;
+  const sql =
+    `WITH b AS MATERIALIZED (SELECT count(*) AS n, min(r) AS lo, max(r) AS hi FROM (SELECT m.rowid AS r ${walk} LIMIT ?)), ` +
+    `e AS MATERIALIZED (SELECT m.timestamp AS ts, m.id AS id ${walk} LIMIT 1 OFFSET ?), ` +
+    `h AS MATERIALIZED (SELECT rowid AS r FROM messages_fts WHERE messages_fts MATCH ? AND rowid BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b) LIMIT ?) ` +
+    `SELECT kind, r FROM (SELECT 0 AS kind, (SELECT n FROM b) AS r, NULL AS ts, NULL AS id UNION ALL ` +
+    `SELECT 1, (SELECT count(*) FROM h), NULL, NULL UNION ALL ` +
+    `SELECT 2, r, ts, id FROM (SELECT m.rowid AS r, m.timestamp AS ts, m.id AS id FROM h CROSS JOIN messages m ON m.rowid = h.r ` +
+    `WHERE (SELECT count(*) FROM h) < ?${conds} AND (NOT EXISTS (SELECT 1 FROM e) OR m.timestamp > (SELECT ts FROM e) OR ` +
+    `(m.timestamp = (SELECT ts FROM e) AND m.id >= (SELECT id FROM e))) ${ORDER} LIMIT ?)) ORDER BY kind, ts DESC, id DESC`;
+  const walkParams = input.params;
+  return { sql, params: [...walkParams, rows, ...walkParams, rows - 1, input.match, cap, cap, ...input.params, want] };
+}
+
+/**
  * The page's rowids, newest first, by the plan chosen as described on {@link SearchPlanOptions}.
  * Errors: the driver's (SQLITE_*), as the reference query would throw them.
  */
@@ -168,6 +215,19 @@ export async function sqliteSearchPage(run: RunQuery, input: SearchPageInput, op
     if (canWindow) {
       const page = await windowStep();
       if (page) return page;
+      // Some hits but too few: one bigger window by rowid span when its matches are few.
+      const spanRows = hits.length ? Math.ceil((want / hits.length) * size * 1.5) : Infinity;
+      if (spanRows <= (opts.spanMaxRows ?? 0)) {
+        const cap = opts.spanMaxMatches ?? 0;
+        const q = spanSql(input, spanRows, want, cap);
+        const rows = await run(q.sql, q.params);
+        statements++;
+        const inWindow = Number(rows[0]!.r);
+        const spanHits = rows.slice(2).map((r) => r.r);
+        if (Number(rows[1]!.r) < cap && (spanHits.length >= want || inWindow < spanRows)) {
+          return { rowids: spanHits.slice(input.offset), plan: 'window', statements, matches };
+        }
+      }
     }
     // One statement counts the matches up to the cap and, under it, answers match first too.
     const q = cappedMatchSql(input, opts.matchFirstMaxDocs + 1);
