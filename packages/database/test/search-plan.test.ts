@@ -156,15 +156,15 @@ describe('LibSQL search plans return what the reference query returns', () => {
     });
 
     it('some hits but too few in the first window: a span step answers when the estimate is right', async () => {
-      // beta: ~30 % of rows; a 6-row first window finds one or two, the span of the estimate holds the page.
-      const p = await page('beta', { channel_id: 'c-big' }, { firstWindowRows: 6, spanMaxRows: 10_000, spanMaxMatches: 10_000 }, 10);
+      // beta: ~30 % of rows; a 12-row first window finds a few, the span of the estimate holds the page.
+      const p = await page('beta', { channel_id: 'c-big' }, { firstWindowRows: 12, spanMaxRows: 10_000, spanMaxMatches: 10_000 }, 10);
       expect(ran.map(kind)).toEqual(['window', 'span']);
       expect(p).toMatchObject({ plan: 'window', statements: 2, matches: null });
       expect(p.rowids).toHaveLength(10);
     });
 
     it('a span whose rowid range holds more matches than spanMaxMatches gives way to the count', async () => {
-      const p = await page('beta', { channel_id: 'c-big' }, { firstWindowRows: 6, spanMaxRows: 10_000, spanMaxMatches: 3 }, 10);
+      const p = await page('beta', { channel_id: 'c-big' }, { firstWindowRows: 12, spanMaxRows: 10_000, spanMaxMatches: 3 }, 10);
       expect(ran.map(kind).slice(0, 3)).toEqual(['window', 'span', 'count']);
       expect(p.rowids).toHaveLength(10);
     });
@@ -172,7 +172,7 @@ describe('LibSQL search plans return what the reference query returns', () => {
     it('no span step when the first window found no hit, or the estimate passes spanMaxRows', async () => {
       await page('rare', { channel_id: 'c-big' }, { firstWindowRows: 20, spanMaxRows: 10_000 });
       expect(ran.map(kind)).not.toContain('span');
-      await page('beta', { channel_id: 'c-big' }, { firstWindowRows: 6, spanMaxRows: 7 }, 10);
+      await page('beta', { channel_id: 'c-big' }, { firstWindowRows: 12, spanMaxRows: 13 }, 10);
       expect(ran.map(kind)).not.toContain('span');
     });
 

@@ -25,7 +25,7 @@ import { termForms } from '../../services/search-terms.js';
  * The plan is chosen per query. A filter walkable in the page's order (channel, user, or none:
  * indexes `messages_channel_ts_idx`, `messages_user_ts_idx`, `idx_messages_timestamp`) tries the
  * first window before anything else: a word common in the filter is answered there (≈3 ms on the
- * 1M file), without counting its matches. A first window with some hits but too few is followed by
+ * 1M file), without counting its matches. A first window with two or more hits but too few is followed by
  * one `span` step ({@link spanSql}) of the rows those hits say the page needs (× 1.5, at most
  * `spanMaxRows`), which answers unless its rowid span holds `spanMaxMatches` matches ('the tool' on
  * the 1M file: 84 hits in the 53k-row channel, two words each in 122k to 448k messages, whose FTS5
@@ -48,7 +48,7 @@ export interface SearchPlanOptions {
   /** Windows tried before falling back to `match` (Infinity: grow until the window holds the whole filter). */
   readonly maxWindows: number;
   /**
-   * The `span` step (see {@link spanSql}) after a first window that found some hits but too few:
+   * The `span` step (see {@link spanSql}) after a first window that found at least two hits but too few:
    * its rows are the first window's hits' estimate × 1.5, at most this many (0: no span step).
    */
   readonly spanMaxRows?: number | undefined;
@@ -69,7 +69,7 @@ export const SEARCH_PLAN_DEFAULTS: SearchPlanOptions = {
   firstWindowRows: 1_000,
   windowGrowth: 8,
   maxWindows: 2,
-  spanMaxRows: 32_000,
+  spanMaxRows: 16_000,
   spanMaxMatches: 4_000,
 };
 
@@ -216,7 +216,8 @@ export async function sqliteSearchPage(run: RunQuery, input: SearchPageInput, op
       const page = await windowStep();
       if (page) return page;
       // Some hits but too few: one bigger window by rowid span when its matches are few.
-      const spanRows = hits.length ? Math.ceil((want / hits.length) * size * 1.5) : Infinity;
+      // One hit says little (a rare word's newest message): at least two, else the count decides.
+      const spanRows = hits.length >= 2 ? Math.ceil((want / hits.length) * size * 1.5) : Infinity;
       if (spanRows <= (opts.spanMaxRows ?? 0)) {
         const cap = opts.spanMaxMatches ?? 0;
         const q = spanSql(input, spanRows, want, cap);
