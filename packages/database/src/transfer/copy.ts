@@ -100,8 +100,8 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
             const total = counts.get(table)!;
             opts.onProgress?.({ stage: 'load', table, done: 0, total });
             const chunks = snap.rows(table, opts.chunkRows ?? defaultChunkRows(table));
-            const r = await loadInMode(target, table, opts.loadMode ?? 'auto', opts, () =>
-              loadTable(table, chunks, { ...opts, target, converter, rejects, stage: 'copy', total, slots, signal }),
+            const r = await loadInMode(target, table, opts.loadMode ?? 'auto', opts, (bulk) =>
+              loadTable(table, chunks, { ...opts, target, converter, rejects, stage: 'copy', total, slots, signal, bulk }),
             );
             await rejects.finish();
             converter.finish(table);

@@ -124,8 +124,8 @@ export async function importDirectory(opts: ImportOptions): Promise<ImportSummar
       const rejects = new RejectFile(join(rejectsDir, `${table}.ndjson`));
       try {
         opts.onProgress?.({ stage: 'load', table, done: 0, total: entry.rows });
-        const r = await loadInMode(target, table, opts.loadMode ?? 'auto', opts, () =>
-          loadTable(table, lineItems(join(fromDir, entry.file)), { ...opts, target, converter, rejects, stage: 'import', total: entry.rows, slots, signal }),
+        const r = await loadInMode(target, table, opts.loadMode ?? 'auto', opts, (bulk) =>
+          loadTable(table, lineItems(join(fromDir, entry.file)), { ...opts, target, converter, rejects, stage: 'import', total: entry.rows, slots, signal, bulk }),
         );
         await rejects.finish();
         converter.finish(table);

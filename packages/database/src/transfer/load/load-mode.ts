@@ -1,5 +1,7 @@
 import type { TableName } from '../../schema/tables.js';
-import { chooseLoadMode, rebuildDeferredIndexes, type LoadMode, type TableLoadMode } from './deferred-indexes.js';
+import { chooseLoadMode, listDeferredIndexes, rebuildDeferredIndexes, type LoadMode, type TableLoadMode } from './deferred-indexes.js';
+import { btreeColumns } from './held-rows.js';
+import type { BulkLoad } from './table-loader.js';
 import type { Target } from './pg-target.js';
 
 /** What a table's load mode did: the choice, and the rebuild of its deferred indexes (bulk). */
@@ -29,19 +31,32 @@ export function recoverDeferredIndexes(target: Pick<Target, 'sql'>, ev: LoadMode
 /**
  * Loads one table in the mode `mode` resolves to (deferred-indexes.ts `chooseLoadMode`): for bulk,
  * its secondary indexes are dropped (and recorded) before `load` and built again after it, one
- * pass each. When `load` throws, the indexes stay recorded as deferred: the next copy, import or
+ * pass each, by `load` through `bulk.afterLoad` (table-loader.ts: rows that may not fit an index
+ * row are held back and written after it, so they are rejected as in online mode). When `load` throws, the indexes stay recorded as deferred: the next copy, import or
  * migrate builds them (status shows them, gate refuses until then).
  */
-export async function loadInMode<T>(target: Pick<Target, 'sql'>, table: TableName, mode: LoadMode, ev: LoadModeEvents, load: () => Promise<T>): Promise<{ value: T; mode: TableModeReport }> {
+export async function loadInMode<T>(
+  target: Pick<Target, 'sql'>,
+  table: TableName,
+  mode: LoadMode,
+  ev: LoadModeEvents,
+  load: (bulk: BulkLoad | null) => Promise<T>,
+): Promise<{ value: T; mode: TableModeReport }> {
   const m = await chooseLoadMode(target.sql, table, mode);
   ev.onLoadMode?.(table, m);
-  const value = await load();
   let rebuildSeconds = 0;
-  if (m.mode === 'bulk') {
+  let rebuilt = false;
+  const rebuild = async () => {
+    if (rebuilt) return;
+    rebuilt = true;
     const t0 = performance.now();
     await rebuildDeferredIndexes(target.sql, { table, onBuilt: ev.onIndexBuilt });
     rebuildSeconds = (performance.now() - t0) / 1000;
-  }
+  };
+  const bulk: BulkLoad | null =
+    m.mode === 'bulk' ? { columns: btreeColumns((await listDeferredIndexes(target.sql, table)).map((d) => d.definition)), afterLoad: rebuild } : null;
+  const value = await load(bulk);
+  if (bulk) await rebuild(); // a loader that did not call afterLoad
   return { value, mode: { ...m, table, rebuildSeconds } };
 }
 

@@ -5,6 +5,8 @@ import { InFlight, type Slots } from './in-flight.js';
 import { PgBatch, PgLoader } from './pg-loader.js';
 import type { Target } from './pg-target.js';
 import type { RejectFile } from '../files/reject-file.js';
+import type { Row } from '../../stores/store.js';
+import { MAX_HELD_ROWS, mayExceedIndexRow } from './held-rows.js';
 import { emptySummary, type TableSummary, type TransferProgress } from '../summary.js';
 
 /**
@@ -46,6 +48,19 @@ export interface LoadTableOptions {
   readonly onProgress?: ((p: TransferProgress) => void) | undefined;
   /** Stops after the batches in flight (throws the signal's reason); a re-run resumes safely. */
   readonly signal?: AbortSignal | undefined;
+  /** Bulk mode (load-mode.ts): which rows to hold back, and what to run once the rest is loaded. */
+  readonly bulk?: BulkLoad | null | undefined;
+}
+
+/**
+ * The hooks of a bulk load (load-mode.ts): rows whose values in `columns` may not fit an index row
+ * (held-rows.ts) are held back; once every other row is written, `afterLoad` builds the deferred
+ * indexes, and then the held rows are written by the usual path, so PostgreSQL refuses the ones no
+ * index can hold (54000) and each is rejected alone, as in online mode.
+ */
+export interface BulkLoad {
+  readonly columns: readonly string[];
+  afterLoad(): Promise<void>;
 }
 
 /** Default of {@link LoadTableOptions.batchBytes}: 2 MiB of COPY text. */
@@ -67,6 +82,8 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<LoadItem
   const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
   const progress = () => opts.onProgress?.({ stage: 'load', table, done: s.imported + s.rejected, total: opts.total ?? null });
   let batch = new PgBatch(table);
+  /** Bulk mode: converted rows held back until the indexes are built (see {@link BulkLoad}). */
+  const held: Row[] = [];
 
   const flush = async (b: PgBatch) => {
     paceHeap(b.bytes);
@@ -102,6 +119,13 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<LoadItem
           await opts.rejects.add(c.reject, item.values);
           continue;
         }
+        if (opts.bulk && mayExceedIndexRow(c.row, opts.bulk.columns)) {
+          if (held.length >= MAX_HELD_ROWS) {
+            throw new Error(`${table}: more than ${MAX_HELD_ROWS} rows hold indexed values too big for a bulk load (over 2,000 bytes); run it with --load-mode online`);
+          }
+          held.push(c.row);
+          continue;
+        }
         batch.add(c.row);
         if (batch.size >= batchRows || batch.bytes >= batchBytes) {
           full.push(batch);
@@ -113,6 +137,15 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<LoadItem
     }
     if (batch.size > 0) await flush(batch);
     await inFlight.drain();
+    if (opts.bulk) {
+      await opts.bulk.afterLoad();
+      for (const row of held.splice(0)) {
+        batch = new PgBatch(table);
+        batch.add(row);
+        await flush(batch);
+      }
+      await inFlight.drain();
+    }
   } catch (e) {
     await inFlight.drain().catch(() => {}); // let batches in flight finish before the pool closes
     throw e;
