@@ -10,6 +10,7 @@ import { RejectFile } from './files/reject-file.js';
 import { defaultChunkRows, openSource, type Snapshot } from './source/source.js';
 import { emptySummary, rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
 import { journalModeWarning } from './source/warnings.js';
+import { heapPacer } from '../heap-pacer.js';
 
 /** Options of {@link exportDatabase}. */
 export interface ExportOptions {
@@ -37,6 +38,12 @@ export interface ExportSummary {
 /** Where export writes the rows it could not convert. */
 export const exportRejectsPath = (outDir: string, table: TableName): string => join(outDir, 'rejects', 'export', `${table}.ndjson`);
 
+/**
+ * A full garbage collection every 32 MB of lines written (heap-pacer.ts), as copy and import do:
+ * without it export's peak memory grew with the data set (132 MB at 1M messages, 319 MB at 10M).
+ */
+const paceHeap = heapPacer(32 * 1024 * 1024);
+
 async function exportTable(snap: Snapshot, table: TableName, opts: ExportOptions, outDir: string, converter: Converter) {
   const started = performance.now();
   const s = emptySummary(table);
@@ -59,6 +66,7 @@ async function exportTable(snap: Snapshot, table: TableName, opts: ExportOptions
         const line = canonicalJson(table, c.row);
         digest.add(line);
         await file.write(`${line}\n`);
+        paceHeap(line.length);
         s.imported++;
       }
       opts.onProgress?.({ stage: 'read', table, done: s.read, total });
