@@ -5,6 +5,7 @@ import { redact, redactUrl } from '../../logger.js';
 import { tables, type TableName } from '../../schema/tables.js';
 import { clientReader, fileReader, type ReaderFactory, type SnapshotReader } from './source-reader.js';
 import { decodeText, SqliteBlob, type SqliteValue } from './sqlite-value.js';
+import { parseTokenChunk, tokenChunkSql, tokenReadable } from './token-chunk.js';
 
 /** Where the LibSQL source is. */
 export interface SourceOptions {
@@ -15,6 +16,8 @@ export interface SourceOptions {
   readonly busyTimeoutMs?: number | undefined;
   /** Read a `file:` through `@libsql/client` as for remote databases (tests of that path). @internal */
   readonly viaClient?: boolean | undefined;
+  /** Read every table value by value, never as tokens (token-chunk.ts): tests compare the two reads. @internal */
+  readonly valueByValue?: boolean | undefined;
 }
 
 /** One source row: its rowid, its values by spec column, and whether each foreign key's parent exists. */
@@ -97,7 +100,7 @@ export async function openSource(opts: SourceOptions): Promise<Source> {
     async snapshot(fn) {
       const reader = await factory.begin();
       try {
-        return await fn(new ReaderSnapshot(reader));
+        return await fn(new ReaderSnapshot(reader, opts.valueByValue ?? false));
       } finally {
         reader.close();
       }
@@ -186,7 +189,12 @@ interface ReadPosition {
 
 class ReaderSnapshot implements Snapshot {
   readonly #info = new Map<TableName, SourceTableInfo & { present: Set<string> }>();
-  constructor(private readonly reader: SnapshotReader) {}
+  /** Whether the database's text encoding is UTF-8 (`PRAGMA encoding`), once asked. */
+  #utf8: boolean | undefined;
+  constructor(
+    private readonly reader: SnapshotReader,
+    private readonly valueByValue: boolean,
+  ) {}
 
   async #describe(table: TableName) {
     const hit = this.#info.get(table);
@@ -215,17 +223,25 @@ class ReaderSnapshot implements Snapshot {
     return Number(rows[0]![0]);
   }
 
+  /** Per foreign key of `table`, the SQL of its flag: 1 when the parent row exists in the snapshot. */
+  async #fkExists(table: TableName): Promise<string[]> {
+    const info = await this.#describe(table);
+    const out: string[] = [];
+    for (const fk of tables[table].foreignKeys) {
+      const parent = await this.#describe(fk.references.table);
+      out.push(
+        parent.exists && info.present.has(fk.column)
+          ? `EXISTS (SELECT 1 FROM ${qi(fk.references.table)} p WHERE p.${qi(fk.references.column)} = t.${qi(fk.column)})`
+          : '0',
+      );
+    }
+    return out;
+  }
+
   async #selectList(table: TableName): Promise<string> {
     const info = await this.#describe(table);
     const cols = tables[table].columns.map((c) => (info.present.has(c.name) ? `${rowSelect(c.name)} AS ${qi(c.name)}` : `NULL AS ${qi(c.name)}`));
-    for (const fk of tables[table].foreignKeys) {
-      const parent = await this.#describe(fk.references.table);
-      const exists =
-        parent.exists && info.present.has(fk.column)
-          ? `EXISTS (SELECT 1 FROM ${qi(fk.references.table)} p WHERE p.${qi(fk.references.column)} = t.${qi(fk.column)})`
-          : '0';
-      cols.push(`${exists} AS ${qi(`__fk_${fk.column}`)}`);
-    }
+    (await this.#fkExists(table)).forEach((exists, k) => cols.push(`${exists} AS ${qi(`__fk_${tables[table].foreignKeys[k]!.column}`)}`));
     return `t.rowid AS __rowid, ${cols.join(', ')}`;
   }
 
@@ -253,6 +269,47 @@ class ReaderSnapshot implements Snapshot {
     return rows.map((r) => this.#toRow(table, r));
   }
 
+  /** Whether chunks of `table` can be read as tokens (token-chunk.ts): no REAL column, a UTF-8 database. */
+  async #tokens(table: TableName): Promise<boolean> {
+    if (this.valueByValue || !tokenReadable(table)) return false;
+    this.#utf8 ??= String((await this.reader.all('PRAGMA encoding'))[0]?.[0] ?? '').toUpperCase() === 'UTF-8';
+    return this.#utf8;
+  }
+
+  /** The token form of {@link #chunk} (second pass only); rows it cannot carry exactly are read again by rowid. */
+  async #tokenChunk(table: TableName, sql: string, chunkRows: number, at: ReadPosition): Promise<SourceRow[] | null> {
+    const info = await this.#describe(table);
+    const [r] = await this.reader.all(sql, [at.key, at.rowid, at.limit]);
+    const n = Number(r?.[1] ?? 0);
+    if (n === 0) return null;
+    const b = r![0];
+    const blob = b instanceof Uint8Array ? b : new Uint8Array(b as ArrayBuffer);
+    const parsed = parseTokenChunk(table, info.present, blob, n);
+    at.limit = Math.max(1, Math.min(chunkRows, Math.floor((n * CHUNK_CHARS) / Math.max(1, blob.byteLength))));
+    const again = await this.#rowsByRowid(table, parsed.rows.flatMap((x) => ('reread' in x ? [x.reread] : [])));
+    at.rowid = parsed.lastRowid;
+    const idIndex = 1 + tables[table].columns.findIndex((c) => c.name === 'id');
+    at.key = parsed.lastId ?? again.get(parsed.lastRowid)![idIndex];
+    return parsed.rows.map((x) => {
+      if (!('reread' in x)) return x;
+      const raw = again.get(x.reread);
+      if (!raw) throw new Error(`${table}: row ${x.reread} vanished from the snapshot`);
+      return this.#toRow(table, raw);
+    });
+  }
+
+  /** Raw rows (the value-by-value select) by rowid. */
+  async #rowsByRowid(table: TableName, rowids: readonly bigint[]): Promise<Map<bigint, unknown[]>> {
+    const out = new Map<bigint, unknown[]>();
+    if (rowids.length === 0) return out;
+    const select = `SELECT ${await this.#selectList(table)} FROM ${qi(table)} t`;
+    for (let i = 0; i < rowids.length; i += 500) {
+      const part = rowids.slice(i, i + 500);
+      for (const raw of await this.reader.all(`${select} WHERE t.rowid IN (${part.map(() => '?').join(', ')})`, part)) out.set(raw[0] as bigint, raw);
+    }
+    return out;
+  }
+
   async *rows(table: TableName, chunkRows: number): AsyncGenerator<SourceRow[]> {
     const info = await this.#describe(table);
     if (!info.exists) return;
@@ -261,9 +318,11 @@ class ReaderSnapshot implements Snapshot {
     // Rows per read: `chunkRows`, fewer while rows are large (long text), so a chunk holds about CHUNK_CHARS.
     const at: ReadPosition = { limit: chunkRows, rowid: -1n, key: new Uint8Array(0) };
     const idIndex = 1 + tables[table].columns.findIndex((c) => c.name === 'id');
+    const tokens = (await this.#tokens(table)) ? tokenChunkSql(table, info.present, await this.#fkExists(table)) : null;
     let read = 0;
     // Pass 1: ids that are not text (NULL, numbers, blobs) sort outside the text keyset; by rowid.
-    // Pass 2: text ids in (id, rowid) order; the key is the id as read, so it round-trips exactly.
+    // Pass 2: text ids in (id, rowid) order; the key is the id as read, so it round-trips exactly
+    // (as tokens, token-chunk.ts, when the table allows).
     // Each chunk is read by #chunk: no raw row stays referenced here while the consumer holds a chunk.
     const passes = [
       `${select} WHERE typeof(t.id) <> 'text' AND t.rowid > ? ORDER BY t.rowid LIMIT ?`,
@@ -272,7 +331,10 @@ class ReaderSnapshot implements Snapshot {
     for (const [pass, sql] of passes.entries()) {
       at.rowid = -1n;
       for (;;) {
-        const chunk = await this.#chunk(table, sql, pass === 0 ? null : idIndex, chunkRows, at);
+        const chunk =
+          pass === 1 && tokens !== null
+            ? await this.#tokenChunk(table, tokens, chunkRows, at)
+            : await this.#chunk(table, sql, pass === 0 ? null : idIndex, chunkRows, at);
         if (chunk === null) break;
         read += chunk.length;
         yield chunk;
