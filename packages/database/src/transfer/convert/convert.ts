@@ -3,6 +3,7 @@ import { sanitizeText } from '../../services/sanitize.js';
 import type { Row } from '../../stores/store.js';
 import { coerce, type CoerceOptions, NOTE_AMBIGUOUS_SECONDS, NOTE_BEYOND_2_53, NOTE_MILLIS_SMALL, NOTE_NUL, NOTE_SURROGATE } from './coerce.js';
 import { InvalidUtf8, sampleValue, storageClass } from '../source/sqlite-value.js';
+import { rowFactory } from './row-shape.js';
 
 /** Which tool produced a reject record (`verify`: a LibSQL row verify found import/copy would reject). */
 export type RejectStage = 'check' | 'export' | 'import' | 'copy' | 'verify';
@@ -249,13 +250,15 @@ export class Converter {
 
     // Every column is coerced even after a problem, so notes and the reason cover the whole row.
     const spec = tables[table];
-    const row: Row = {};
+    const cols = spec.columns;
+    const out: unknown[] = new Array(cols.length);
     const problems: { column: string; reason: string; value: unknown }[] = [];
-    for (const c of spec.columns) {
+    for (let i = 0; i < cols.length; i++) {
+      const c = cols[i]!;
       const v = values[c.name];
+      out[i] = null;
       if (v === null || v === undefined) {
         if (c.notNull) problems.push({ column: c.name, reason: `missing: ${c.name} is NOT NULL`, value: null });
-        row[c.name] = null;
         continue;
       }
       const r = coerce(c.type, v, this.#canonical, this.#coerce);
@@ -265,8 +268,9 @@ export class Converter {
       }
       if (r.notes) for (const note of r.notes) (notes ??= []).push({ column: c.name, note });
       if (r.value === null && c.notNull) problems.push({ column: c.name, reason: `missing: ${c.name} is NOT NULL`, value: v });
-      row[c.name] = r.value;
+      out[i] = r.value;
     }
+    const row: Row = rowFactory(table)(out);
     if (problems.length === 0) {
       for (const fk of spec.foreignKeys) {
         const parent = row[fk.column];
