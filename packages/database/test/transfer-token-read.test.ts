@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableNames, type TableName } from '../src/schema/tables.js';
 import { openSource, type SourceRow } from '../src/transfer/source/source.js';
 import { InvalidUtf8, rawForJson, SqliteBlob } from '../src/transfer/source/sqlite-value.js';
-import { parseTokenChunk } from '../src/transfer/source/token-chunk.js';
+import { materializeTokenChunk, scanTokenChunk } from '../src/transfer/source/token-chunk.js';
 import { buildTrapDatabase, insertRow, msg, raw } from './transfer-fixtures.js';
 
 let db: Awaited<ReturnType<typeof buildTrapDatabase>>;
@@ -73,15 +73,61 @@ describe('token read (copy, export)', () => {
     });
   }
 
+  it('reads the same through the reader thread (the built package: a worker thread holds the connection)', async () => {
+    const dist = new URL('../dist/transfer/source/', import.meta.url).href;
+    const { openSource: openDist } = (await import(`${dist}source.js`)) as typeof import('../src/transfer/source/source.js');
+    const { rawForJson: rawDist } = (await import(`${dist}sqlite-value.js`)) as typeof import('../src/transfer/source/sqlite-value.js');
+    const { readerThreadAvailable } = (await import(`${dist}reader-thread.js`)) as typeof import('../src/transfer/source/reader-thread.js');
+    expect(readerThreadAvailable()).toBe(true);
+    const threaded: Record<string, SourceRow[]> = {};
+    const source = await openDist({ url: db.url });
+    try {
+      await source.snapshot(async (snap) => {
+        // Both lanes of a copy read at once from the one thread and snapshot.
+        await Promise.all(
+          tableNames.map(async (t) => {
+            threaded[t] = [];
+            for await (const chunk of snap.rows(t, 2)) threaded[t].push(...chunk);
+          }),
+        );
+        // A consumer that stops early ends its pass; the next read still answers.
+        for await (const chunk of snap.rows('messages', 1)) if (chunk.length) break;
+        expect(await snap.count('messages')).toBe(threaded.messages!.length);
+      });
+    } finally {
+      source.close();
+    }
+    const jsonDist = (rows: SourceRow[]) => JSON.stringify(rows.map((r) => ({ ...r, rowid: String(r.rowid), values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, rawDist(v)])) })));
+    const slow = await readAll(true, 1000);
+    for (const t of tableNames) expect(jsonDist(threaded[t]!), t).toBe(json(slow[t]!));
+  });
+
+  it('the reader thread reports a file it cannot open, and SQL errors, as errors (no crash)', async () => {
+    const dist = new URL('../dist/transfer/source/', import.meta.url).href;
+    const { threadReader } = (await import(`${dist}reader-thread.js`)) as typeof import('../src/transfer/source/reader-thread.js');
+    await expect(threadReader('/nonexistent-dir/x.db', 100)).rejects.toThrow();
+    const f = await threadReader(db.path, 100);
+    const r = await f.begin();
+    await expect(r.all('SELECT * FROM no_such_table')).rejects.toThrow(/no such table/);
+    expect(await r.all('SELECT 1 + 1')).toEqual([[2n]]);
+    r.close();
+    f.close();
+  });
+
   it('refuses a chunk that does not follow the grammar, or holds another number of rows', () => {
     const present = new Set(['id']);
     const t: TableName = 'messages';
-    expect(() => parseTokenChunk(t, present, Buffer.from('1;3:abc'), 2)).toThrow(/parsed 1 rows, SQLite sent 2/);
-    expect(() => parseTokenChunk(t, present, Buffer.from('1;9:abc'), 1)).toThrow(/bad length for id/);
-    expect(() => parseTokenChunk(t, present, Buffer.from('1;3'), 1)).toThrow(/no ':'/);
-    expect(parseTokenChunk(t, present, Buffer.from('1;3:abcX2;'), 2).rows).toEqual([
+    expect(() => scanTokenChunk(t, present, Buffer.from('1;3:abc'), 2)).toThrow(/parsed 1 rows, SQLite sent 2/);
+    expect(() => scanTokenChunk(t, present, Buffer.from('1;3:abc2;3:def'), 1)).toThrow(/more rows than the 1 SQLite sent/);
+    expect(() => scanTokenChunk(t, present, Buffer.from('1;9:abc'), 1)).toThrow(/bad length for id/);
+    expect(() => scanTokenChunk(t, present, Buffer.from('1;3'), 1)).toThrow(/no ':'/);
+    const scan = scanTokenChunk(t, present, Buffer.from('1;3:abcX2;'), 2);
+    expect([scan.lastRowid, scan.lastIdStart]).toEqual([2n, -1]); // the last row's id comes with its second read
+    const again = { rowid: 2n, values: { id: 'again' }, parentExists: {} };
+    expect(materializeTokenChunk(t, scan, (rowid) => (rowid === 2n ? again : undefined))).toEqual([
       expect.objectContaining({ rowid: 1n, values: expect.objectContaining({ id: 'abc', message_content: null }) }),
-      { reread: 2n },
+      again,
     ]);
+    expect(() => materializeTokenChunk(t, scan, () => undefined)).toThrow(/row 2 vanished/);
   });
 });

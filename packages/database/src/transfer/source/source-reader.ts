@@ -1,9 +1,12 @@
 import { createClient, type Client, type InValue, type Transaction } from '@libsql/client';
 import Libsql from 'libsql';
+import type { PassChunk, TokenPassSpec } from './token-pass.js';
 
 /** Runs read-only SQL inside one read transaction and returns rows as arrays (select-list order). */
 export interface SnapshotReader {
   all(sql: string, args?: readonly unknown[]): Promise<unknown[][]>;
+  /** The token pass of `spec` (token-pass.ts) read ahead by a reader thread; absent: the caller runs it over {@link all}. */
+  tokenPass?(spec: TokenPassSpec): AsyncIterable<PassChunk>;
   /** Ends the read transaction and closes the connection. Idempotent. */
   close(): void;
 }

@@ -5,7 +5,9 @@ import { redact, redactUrl } from '../../logger.js';
 import { tables, type TableName } from '../../schema/tables.js';
 import { clientReader, fileReader, type ReaderFactory, type SnapshotReader } from './source-reader.js';
 import { decodeText, SqliteBlob, type SqliteValue } from './sqlite-value.js';
-import { parseTokenChunk, tokenChunkSql, tokenReadable } from './token-chunk.js';
+import { materializeTokenChunk, tokenChunkSql, tokenReadable } from './token-chunk.js';
+import { tokenPass, type TokenPassSpec } from './token-pass.js';
+import { readerThreadAvailable, threadReader } from './reader-thread.js';
 
 /** Where the LibSQL source is. */
 export interface SourceOptions {
@@ -16,6 +18,8 @@ export interface SourceOptions {
   readonly busyTimeoutMs?: number | undefined;
   /** Read a `file:` through `@libsql/client` as for remote databases (tests of that path). @internal */
   readonly viaClient?: boolean | undefined;
+  /** Read a local file in a worker thread (reader-thread.ts; default true, when the compiled worker exists). @internal */
+  readonly readerThread?: boolean | undefined;
   /** Read every table value by value, never as tokens (token-chunk.ts): tests compare the two reads. @internal */
   readonly valueByValue?: boolean | undefined;
 }
@@ -89,7 +93,12 @@ export async function openSource(opts: SourceOptions): Promise<Source> {
   let factory: ReaderFactory;
   try {
     const timeout = opts.busyTimeoutMs ?? 5_000;
-    factory = path !== null && !opts.viaClient ? fileReader(path, timeout) : await clientReader(opts.url, opts.authToken, timeout);
+    factory =
+      path === null || opts.viaClient
+        ? await clientReader(opts.url, opts.authToken, timeout)
+        : (opts.readerThread ?? true) && readerThreadAvailable()
+          ? await threadReader(path, timeout)
+          : fileReader(path, timeout);
   } catch (e) {
     const d = describeError(e);
     throw new DatabaseError('DATABASE_UNREACHABLE', `LibSQL at ${label} is unreachable: ${redact(d.message)} (${d.code})`, { backend: 'sqlite' }, { cause: e });
@@ -276,40 +285,6 @@ class ReaderSnapshot implements Snapshot {
     return this.#utf8;
   }
 
-  /** The token form of {@link #chunk} (second pass only); rows it cannot carry exactly are read again by rowid. */
-  async #tokenChunk(table: TableName, sql: string, chunkRows: number, at: ReadPosition): Promise<SourceRow[] | null> {
-    const info = await this.#describe(table);
-    const [r] = await this.reader.all(sql, [at.key, at.rowid, at.limit]);
-    const n = Number(r?.[1] ?? 0);
-    if (n === 0) return null;
-    const b = r![0];
-    const blob = b instanceof Uint8Array ? b : new Uint8Array(b as ArrayBuffer);
-    const parsed = parseTokenChunk(table, info.present, blob, n);
-    at.limit = Math.max(1, Math.min(chunkRows, Math.floor((n * CHUNK_CHARS) / Math.max(1, blob.byteLength))));
-    const again = await this.#rowsByRowid(table, parsed.rows.flatMap((x) => ('reread' in x ? [x.reread] : [])));
-    at.rowid = parsed.lastRowid;
-    const idIndex = 1 + tables[table].columns.findIndex((c) => c.name === 'id');
-    at.key = parsed.lastId ?? again.get(parsed.lastRowid)![idIndex];
-    return parsed.rows.map((x) => {
-      if (!('reread' in x)) return x;
-      const raw = again.get(x.reread);
-      if (!raw) throw new Error(`${table}: row ${x.reread} vanished from the snapshot`);
-      return this.#toRow(table, raw);
-    });
-  }
-
-  /** Raw rows (the value-by-value select) by rowid. */
-  async #rowsByRowid(table: TableName, rowids: readonly bigint[]): Promise<Map<bigint, unknown[]>> {
-    const out = new Map<bigint, unknown[]>();
-    if (rowids.length === 0) return out;
-    const select = `SELECT ${await this.#selectList(table)} FROM ${qi(table)} t`;
-    for (let i = 0; i < rowids.length; i += 500) {
-      const part = rowids.slice(i, i + 500);
-      for (const raw of await this.reader.all(`${select} WHERE t.rowid IN (${part.map(() => '?').join(', ')})`, part)) out.set(raw[0] as bigint, raw);
-    }
-    return out;
-  }
-
   async *rows(table: TableName, chunkRows: number): AsyncGenerator<SourceRow[]> {
     const info = await this.#describe(table);
     if (!info.exists) return;
@@ -318,7 +293,9 @@ class ReaderSnapshot implements Snapshot {
     // Rows per read: `chunkRows`, fewer while rows are large (long text), so a chunk holds about CHUNK_CHARS.
     const at: ReadPosition = { limit: chunkRows, rowid: -1n, key: new Uint8Array(0) };
     const idIndex = 1 + tables[table].columns.findIndex((c) => c.name === 'id');
-    const tokens = (await this.#tokens(table)) ? tokenChunkSql(table, info.present, await this.#fkExists(table)) : null;
+    const tokens: TokenPassSpec | null = (await this.#tokens(table))
+      ? { table, present: [...info.present], chunkRows, chunkBytes: CHUNK_CHARS, sql: tokenChunkSql(table, info.present, await this.#fkExists(table)), select }
+      : null;
     let read = 0;
     // Pass 1: ids that are not text (NULL, numbers, blobs) sort outside the text keyset; by rowid.
     // Pass 2: text ids in (id, rowid) order; the key is the id as read, so it round-trips exactly
@@ -329,12 +306,22 @@ class ReaderSnapshot implements Snapshot {
       `${select} WHERE typeof(t.id) = 'text' AND (t.id, t.rowid) > (CAST(? AS TEXT), ?) ORDER BY t.id, t.rowid LIMIT ?`,
     ] as const;
     for (const [pass, sql] of passes.entries()) {
+      if (pass === 1 && tokens !== null) {
+        const chunks = this.reader.tokenPass?.(tokens) ?? tokenPass((q, args) => this.reader.all(q, args), tokens);
+        for await (const c of chunks) {
+          const again = new Map(c.again.map((raw) => [raw[0] as bigint, raw]));
+          const chunk = materializeTokenChunk(table, c, (rowid) => {
+            const raw = again.get(rowid);
+            return raw && this.#toRow(table, raw);
+          });
+          read += chunk.length;
+          yield chunk;
+        }
+        continue;
+      }
       at.rowid = -1n;
       for (;;) {
-        const chunk =
-          pass === 1 && tokens !== null
-            ? await this.#tokenChunk(table, tokens, chunkRows, at)
-            : await this.#chunk(table, sql, pass === 0 ? null : idIndex, chunkRows, at);
+        const chunk = await this.#chunk(table, sql, pass === 0 ? null : idIndex, chunkRows, at);
         if (chunk === null) break;
         read += chunk.length;
         yield chunk;

@@ -84,16 +84,28 @@ function concat(tokens: readonly string[]): string {
   return groups.length === 1 ? groups[0]! : `concat(${groups.join(', ')})`;
 }
 
-/** One parsed row: its values, or the rowid of a row to read again value by value. */
-export type TokenRow = { readonly rowid: bigint; readonly values: Record<string, SqliteValue>; readonly parentExists: Record<string, boolean> } | { readonly reread: bigint };
-
-/** A parsed chunk, and the keyset position after its last row. */
-export interface TokenChunk {
-  readonly rows: TokenRow[];
-  /** The last row's rowid. */
+/**
+ * A chunk as scanned: the blob and the positions of its tokens, no strings or objects, so a reader
+ * thread can scan it and post it without a copy (every field is a typed array or a bigint).
+ */
+export interface ScannedChunk {
+  readonly blob: Uint8Array;
+  /** Rows in the chunk. */
+  readonly n: number;
+  /** Per row × column (row-major): start of the value's bytes in `blob`, -1 for NULL; and its end. */
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly rowids: BigInt64Array;
+  /** Per row: 1 when the row must be read again value by value (`X` row, or a REAL in an integer column). */
+  readonly reread: Uint8Array;
+  /** Per row: 1 when its bytes are all ASCII (its text values decode as Latin-1). */
+  readonly ascii: Uint8Array;
+  /** Per row × foreign key: 1 when the parent row exists. */
+  readonly parents: Uint8Array;
+  /** The last row's rowid, and its id's bytes in `blob` ([-1, -1] when that row is read again: its id comes with that read). */
   readonly lastRowid: bigint;
-  /** The last row's id bytes (null when the last row is one to read again: its id comes with that read). */
-  readonly lastId: Uint8Array | null;
+  readonly lastIdStart: number;
+  readonly lastIdEnd: number;
 }
 
 const COLON = 0x3a;
@@ -116,28 +128,29 @@ function columnKinds(table: TableName, present: ReadonlySet<string>): Uint8Array
   return Uint8Array.from(tables[table].columns, (c) => (!present.has(c.name) ? 0 : isTextLike(c) ? 1 : 2));
 }
 
+const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
 /**
- * Parses the blob of {@link tokenChunkSql} into rows.
+ * Scans the blob of {@link tokenChunkSql}: where each value is, which rows to read again.
  * @throws Error when the blob does not follow the grammar, or holds a number of rows other than `n`
  *   (nothing is ever skipped silently).
  */
-export function parseTokenChunk(table: TableName, present: ReadonlySet<string>, blob: Uint8Array, n: number): TokenChunk {
+export function scanTokenChunk(table: TableName, present: ReadonlySet<string>, blob: Uint8Array, n: number): ScannedChunk {
   const spec = tables[table];
   const ncols = spec.columns.length;
+  const nfk = spec.foreignKeys.length;
   const kinds = columnKinds(table, present);
-  const fkColumns = spec.foreignKeys.map((fk) => fk.column);
   const idIndex = spec.columns.findIndex((c) => c.name === 'id');
-  const make = rowFactory(table);
-  const buf = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  const buf = asBuffer(blob);
   const end = buf.length;
-  const rows: TokenRow[] = [];
-  /** Token spans of the row being parsed: start (-1: NULL) and end. */
-  const starts = new Int32Array(ncols);
-  const ends = new Int32Array(ncols);
-  const values: unknown[] = new Array(ncols);
+  const starts = new Int32Array(n * ncols);
+  const ends = new Int32Array(n * ncols);
+  const rowids = new BigInt64Array(n);
+  const reread = new Uint8Array(n);
+  const ascii = new Uint8Array(n);
+  const parents = new Uint8Array(n * nfk);
   let at = 0;
-  let lastRowid = -1n;
-  let lastId: Uint8Array | null = null;
+  let r = 0;
   const fail = (why: string): never => {
     throw new Error(`${table}: token chunk unreadable at byte ${at} of ${end}: ${why}`);
   };
@@ -149,27 +162,29 @@ export function parseTokenChunk(table: TableName, present: ReadonlySet<string>, 
     return e;
   };
   while (at < end) {
+    if (r >= n) fail(`more rows than the ${n} SQLite sent`);
+    const base = r * ncols;
     if (buf[at] === X) {
       at++;
       const e = until(SEMI);
-      lastRowid = BigInt(buf.toString('latin1', at, e));
-      lastId = null;
+      rowids[r] = intAt(buf, at, e);
+      reread[r] = 1;
+      starts.fill(-1, base, base + ncols);
       at = e + 1;
-      rows.push({ reread: lastRowid });
+      r++;
       continue;
     }
     let e = until(SEMI);
-    const rowid = intAt(buf, at, e);
+    rowids[r] = intAt(buf, at, e);
     at = e + 1;
     const rowStart = at;
-    let reread = false;
     for (let i = 0; i < ncols; i++) {
       const kind = kinds[i]!;
       if (kind === 0) {
-        starts[i] = -1;
+        starts[base + i] = -1;
       } else if (kind === 1) {
         e = until(COLON);
-        if (e === at) starts[i] = -1; // NULL
+        if (e === at) starts[base + i] = -1; // NULL
         else {
           let len = 0;
           for (let k = at; k < e; k++) {
@@ -178,45 +193,92 @@ export function parseTokenChunk(table: TableName, present: ReadonlySet<string>, 
             len = len * 10 + d;
           }
           if (e + 1 + len > end) fail(`bad length for ${spec.columns[i]!.name}`);
-          starts[i] = e + 1;
-          ends[i] = e + 1 + len;
+          starts[base + i] = e + 1;
+          ends[base + i] = e + 1 + len;
           e += len;
         }
         at = e + 1;
       } else {
         e = until(SEMI);
-        if (e === at) starts[i] = -1;
+        if (e === at) starts[base + i] = -1;
         else {
-          if (!isIntegerText(buf, at, e)) reread = true; // a REAL in an integer column: read it exactly
-          starts[i] = at;
-          ends[i] = e;
+          if (!isIntegerText(buf, at, e)) reread[r] = 1; // a REAL in an integer column: read it exactly
+          starts[base + i] = at;
+          ends[base + i] = e;
         }
         at = e + 1;
       }
     }
-    const parentExists: Record<string, boolean> = {};
-    for (const column of fkColumns) {
+    for (let k = 0; k < nfk; k++) {
       e = until(SEMI);
-      parentExists[column] = buf[at] === ONE;
+      parents[r * nfk + k] = buf[at] === ONE ? 1 : 0;
       at = e + 1;
     }
-    lastRowid = rowid;
-    lastId = starts[idIndex]! >= 0 ? buf.subarray(starts[idIndex]!, ends[idIndex]!) : null;
-    if (reread) {
-      rows.push({ reread: rowid });
+    ascii[r] = isAscii(buf.subarray(rowStart, at)) ? 1 : 0;
+    r++;
+  }
+  if (r !== n) fail(`parsed ${r} rows, SQLite sent ${n}`);
+  const last = (n - 1) * ncols + idIndex;
+  const noId = n === 0 || starts[last]! < 0; // an `X` row: its id comes with the value-by-value read
+  return {
+    blob,
+    n,
+    starts,
+    ends,
+    rowids,
+    reread,
+    ascii,
+    parents,
+    lastRowid: n > 0 ? rowids[n - 1]! : -1n,
+    lastIdStart: noId ? -1 : starts[last]!,
+    lastIdEnd: noId ? -1 : ends[last]!,
+  };
+}
+
+/** One row of a chunk: its rowid, values by spec column, and whether each foreign key's parent exists (source.ts's SourceRow). */
+export interface TokenRow {
+  readonly rowid: bigint;
+  readonly values: Record<string, SqliteValue>;
+  readonly parentExists: Record<string, boolean>;
+}
+
+/**
+ * The rows of a scanned chunk, in order; a row to read again is taken from `again(rowid)` (the
+ * value-by-value read).
+ * @throws Error when a row to read again is not in `again` (it vanished: nothing is skipped silently).
+ */
+export function materializeTokenChunk(table: TableName, c: ScannedChunk, again: (rowid: bigint) => TokenRow | undefined): TokenRow[] {
+  const spec = tables[table];
+  const cols = spec.columns;
+  const ncols = cols.length;
+  const fkColumns = spec.foreignKeys.map((fk) => fk.column);
+  const nfk = fkColumns.length;
+  const isText = Uint8Array.from(cols, (col) => (isTextLike(col) ? 1 : 0));
+  const make = rowFactory(table);
+  const buf = asBuffer(c.blob);
+  const values: unknown[] = new Array(ncols);
+  const rows: TokenRow[] = new Array(c.n);
+  for (let r = 0; r < c.n; r++) {
+    const rowid = c.rowids[r]!;
+    if (c.reread[r] === 1) {
+      const row = again(rowid);
+      if (!row) throw new Error(`${table}: row ${rowid} vanished from the snapshot`);
+      rows[r] = row;
       continue;
     }
-    const ascii = isAscii(buf.subarray(rowStart, at));
+    const base = r * ncols;
+    const ascii = c.ascii[r] === 1;
     for (let i = 0; i < ncols; i++) {
-      const s = starts[i]!;
+      const s = c.starts[base + i]!;
       if (s < 0) values[i] = null;
-      else if (kinds[i] === 1) values[i] = ascii ? latin1(buf, s, ends[i]!) : decodeText(buf.subarray(s, ends[i]!));
-      else values[i] = intAt(buf, s, ends[i]!);
+      else if (isText[i] === 1) values[i] = ascii ? latin1(buf, s, c.ends[base + i]!) : decodeText(buf.subarray(s, c.ends[base + i]!));
+      else values[i] = intAt(buf, s, c.ends[base + i]!);
     }
-    rows.push({ rowid, values: make(values) as Record<string, SqliteValue>, parentExists });
+    const parentExists: Record<string, boolean> = {};
+    for (let k = 0; k < nfk; k++) parentExists[fkColumns[k]!] = c.parents[r * nfk + k] === 1;
+    rows[r] = { rowid, values: make(values) as Record<string, SqliteValue>, parentExists };
   }
-  if (rows.length !== n) fail(`parsed ${rows.length} rows, SQLite sent ${n}`);
-  return { rows, lastRowid, lastId };
+  return rows;
 }
 
 /** The integer `-?[0-9]+` at [s, e) as a bigint (up to 15 digits without a string). */

@@ -1,0 +1,87 @@
+/**
+ * The worker of reader-thread.ts: holds the LibSQL file's connection and its read transaction, runs
+ * the snapshot's statements, and reads token passes ahead (token-pass.ts), so SQLite's work and the
+ * scan of each chunk happen beside the thread that converts and loads. Started by reader-thread.ts only.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Libsql from 'libsql';
+import { isDatabaseError } from '../../errors.js';
+import { redact } from '../../logger.js';
+import { chunkTransfer, PASS_AHEAD, type PostedError, type ReaderReply, type ReaderRequest, type ReaderSetup } from './reader-protocol.js';
+import { tokenPass } from './token-pass.js';
+
+const setup = workerData as ReaderSetup;
+const port = parentPort!;
+const post = (r: ReaderReply, transfer: ArrayBuffer[] = []) => port.postMessage(r, transfer);
+const posted = (e: unknown): PostedError =>
+  isDatabaseError(e) ? { code: e.code, message: e.message, details: { ...e.details } } : { message: redact(e instanceof Error ? e.message : String(e)), ...((e as { code?: unknown })?.code ? { code: String((e as { code: unknown }).code) } : {}) };
+
+let db: Libsql.Database;
+try {
+  db = new Libsql(setup.path, { timeout: setup.busyTimeoutMs } as Libsql.Options);
+  const journalMode = String((db.prepare('PRAGMA journal_mode').raw(true).get() as unknown[])[0] ?? '') || null;
+  post({ id: 0, opened: { journalMode } });
+} catch (e) {
+  post({ id: 0, error: posted(e) });
+  process.exit(0);
+}
+
+const statements = new Map<string, Libsql.Statement<unknown[]>>();
+const all = (sql: string, args: readonly unknown[]): unknown[][] => {
+  let st = statements.get(sql);
+  if (!st) statements.set(sql, (st = db.prepare(sql).raw(true).safeIntegers(true) as Libsql.Statement<unknown[]>));
+  return st.all(...args) as unknown[][];
+};
+
+/** Credit and wake-up of each pass in progress. */
+const passes = new Map<number, { credit: number; stopped: boolean; wake: (() => void) | null }>();
+
+async function runPass(id: number, spec: Extract<ReaderRequest, { op: 'pass' }>['spec']): Promise<void> {
+  const p = { credit: PASS_AHEAD, stopped: false, wake: null as (() => void) | null };
+  passes.set(id, p);
+  try {
+    for await (const c of tokenPass(async (sql, args) => all(sql, args), spec)) {
+      while (p.credit === 0 && !p.stopped) await new Promise<void>((res) => (p.wake = res));
+      if (p.stopped) return;
+      p.credit--;
+      const { chunk, transfer } = chunkTransfer(c);
+      post({ id, chunk }, transfer);
+    }
+    post({ id, done: true });
+  } catch (e) {
+    post({ id, error: posted(e) });
+  } finally {
+    passes.delete(id);
+  }
+}
+
+port.on('message', (m: ReaderRequest) => {
+  try {
+    switch (m.op) {
+      case 'begin':
+        db.exec('BEGIN');
+        return post({ id: m.id, rows: [] });
+      case 'commit':
+        if (db.inTransaction) db.exec('COMMIT');
+        return post({ id: m.id, rows: [] });
+      case 'all':
+        return post({ id: m.id, rows: all(m.sql, m.args) });
+      case 'pass':
+        void runPass(m.id, m.spec);
+        return;
+      case 'more':
+      case 'stop': {
+        const p = passes.get(m.id);
+        if (!p) return;
+        if (m.op === 'more') p.credit++;
+        else p.stopped = true;
+        const wake = p.wake;
+        p.wake = null;
+        wake?.();
+        return;
+      }
+    }
+  } catch (e) {
+    post({ id: m.id, error: posted(e) });
+  }
+});
