@@ -188,7 +188,10 @@ describe('adopt --target postgres --apply on omega-bot\'s layout', () => {
       big: await sql`SELECT tool_args->>'id' AS id FROM messages WHERE tool_args ? 'z'`,
       todo: await sql`SELECT count(*)::int AS n FROM todo_list`,
       fts: await sql`SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'idx_messages_fts'`,
+      metadataIdx: await sql`SELECT indexdef FROM pg_indexes WHERE indexname = 'messages_metadata_idx'`,
     }));
+    // As migration 0002 leaves it; omega's single-column btrees the product carries on LibSQL only are kept, like idx_messages_fts.
+    expect(v.metadataIdx).toEqual([{ indexdef: 'CREATE INDEX messages_metadata_idx ON public.messages USING gin (metadata jsonb_path_ops)' }]);
     expect(v.versions).toEqual([{ version: 1 }]);
     expect(v.emoji).toEqual([{ t: '0.1' }]);
     expect(v.big).toEqual([{ id: '12345678901234567890' }]);

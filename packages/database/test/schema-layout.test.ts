@@ -6,7 +6,8 @@
  *   its triggers under omega-bot's names; and the committed `drizzle/sqlite/0000_omega_schema.sql`
  *   is `sqliteMigrationSql()` to the byte.
  * - PostgreSQL: `information_schema.columns` against the spec (type per logical type,
- *   nullability, the `version` default), the index names, the CHECK and the foreign keys.
+ *   nullability, the `version` default), the index names (without omega-bot's indexes that a
+ *   longer index serves there, migration 0002), the CHECK and the foreign keys.
  * The expected index names are written out here, not derived from the specs, so a spec that drifts
  * from omega-bot's layout fails.
  */
@@ -21,16 +22,21 @@ import { sqliteMigrationSql, sqliteType } from '../src/schema/sqlite-ddl.js';
 import { TOMBSTONES_TABLE, tableNames, tables, type TableName } from '../src/schema/tables.js';
 import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
 
-/** omega-bot's index names (its initializeSchema), plus the product's own (`added`). */
-const OMEGA_INDEXES: Record<TableName, { omega: string[]; added: string[] }> = {
+/**
+ * omega-bot's index names (its initializeSchema), plus the product's own (`added`). `sqliteOnly`:
+ * omega's indexes LibSQL keeps and PostgreSQL does not carry (a longer index of the same table, or
+ * the UNIQUE constraint on the same column, serves their queries: migration 0002).
+ */
+const OMEGA_INDEXES: Record<TableName, { omega: string[]; added: string[]; sqliteOnly?: string[] }> = {
   messages: {
     omega: ['idx_messages_timestamp', 'idx_messages_user_id', 'idx_messages_sender_type', 'idx_messages_channel_id', 'idx_messages_session_id'],
     added: ['messages_channel_ts_idx', 'messages_user_ts_idx'],
+    sqliteOnly: ['idx_messages_user_id', 'idx_messages_channel_id'],
   },
-  queries: { omega: ['idx_queries_timestamp', 'idx_queries_user_id'], added: ['queries_user_ts_idx'] },
+  queries: { omega: ['idx_queries_timestamp', 'idx_queries_user_id'], added: ['queries_user_ts_idx'], sqliteOnly: ['idx_queries_user_id'] },
   documents: { omega: ['idx_documents_created_by', 'idx_documents_created_at', 'idx_documents_updated_at'], added: [] },
-  document_collaborators: { omega: ['idx_collaborators_document_id', 'idx_collaborators_user_id', 'idx_collaborators_unique'], added: [] },
-  user_profiles: { omega: ['idx_user_profiles_user_id', 'idx_user_profiles_last_analyzed'], added: [] },
+  document_collaborators: { omega: ['idx_collaborators_document_id', 'idx_collaborators_user_id', 'idx_collaborators_unique'], added: [], sqliteOnly: ['idx_collaborators_document_id'] },
+  user_profiles: { omega: ['idx_user_profiles_user_id', 'idx_user_profiles_last_analyzed'], added: [], sqliteOnly: ['idx_user_profiles_user_id'] },
   user_analysis_history: { omega: ['idx_analysis_history_user_id', 'idx_analysis_history_timestamp'], added: [] },
 };
 
@@ -193,19 +199,38 @@ describe('PostgreSQL layout (migratePostgres on a fresh database)', () => {
       expect(cols.filter((c) => c.is_generated !== 'NEVER').map((c) => [c.column_name, c.data_type])).toEqual(table === 'messages' ? [['search_vector', 'tsvector']] : []);
     });
 
-    it(`${table}: omega-bot's index names (plus the product's own), on the spec's columns`, async () => {
+    it(`${table}: omega-bot's index names (plus the product's own, less the SQLite-only ones), on the spec's columns`, async () => {
       const idx = await sql<{ indexname: string; indexdef: string }[]>`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ${table}`;
       const extra: string[] = [`${table}_pkey`];
       if (table === 'messages') extra.push('messages_search_idx', 'messages_metadata_idx');
       if (table === 'user_profiles') extra.push('user_profiles_user_id_key');
-      expect(idx.map((r) => r.indexname).sort()).toEqual([...OMEGA_INDEXES[table].omega, ...OMEGA_INDEXES[table].added, ...extra].sort());
-      for (const i of tables[table].indexes) {
+      const sqliteOnly = OMEGA_INDEXES[table].sqliteOnly ?? [];
+      const carried = OMEGA_INDEXES[table].omega.filter((n) => !sqliteOnly.includes(n));
+      expect(idx.map((r) => r.indexname).sort()).toEqual([...carried, ...OMEGA_INDEXES[table].added, ...extra].sort());
+      expect(tables[table].indexes.filter((i) => i.sqliteOnly).map((i) => i.name).sort(), 'specs flagged sqliteOnly').toEqual([...sqliteOnly].sort());
+      for (const i of tables[table].indexes.filter((x) => !x.sqliteOnly)) {
         const def = idx.find((r) => r.indexname === i.name)!.indexdef.replaceAll('"', '');
         expect(def, i.name).toContain(`(${i.columns.join(', ')})`);
         expect(def.startsWith('CREATE UNIQUE INDEX'), `${i.name} unique`).toBe(Boolean(i.unique));
       }
     });
   }
+
+  it('each SQLite-only index is served on PostgreSQL by an index (or UNIQUE constraint) of the same table that starts with its columns', async () => {
+    const defs = await sql<{ tablename: string; indexname: string; indexdef: string }[]>`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'`;
+    for (const table of tableNames) {
+      for (const i of tables[table].indexes.filter((x) => x.sqliteOnly)) {
+        const prefix = `USING btree (${i.columns.join(', ')}`;
+        const servers = defs.filter((d) => d.tablename === table && d.indexname !== i.name && d.indexdef.replaceAll('"', '').includes(prefix));
+        expect(servers.length, `${table}.${i.name} served by a longer index`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('messages_metadata_idx is GIN with jsonb_path_ops (containment only)', async () => {
+    const [r] = await sql<{ indexdef: string }[]>`SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND indexname = 'messages_metadata_idx'`;
+    expect(r?.indexdef).toBe('CREATE INDEX messages_metadata_idx ON public.messages USING gin (metadata jsonb_path_ops)');
+  });
 
   it("messages has the CHECK on sender_type, and it refuses other values", async () => {
     const [check] = await sql`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'messages_sender_type_check'`;

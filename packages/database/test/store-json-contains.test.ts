@@ -4,7 +4,8 @@
  * JSON null against a missing key, hostile keys and values (dots, quotes, `$`, brackets, SQL,
  * non-ASCII), stored text LibSQL holds but PostgreSQL would not (duplicate keys: the last wins,
  * as in jsonb; a leading BOM; invalid JSON; a top-level array), through find, count, search and
- * MessageService.queryMessages; unsupported shapes rejected with INVALID_INPUT on both.
+ * MessageService.queryMessages; unsupported shapes rejected with INVALID_INPUT on both; on
+ * PostgreSQL, the same rows when the GIN index (jsonb_path_ops, migration 0002) answers.
  */
 import { createClient } from '@libsql/client';
 import postgres from 'postgres';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageService } from '../src/services/message-service.js';
 import { createLogger } from '../src/logger.js';
 import type { Where } from '../src/stores/store.js';
+import { jsonContainsPairs, pgJsonContains } from '../src/stores/json-contains.js';
 import { openPostgresBackend, openSqliteBackend, type TestBackend } from './helpers/backends.js';
 import { messageRow, T0_MS } from './helpers/rows.js';
 
@@ -112,6 +114,25 @@ describe('JSON containment filter: same rows on LibSQL and PostgreSQL', () => {
       expect(await pg.store.count('messages', where)).toBe(expected.length);
     });
   }
+
+  it('PostgreSQL: every filter gives the same rows through messages_metadata_idx (GIN jsonb_path_ops, seqscan off)', async () => {
+    const raw = postgres(pg.url, { max: 1, onnotice: () => {} });
+    try {
+      for (const [filter, expected] of CASES) {
+        const f = pgJsonContains('m.metadata', jsonContainsPairs('messages', 'metadata', { jsonContains: filter as never }));
+        const query = `SELECT m.id FROM messages m WHERE ${f.sql.replace('?', '$1')}`;
+        const [plan, rows] = await raw.begin(async (tx) => {
+          await tx.unsafe('SET LOCAL enable_seqscan = off');
+          const p = await tx.unsafe(`EXPLAIN (COSTS OFF) ${query}`, f.params as never[]);
+          return [p.map((r) => r['QUERY PLAN'] as string).join(' / '), await tx.unsafe(query, f.params as never[])] as const;
+        });
+        expect(plan, JSON.stringify(filter)).toMatch(/Bitmap Index Scan on messages_metadata_idx/);
+        expect(names([...rows]), JSON.stringify(filter)).toEqual(expected);
+      }
+    } finally {
+      await raw.end({ timeout: 5 });
+    }
+  });
 
   it('combines with other filters, with search, and through MessageService.queryMessages', async () => {
     const log = createLogger({ level: 'silent' });

@@ -10,6 +10,13 @@ export interface IndexSpec {
   readonly added?: boolean;
   /** A column-level UNIQUE in omega-bot's DDL (SQLite names its index `sqlite_autoindex_…`). */
   readonly inline?: boolean;
+  /**
+   * SQLite only: omega-bot's index, kept on LibSQL (its layout, which `adopt` checks), not created
+   * on PostgreSQL, where a longer index of the same table whose leading columns these are (or the
+   * UNIQUE constraint on the same column) serves the same queries. One build less after a bulk
+   * load and one index less to maintain per write (PostgreSQL migration 0002).
+   */
+  readonly sqliteOnly?: boolean;
 }
 
 /** A CHECK (column IN (…)) constraint of omega-bot's DDL. */
@@ -77,9 +84,9 @@ const messages: TableSpec = {
   ],
   indexes: [
     { name: 'idx_messages_timestamp', columns: ['timestamp'] },
-    { name: 'idx_messages_user_id', columns: ['user_id'] },
+    { name: 'idx_messages_user_id', columns: ['user_id'], sqliteOnly: true }, // messages_user_ts_idx
     { name: 'idx_messages_sender_type', columns: ['sender_type'] },
-    { name: 'idx_messages_channel_id', columns: ['channel_id'] },
+    { name: 'idx_messages_channel_id', columns: ['channel_id'], sqliteOnly: true }, // messages_channel_ts_idx
     { name: 'idx_messages_session_id', columns: ['session_id'] },
     // The product's own: a channel's or a user's newest messages without a sort.
     { name: 'messages_channel_ts_idx', columns: ['channel_id', 'timestamp', 'id'], added: true },
@@ -113,7 +120,7 @@ const queries: TableSpec = {
   ],
   indexes: [
     { name: 'idx_queries_timestamp', columns: ['timestamp'] },
-    { name: 'idx_queries_user_id', columns: ['user_id'] },
+    { name: 'idx_queries_user_id', columns: ['user_id'], sqliteOnly: true }, // queries_user_ts_idx
     { name: 'queries_user_ts_idx', columns: ['user_id', 'timestamp', 'id'], added: true },
   ],
   foreignKeys: [],
@@ -154,7 +161,7 @@ const documentCollaborators: TableSpec = {
     versionColumn,
   ],
   indexes: [
-    { name: 'idx_collaborators_document_id', columns: ['document_id'] },
+    { name: 'idx_collaborators_document_id', columns: ['document_id'], sqliteOnly: true }, // idx_collaborators_unique
     { name: 'idx_collaborators_user_id', columns: ['user_id'] },
     { name: 'idx_collaborators_unique', columns: ['document_id', 'user_id'], unique: true },
   ],
@@ -167,7 +174,7 @@ const userProfiles: TableSpec = {
   indexes: [
     // omega-bot declares `user_id TEXT NOT NULL UNIQUE`; SQLite names that index itself.
     { name: 'user_profiles_user_id_key', columns: ['user_id'], unique: true, inline: true },
-    { name: 'idx_user_profiles_user_id', columns: ['user_id'] },
+    { name: 'idx_user_profiles_user_id', columns: ['user_id'], sqliteOnly: true }, // user_profiles_user_id_key
     { name: 'idx_user_profiles_last_analyzed', columns: ['last_analyzed_at'] },
   ],
   foreignKeys: [],

@@ -70,8 +70,15 @@ export interface PgDetectedLayout {
   readonly journal: 'absent' | 'empty' | 'complete' | 'unknown';
 }
 
-/** omega-bot's indexes that the product does not have, by name → table. */
-const OMEGA_EXTRA_INDEXES: ReadonlyMap<string, string> = new Map([['idx_messages_fts', 'messages']]);
+/**
+ * omega-bot's indexes that the product does not have on PostgreSQL, by name → table: its english
+ * search index, and its single-column btrees the product carries on LibSQL only (`sqliteOnly` in
+ * tables.ts: a longer index serves them, migration 0002). Kept as they are, like the other ones.
+ */
+const OMEGA_EXTRA_INDEXES: ReadonlyMap<string, string> = new Map([
+  ['idx_messages_fts', 'messages'],
+  ...tableNames.flatMap((t) => tables[t].indexes.filter((i) => i.sqliteOnly).map((i): [string, string] => [i.name, t])),
+]);
 
 const CONVERSIONS: ReadonlyArray<{ from: readonly string[]; to: string; kind: PgConversion['kind'] }> = [
   { from: ['text'], to: 'jsonb', kind: 'json' },

@@ -24,7 +24,7 @@ export interface SnapshotColumn {
 /** One index of the snapshot (columns by name; the product has no expression index). */
 export interface SnapshotIndex {
   readonly name: string;
-  readonly columns: ReadonlyArray<{ readonly expression: string; readonly isExpression: boolean }>;
+  readonly columns: ReadonlyArray<{ readonly expression: string; readonly isExpression: boolean; readonly opclass?: string }>;
   readonly isUnique: boolean;
   readonly method: string;
 }
@@ -80,9 +80,9 @@ export function pgColumnDefinition(c: SnapshotColumn): string {
   return parts.join(' ');
 }
 
-/** `CREATE [UNIQUE] INDEX "name" ON "table" USING method ("a", "b")`. */
+/** `CREATE [UNIQUE] INDEX "name" ON "table" USING method ("a", "b" opclass)`. */
 export function pgCreateIndex(table: string, i: SnapshotIndex): string {
-  return `CREATE ${i.isUnique ? 'UNIQUE ' : ''}INDEX ${q(i.name)} ON ${q(table)} USING ${i.method} (${i.columns.map((c) => (c.isExpression ? c.expression : q(c.expression))).join(', ')})`;
+  return `CREATE ${i.isUnique ? 'UNIQUE ' : ''}INDEX ${q(i.name)} ON ${q(table)} USING ${i.method} (${i.columns.map((c) => (c.isExpression ? c.expression : q(c.expression)) + (c.opclass ? ` ${c.opclass}` : '')).join(', ')})`;
 }
 
 /** `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY …` of a snapshot foreign key. */

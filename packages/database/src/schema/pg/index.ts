@@ -59,7 +59,7 @@ function buildTable(spec: TableSpec, extra: Record<string, any> = {}, extraIndex
   }
   Object.assign(columns, extra);
   return pgTable(spec.name, columns, (t: any): any[] => [
-    ...spec.indexes.filter((i) => !i.inline).map((i) =>
+    ...spec.indexes.filter((i) => !i.inline && !i.sqliteOnly).map((i) =>
       (i.unique ? uniqueIndex(i.name) : index(i.name)).on(...(i.columns.map((n) => t[n]) as [any, ...any[]])),
     ),
     ...spec.foreignKeys.map((fk) =>
@@ -108,7 +108,10 @@ const messageSearch = {
 
 export const messages = buildTable(tables.messages, messageSearch, (t) => [
   index('messages_search_idx').using('gin', t.search_vector),
-  index('messages_metadata_idx').using('gin', t.metadata),
+  // jsonb_path_ops: the only query on metadata is containment (`@>`, json-contains.ts), which it
+  // serves; about half the build time and two thirds of the size of the default jsonb_ops, which
+  // would also serve key existence (`?`, `?|`, `?&`) that nothing asks (migration 0002).
+  index('messages_metadata_idx').using('gin', t.metadata.op('jsonb_path_ops')),
 ]);
 export const queries = buildTable(tables.queries);
 export const documents = buildTable(tables.documents);
