@@ -4,13 +4,15 @@ import type { PassChunk, TokenPassSpec } from './token-pass.js';
  * Messages between source.ts's reader thread (reader-thread.ts, this side) and its worker
  * (reader-worker.ts). Every request carries an `id`; the worker answers it once (`rows`, `done`,
  * `error`), a pass also with one `chunk` message per chunk, at most {@link PASS_AHEAD} ahead of
- * what this side has taken (`more` gives one chunk of credit back). @internal
+ * what this side has taken: the pass's `taken` counter (shared memory, one Int32: this side adds 1
+ * and notifies per chunk taken, the worker waits on it with `Atomics.waitAsync`), so taking a chunk
+ * costs no message. `stop` ends a pass its consumer left early. @internal
  */
 export type ReaderRequest =
   | { readonly op: 'begin' | 'commit'; readonly id: number }
   | { readonly op: 'all'; readonly id: number; readonly sql: string; readonly args: readonly unknown[] }
-  | { readonly op: 'pass'; readonly id: number; readonly spec: TokenPassSpec }
-  | { readonly op: 'more' | 'stop'; readonly id: number };
+  | { readonly op: 'pass'; readonly id: number; readonly spec: TokenPassSpec; readonly taken: SharedArrayBuffer }
+  | { readonly op: 'stop'; readonly id: number };
 
 /** A worker's error, as plain data (a DatabaseError keeps its code). @internal */
 export interface PostedError {

@@ -23,23 +23,32 @@ const toError = (e: PostedError): Error => (e.code && /^[A-Z_]+$/.test(e.code) ?
  */
 export async function threadReader(path: string, busyTimeoutMs: number): Promise<ReaderFactory> {
   const worker = new Worker(WORKER_FILE, { workerData: { path, busyTimeoutMs } satisfies ReaderSetup });
-  worker.unref();
-  const waiting = new Map<number, { reply: (r: ReaderReply) => void; fail: (e: unknown) => void }>();
+  type Waiter = { reply: (r: ReaderReply) => void; fail: (e: unknown) => void };
+  const waiting = new Map<number, Waiter>();
+  // The thread keeps the process alive only while an answer is awaited: a reader left open does not.
+  const wait = (id: number, w: Waiter) => {
+    if (waiting.size === 0) worker.ref();
+    waiting.set(id, w);
+  };
+  const done = (id: number) => {
+    if (waiting.delete(id) && waiting.size === 0) worker.unref();
+  };
   let nextId = 1;
   let gone: Error | null = null;
   const fail = (e: Error) => {
     gone ??= e;
     for (const w of waiting.values()) w.fail(gone);
     waiting.clear();
+    worker.unref();
   };
   worker.on('error', (e) => fail(e));
   worker.on('exit', (code) => fail(new Error(`the LibSQL reader thread exited (code ${code})`)));
   worker.on('message', (r: ReaderReply) => waiting.get(r.id)?.reply(r));
 
   const opened = await new Promise<string | null>((resolve, reject) => {
-    waiting.set(0, {
+    wait(0, {
       reply: (r) => {
-        waiting.delete(0);
+        done(0);
         if ('opened' in r) resolve(r.opened.journalMode);
         else reject('error' in r ? toError(r.error) : new Error('unexpected reply'));
       },
@@ -57,9 +66,9 @@ export async function threadReader(path: string, busyTimeoutMs: number): Promise
   const request = (m: { op: 'begin' | 'commit' } | { op: 'all'; sql: string; args: readonly unknown[] }): Promise<unknown[][]> => {
     const id = nextId++;
     return new Promise<unknown[][]>((resolve, reject) => {
-      waiting.set(id, {
+      wait(id, {
         reply: (r) => {
-          waiting.delete(id);
+          done(id);
           if ('rows' in r) resolve(r.rows);
           else reject('error' in r ? toError(r.error) : new Error('unexpected reply'));
         },
@@ -74,7 +83,7 @@ export async function threadReader(path: string, busyTimeoutMs: number): Promise
     const queue: ReaderReply[] = [];
     let wake: (() => void) | null = null;
     let failure: unknown = null;
-    waiting.set(id, {
+    wait(id, {
       reply: (r) => {
         queue.push(r);
         wake?.();
@@ -86,7 +95,8 @@ export async function threadReader(path: string, busyTimeoutMs: number): Promise
     });
     let finished = false;
     try {
-      send({ op: 'pass', id, spec });
+      const taken = new Int32Array(new SharedArrayBuffer(4));
+      send({ op: 'pass', id, spec, taken: taken.buffer as SharedArrayBuffer });
       for (;;) {
         while (queue.length === 0 && failure === null) await new Promise<void>((res) => (wake = res));
         wake = null;
@@ -98,11 +108,12 @@ export async function threadReader(path: string, busyTimeoutMs: number): Promise
           return;
         }
         if (!('chunk' in r)) throw new Error('unexpected reply');
-        send({ op: 'more', id });
+        Atomics.add(taken, 0, 1);
+        Atomics.notify(taken, 0);
         yield r.chunk;
       }
     } finally {
-      waiting.delete(id);
+      done(id);
       if (!finished && !gone) worker.postMessage({ op: 'stop', id } satisfies ReaderRequest);
     }
   }

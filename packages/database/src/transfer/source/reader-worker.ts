@@ -33,17 +33,27 @@ const all = (sql: string, args: readonly unknown[]): unknown[][] => {
   return st.all(...args) as unknown[][];
 };
 
-/** Credit and wake-up of each pass in progress. */
-const passes = new Map<number, { credit: number; stopped: boolean; wake: (() => void) | null }>();
+/** `Atomics.waitAsync` (V8 since 8.7, Node ≥ 16; ES2024, newer than this project's TypeScript lib). */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
-async function runPass(id: number, spec: Extract<ReaderRequest, { op: 'pass' }>['spec']): Promise<void> {
-  const p = { credit: PASS_AHEAD, stopped: false, wake: null as (() => void) | null };
+/** The passes in progress: their `taken` counter (reader-protocol.ts) and whether they were stopped. */
+const passes = new Map<number, { taken: Int32Array; stopped: boolean }>();
+
+async function runPass(m: Extract<ReaderRequest, { op: 'pass' }>): Promise<void> {
+  const { id, spec } = m;
+  const p = { taken: new Int32Array(m.taken), stopped: false };
   passes.set(id, p);
+  let sent = 0;
   try {
     for await (const c of tokenPass(async (sql, args) => all(sql, args), spec)) {
-      while (p.credit === 0 && !p.stopped) await new Promise<void>((res) => (p.wake = res));
+      for (;;) {
+        const taken = Atomics.load(p.taken, 0);
+        if (p.stopped || sent - taken < PASS_AHEAD) break;
+        const w = waitAsync(p.taken, 0, taken);
+        if (w.async) await w.value;
+      }
       if (p.stopped) return;
-      p.credit--;
+      sent++;
       const { chunk, transfer } = chunkTransfer(c);
       post({ id, chunk }, transfer);
     }
@@ -67,17 +77,13 @@ port.on('message', (m: ReaderRequest) => {
       case 'all':
         return post({ id: m.id, rows: all(m.sql, m.args) });
       case 'pass':
-        void runPass(m.id, m.spec);
+        void runPass(m);
         return;
-      case 'more':
       case 'stop': {
         const p = passes.get(m.id);
         if (!p) return;
-        if (m.op === 'more') p.credit++;
-        else p.stopped = true;
-        const wake = p.wake;
-        p.wake = null;
-        wake?.();
+        p.stopped = true;
+        Atomics.notify(p.taken, 0); // wakes a pass waiting for its consumer
         return;
       }
     }
