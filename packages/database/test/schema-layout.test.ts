@@ -31,7 +31,6 @@ const OMEGA_INDEXES: Record<TableName, { omega: string[]; added: string[]; sqlit
   messages: {
     omega: ['idx_messages_timestamp', 'idx_messages_user_id', 'idx_messages_sender_type', 'idx_messages_channel_id', 'idx_messages_session_id'],
     added: ['messages_channel_ts_idx', 'messages_user_ts_idx'],
-    sqliteOnly: ['idx_messages_user_id', 'idx_messages_channel_id'],
   },
   queries: { omega: ['idx_queries_timestamp', 'idx_queries_user_id'], added: ['queries_user_ts_idx'], sqliteOnly: ['idx_queries_user_id'] },
   documents: { omega: ['idx_documents_created_by', 'idx_documents_created_at', 'idx_documents_updated_at'], added: [] },

@@ -117,7 +117,7 @@ async function applyFirst(db: postgres.Sql, n: number): Promise<void> {
 }
 
 describe('migration 0002 (leaner indexes)', () => {
-  const DROPPED = ['idx_collaborators_document_id', 'idx_messages_channel_id', 'idx_messages_user_id', 'idx_queries_user_id', 'idx_user_profiles_user_id'];
+  const DROPPED = ['idx_collaborators_document_id', 'idx_queries_user_id', 'idx_user_profiles_user_id'];
   let pg2: Awaited<ReturnType<typeof createTestPostgres>>;
   let db: postgres.Sql;
   beforeAll(async () => {
@@ -132,7 +132,7 @@ describe('migration 0002 (leaner indexes)', () => {
   const indexes = async () =>
     Object.fromEntries((await db.unsafe(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`)).map((r) => [r.indexname as string, r.indexdef as string]));
 
-  it('a database at 0001 holding rows: the five btrees dropped, metadata GIN rebuilt as jsonb_path_ops, rows and plans kept', async () => {
+  it('a database at 0001 holding rows: the three btrees dropped, metadata GIN rebuilt as jsonb_path_ops, rows and plans kept', async () => {
     await applyFirst(db, 2);
     await db.unsafe(`INSERT INTO documents (id, title, content, created_by) VALUES ('d1', 'doc', '', 'u1')`);
     await db.unsafe(`INSERT INTO document_collaborators (id, document_id, user_id) VALUES ('c1', 'd1', 'u2')`);
@@ -159,7 +159,7 @@ describe('migration 0002 (leaner indexes)', () => {
     const applied = await db.unsafe(`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
     expect(applied[0]!.n).toBe(3);
 
-    // Plans: containment on the GIN index; a channel's, a user's, a document's and a profile's rows on the longer indexes.
+    // Plans: containment on the GIN index; a query's, a document's and a profile's rows on the longer indexes.
     const plan = async (q: string) => {
       const rows = await db.begin(async (tx) => {
         await tx.unsafe('SET LOCAL enable_seqscan = off');
@@ -169,15 +169,15 @@ describe('migration 0002 (leaner indexes)', () => {
     };
     await db.unsafe('ANALYZE');
     expect(await plan(`SELECT id FROM messages WHERE metadata @> '{"k":"v"}'`)).toMatch(/messages_metadata_idx/);
-    expect(await plan(`SELECT id FROM messages WHERE metadata @> '{"k":"v"}'::text::jsonb AND channel_id = 'c1'`)).toMatch(/messages_metadata_idx|messages_channel_ts_idx/);
-    expect(await plan(`SELECT id FROM messages WHERE channel_id = 'c1'`)).toMatch(/messages_channel_ts_idx/);
-    expect(await plan(`SELECT id FROM messages WHERE user_id = 'u1'`)).toMatch(/messages_user_ts_idx/);
+    expect(await plan(`SELECT id FROM messages WHERE metadata @> '{"k":"v"}'::text::jsonb AND channel_id = 'c1'`)).toMatch(/messages_metadata_idx|messages_channel_ts_idx|idx_messages_channel_id/);
+    expect(await plan(`SELECT id FROM messages WHERE channel_id = 'c1'`)).toMatch(/idx_messages_channel_id|messages_channel_ts_idx/);
+    expect(await plan(`SELECT id FROM messages WHERE user_id = 'u1'`)).toMatch(/idx_messages_user_id|messages_user_ts_idx/);
     expect(await plan(`SELECT id FROM queries WHERE user_id = 'u1'`)).toMatch(/queries_user_ts_idx/);
     expect(await plan(`SELECT id FROM document_collaborators WHERE document_id = 'd1'`)).toMatch(/idx_collaborators_unique/);
     expect(await plan(`SELECT id FROM user_profiles WHERE user_id = 'u1'`)).toMatch(/user_profiles_user_id_key/);
   });
 
-  it('a database at 0001 left by a killed bulk load (indexes recorded as deferred): migrate does not build the five again', async () => {
+  it('a database at 0001 left by a killed bulk load (indexes recorded as deferred): migrate does not build the three again', async () => {
     const killed = await createTestPostgres('leaner_killed');
     const k = postgres(killed.url, { max: 1, onnotice: () => {} });
     try {
