@@ -92,13 +92,41 @@ export class SqliteConnection implements Connection {
   }
 }
 
-/** Opens a LibSQL connection and, for local files, turns on WAL so readers in other processes do not block. */
+/**
+ * Opens a LibSQL connection and, for local files, turns on WAL so readers in other processes do not block.
+ * @throws the driver's error; SQLITE_BUSY only when the file stays locked beyond the busy timeout.
+ */
 export async function openSqlite(opts: SqliteOptions): Promise<SqliteConnection> {
   ensureParentFolder(opts.url);
   const conn = new SqliteConnection(opts);
   if (opts.url.startsWith('file:')) {
-    await conn.client.execute('PRAGMA journal_mode = WAL');
+    await enableWal(conn, opts.busyTimeoutMs ?? 5_000);
     await conn.client.execute('PRAGMA synchronous = NORMAL');
   }
   return conn;
+}
+
+const isBusy = (e: unknown) => /^SQLITE_BUSY/.test(String((e as { code?: unknown } | null)?.code ?? ''));
+
+/**
+ * `PRAGMA journal_mode = WAL`, unless the file is in WAL already. Switching needs an exclusive
+ * lock, and SQLite answers SQLITE_BUSY at once, without its busy handler, when another connection
+ * holds a lock it would have to wait on while holding its own (sqlite.org/c3ref/busy_handler.html:
+ * the handler is not invoked where waiting could deadlock): two bot replicas starting on a fresh
+ * file hit it (the second one's switch met the first one's migration). So the switch is retried,
+ * with backoff, for at most the busy timeout (ms).
+ */
+async function enableWal(conn: SqliteConnection, busyTimeoutMs: number): Promise<void> {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
+    try {
+      const r = await conn.client.execute('PRAGMA journal_mode');
+      if (String(r.rows[0]?.[0] ?? '').toLowerCase() === 'wal') return;
+      await conn.client.execute('PRAGMA journal_mode = WAL');
+      return;
+    } catch (e) {
+      if (!isBusy(e) || Date.now() >= deadline) throw e;
+      await new Promise((res) => setTimeout(res, wait));
+    }
+  }
 }
