@@ -24,12 +24,35 @@ export function migrationsFolder(dialect: 'sqlite' | 'pg'): string {
 export async function migrateSqlite(url: string, authToken?: string): Promise<void> {
   await assertAdopted(url, authToken, 'migrating it');
   ensureParentFolder(url);
-  const client = createClient({ url, authToken });
-  try {
-    await migrateLibsql(drizzleLibsql(client), { migrationsFolder: migrationsFolder('sqlite') });
-  } finally {
-    client.close();
+  // Several processes may start on one file at once (bot replicas). Each waits for the others'
+  // locks up to the busy timeout; and where SQLite answers BUSY without waiting (a read transaction
+  // that must become a write one could deadlock: sqlite.org/c3ref/busy_handler.html), the whole
+  // migration is tried again: it is one transaction, and a retry finds what the other applied.
+  const deadline = Date.now() + 2 * SQLITE_MIGRATE_BUSY_MS;
+  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+    const client = createClient({ url, authToken, timeout: SQLITE_MIGRATE_BUSY_MS });
+    try {
+      await migrateLibsql(drizzleLibsql(client), { migrationsFolder: migrationsFolder('sqlite') });
+      return;
+    } catch (e) {
+      if (!isBusy(e) || Date.now() >= deadline) throw e;
+    } finally {
+      client.close();
+    }
+    await new Promise((res) => setTimeout(res, wait));
   }
+}
+
+/** Busy timeout of the LibSQL migration's connection, in ms. */
+const SQLITE_MIGRATE_BUSY_MS = 5_000;
+
+/** SQLITE_BUSY anywhere in the error or its causes (drizzle wraps the driver's error). */
+function isBusy(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    const code = String((x as { code?: unknown }).code ?? '');
+    if (code.startsWith('SQLITE_BUSY') || /SQLITE_BUSY/.test(String((x as { message?: unknown }).message ?? ''))) return true;
+  }
+  return false;
 }
 
 /**
