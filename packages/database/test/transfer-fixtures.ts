@@ -8,10 +8,12 @@ import type postgres from 'postgres';
 import { expect } from 'vitest';
 import { parseJsonExact } from '../src/json-exact.js';
 import { migrateSqlite } from '../src/migrations/migrate.js';
-import { tables, type TableName } from '../src/schema/tables.js';
+import { tableNames, tables, type TableName } from '../src/schema/tables.js';
 import { pgDialect } from '../src/stores/pg/pg-dialect.js';
 import { tableSql } from '../src/stores/table-sql.js';
 import { createTestSqlite } from '../src/testing/index.js';
+import { openSource, type SourceOptions, type SourceRow } from '../src/transfer/source/source.js';
+import { rawForJson } from '../src/transfer/source/sqlite-value.js';
 
 /** Unix seconds of the fixtures' rows (every time column but the two `millis` ones). */
 export const T0 = 1_700_000_000;
@@ -265,3 +267,24 @@ export async function expectTrapsLoaded(sql: postgres.Sql): Promise<void> {
     UNION ALL SELECT id FROM user_profiles WHERE id IN ${sql(rejected)} UNION ALL SELECT id FROM user_analysis_history WHERE id IN ${sql(rejected)}`;
   expect(present).toEqual([]);
 }
+
+/** Every table of a LibSQL source read in one snapshot, in chunks of at most `chunkRows` rows. */
+export async function readSourceTables(opts: SourceOptions, chunkRows: number): Promise<Record<string, SourceRow[]>> {
+  const source = await openSource(opts);
+  try {
+    return await source.snapshot(async (snap) => {
+      const out: Record<string, SourceRow[]> = {};
+      for (const t of tableNames) {
+        out[t] = [];
+        for await (const chunk of snap.rows(t, chunkRows)) out[t].push(...chunk);
+      }
+      return out;
+    });
+  } finally {
+    source.close();
+  }
+}
+
+/** Source rows as comparable JSON (rowid as digits, values through `raw`: the module's own `rawForJson` for rows of another build). */
+export const sourceRowsJson = (rows: readonly SourceRow[], raw: (v: unknown) => unknown = rawForJson): string =>
+  JSON.stringify(rows.map((r) => ({ ...r, rowid: String(r.rowid), values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, raw(v)])) })));

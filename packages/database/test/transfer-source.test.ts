@@ -5,9 +5,9 @@ import { createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableNames } from '../src/schema/tables.js';
 import { openSource, type SourceRow } from '../src/transfer/source/source.js';
-import { InvalidUtf8, rawForJson } from '../src/transfer/source/sqlite-value.js';
+import { InvalidUtf8 } from '../src/transfer/source/sqlite-value.js';
 import { journalModeWarning } from '../src/transfer/source/warnings.js';
-import { buildTrapDatabase, doc, insertRow, TRAPS, TS_MS } from './transfer-fixtures.js';
+import { buildTrapDatabase, doc, insertRow, readSourceTables, sourceRowsJson, TRAPS, TS_MS } from './transfer-fixtures.js';
 
 let db: Awaited<ReturnType<typeof buildTrapDatabase>>;
 beforeAll(async () => {
@@ -15,23 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => db?.remove());
 
-const json = (rows: SourceRow[]) => JSON.stringify(rows.map((r) => ({ ...r, rowid: String(r.rowid), values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, rawForJson(v)])) })));
-
-async function readAll(viaClient: boolean) {
-  const source = await openSource({ url: db.url, viaClient });
-  try {
-    return await source.snapshot(async (snap) => {
-      const out: Record<string, SourceRow[]> = {};
-      for (const t of tableNames) {
-        out[t] = [];
-        for await (const chunk of snap.rows(t, 3)) out[t].push(...chunk);
-      }
-      return out;
-    });
-  } finally {
-    source.close();
-  }
-}
+const readAll = (viaClient: boolean) => readSourceTables({ url: db.url, viaClient }, 3);
+const json = (rows: SourceRow[]) => sourceRowsJson(rows);
 
 describe('LibSQL snapshot reader', () => {
   it('reads the same lossless values through both drivers', async () => {

@@ -4,10 +4,10 @@
 import { createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableNames, type TableName } from '../src/schema/tables.js';
-import { openSource, type SourceRow } from '../src/transfer/source/source.js';
-import { InvalidUtf8, rawForJson, SqliteBlob } from '../src/transfer/source/sqlite-value.js';
+import type { SourceRow } from '../src/transfer/source/source.js';
+import { InvalidUtf8, SqliteBlob } from '../src/transfer/source/sqlite-value.js';
 import { materializeTokenChunk, scanTokenChunk } from '../src/transfer/source/token-chunk.js';
-import { buildTrapDatabase, insertRow, msg, raw } from './transfer-fixtures.js';
+import { buildTrapDatabase, insertRow, msg, raw, readSourceTables, sourceRowsJson } from './transfer-fixtures.js';
 
 let db: Awaited<ReturnType<typeof buildTrapDatabase>>;
 beforeAll(async () => {
@@ -34,23 +34,8 @@ beforeAll(async () => {
 });
 afterAll(() => db?.remove());
 
-const json = (rows: SourceRow[]) => JSON.stringify(rows.map((r) => ({ ...r, rowid: String(r.rowid), values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, rawForJson(v)])) })));
-
-async function readAll(valueByValue: boolean, chunkRows: number): Promise<Record<string, SourceRow[]>> {
-  const source = await openSource({ url: db.url, valueByValue });
-  try {
-    return await source.snapshot(async (snap) => {
-      const out: Record<string, SourceRow[]> = {};
-      for (const t of tableNames) {
-        out[t] = [];
-        for await (const chunk of snap.rows(t, chunkRows)) out[t].push(...chunk);
-      }
-      return out;
-    });
-  } finally {
-    source.close();
-  }
-}
+const readAll = (valueByValue: boolean, chunkRows: number) => readSourceTables({ url: db.url, valueByValue }, chunkRows);
+const json = (rows: SourceRow[]) => sourceRowsJson(rows);
 
 describe('token read (copy, export)', () => {
   for (const chunkRows of [1, 2, 3, 1000]) {
@@ -97,9 +82,8 @@ describe('token read (copy, export)', () => {
     } finally {
       source.close();
     }
-    const jsonDist = (rows: SourceRow[]) => JSON.stringify(rows.map((r) => ({ ...r, rowid: String(r.rowid), values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, rawDist(v)])) })));
     const slow = await readAll(true, 1000);
-    for (const t of tableNames) expect(jsonDist(threaded[t]!), t).toBe(json(slow[t]!));
+    for (const t of tableNames) expect(sourceRowsJson(threaded[t]!, rawDist), t).toBe(json(slow[t]!));
   });
 
   it('the reader thread reports a file it cannot open, and SQL errors, as errors (no crash)', async () => {

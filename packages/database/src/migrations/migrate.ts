@@ -9,6 +9,7 @@ import { pgClientOptions } from '../stores/pg/pg-connection.js';
 import { assertAdopted } from '../adopt/guard.js';
 import { assertPostgresAdopted } from '../adopt/pg/guard.js';
 import { ensureParentFolder } from '../stores/sqlite/file-url.js';
+import { retryWhileBusy } from '../stores/sqlite/sqlite-busy.js';
 import { rebuildDeferredIndexes } from '../transfer/load/deferred-indexes.js';
 
 /** Folder of the committed drizzle-kit migrations of a dialect (`drizzle/sqlite`, `drizzle/pg`). */
@@ -24,36 +25,21 @@ export function migrationsFolder(dialect: 'sqlite' | 'pg'): string {
 export async function migrateSqlite(url: string, authToken?: string): Promise<void> {
   await assertAdopted(url, authToken, 'migrating it');
   ensureParentFolder(url);
-  // Several processes may start on one file at once (bot replicas). Each waits for the others'
-  // locks up to the busy timeout; and where SQLite answers BUSY without waiting (a read transaction
-  // that must become a write one could deadlock: sqlite.org/c3ref/busy_handler.html), the whole
-  // migration is tried again: it is one transaction, and a retry finds what the other applied.
-  const deadline = Date.now() + 2 * SQLITE_MIGRATE_BUSY_MS;
-  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+  // Several processes may start on one file at once (bot replicas): each waits for the others'
+  // locks up to the busy timeout, and where SQLite answers SQLITE_BUSY without waiting the whole
+  // migration (one transaction; a retry finds what the other applied) is tried again: sqlite-busy.ts.
+  await retryWhileBusy(async () => {
     const client = createClient({ url, authToken, timeout: SQLITE_MIGRATE_BUSY_MS });
     try {
       await migrateLibsql(drizzleLibsql(client), { migrationsFolder: migrationsFolder('sqlite') });
-      return;
-    } catch (e) {
-      if (!isBusy(e) || Date.now() >= deadline) throw e;
     } finally {
       client.close();
     }
-    await new Promise((res) => setTimeout(res, wait));
-  }
+  }, 2 * SQLITE_MIGRATE_BUSY_MS);
 }
 
 /** Busy timeout of the LibSQL migration's connection, in ms. */
 const SQLITE_MIGRATE_BUSY_MS = 5_000;
-
-/** SQLITE_BUSY anywhere in the error or its causes (drizzle wraps the driver's error). */
-function isBusy(e: unknown): boolean {
-  for (let x: unknown = e, depth = 0; x && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
-    const code = String((x as { code?: unknown }).code ?? '');
-    if (code.startsWith('SQLITE_BUSY') || /SQLITE_BUSY/.test(String((x as { message?: unknown }).message ?? ''))) return true;
-  }
-  return false;
-}
 
 /**
  * Applies pending PostgreSQL migrations under an advisory lock, so several processes starting at

@@ -1,6 +1,7 @@
 import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from '@libsql/client';
 import { ensureParentFolder } from './file-url.js';
 import type { Connection } from '../connection.js';
+import { retryWhileBusy } from './sqlite-busy.js';
 
 /** Options of {@link openSqlite}. */
 export interface SqliteOptions {
@@ -106,27 +107,15 @@ export async function openSqlite(opts: SqliteOptions): Promise<SqliteConnection>
   return conn;
 }
 
-const isBusy = (e: unknown) => /^SQLITE_BUSY/.test(String((e as { code?: unknown } | null)?.code ?? ''));
-
 /**
  * `PRAGMA journal_mode = WAL`, unless the file is in WAL already. Switching needs an exclusive
- * lock, and SQLite answers SQLITE_BUSY at once, without its busy handler, when another connection
- * holds a lock it would have to wait on while holding its own (sqlite.org/c3ref/busy_handler.html:
- * the handler is not invoked where waiting could deadlock): two bot replicas starting on a fresh
- * file hit it (the second one's switch met the first one's migration). So the switch is retried,
- * with backoff, for at most the busy timeout (ms).
+ * lock; two bot replicas starting on a fresh file met SQLITE_BUSY here without waiting (the second
+ * one's switch met the first one's migration), so the switch is tried again within the busy
+ * timeout (ms): sqlite-busy.ts.
  */
-async function enableWal(conn: SqliteConnection, busyTimeoutMs: number): Promise<void> {
-  const deadline = Date.now() + busyTimeoutMs;
-  for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
-    try {
-      const r = await conn.client.execute('PRAGMA journal_mode');
-      if (String(r.rows[0]?.[0] ?? '').toLowerCase() === 'wal') return;
-      await conn.client.execute('PRAGMA journal_mode = WAL');
-      return;
-    } catch (e) {
-      if (!isBusy(e) || Date.now() >= deadline) throw e;
-      await new Promise((res) => setTimeout(res, wait));
-    }
-  }
+function enableWal(conn: SqliteConnection, busyTimeoutMs: number): Promise<void> {
+  return retryWhileBusy(async () => {
+    const r = await conn.client.execute('PRAGMA journal_mode');
+    if (String(r.rows[0]?.[0] ?? '').toLowerCase() !== 'wal') await conn.client.execute('PRAGMA journal_mode = WAL');
+  }, busyTimeoutMs);
 }

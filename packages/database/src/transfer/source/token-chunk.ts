@@ -3,6 +3,8 @@ import type { ColumnSpec } from '../../schema/columns.js';
 import { tables, type TableName } from '../../schema/tables.js';
 import { decodeText, type SqliteValue } from './sqlite-value.js';
 import { rowFactory } from '../convert/row-shape.js';
+import { q } from '../../stores/table-sql.js';
+import { concatSql } from '../sql-concat.js';
 
 /**
  * The fast read of copy and export: one chunk of a table as ONE blob of tokens built by SQLite,
@@ -33,8 +35,6 @@ export function tokenReadable(table: TableName): boolean {
   return tables[table].columns.every((c) => c.type !== 'real');
 }
 
-const qi = (name: string) => `"${name.replaceAll('"', '""')}"`;
-
 const isTextLike = (c: ColumnSpec) => c.type === 'id' || c.type === 'text' || c.type === 'json';
 
 /**
@@ -48,40 +48,21 @@ const isTextLike = (c: ColumnSpec) => c.type === 'id' || c.type === 'text' || c.
 export function tokenChunkSql(table: TableName, present: ReadonlySet<string>, fkExists: readonly string[]): string {
   const cols = tables[table].columns.filter((c) => present.has(c.name));
   const canonical = cols.map((c) => {
-    const v = `t.${qi(c.name)}`;
+    const v = `t.${q(c.name)}`;
     // SQLite orders NULL < numbers < text < blobs and compares with a literal without converting the stored value.
     const test = isTextLike(c) ? `${v} >= '' AND ${v} < x''` : `${v} < ''`;
     return `(${v} IS NULL OR ${test})`;
   });
   const tokens = [
     `t.rowid, ';'`,
-    ...cols.map((c) => (isTextLike(c) ? `octet_length(t.${qi(c.name)}), ':', t.${qi(c.name)}` : `t.${qi(c.name)}, ';'`)),
+    ...cols.map((c) => (isTextLike(c) ? `octet_length(t.${q(c.name)}), ':', t.${q(c.name)}` : `t.${q(c.name)}, ';'`)),
     ...fkExists.map((e) => `${e}, ';'`),
   ];
-  const row = `CASE WHEN ${canonical.join(' AND ') || '1'} THEN ${concat(tokens)} ELSE 'X' || t.rowid || ';' END`;
+  const row = `CASE WHEN ${canonical.join(' AND ') || '1'} THEN ${concatSql(tokens)} ELSE 'X' || t.rowid || ';' END`;
   return (
-    `SELECT CAST(group_concat(r, '') AS BLOB) AS b, count(*) AS n FROM (SELECT ${row} AS r FROM ${qi(table)} t ` +
+    `SELECT CAST(group_concat(r, '') AS BLOB) AS b, count(*) AS n FROM (SELECT ${row} AS r FROM ${q(table)} t ` +
     `WHERE typeof(t.id) = 'text' AND (t.id, t.rowid) > (CAST(? AS TEXT), ?) ORDER BY t.id, t.rowid LIMIT ?)`
   );
-}
-
-/** `concat()` of the tokens, nested so no call has more than 90 arguments (SQLite allows 127). */
-function concat(tokens: readonly string[]): string {
-  const groups: string[] = [];
-  let group: string[] = [];
-  let args = 0;
-  for (const t of tokens) {
-    const n = t.split(', ').length;
-    if (args + n > 90) {
-      groups.push(`concat(${group.join(', ')})`);
-      group = [];
-      args = 0;
-    }
-    group.push(t);
-    args += n;
-  }
-  groups.push(`concat(${group.join(', ')})`);
-  return groups.length === 1 ? groups[0]! : `concat(${groups.join(', ')})`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ColumnSpec } from '../../schema/columns.js';
 import { tables, type TableName } from '../../schema/tables.js';
 import { q } from '../../stores/table-sql.js';
+import { concatSql } from '../sql-concat.js';
 
 /**
  * The row layout of verify's key-ordered pass ("pass row"), built in SQL by both backends so that
@@ -92,29 +93,6 @@ export const PG_JSON_END = 1;
 const PG_JSON_END_SQL = 'chr(1)';
 
 /**
- * `concat()` of the tokens (one copy of each, where a chain of `||` copies the growing row once
- * per column: quadratic in wide rows), nested so no call has more than 90 arguments (PostgreSQL
- * allows 100, SQLite 127).
- */
-function concat(tokens: string[]): string {
-  const groups: string[] = [];
-  let group: string[] = [];
-  let args = 0;
-  for (const t of tokens) {
-    const n = t.startsWith('CASE') || t.startsWith('coalesce') ? 1 : t.split(', ').length;
-    if (args + n > 90) {
-      groups.push(`concat(${group.join(', ')})`);
-      group = [];
-      args = 0;
-    }
-    group.push(t);
-    args += n;
-  }
-  groups.push(`concat(${group.join(', ')})`);
-  return groups.length === 1 ? groups[0]! : `concat(${groups.join(', ')})`;
-}
-
-/**
  * PostgreSQL's chunk query: one row `(b, n)`, `b` the chunk's pass rows concatenated (text),
  * `n` their number. Placeholders `?` (the bound id; omitted for the first chunk) and `?` (rows);
  * with `upTo`, the rows up to an id as well: `?` (the lower bound, unless first), `?` (the last
@@ -137,7 +115,7 @@ export function pgChunkSql(layout: PassLayout, after: boolean, sortInAggregate: 
   const where = conds.length ? `WHERE ${conds.join(' AND ')} ` : '';
   const order = sortInAggregate ? ' ORDER BY m.id' : '';
   return (
-    `SELECT string_agg(${concat(tokens)}, ''${order}) AS b, count(*) AS n ` +
+    `SELECT string_agg(${concatSql(tokens)}, ''${order}) AS b, count(*) AS n ` +
     `FROM (SELECT ${inner.join(', ')} FROM ${q(layout.table)} m ${where}ORDER BY m.id LIMIT ?) m`
   );
 }
@@ -234,7 +212,7 @@ function sqliteToken(c: ColumnSpec): string {
 /** A LibSQL pass row: the tokens when every value is in canonical storage, else `X<rowid>;` (the row is converted in JS). */
 function sqliteRow(layout: PassLayout, textAffinity: ReadonlySet<string>): string {
   const cols = [...layout.plain, ...layout.json];
-  return `CASE WHEN ${cols.map((c) => sqliteCanonical(c, textAffinity)).join(' AND ')} THEN ${concat(cols.map(sqliteToken))} ELSE 'X' || m.rowid || ';' END`;
+  return `CASE WHEN ${cols.map((c) => sqliteCanonical(c, textAffinity)).join(' AND ')} THEN ${concatSql(cols.map(sqliteToken))} ELSE 'X' || m.rowid || ';' END`;
 }
 
 /**
