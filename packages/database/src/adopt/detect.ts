@@ -3,7 +3,8 @@
  * without drizzle's journal, already adopted or migrated, or something else (refused).
  */
 import { existsSync } from 'node:fs';
-import { createClient } from '@libsql/client';
+import type { Client } from '@libsql/client';
+import { createLibsqlClient } from '../stores/sqlite/libsql-client.js';
 import { journal } from '../transfer/source/migration-status.js';
 import { sqliteFilePath } from '../transfer/source/source.js';
 import { compareLayout, type LayoutDifferences } from './compare.js';
@@ -77,7 +78,7 @@ export function classifyLayout(s: SchemaInspection): DetectedLayout {
 }
 
 /** A {@link SchemaReader} over `@libsql/client` (local files and remote databases). */
-function clientSchemaReader(client: ReturnType<typeof createClient>): SchemaReader {
+function clientSchemaReader(client: Client): SchemaReader {
   return { all: async (sql, args = []) => (await client.execute({ sql, args: args as never })).rows as unknown as Record<string, unknown>[] };
 }
 
@@ -89,7 +90,7 @@ function clientSchemaReader(client: ReturnType<typeof createClient>): SchemaRead
 export async function detectLayout(url: string, authToken?: string): Promise<DetectedLayout & { readonly exists: boolean }> {
   const path = sqliteFilePath(url);
   if (path !== null && !existsSync(path)) return { ...result('empty', `no file at ${path} (\`pnpm db migrate\` creates it)`), exists: false };
-  const client = createClient({ url, authToken });
+  const client = createLibsqlClient({ url, authToken });
   try {
     return { ...classifyLayout(await inspectSchema(clientSchemaReader(client))), exists: true };
   } finally {

@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { createClient } from '@libsql/client';
 import { drizzle as drizzleLibsql } from 'drizzle-orm/libsql';
 import { migrate as migrateLibsql } from 'drizzle-orm/libsql/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js';
@@ -9,6 +8,7 @@ import { pgClientOptions } from '../stores/pg/pg-connection.js';
 import { assertAdopted } from '../adopt/guard.js';
 import { assertPostgresAdopted } from '../adopt/pg/guard.js';
 import { ensureParentFolder } from '../stores/sqlite/file-url.js';
+import { createLibsqlClient } from '../stores/sqlite/libsql-client.js';
 import { retryWhileBusy } from '../stores/sqlite/sqlite-busy.js';
 import { rebuildDeferredIndexes } from '../transfer/load/deferred-indexes.js';
 
@@ -29,7 +29,7 @@ export async function migrateSqlite(url: string, authToken?: string): Promise<vo
   // locks up to the busy timeout, and where SQLite answers SQLITE_BUSY without waiting the whole
   // migration (one transaction; a retry finds what the other applied) is tried again: sqlite-busy.ts.
   await retryWhileBusy(async () => {
-    const client = createClient({ url, authToken, timeout: SQLITE_MIGRATE_BUSY_MS });
+    const client = createLibsqlClient({ url, authToken, busyTimeoutMs: SQLITE_MIGRATE_BUSY_MS });
     try {
       await migrateLibsql(drizzleLibsql(client), { migrationsFolder: migrationsFolder('sqlite') });
     } finally {

@@ -1,7 +1,8 @@
-import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from '@libsql/client';
+import type { Client, InStatement, ResultSet, Transaction } from '@libsql/client';
 import { ensureParentFolder } from './file-url.js';
 import type { Connection } from '../connection.js';
 import { retryWhileBusy } from './sqlite-busy.js';
+import { createLibsqlClient, DEFAULT_BUSY_TIMEOUT_MS } from './libsql-client.js';
 
 /** Options of {@link openSqlite}. */
 export interface SqliteOptions {
@@ -59,12 +60,7 @@ export class SqliteConnection implements Connection {
   readonly #lock = new WriteLock();
 
   constructor(opts: SqliteOptions) {
-    this.client = createClient({
-      url: opts.url,
-      authToken: opts.authToken,
-      intMode: 'bigint',
-      timeout: opts.busyTimeoutMs ?? 5_000,
-    } as Parameters<typeof createClient>[0]);
+    this.client = createLibsqlClient({ url: opts.url, authToken: opts.authToken, intMode: 'bigint', busyTimeoutMs: opts.busyTimeoutMs });
   }
 
   async query(sql: string, params: readonly unknown[]) {
@@ -101,7 +97,7 @@ export async function openSqlite(opts: SqliteOptions): Promise<SqliteConnection>
   ensureParentFolder(opts.url);
   const conn = new SqliteConnection(opts);
   if (opts.url.startsWith('file:')) {
-    await enableWal(conn, opts.busyTimeoutMs ?? 5_000);
+    await enableWal(conn, opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
     await conn.client.execute('PRAGMA synchronous = NORMAL');
   }
   return conn;

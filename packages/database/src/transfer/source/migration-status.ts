@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient } from '@libsql/client';
+import { createLibsqlClient } from '../../stores/sqlite/libsql-client.js';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import postgres from 'postgres';
 import { pgClientOptions } from '../../stores/pg/pg-connection.js';
@@ -83,7 +83,7 @@ export async function sqliteMigrationStatus(url: string, authToken?: string): Pr
   if (path !== null && !existsSync(path)) return unreachable('sqlite', `LibSQL file ${path} does not exist`);
   let client;
   try {
-    client = createClient({ url, authToken, intMode: 'bigint' });
+    client = createLibsqlClient({ url, authToken, intMode: 'bigint' });
     const t = await client.execute(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'`);
     const rows = t.rows.length ? (await client.execute('SELECT hash, created_at FROM __drizzle_migrations')).rows : [];
     return compare('sqlite', 'sqlite', rows.map((r) => ({ hash: String(r[0]), createdAt: Number(r[1]) })));

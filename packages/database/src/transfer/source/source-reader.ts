@@ -1,6 +1,7 @@
-import { createClient, type Client, type InValue, type Transaction } from '@libsql/client';
+import type { Client, InValue, Transaction } from '@libsql/client';
 import Libsql from 'libsql';
 import type { PassChunk, TokenPassSpec } from './token-pass.js';
+import { createLibsqlClient } from '../../stores/sqlite/libsql-client.js';
 
 /** Runs read-only SQL inside one read transaction and returns rows as arrays (select-list order). */
 export interface SnapshotReader {
@@ -52,7 +53,7 @@ export function fileReader(path: string, busyTimeoutMs: number): ReaderFactory {
 
 /** A remote database (Turso, `libsql://…`) through `@libsql/client` with `intMode: 'bigint'`. */
 export async function clientReader(url: string, authToken: string | undefined, busyTimeoutMs: number): Promise<ReaderFactory> {
-  const client: Client = createClient({ url, authToken, intMode: 'bigint', timeout: busyTimeoutMs } as Parameters<typeof createClient>[0]);
+  const client: Client = createLibsqlClient({ url, authToken, intMode: 'bigint', busyTimeoutMs });
   await client.execute('SELECT 1');
   return {
     journalMode: null,
