@@ -86,7 +86,7 @@ it('PostgreSQL refusing: 503 with Retry-After at once (no 500); after the heal t
   proxy.heal();
   const after = await send('u-healed', 'healed');
   expect(after.body).not.toMatchObject({ code: 'CONNECTION_CLOSED' });
-  expect(after.status).toBe(200);
+  expect(after.status, JSON.stringify(after.body)).toBe(200);
 });
 
 it('stop with PostgreSQL silent ends within the shutdown deadline; every request in flight is answered', async () => {

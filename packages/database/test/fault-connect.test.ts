@@ -58,6 +58,26 @@ for (const mode of ['stall', 'close', 'refuse'] as const) {
   });
 }
 
+for (const mode of ['refuse', 'close'] as const) {
+  it(`calls that failed against a host that ${mode === 'close' ? 'accepts and closes' : 'refuses'} for longer than the connect timeout do not fail the first call after the heal`, async () => {
+    proxy.mode = mode;
+    const conn = new PgConnection({ url: proxy.urlFor(pg.url), max: 2, connectTimeoutMs: 400 });
+    try {
+      const t0 = Date.now();
+      const failed: string[] = [];
+      while (Date.now() - t0 < 1_000) failed.push((await timedSelect(conn)).code);
+      expect(failed.length).toBeGreaterThan(1);
+      expect(failed).not.toContain('OK');
+      proxy.heal();
+      const again = await timedSelect(conn);
+      expect(again.code, `after ${failed.join(', ')}`).toBe('OK');
+    } finally {
+      proxy.heal();
+      await conn.close({ timeoutS: 0 });
+    }
+  });
+}
+
 it('an unroutable address (10.255.255.1) fails within the connect timeout', async () => {
   const conn = new PgConnection({ url: 'postgres://postgres@10.255.255.1:5432/none', max: 1, connectTimeoutMs: 800 });
   try {

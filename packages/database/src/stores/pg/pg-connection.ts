@@ -85,8 +85,9 @@ function looksLikePostgres(chunk: Buffer): boolean {
  * was last heard ({@link looksLikePostgres}) form a streak; a reconnect after a failed attempt
  * waits a backoff (25 ms doubling to 500 ms), and once the streak is `connectTimeoutMs` old the
  * query fails with `CONNECT_TIMEOUT`. A TCP connect, or a connected socket that hears nothing,
- * is bounded by the rest of that budget too. Pass it as `socket` to `postgres()` (see
- * {@link pgClientOptions}).
+ * is bounded by the rest of that budget too. A socket that fails with an error (reset, refused)
+ * ends the streak: postgres.js gives that error to the query and does not reconnect for it. Pass
+ * it as `socket` to `postgres()` (see {@link pgClientOptions}).
  */
 export function deadlineSocketFactory(connectTimeoutMs: number) {
   /** When the first attempt since the server was last heard started (0: none). */
@@ -128,9 +129,12 @@ export function deadlineSocketFactory(connectTimeoutMs: number) {
           reset();
         }
       });
-      s.once('close', () => {
+      s.once('close', (hadError: boolean) => {
         clearTimeout(timer);
-        if (!heard) failures++;
+        // A socket that failed with an error (reset, refused) handed that error to its query, and
+        // postgres.js does not retry it: the streak ends with it. Carried over, it made the first
+        // call after PostgreSQL came back fail with CONNECT_TIMEOUT without a try.
+        if (!heard) hadError ? reset() : failures++;
       });
       const onEarlyError = (e: Error) => {
         clearTimeout(timer);
