@@ -92,7 +92,7 @@ describe('detection', () => {
     expect(r.stdout).toMatch(/convert +user_profiles\.archetype_confidence real → double precision/);
     expect(r.stdout).toMatch(/add column +messages\.version integer DEFAULT 1 NOT NULL/);
     expect(r.stdout).toMatch(/add column +messages\.search_vector/);
-    expect(r.stdout).toMatch(/create index messages_search_idx ON messages USING gin \(search_vector\)/);
+    expect(r.stdout).toMatch(/create ext   btree_gin \(for messages_search_idx\)\n(.*\n)*  create index messages_search_idx ON messages USING gin \(channel_id, search_vector\)/);
     expect(r.stdout).toMatch(/rename .*document_collaborators_document_id_fkey → document_collaborators_document_id_fk/);
     expect(r.stdout).toContain('create table row_tombstones');
     expect(r.stdout).toMatch(/stamp +drizzle\.__drizzle_migrations: 0000_init/);

@@ -145,7 +145,7 @@ describe('dry runs write nothing', () => {
   it('migrate --dry-run lists what is pending on both backends and applies nothing', async () => {
     const r = await cli(['--json', 'migrate', '--dry-run', '--target', 'both', '--libsql-url', emptyLite.url, '--database-url', bare.url], {});
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json).toMatchObject({ dryRun: true, sqlite: { appliedNow: [], wouldApply: ['0000_omega_schema'] }, postgres: { appliedNow: [], wouldApply: ['0000_init', '0001_search_vector_regexp', '0002_leaner_indexes'] } });
+    expect(r.json).toMatchObject({ dryRun: true, sqlite: { appliedNow: [], wouldApply: ['0000_omega_schema'] }, postgres: { appliedNow: [], wouldApply: ['0000_init', '0001_search_vector_regexp', '0002_leaner_indexes', '0003_search_by_channel'] } });
     expect(await pgTables(bareSql)).toEqual([]);
     const lite = createClient({ url: emptyLite.url });
     try {
@@ -154,7 +154,7 @@ describe('dry runs write nothing', () => {
       lite.close();
     }
     const text = await cli(['migrate', '--dry-run', '--target', 'postgres'], { DATABASE_URL: bare.url, LIBSQL_URL: urls.sqliteUrl });
-    expect(text.stdout).toContain('postgres: would apply 0000_init, 0001_search_vector_regexp, 0002_leaner_indexes; at (nothing applied) (dry run: nothing written)');
+    expect(text.stdout).toContain('postgres: would apply 0000_init, 0001_search_vector_regexp, 0002_leaner_indexes, 0003_search_by_channel; at (nothing applied) (dry run: nothing written)');
     // A LibSQL file that does not exist is not created, by a dry run or otherwise: 3.
     const missing = join(work, 'not-there.db');
     expect((await cli(['migrate', '--dry-run', '--target', 'sqlite', '--libsql-url', `file:${missing}`], {})).code).toBe(ExitCode.UNREACHABLE);

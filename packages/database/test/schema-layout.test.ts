@@ -25,12 +25,13 @@ import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
 /**
  * omega-bot's index names (its initializeSchema), plus the product's own (`added`). `sqliteOnly`:
  * omega's indexes LibSQL keeps and PostgreSQL does not carry (a longer index of the same table, or
- * the UNIQUE constraint on the same column, serves their queries: migration 0002).
+ * the UNIQUE constraint on the same column, serves their queries: migrations 0002 and 0003).
  */
 const OMEGA_INDEXES: Record<TableName, { omega: string[]; added: string[]; sqliteOnly?: string[] }> = {
   messages: {
     omega: ['idx_messages_timestamp', 'idx_messages_user_id', 'idx_messages_sender_type', 'idx_messages_channel_id', 'idx_messages_session_id'],
     added: ['messages_channel_ts_idx', 'messages_user_ts_idx'],
+    sqliteOnly: ['idx_messages_channel_id'],
   },
   queries: { omega: ['idx_queries_timestamp', 'idx_queries_user_id'], added: ['queries_user_ts_idx'], sqliteOnly: ['idx_queries_user_id'] },
   documents: { omega: ['idx_documents_created_by', 'idx_documents_created_at', 'idx_documents_updated_at'], added: [] },
@@ -224,6 +225,11 @@ describe('PostgreSQL layout (migratePostgres on a fresh database)', () => {
         expect(servers.length, `${table}.${i.name} served by a longer index`).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('messages_search_idx is GIN on (channel_id, search_vector) (btree_gin): a channel\'s search is one index scan', async () => {
+    const [r] = await sql<{ indexdef: string }[]>`SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND indexname = 'messages_search_idx'`;
+    expect(r?.indexdef).toBe('CREATE INDEX messages_search_idx ON public.messages USING gin (channel_id, search_vector)');
   });
 
   it('messages_metadata_idx is GIN with jsonb_path_ops (containment only)', async () => {

@@ -243,7 +243,7 @@ describe('load modes', () => {
         },
       });
       await expect(first).rejects.toThrow('simulated kill');
-      expect((await listDeferredIndexes(t.sql)).length).toBe(9); // messages' secondary indexes on PostgreSQL (7 btrees, 2 GIN)
+      expect((await listDeferredIndexes(t.sql)).length).toBe(8); // messages' secondary indexes on PostgreSQL (6 btrees, 2 GIN)
       const s = await copyDatabase({ libsqlUrl: src.url, databaseUrl: t.url, rejectsDir: join(tmp, 'r8') });
       expect([...s.recoveredIndexes].sort()).toEqual([...(await indexDefs(t.sql)).keys()].filter((n) => n.startsWith('idx_messages_') || /^messages_.*_idx$/.test(n)).sort());
       expect(s.loadModes.find((m) => m.table === 'messages')!.mode).toBe('online');

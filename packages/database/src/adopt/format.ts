@@ -48,6 +48,8 @@ export function pgStepLine(s: PgPlanStep): string {
       return `create table ${s.table}`;
     case 'create-index':
       return `create index ${s.index} ${s.definition}`;
+    case 'create-extension':
+      return `create ext   ${s.name} (for ${s.neededBy.join(', ')})`;
     case 'stamp-journal':
       return `stamp        drizzle.__drizzle_migrations: ${s.tag} (hash ${s.hash.slice(0, 12)}…, created_at ${s.createdAt})`;
   }

@@ -262,7 +262,8 @@ export class SqlStore implements Store {
     const { conds, params } = this.#where('messages', spec.where);
     const order = 'm.timestamp DESC, m.id DESC';
     if (this.#d.searchPage) {
-      const page = await this.#d.searchPage((sql, p) => this.#query(sql, p), { terms: spec.terms, where: spec.where, conds, params, limit: spec.limit, offset: spec.offset ?? 0 });
+      const page = await this.#d.searchPage((sql, p) => this.#query(sql, p), { terms: spec.terms, where: spec.where, conds, params, limit: spec.limit, offset: spec.offset ?? 0, select: t.selectList });
+      if (page.rows) return page.rows.map((r) => t.decodeRow(r, this.#onIssues));
       if (page.rowids.length === 0) return [];
       const sql = `SELECT ${t.selectList} FROM messages m WHERE m.${page.key ?? 'rowid'} IN (${page.rowids.map(() => '?').join(', ')}) ORDER BY ${order}`;
       return (await this.#query(sql, page.rowids)).map((r) => t.decodeRow(r, this.#onIssues));

@@ -29,6 +29,7 @@ export type PgPlanStep =
   | { readonly kind: 'add-constraint'; readonly table: TableName; readonly name: string; readonly sql: readonly string[] }
   | { readonly kind: 'create-table'; readonly table: string; readonly sql: readonly string[] }
   | { readonly kind: 'create-index'; readonly table: TableName; readonly index: string; readonly definition: string; readonly sql: readonly string[] }
+  | { readonly kind: 'create-extension'; readonly name: string; readonly neededBy: readonly string[]; readonly sql: readonly string[] }
   | { readonly kind: 'stamp-journal'; readonly tag: string; readonly hash: string; readonly createdAt: number; readonly sql: readonly PlanStatement[] };
 
 /** The plan of a database (empty `steps` when there is nothing to do). */
@@ -81,6 +82,10 @@ export function buildPgPlan(layout: PgDetectedLayout): PgAdoptPlan {
   for (const c of d.missingChecks) steps.push({ kind: 'add-constraint', table: c.table, name: c.name, sql: [`ALTER TABLE ${q(c.table)} ADD CONSTRAINT ${q(c.name)} CHECK (${c.value})`] });
   for (const fk of d.missingForeignKeys) steps.push({ kind: 'add-constraint', table: fk.tableFrom as TableName, name: fk.name, sql: [pgAddForeignKey(fk)] });
   if (d.tombstonesMissing) steps.push({ kind: 'create-table', table: TOMBSTONES_TABLE, sql: [pgCreateTable(productPgLayout().get(TOMBSTONES_TABLE)!)] });
+  // A GIN index over a scalar column (messages_search_idx leads with channel_id) needs btree_gin's
+  // operator classes (migration 0003): created first, as the migration would.
+  const needsBtreeGin = d.missingIndexes.filter((m) => m.index.method === 'gin' && m.index.columns.some((c) => GIN_SCALAR_TYPES.has(columnType(m.table, c.expression))));
+  if (needsBtreeGin.length) steps.push({ kind: 'create-extension', name: 'btree_gin', neededBy: needsBtreeGin.map((m) => m.index.name), sql: ['CREATE EXTENSION IF NOT EXISTS btree_gin'] });
   for (const m of d.missingIndexes) {
     const definition = `${m.index.isUnique ? 'UNIQUE ' : ''}ON ${m.table} USING ${m.index.method} (${m.index.columns.map((c) => c.expression).join(', ')})`;
     steps.push({ kind: 'create-index', table: m.table, index: m.index.name, definition, sql: [pgCreateIndex(m.table, m.index)] });
@@ -96,6 +101,10 @@ export function buildPgPlan(layout: PgDetectedLayout): PgAdoptPlan {
   }
   return { layout, steps };
 }
+
+/** Column types that have no GIN operator class without btree_gin. */
+const GIN_SCALAR_TYPES = new Set(['text', 'bigint', 'integer', 'smallint', 'boolean', 'double precision', 'real', 'timestamp', 'timestamp with time zone']);
+const columnType = (table: string, column: string): string => productPgLayout().get(table)?.columns[column]?.type ?? '';
 
 /** Every statement of a plan, in order. */
 export function pgPlanStatements(plan: PgAdoptPlan): PlanStatement[] {

@@ -107,7 +107,11 @@ const messageSearch = {
 };
 
 export const messages = buildTable(tables.messages, messageSearch, (t) => [
-  index('messages_search_idx').using('gin', t.search_vector),
+  // channel_id first (btree_gin): a channel's search is one GIN scan that skips through the terms'
+  // postings by the channel's, instead of ANDing every posting of the terms with a bitmap of the
+  // channel's rows ('the tool' in the bench's largest channel: 25 → 8 ms at 1M). Queries on
+  // search_vector alone use it as before; its build takes the same time (migration 0003).
+  index('messages_search_idx').using('gin', t.channel_id, t.search_vector),
   // jsonb_path_ops: the only query on metadata is containment (`@>`, json-contains.ts), which it
   // serves; about half the build time and two thirds of the size of the default jsonb_ops, which
   // would also serve key existence (`?`, `?|`, `?&`) that nothing asks (migration 0002).

@@ -49,13 +49,15 @@ export async function pgSearchPage(
 ): Promise<SearchPage> {
   const conds = input.conds.map((c) => ` AND ${c}`).join('');
   const bitmap = async (statements: number): Promise<SearchPage> => {
-    const rows = await run(`SELECT m.id AS k FROM messages m WHERE ${input.cond.sql}${conds} ORDER BY m.timestamp + 0 DESC, m.id DESC LIMIT ? OFFSET ?`, [
+    // With the store's select list the page's rows come back at once (no statement by id after it).
+    const rows = await run(`SELECT ${input.select ?? 'm.id AS k'} FROM messages m WHERE ${input.cond.sql}${conds} ORDER BY m.timestamp + 0 DESC, m.id DESC LIMIT ? OFFSET ?`, [
       ...input.cond.params,
       ...input.params,
       input.limit,
       input.offset,
     ]);
-    return { rowids: rows.map((r) => r.k), key: 'id', plan: 'match', statements: statements + 1, matches: null };
+    const page = { key: 'id' as const, plan: 'match' as const, statements: statements + 1, matches: null };
+    return input.select ? { ...page, rowids: [], rows } : { ...page, rowids: rows.map((r) => r.k) };
   };
   if (opts.force === 'bitmap' || (!opts.force && !windowable(input.where))) return bitmap(0);
   const want = input.offset + input.limit;

@@ -86,11 +86,18 @@ export interface SearchPageInput {
   readonly params: readonly unknown[];
   readonly limit: number;
   readonly offset: number;
+  /**
+   * The store's select list of `messages m` (table-sql.ts). A plan that reads the page's rows in
+   * its last statement anyway returns them as `rows` with it, saving the store a statement.
+   */
+  readonly select?: string | undefined;
 }
 
 /** Rowids of the page in order, the plan that found them and how many statements it took. */
 export interface SearchPage {
   readonly rowids: unknown[];
+  /** The page's rows themselves, in order, selected with `input.select` (then `rowids` is empty). */
+  readonly rows?: Record<string, unknown>[] | undefined;
   /** The column `rowids` hold: `rowid` (LibSQL, default) or `id` (PostgreSQL, pg-search.ts). */
   readonly key?: 'rowid' | 'id';
   readonly plan: SearchPlanKind;
