@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Libsql from 'libsql';
 import { isDatabaseError } from '../../errors.js';
+import { heapPacer } from '../../heap-pacer.js';
 import { redact } from '../../logger.js';
 import { chunkTransfer, PASS_AHEAD, type PostedError, type ReaderReply, type ReaderRequest, type ReaderSetup } from './reader-protocol.js';
 import { tokenPass } from './token-pass.js';
@@ -36,6 +37,14 @@ const all = (sql: string, args: readonly unknown[]): unknown[][] => {
 /** `Atomics.waitAsync` (V8 since 8.7, Node ≥ 16; ES2024, newer than this project's TypeScript lib). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
+/**
+ * A full collection of this thread's heap every 32 MB of chunks sent (heap-pacer.ts), as the
+ * loading thread does: each chunk's blob is the driver's native memory, which V8 does not count,
+ * so without it the freed blobs' memory waited for collections that came later and later as the
+ * heap's limits rose over a long pass.
+ */
+const pace = heapPacer(32 << 20);
+
 /** The passes in progress: their `taken` counter (reader-protocol.ts) and whether they were stopped. */
 const passes = new Map<number, { taken: Int32Array; stopped: boolean }>();
 
@@ -55,7 +64,9 @@ async function runPass(m: Extract<ReaderRequest, { op: 'pass' }>): Promise<void>
       if (p.stopped) return;
       sent++;
       const { chunk, transfer } = chunkTransfer(c);
+      const bytes = transfer.reduce((n, b) => n + b.byteLength, 0); // before the post detaches them
       post({ id, chunk }, transfer);
+      pace(bytes);
     }
     post({ id, done: true });
   } catch (e) {
