@@ -12,7 +12,7 @@ import { progressBar } from '../progress-bar.js';
 import { interruptible, LOAD_MODE_HELP, loadModeArg, positiveInt, withDatabaseUrl, withLibsqlUrl } from '../transfer-options.js';
 import { requireSqliteTables } from '../source-guard.js';
 import type { CommandModule } from './index.js';
-import { formatLoadModes, plannedLoadModes } from '../../transfer/load/load-mode.js';
+import { formatLoadReport, formatPlannedLoadModes, plannedLoadModes } from '../../transfer/load/load-mode.js';
 import type { LoadMode } from '../../transfer/load/deferred-indexes.js';
 
 interface CopyCliOptions {
@@ -42,7 +42,7 @@ async function dryRun(ctx: CliContext, o: CopyCliOptions, databaseUrl: string): 
   ctx.say(`copy --dry-run: ${redactUrl(ctx.config.libsqlUrl)} → ${pg.target}; PostgreSQL is migrated.`);
   ctx.say(formatDryRun(tables, 'would be rejected (`db check` lists them)'));
   const modes = plannedLoadModes(o.loadMode, pg.counts, tables.map((t) => t.table));
-  ctx.say(`load modes (--load-mode ${o.loadMode}): ${modes.map((m) => `${m.table} ${m.mode}`).join(', ')}`);
+  ctx.say(formatPlannedLoadModes(o.loadMode, modes));
   ctx.say(`dry run: nothing written. Rejects would go to ${o.rejects}/<table>.ndjson.`);
   ctx.result({ dryRun: true, source: r.source, target: pg.target, tables, loadModes: modes, totals: r.totals });
   return r.totals.rejected > 0 && !o.allowRejects ? ExitCode.REJECTED_ROWS : ExitCode.OK;
@@ -110,8 +110,7 @@ export const copyCommand: CommandModule = {
           if ('interrupted' in r) return r.interrupted;
           const s = r.value;
           ctx.say(formatLoadSummary(s.tables, s.seconds));
-          if (s.recoveredIndexes.length > 0) ctx.say(`\nRebuilt first ${s.recoveredIndexes.length} indexes an earlier bulk load had left deferred: ${s.recoveredIndexes.join(', ')}`);
-          ctx.say(`\nLoad modes (--load-mode ${o.loadMode}):\n${formatLoadModes(s.loadModes)}`);
+          ctx.say(formatLoadReport(o.loadMode, s.recoveredIndexes, s.loadModes));
           ctx.say(`\nCopied ${s.totals.imported} of ${s.totals.read} rows from ${s.source} into ${s.target} in ${s.seconds.toFixed(1)} s (${s.rowsPerSecond} rows/s).`);
           if (s.totals.rejected > 0) ctx.warn(`${s.totals.rejected} rows rejected: see ${s.rejectsDir}/<table>.ndjson.`);
           ctx.result(s);

@@ -11,7 +11,7 @@ import { commandExitCodes, ExitCode } from '../exit-codes.js';
 import { progressBar } from '../progress-bar.js';
 import { interruptible, LOAD_MODE_HELP, loadModeArg, positiveInt, withDatabaseUrl } from '../transfer-options.js';
 import type { CommandModule } from './index.js';
-import { formatLoadModes, plannedLoadModes } from '../../transfer/load/load-mode.js';
+import { formatLoadReport, formatPlannedLoadModes, plannedLoadModes } from '../../transfer/load/load-mode.js';
 import type { LoadMode } from '../../transfer/load/deferred-indexes.js';
 
 interface ImportCliOptions {
@@ -39,7 +39,7 @@ async function dryRun(ctx: CliContext, o: ImportCliOptions, databaseUrl: string)
   ctx.say(`import --dry-run: ${o.from} (exported ${meta.exportedAt}) → ${pg.target}; every file matches metadata.json, PostgreSQL is migrated.`);
   ctx.say(formatDryRun(tables, 'rejected by export (not in the files)'));
   const modes = plannedLoadModes(o.loadMode, pg.counts, tables.map((t) => t.table));
-  ctx.say(`load modes (--load-mode ${o.loadMode}): ${modes.map((m) => `${m.table} ${m.mode}`).join(', ')}`);
+  ctx.say(formatPlannedLoadModes(o.loadMode, modes));
   ctx.say(`dry run: nothing written. Rejects of the load itself would go to ${o.rejects ?? join(o.from, 'rejects')}/<table>.ndjson.`);
   ctx.result({ dryRun: true, fromDir: o.from, exportedAt: meta.exportedAt, target: pg.target, tables, loadModes: modes });
   return rejected > 0 && !o.allowRejects ? ExitCode.REJECTED_ROWS : ExitCode.OK;
@@ -109,8 +109,7 @@ export const importCommand: CommandModule = {
           const s = r.value;
           const rejected = s.totals.rejected + s.totals.rejectedAtExport;
           ctx.say(formatLoadSummary(s.tables, s.seconds));
-          if (s.recoveredIndexes.length > 0) ctx.say(`\nRebuilt first ${s.recoveredIndexes.length} indexes an earlier bulk load had left deferred: ${s.recoveredIndexes.join(', ')}`);
-          ctx.say(`\nLoad modes (--load-mode ${o.loadMode}):\n${formatLoadModes(s.loadModes)}`);
+          ctx.say(formatLoadReport(o.loadMode, s.recoveredIndexes, s.loadModes));
           ctx.say(`\nImported ${s.totals.imported} of ${s.totals.read} rows from ${s.fromDir} (exported ${s.exportedAt}) into ${s.target} in ${s.seconds.toFixed(1)} s (${s.rowsPerSecond} rows/s).`);
           if (s.totals.rejected > 0) ctx.warn(`${s.totals.rejected} rows rejected by import: see ${s.rejectsDir}/<table>.ndjson.`);
           if (s.totals.rejectedAtExport > 0) ctx.warn(`${s.totals.rejectedAtExport} rows were already rejected by export (not in the files): see ${s.fromDir}/rejects/export/.`);

@@ -67,6 +67,20 @@ export function formatLoadModes(modes: readonly TableModeReport[]): string {
     .join('\n');
 }
 
+/** The dry run's one line: `load modes (--load-mode auto): messages bulk, queries online, …`. */
+export function formatPlannedLoadModes(mode: LoadMode, planned: ReturnType<typeof plannedLoadModes>): string {
+  return `load modes (--load-mode ${mode}): ${planned.map((m) => `${m.table} ${m.mode}`).join(', ')}`;
+}
+
+/**
+ * What a load says when it ends: the indexes it built first for an earlier killed load (when
+ * any), then one line per table ({@link formatLoadModes}).
+ */
+export function formatLoadReport(mode: LoadMode, recoveredIndexes: readonly string[], modes: readonly TableModeReport[]): string {
+  const recovered = recoveredIndexes.length > 0 ? `\nRebuilt first ${recoveredIndexes.length} indexes an earlier bulk load had left deferred: ${recoveredIndexes.join(', ')}\n` : '';
+  return `${recovered}\nLoad modes (--load-mode ${mode}):\n${formatLoadModes(modes)}`;
+}
+
 /**
  * What `--dry-run` says: the mode each table would get, from its row count in PostgreSQL now
  * (a shadow write landing before the load starts can still turn auto's bulk into online).
