@@ -4,7 +4,8 @@
 // GIN index back.
 // Migration 0002 (leaner indexes): a database at 0001 holding rows loses omega-bot's single-column
 // btrees that a longer index serves on PostgreSQL, and gets messages_metadata_idx as GIN
-// jsonb_path_ops, which containment (`metadata @> …`) still uses.
+// jsonb_path_ops, which containment (`metadata @> …`) still uses. Migration 0003 then drops
+// idx_messages_channel_id and builds messages_search_idx on (channel_id, search_vector).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -97,7 +98,7 @@ describe('search_vector expression', () => {
     expect(expr!.e).not.toMatch(/translate/);
     const idx = await sql.unsafe(`SELECT indexdef FROM pg_indexes WHERE tablename = 'messages' AND indexname = 'messages_search_idx'`);
     expect(idx).toHaveLength(1);
-    expect(idx[0]!.indexdef).toMatch(/USING gin \(search_vector\)/);
+    expect(idx[0]!.indexdef).toMatch(/USING gin \(channel_id, search_vector\)/); // as migration 0003 builds it
     const hits = await sql.unsafe(`SELECT id FROM messages WHERE search_vector @@ plainto_tsquery('simple', 'debian') ORDER BY id`);
     expect(hits.map((r) => r.id)).toEqual(['m1']);
   });
@@ -117,7 +118,9 @@ async function applyFirst(db: postgres.Sql, n: number): Promise<void> {
 }
 
 describe('migration 0002 (leaner indexes)', () => {
-  const DROPPED = ['idx_collaborators_document_id', 'idx_queries_user_id', 'idx_user_profiles_user_id'];
+  // 0002's three, and 0003's idx_messages_channel_id (migratePostgres applies both).
+  const DROPPED = ['idx_collaborators_document_id', 'idx_queries_user_id', 'idx_user_profiles_user_id', 'idx_messages_channel_id'];
+  const REBUILT = ['messages_metadata_idx', 'messages_search_idx'];
   let pg2: Awaited<ReturnType<typeof createTestPostgres>>;
   let db: postgres.Sql;
   beforeAll(async () => {
@@ -153,11 +156,12 @@ describe('migration 0002 (leaner indexes)', () => {
     const after = await indexes();
     expect(Object.keys(after).sort()).toEqual(Object.keys(before).filter((n) => !DROPPED.includes(n)).sort());
     expect(after.messages_metadata_idx).toBe('CREATE INDEX messages_metadata_idx ON public.messages USING gin (metadata jsonb_path_ops)');
-    for (const [n, d] of Object.entries(after)) if (n !== 'messages_metadata_idx') expect(d, n).toBe(before[n]);
+    expect(after.messages_search_idx).toBe('CREATE INDEX messages_search_idx ON public.messages USING gin (channel_id, search_vector)');
+    for (const [n, d] of Object.entries(after)) if (!REBUILT.includes(n)) expect(d, n).toBe(before[n]);
     const [{ n }] = (await db.unsafe(`SELECT count(*)::int AS n FROM messages WHERE metadata @> '{"k":"v"}'`)) as unknown as [{ n: number }];
     expect(n).toBe(100);
     const applied = await db.unsafe(`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
-    expect(applied[0]!.n).toBe(3);
+    expect(applied[0]!.n).toBe(4);
 
     // Plans: containment on the GIN index; a query's, a document's and a profile's rows on the longer indexes.
     const plan = async (q: string) => {

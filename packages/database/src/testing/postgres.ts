@@ -49,7 +49,9 @@ async function startEmbedded(): Promise<{ url: string; stop: () => Promise<void>
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   // initdb runs once per process (seconds); each database is a clone of that template (~1 s).
-  template ??= PGlite.create();
+  // btree_gin: migration 0003's search index (PGlite ships it as a contrib extension to load).
+  const { btree_gin } = await import('@electric-sql/pglite/contrib/btree_gin');
+  template ??= PGlite.create({ extensions: { btree_gin } });
   const db = (await (await template).clone()) as InstanceType<typeof PGlite>;
   const socketServer = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: EMBEDDED_MAX_CONNECTIONS });
   serializeProtocolCycles(socketServer);
