@@ -2,8 +2,8 @@
  * Every LibSQL connection the product opens waits for other processes' locks: `@libsql/client`'s
  * default busy timeout is 0 ms, and one client opened without it (the layout check) made bot
  * replicas starting on one file fail with SQLITE_BUSY. Raw clients come from
- * `createLibsqlClient` (stores/sqlite/libsql-client.ts) only, and every `new Libsql(…)` outside the
- * test and bench data helpers passes a timeout.
+ * `createLibsqlClient` and native `libsql` databases from `openLibsqlFile` (both in
+ * stores/sqlite/libsql-client.ts) only; the test and bench data helpers are outside the product.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -29,10 +29,16 @@ describe('LibSQL connections always have a busy timeout', () => {
     expect(callers).toEqual([]);
   });
 
-  it('every new Libsql(…) of the product passes a timeout', () => {
-    const missing = files
-      .filter((f) => !f.path.startsWith('testing/') && !f.path.startsWith('bench/'))
-      .flatMap((f) => [...f.text.matchAll(/new Libsql\(([^;]*)\)/g)].filter((m) => !/timeout:/.test(m[1]!)).map(() => f.path));
-    expect(missing).toEqual([]);
+  it('only stores/sqlite/libsql-client.ts opens the native libsql driver (new Libsql(…), a value import of libsql)', () => {
+    const openers = files
+      .filter((f) => f.path !== 'stores/sqlite/libsql-client.ts' && !f.path.startsWith('testing/') && !f.path.startsWith('bench/'))
+      .filter((f) => /\bnew Libsql\s*\(/.test(f.text) || /^import (?!type )[^;]*from 'libsql';/m.test(f.text))
+      .map((f) => f.path);
+    expect(openers).toEqual([]);
+  });
+
+  it('openLibsqlFile passes the busy timeout to the driver', () => {
+    const helper = files.find((f) => f.path === 'stores/sqlite/libsql-client.ts')!.text;
+    expect(helper).toMatch(/new Libsql\(path, \{ timeout: busyTimeoutMs \}/);
   });
 });

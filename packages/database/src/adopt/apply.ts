@@ -7,7 +7,7 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import Libsql from 'libsql';
+import type Libsql from 'libsql';
 import { DatabaseError } from '../errors.js';
 import { sqliteFilePath } from '../transfer/source/source.js';
 import { checksumDifferences, tableChecksums, type TableChecksum } from './checksum.js';
@@ -15,7 +15,7 @@ import { compareLayout } from './compare.js';
 import { classifyLayout, detectLayout, type DetectedLayout } from './detect.js';
 import { inspectSchema, type SchemaReader } from './inspect.js';
 import { buildPlan, planStatements, type AdoptPlan } from './plan.js';
-import { DEFAULT_BUSY_TIMEOUT_MS } from '../stores/sqlite/libsql-client.js';
+import { openLibsqlFile } from '../stores/sqlite/libsql-client.js';
 
 /** Progress of an adoption, in order: backup written, checksums before, each statement, checksums after. */
 export type AdoptEvent =
@@ -73,7 +73,7 @@ export async function adoptSqlite(url: string, opts: AdoptOptions = {}): Promise
   if (first.steps.length === 0) return { plan: first, backupPath: null, before: [], after: [] };
   const backup = opts.backupPath ?? defaultBackupPath(path);
   if (existsSync(backup)) throw new DatabaseError('BACKUP_EXISTS', `backup ${backup} exists: move it away (or pass --backup <path>) and run adopt again`, { path: backup });
-  const db = new Libsql(path, { timeout: opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS } as Libsql.Options);
+  const db = openLibsqlFile(path, opts.busyTimeoutMs);
   try {
     // Written under another name and renamed, so a crash never leaves a half backup under the real name.
     const partial = `${backup}.partial`;

@@ -19,14 +19,14 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import Libsql from 'libsql';
+import type Libsql from 'libsql';
 import { DatabaseError } from '../errors.js';
 import { stringifyJsonExact } from '../json-exact.js';
 import { tableNames, tables, type TableName } from '../schema/tables.js';
 import { readStoredJson } from '../stores/sqlite/stored-json.js';
 import { decodeStoredText, printable, printableBytes } from '../stores/sqlite/stored-text.js';
 import { sqliteFilePath } from '../transfer/source/source.js';
-import { DEFAULT_BUSY_TIMEOUT_MS } from '../stores/sqlite/libsql-client.js';
+import { openLibsqlFile } from '../stores/sqlite/libsql-client.js';
 
 /** Why a value is changed. */
 export type RepairReason = 'invalid_utf8' | 'nul' | 'lone_surrogate' | 'bom' | 'invalid_json';
@@ -176,7 +176,7 @@ export function repairSqlite(url: string, opts: RepairOptions = {}): RepairResul
   if (path === null) throw new DatabaseError('INVALID_INPUT', 'repair works on a local LibSQL file (a file: URL): copy the database to a file first', {});
   if (!existsSync(path)) throw new DatabaseError('DATABASE_UNREACHABLE', `LibSQL file ${path} does not exist`, { path });
   const chunkRows = opts.chunkRows ?? 1_000;
-  const db = new Libsql(path, { timeout: opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS } as Libsql.Options);
+  const db = openLibsqlFile(path, opts.busyTimeoutMs);
   try {
     const first = plan(db, chunkRows);
     if (!opts.apply || first.changes.length === 0) {

@@ -84,7 +84,7 @@ export function buildPgPlan(layout: PgDetectedLayout): PgAdoptPlan {
   if (d.tombstonesMissing) steps.push({ kind: 'create-table', table: TOMBSTONES_TABLE, sql: [pgCreateTable(productPgLayout().get(TOMBSTONES_TABLE)!)] });
   // A GIN index over a scalar column (messages_search_idx leads with channel_id) needs btree_gin's
   // operator classes (migration 0003): created first, as the migration would.
-  const needsBtreeGin = d.missingIndexes.filter((m) => m.index.method === 'gin' && m.index.columns.some((c) => GIN_SCALAR_TYPES.has(columnType(m.table, c.expression))));
+  const needsBtreeGin = d.missingIndexes.filter((m) => m.index.method === 'gin' && m.index.columns.some((c) => needsBtreeGinFor(columnType(m.table, c.expression))));
   if (needsBtreeGin.length) steps.push({ kind: 'create-extension', name: 'btree_gin', neededBy: needsBtreeGin.map((m) => m.index.name), sql: ['CREATE EXTENSION IF NOT EXISTS btree_gin'] });
   for (const m of d.missingIndexes) {
     const definition = `${m.index.isUnique ? 'UNIQUE ' : ''}ON ${m.table} USING ${m.index.method} (${m.index.columns.map((c) => c.expression).join(', ')})`;
@@ -102,8 +102,13 @@ export function buildPgPlan(layout: PgDetectedLayout): PgAdoptPlan {
   return { layout, steps };
 }
 
-/** Column types that have no GIN operator class without btree_gin. */
-const GIN_SCALAR_TYPES = new Set(['text', 'bigint', 'integer', 'smallint', 'boolean', 'double precision', 'real', 'timestamp', 'timestamp with time zone']);
+/**
+ * Whether a GIN index on a column of this type needs btree_gin: PostgreSQL's core GIN operator
+ * classes serve only arrays, jsonb and tsvector (its docs, "Built-in GIN Operator Classes"); any
+ * other known type (text, bigint…) does. An unknown type (`''`, an expression) is left to
+ * PostgreSQL to judge.
+ */
+const needsBtreeGinFor = (type: string): boolean => type !== '' && type !== 'jsonb' && type !== 'tsvector' && !type.endsWith('[]');
 const columnType = (table: string, column: string): string => productPgLayout().get(table)?.columns[column]?.type ?? '';
 
 /** Every statement of a plan, in order. */

@@ -1,4 +1,5 @@
 import { createClient, type Client, type Config } from '@libsql/client';
+import Libsql from 'libsql';
 
 /**
  * Busy timeout of every LibSQL connection the product opens, in ms: how long a statement waits for
@@ -21,4 +22,16 @@ export type LibsqlClientOptions = Omit<Config, 'timeout'> & { readonly busyTimeo
 export function createLibsqlClient(opts: LibsqlClientOptions): Client {
   const { busyTimeoutMs, ...config } = opts;
   return createClient({ ...config, timeout: busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS } as Config);
+}
+
+/**
+ * The one way the product opens a LibSQL file with the native `libsql` driver (the transfer
+ * readers, verify's pass, repair, adopt): a `Libsql.Database` whose statements wait up to
+ * `busyTimeoutMs` ms (default {@link DEFAULT_BUSY_TIMEOUT_MS}) for another process's lock before
+ * SQLITE_BUSY. The driver's own default is 0 ms, as `@libsql/client`'s.
+ * @param path a file path (not a `file:` URL).
+ * @throws what the driver throws when the file cannot be opened (SQLITE_CANTOPEN…).
+ */
+export function openLibsqlFile(path: string, busyTimeoutMs: number = DEFAULT_BUSY_TIMEOUT_MS): Libsql.Database {
+  return new Libsql(path, { timeout: busyTimeoutMs } as Libsql.Options);
 }

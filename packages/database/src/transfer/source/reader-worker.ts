@@ -4,7 +4,8 @@
  * scan of each chunk happen beside the thread that converts and loads. Started by reader-thread.ts only.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import Libsql from 'libsql';
+import type Libsql from 'libsql';
+import { openLibsqlFile } from '../../stores/sqlite/libsql-client.js';
 import { isDatabaseError } from '../../errors.js';
 import { heapPacer } from '../../heap-pacer.js';
 import { redact } from '../../logger.js';
@@ -19,7 +20,7 @@ const posted = (e: unknown): PostedError =>
 
 let db: Libsql.Database;
 try {
-  db = new Libsql(setup.path, { timeout: setup.busyTimeoutMs } as Libsql.Options);
+  db = openLibsqlFile(setup.path, setup.busyTimeoutMs);
   const journalMode = String((db.prepare('PRAGMA journal_mode').raw(true).get() as unknown[])[0] ?? '') || null;
   post({ id: 0, opened: { journalMode } });
 } catch (e) {

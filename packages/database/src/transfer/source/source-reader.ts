@@ -1,7 +1,7 @@
 import type { Client, InValue, Transaction } from '@libsql/client';
-import Libsql from 'libsql';
+import type Libsql from 'libsql';
 import type { PassChunk, TokenPassSpec } from './token-pass.js';
-import { createLibsqlClient } from '../../stores/sqlite/libsql-client.js';
+import { createLibsqlClient, openLibsqlFile } from '../../stores/sqlite/libsql-client.js';
 
 /** Runs read-only SQL inside one read transaction and returns rows as arrays (select-list order). */
 export interface SnapshotReader {
@@ -27,7 +27,7 @@ export interface ReaderFactory {
  * deferred transaction (`BEGIN`): it starts at the first read and sees one instant.
  */
 export function fileReader(path: string, busyTimeoutMs: number): ReaderFactory {
-  const db = new Libsql(path, { timeout: busyTimeoutMs } as Libsql.Options);
+  const db = openLibsqlFile(path, busyTimeoutMs);
   const journalMode = String((db.prepare('PRAGMA journal_mode').raw(true).get() as unknown[])[0] ?? '') || null;
   return {
     journalMode,

@@ -1,9 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import Libsql from 'libsql';
 import type { TableName } from '../../schema/tables.js';
 import { q } from '../../stores/table-sql.js';
 import { sqliteFilePath } from '../source/source.js';
-import { DEFAULT_BUSY_TIMEOUT_MS } from '../../stores/sqlite/libsql-client.js';
+import { openLibsqlFile } from '../../stores/sqlite/libsql-client.js';
 
 /**
  * Where PostgreSQL's pass reader gets its range bounds from (pass-reader-pg.ts): up to `count`
@@ -36,7 +35,7 @@ export interface SqliteBounds {
 export function openSqliteBounds(libsqlUrl: string, table: TableName): SqliteBounds | null {
   const path = sqliteFilePath(libsqlUrl);
   if (!path) return null;
-  const db = new Libsql(path, { timeout: DEFAULT_BUSY_TIMEOUT_MS } as Libsql.Options);
+  const db = openLibsqlFile(path);
   const t = q(table);
   const from = (where: string) =>
     db.prepare(`SELECT CAST(m.id AS BLOB) FROM ${t} m WHERE typeof(m.id) = 'text' ${where} ORDER BY m.id LIMIT 1 OFFSET ?`).raw(true);

@@ -1,4 +1,4 @@
-import Libsql from 'libsql';
+import type Libsql from 'libsql';
 import type { TableName } from '../../schema/tables.js';
 import { q } from '../../stores/table-sql.js';
 import type { Side } from '../source/backend-pair.js';
@@ -8,7 +8,7 @@ import { hasTextAffinity, passLayout, sqliteChunkSql, type PassLayout, type Sqli
 import { ChunkSizer, noteChunkBytes, type PassReader } from './pass-sizer.js';
 import { decodeLossless, losslessSelect, sqliteFilePath } from '../source/source.js';
 import { InvalidUtf8, SqliteBlob, type SqliteValue } from '../source/sqlite-value.js';
-import { DEFAULT_BUSY_TIMEOUT_MS } from '../../stores/sqlite/libsql-client.js';
+import { openLibsqlFile } from '../../stores/sqlite/libsql-client.js';
 
 /** Runs SQL on LibSQL and returns rows as arrays (columns in select order). */
 interface Runner {
@@ -22,7 +22,7 @@ interface Runner {
 function runner(side: Side): Runner {
   const path = sqliteFilePath(side.url);
   if (path) {
-    const db = new Libsql(path, { timeout: DEFAULT_BUSY_TIMEOUT_MS } as Libsql.Options);
+    const db = openLibsqlFile(path);
     const stmts = new Map<string, Libsql.Statement>();
     const prepared = (sql: string) => {
       let s = stmts.get(sql);
