@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchTerms } from '../src/services/search-terms.js';
 import { SqlStore } from '../src/stores/sql-store.js';
+import type { Row } from '../src/stores/store.js';
 import { openSqlite } from '../src/stores/sqlite/sqlite-connection.js';
 import { ftsMatch, sqliteDialect } from '../src/stores/sqlite/sqlite-dialect.js';
 import { SEARCH_PLAN_DEFAULTS, sqliteSearchPage, windowable, type SearchPage, type SearchPlanOptions } from '../src/stores/sqlite/sqlite-search.js';
@@ -17,12 +18,16 @@ import type { Dialect } from '../src/stores/dialect.js';
 import { openSqliteBackend, type TestBackend } from './helpers/backends.js';
 import { FILTERS, INPUTS, PAGES, planRows } from './search-plan-data.js';
 
-/** A store whose LibSQL search runs sqlite-search.ts with `opts`, recording each page's plan. */
-function planned(conn: Awaited<ReturnType<typeof openSqlite>>, opts: SearchPlanOptions, seen: SearchPage[]): SqlStore {
+/**
+ * A store whose LibSQL search runs sqlite-search.ts with `opts`, recording each page's plan. With
+ * `withRows` false the plan is not given the store's select list: it returns rowids and the store
+ * reads the rows by rowid after it.
+ */
+function planned(conn: Awaited<ReturnType<typeof openSqlite>>, opts: SearchPlanOptions, seen: SearchPage[], withRows = true): SqlStore {
   const d: Dialect = {
     ...sqliteDialect,
     searchPage: async (run, input) => {
-      const page = await sqliteSearchPage(run, { ...input, match: ftsMatch(input.terms) }, opts);
+      const page = await sqliteSearchPage(run, { ...input, match: ftsMatch(input.terms), select: withRows ? input.select : undefined }, opts);
       seen.push(page);
       return page;
     },
@@ -34,7 +39,7 @@ describe('LibSQL search plans return what the reference query returns', () => {
   let lite: TestBackend;
   let conn: Awaited<ReturnType<typeof openSqlite>>;
   let reference: SqlStore;
-  const expected = new Map<string, unknown[]>();
+  const expected = new Map<string, Row[]>();
   beforeAll(async () => {
     lite = await openSqliteBackend();
     await lite.store.applyChanges(planRows().map((row) => ({ table: 'messages' as const, op: 'upsert' as const, row })));
@@ -56,10 +61,18 @@ describe('LibSQL search plans return what the reference query returns', () => {
     'chosen, defaults': SEARCH_PLAN_DEFAULTS,
   };
 
-  for (const [name, opts] of Object.entries(PLANS)) {
+  /** Rows of a page, whichever way the plan returned them. */
+  const found = (p: SearchPage) => p.rows?.length ?? p.rowids.length;
+  const CASES = [
+    ...Object.entries(PLANS).map(([name, opts]) => ({ name, opts, withRows: true })),
+    // The rowid form (no select list): the store reads the page by rowid after the plan.
+    ...['match first (forced)', 'chosen, small thresholds with span steps'].map((name) => ({ name: `${name}, rowids then rows`, opts: PLANS[name]!, withRows: false })),
+  ];
+
+  for (const { name, opts, withRows } of CASES) {
     it(`${name}: same rows, same order, for every input × filter × page`, async () => {
       const seen: SearchPage[] = [];
-      const store = planned(conn, opts, seen);
+      const store = planned(conn, opts, seen, withRows);
       let nonEmpty = 0;
       for (const input of INPUTS) {
         const terms = searchTerms(input);
@@ -68,9 +81,10 @@ describe('LibSQL search plans return what the reference query returns', () => {
           for (const page of PAGES) {
             const spec = { terms, where, ...page };
             const key = JSON.stringify(spec);
-            if (!expected.has(key)) expected.set(key, (await reference.searchMessages(spec)).map((r) => r.id));
+            if (!expected.has(key)) expected.set(key, await reference.searchMessages(spec));
             const want = expected.get(key)!;
-            const got = (await store.searchMessages(spec)).map((r) => r.id);
+            // Whole rows: the page's rows read with the plan's last statement are the rows themselves.
+            const got = await store.searchMessages(spec);
             expect(got, `${input} ${JSON.stringify(where)} ${JSON.stringify(page)}`).toEqual(want);
             if (want.length) nonEmpty++;
           }
@@ -86,9 +100,11 @@ describe('LibSQL search plans return what the reference query returns', () => {
         expect(plans).toEqual(new Set(['match', 'window']));
         expect(seen.some((p) => p.plan === 'match' && p.statements > 2)).toBe(true);
         expect(seen.some((p) => p.plan === 'window' && p.statements > 2)).toBe(true);
-        expect(seen.some((p) => p.plan === 'match' && p.statements === 1 && p.rowids.length > 0)).toBe(true);
-        expect(seen.some((p) => p.matches === 0 && p.rowids.length === 0)).toBe(true);
+        expect(seen.some((p) => p.plan === 'match' && p.statements === 1 && found(p) > 0)).toBe(true);
+        expect(seen.some((p) => p.matches === 0 && found(p) === 0)).toBe(true);
       }
+      // Each page came back in the form asked for.
+      expect(seen.every((p) => (withRows ? p.rows !== undefined && p.rowids.length === 0 : p.rows === undefined))).toBe(true);
       // A span step that answered: a window page of two statements, matches not counted.
       if (opts.spanMaxRows === 400) expect(seen.some((p) => p.plan === 'window' && p.statements === 2 && p.matches === null)).toBe(true);
       if (opts.force === 'window') expect(seen.some((p) => p.statements > 3)).toBe(true);
