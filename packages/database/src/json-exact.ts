@@ -128,12 +128,20 @@ export function canonicalNumber(v: bigint | JsonDecimal): bigint | JsonDecimal {
 export const isJsonNumber = (v: unknown): v is number | bigint | JsonDecimal => typeof v === 'number' || typeof v === 'bigint' || v instanceof JsonDecimal;
 
 /**
+ * Whether `text` holds a number token `JSON.parse` may not give exactly (an exponent, or 16+
+ * digits): {@link parseJsonExact} then uses its exact parser. Without one, it is `JSON.parse`.
+ */
+export function needsExactParse(text: string): boolean {
+  return RISKY.test(text);
+}
+
+/**
  * Parses JSON text like `JSON.parse`, except that numbers no double denotes exactly stay exact:
  * plain integer tokens as `bigint`, others as {@link JsonDecimal}. Iterative: any depth.
  * @throws SyntaxError on invalid JSON (as `JSON.parse`).
  */
 export function parseJsonExact(text: string): unknown {
-  if (!RISKY.test(text)) return JSON.parse(text);
+  if (!needsExactParse(text)) return JSON.parse(text);
   return new ExactParser(text).parse();
 }
 

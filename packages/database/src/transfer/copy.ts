@@ -9,6 +9,7 @@ import { RejectFile } from './files/reject-file.js';
 import { defaultChunkRows, openSource, type Source } from './source/source.js';
 import { journalModeWarning } from './source/warnings.js';
 import { loadTable } from './load/table-loader.js';
+import { jsonMaxBytes } from './convert/copy-text.js';
 import { loadInMode, recoverDeferredIndexes, type LoadModeEvents, type TableModeReport } from './load/load-mode.js';
 import type { LoadMode } from './load/deferred-indexes.js';
 import { rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
@@ -48,6 +49,12 @@ export interface CopyOptions extends LoadModeEvents {
   readonly onWarning?: ((message: string) => void) | undefined;
   /** Stops after the batches in flight; a re-run resumes safely (version guard). */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The byte path (convert/copy-text.ts): rows that need no conversion go from SQLite's token
+   * chunks to COPY text without becoming JS objects. Default true; false: every row through the
+   * converter (tests compare the two; the bench measures the gain).
+   */
+  readonly byteCopy?: boolean | undefined;
 }
 
 /** What {@link copyDatabase} did. */
@@ -94,15 +101,18 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
         const order = tableNames.filter((t) => !opts.tables || opts.tables.includes(t));
         const counts = new Map<TableName, number>();
         for (const t of order) counts.set(t, await snap.count(t));
+        const chunkRows = (table: TableName) => opts.chunkRows ?? defaultChunkRows(table);
         const copyTable = async (table: TableName, signal: AbortSignal) => {
           const rejects = new RejectFile(join(rejectsDir, `${table}.ndjson`));
           try {
             const total = counts.get(table)!;
             opts.onProgress?.({ stage: 'load', table, done: 0, total });
-            const chunks = snap.rows(table, opts.chunkRows ?? defaultChunkRows(table));
-            const r = await loadInMode(target, table, opts.loadMode ?? 'auto', opts, (bulk) =>
-              loadTable(table, chunks, { ...opts, target, converter, rejects, stage: 'copy', total, slots, signal, bulk }),
-            );
+            const r = await loadInMode(target, table, opts.loadMode ?? 'auto', opts, (bulk) => {
+              // The byte path (convert/copy-text.ts) knows the bulk load's held-back rule and PostgreSQL's JSON depth.
+              const spec = { jsonMaxBytes: jsonMaxBytes(jsonDepth), indexedColumns: bulk?.columns ?? null };
+              const chunks = opts.byteCopy === false ? snap.rows(table, chunkRows(table)) : snap.copyRows(table, chunkRows(table), spec);
+              return loadTable(table, chunks, { ...opts, target, converter, rejects, stage: 'copy', total, slots, signal, bulk });
+            });
             await rejects.finish();
             converter.finish(table);
             return r;

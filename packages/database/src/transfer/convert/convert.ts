@@ -228,6 +228,14 @@ export class Converter {
     }
   }
 
+  /**
+   * Records that a row of `table` with this id went to PostgreSQL without conversion (the byte
+   * path, copy-text.ts): the next row is a duplicate when it has the same id, as after {@link convert}.
+   */
+  follows(table: TableName, id: string): void {
+    this.#lastId.set(table, id);
+  }
+
   /** Converts one row. `values` is keyed by column name; absent columns count as NULL. */
   convert(table: TableName, values: Readonly<Record<string, unknown>>, meta: ConvertMeta = {}): Conversion {
     let notes: ColumnNote[] | null = null;

@@ -124,6 +124,31 @@ export class PgBatch {
     if (this.#pending.length >= PENDING_CHARS) this.#writePending();
   }
 
+  /**
+   * Adds one row already encoded as a COPY text line (`src[start, end)`, its newline included:
+   * convert/copy-text.ts, the byte path), as {@link add} would have encoded it. The bytes are
+   * copied: `src` may be reused once this returns. @throws Error after {@link release}.
+   */
+  addLine(id: string, src: Buffer, start: number, end: number): void {
+    if (this.#released) throw new Error('PgBatch: add after release');
+    this.#writePending();
+    const len = end - start;
+    let chunk = this.#chunks[this.#chunks.length - 1];
+    if (chunk === undefined || chunk.length - this.#at < len) {
+      if (chunk !== undefined) this.#chunks[this.#chunks.length - 1] = chunk.subarray(0, this.#at);
+      chunk = len <= CHUNK_BYTES ? (spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES)) : Buffer.allocUnsafe(len);
+      this.#owned.push(chunk);
+      this.#chunks.push(chunk);
+      this.#firstRow.push(this.ids.length);
+      this.#at = 0;
+    }
+    this.#at += src.copy(chunk, this.#at, start, end);
+    this.#bytes += len;
+    this.ids.push(id);
+    if (this.minId === null || id < this.minId) this.minId = id;
+    if (this.maxId === null || id > this.maxId) this.maxId = id;
+  }
+
   /** Payload size so far: bytes written plus characters still pending (≈ bytes). */
   get bytes(): number {
     return this.#bytes + this.#pending.length;

@@ -8,6 +8,7 @@ import type { RejectFile } from '../files/reject-file.js';
 import type { Row } from '../../stores/store.js';
 import { MAX_HELD_ROWS, mayExceedIndexRow } from './held-rows.js';
 import { emptySummary, type TableSummary, type TransferProgress } from '../summary.js';
+import type { EncodedRow } from '../source/source.js';
 
 /**
  * A full garbage collection every 32 MB of payload loaded (`heapPacer`). The live heap of a load is
@@ -23,6 +24,11 @@ const paceHeap = heapPacer(32 * 1024 * 1024);
 export interface LoadItem extends ConvertMeta {
   readonly values: Readonly<Record<string, unknown>>;
 }
+
+/** A row that needs no conversion, already encoded as its COPY text line by copy's byte path (source.ts `copyRows`). */
+export type EncodedItem = EncodedRow;
+
+const isEncoded = (item: LoadItem | EncodedItem): item is EncodedItem => (item as EncodedItem).copyText !== undefined;
 
 /** Tuning and wiring of {@link loadTable}. */
 export interface LoadTableOptions {
@@ -73,7 +79,7 @@ export const DEFAULT_BATCH_BYTES = 2 << 20;
  * become orphans. Resolves when every batch of the table is written (so children load after
  * their parents). Throws on non-row errors (connection lost…): re-running is safe.
  */
-export async function loadTable(table: TableName, chunks: AsyncIterable<LoadItem[]>, opts: LoadTableOptions): Promise<TableSummary> {
+export async function loadTable(table: TableName, chunks: AsyncIterable<Array<LoadItem | EncodedItem>>, opts: LoadTableOptions): Promise<TableSummary> {
   const started = performance.now();
   const s = emptySummary(table);
   const loader = new PgLoader(opts.target, table, opts.stage);
@@ -112,21 +118,27 @@ export async function loadTable(table: TableName, chunks: AsyncIterable<LoadItem
       // lives across that wait (V8 would promote the chunk to its old generation: GC cost, memory).
       for (const item of chunk) {
         s.read++;
-        const c = opts.converter.convert(table, item.values, item);
-        countNotes(s, c.notes);
-        if (!c.ok) {
-          s.rejected++;
-          await opts.rejects.add(c.reject, item.values);
-          continue;
-        }
-        if (opts.bulk && mayExceedIndexRow(c.row, opts.bulk.columns)) {
-          if (held.length >= MAX_HELD_ROWS) {
-            throw new Error(`${table}: more than ${MAX_HELD_ROWS} rows hold indexed values too big for a bulk load (over 2,000 bytes); run it with --load-mode online`);
+        if (isEncoded(item)) {
+          // The byte path: checked and encoded while read (convert/copy-text.ts), as `batch.add(convert(row))` would write it.
+          opts.converter.follows(table, item.id);
+          batch.addLine(item.id, item.copyText, item.start, item.end);
+        } else {
+          const c = opts.converter.convert(table, item.values, item);
+          countNotes(s, c.notes);
+          if (!c.ok) {
+            s.rejected++;
+            await opts.rejects.add(c.reject, item.values);
+            continue;
           }
-          held.push(c.row);
-          continue;
+          if (opts.bulk && mayExceedIndexRow(c.row, opts.bulk.columns)) {
+            if (held.length >= MAX_HELD_ROWS) {
+              throw new Error(`${table}: more than ${MAX_HELD_ROWS} rows hold indexed values too big for a bulk load (over 2,000 bytes); run it with --load-mode online`);
+            }
+            held.push(c.row);
+            continue;
+          }
+          batch.add(c.row);
         }
-        batch.add(c.row);
         if (batch.size >= batchRows || batch.bytes >= batchBytes) {
           full.push(batch);
           batch = new PgBatch(table);

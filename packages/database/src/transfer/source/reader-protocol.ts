@@ -48,6 +48,7 @@ export function chunkTransfer(c: PassChunk): { chunk: PassChunk; transfer: Array
   const owned = (v: ArrayBufferView) => v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.buffer instanceof ArrayBuffer;
   const chunk = { ...c, blob: new Uint8Array(c.blob) };
   const views: ArrayBufferView[] = [chunk.blob, c.starts, c.ends, c.rowids, c.reread, c.ascii, c.parents];
+  if (c.copy) views.push(c.copy.text, c.copy.starts, c.copy.ends);
   return { chunk, transfer: [...new Set(views.filter(owned).map((v) => v.buffer as ArrayBuffer))] };
 }
 

@@ -5,8 +5,9 @@ import { redact, redactUrl } from '../../logger.js';
 import { tables, type TableName } from '../../schema/tables.js';
 import { clientReader, fileReader, type ReaderFactory, type SnapshotReader } from './source-reader.js';
 import { decodeText, SqliteBlob, type SqliteValue } from './sqlite-value.js';
-import { materializeTokenChunk, tokenChunkSql, tokenReadable } from './token-chunk.js';
-import { tokenPass, type TokenPassSpec } from './token-pass.js';
+import { materializeTokenChunk, tokenChunkSql, tokenIdReader, tokenReadable, tokenRowReader } from './token-chunk.js';
+import { byteLoadable, type CopyRows, type CopyTextSpec } from '../convert/copy-text.js';
+import { tokenPass, type PassChunk, type TokenPassSpec } from './token-pass.js';
 import { readerThreadAvailable, threadReader } from './reader-thread.js';
 
 /** Where the LibSQL source is. */
@@ -29,6 +30,18 @@ export interface SourceRow {
   readonly rowid: bigint;
   readonly values: Record<string, SqliteValue>;
   readonly parentExists: Record<string, boolean>;
+}
+
+/**
+ * A source row copy's byte path encoded (convert/copy-text.ts): the row needs no conversion, and
+ * its COPY text line (newline included) is `copyText[start, end)`, shared with the other rows of its chunk.
+ */
+export interface EncodedRow {
+  readonly id: string;
+  readonly rowid: bigint;
+  readonly copyText: Buffer;
+  readonly start: number;
+  readonly end: number;
 }
 
 /** How a source table compares with its spec. */
@@ -56,6 +69,12 @@ export interface Snapshot {
    * @throws Error when the rows read do not add up to `count(*)` (nothing is ever skipped silently).
    */
   rows(table: TableName, chunkRows: number): AsyncGenerator<SourceRow[]>;
+  /**
+   * {@link rows} for copy: where the byte path applies (a table `byteLoadable`, read as tokens),
+   * the rows that need no conversion come as {@link EncodedRow} (their COPY text), the others as
+   * before, in the same order.
+   */
+  copyRows(table: TableName, chunkRows: number, spec: CopyTextSpec): AsyncGenerator<Array<SourceRow | EncodedRow>>;
 }
 
 /** An open LibSQL source. */
@@ -285,7 +304,15 @@ class ReaderSnapshot implements Snapshot {
     return this.#utf8;
   }
 
-  async *rows(table: TableName, chunkRows: number): AsyncGenerator<SourceRow[]> {
+  rows(table: TableName, chunkRows: number): AsyncGenerator<SourceRow[]> {
+    return this.#rows(table, chunkRows, null) as AsyncGenerator<SourceRow[]>;
+  }
+
+  copyRows(table: TableName, chunkRows: number, spec: CopyTextSpec): AsyncGenerator<Array<SourceRow | EncodedRow>> {
+    return this.#rows(table, chunkRows, byteLoadable(table) ? spec : null);
+  }
+
+  async *#rows(table: TableName, chunkRows: number, copyText: CopyTextSpec | null): AsyncGenerator<Array<SourceRow | EncodedRow>> {
     const info = await this.#describe(table);
     if (!info.exists) return;
     if (!info.present.has('id')) throw new Error(`${table} has no id column in the source`);
@@ -294,7 +321,7 @@ class ReaderSnapshot implements Snapshot {
     const at: ReadPosition = { limit: chunkRows, rowid: -1n, key: new Uint8Array(0) };
     const idIndex = 1 + tables[table].columns.findIndex((c) => c.name === 'id');
     const tokens: TokenPassSpec | null = (await this.#tokens(table))
-      ? { table, present: [...info.present], chunkRows, chunkBytes: CHUNK_CHARS, sql: tokenChunkSql(table, info.present, await this.#fkExists(table)), select }
+      ? { table, present: [...info.present], chunkRows, chunkBytes: CHUNK_CHARS, sql: tokenChunkSql(table, info.present, await this.#fkExists(table)), select, copyText: copyText ?? undefined }
       : null;
     let read = 0;
     // Pass 1: ids that are not text (NULL, numbers, blobs) sort outside the text keyset; by rowid.
@@ -310,10 +337,11 @@ class ReaderSnapshot implements Snapshot {
         const chunks = this.reader.tokenPass?.(tokens) ?? tokenPass((q, args) => this.reader.all(q, args), tokens);
         for await (const c of chunks) {
           const again = new Map(c.again.map((raw) => [raw[0] as bigint, raw]));
-          const chunk = materializeTokenChunk(table, c, (rowid) => {
+          const byRowid = (rowid: bigint) => {
             const raw = again.get(rowid);
             return raw && this.#toRow(table, raw);
-          });
+          };
+          const chunk = c.copy ? mixedChunk(table, c, c.copy, byRowid) : materializeTokenChunk(table, c, byRowid);
           read += chunk.length;
           yield chunk;
         }
@@ -330,4 +358,17 @@ class ReaderSnapshot implements Snapshot {
     const total = await this.count(table);
     if (read !== total) throw new Error(`${table}: read ${read} rows but the snapshot holds ${total}; refusing to continue`);
   }
+}
+
+/** A chunk of copy's byte path: the encoded rows as {@link EncodedRow}, the others materialized, in order. */
+function mixedChunk(table: TableName, c: PassChunk, copy: CopyRows, byRowid: (rowid: bigint) => SourceRow | undefined): Array<SourceRow | EncodedRow> {
+  const rowAt = tokenRowReader(table, c, byRowid);
+  const idAt = tokenIdReader(table, c);
+  const text = Buffer.from(copy.text.buffer, copy.text.byteOffset, copy.text.byteLength);
+  const out: Array<SourceRow | EncodedRow> = new Array(c.n);
+  for (let r = 0; r < c.n; r++) {
+    const start = copy.starts[r]!;
+    out[r] = start < 0 ? rowAt(r) : { id: idAt(r), rowid: c.rowids[r]!, copyText: text, start, end: copy.ends[r]! };
+  }
+  return out;
 }

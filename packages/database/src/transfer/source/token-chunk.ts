@@ -229,6 +229,18 @@ export interface TokenRow {
  * @throws Error when a row to read again is not in `again` (it vanished: nothing is skipped silently).
  */
 export function materializeTokenChunk(table: TableName, c: ScannedChunk, again: (rowid: bigint) => TokenRow | undefined): TokenRow[] {
+  const rowAt = tokenRowReader(table, c, again);
+  const rows: TokenRow[] = new Array(c.n);
+  for (let r = 0; r < c.n; r++) rows[r] = rowAt(r);
+  return rows;
+}
+
+/**
+ * Row `r` of a scanned chunk, as {@link materializeTokenChunk} gives it, one row at a time (copy's
+ * byte path materializes only the rows it did not encode).
+ * @throws Error when a row to read again is not in `again`.
+ */
+export function tokenRowReader(table: TableName, c: ScannedChunk, again: (rowid: bigint) => TokenRow | undefined): (r: number) => TokenRow {
   const spec = tables[table];
   const cols = spec.columns;
   const ncols = cols.length;
@@ -238,14 +250,12 @@ export function materializeTokenChunk(table: TableName, c: ScannedChunk, again: 
   const make = rowFactory(table);
   const buf = asBuffer(c.blob);
   const values: unknown[] = new Array(ncols);
-  const rows: TokenRow[] = new Array(c.n);
-  for (let r = 0; r < c.n; r++) {
+  return (r) => {
     const rowid = c.rowids[r]!;
     if (c.reread[r] === 1) {
       const row = again(rowid);
       if (!row) throw new Error(`${table}: row ${rowid} vanished from the snapshot`);
-      rows[r] = row;
-      continue;
+      return row;
     }
     const base = r * ncols;
     const ascii = c.ascii[r] === 1;
@@ -257,9 +267,20 @@ export function materializeTokenChunk(table: TableName, c: ScannedChunk, again: 
     }
     const parentExists: Record<string, boolean> = {};
     for (let k = 0; k < nfk; k++) parentExists[fkColumns[k]!] = c.parents[r * nfk + k] === 1;
-    rows[r] = { rowid, values: make(values) as Record<string, SqliteValue>, parentExists };
-  }
-  return rows;
+    return { rowid, values: make(values) as Record<string, SqliteValue>, parentExists };
+  };
+}
+
+/** The id of row `r` of a scanned chunk as text, for rows whose bytes are valid UTF-8 (copy's byte path encodes no other). */
+export function tokenIdReader(table: TableName, c: ScannedChunk): (r: number) => string {
+  const cols = tables[table].columns;
+  const ncols = cols.length;
+  const idIndex = cols.findIndex((col) => col.name === 'id');
+  const buf = asBuffer(c.blob);
+  return (r) => {
+    const k = r * ncols + idIndex;
+    return c.ascii[r] === 1 ? latin1(buf, c.starts[k]!, c.ends[k]!) : buf.toString('utf8', c.starts[k]!, c.ends[k]!);
+  };
 }
 
 /** The integer `-?[0-9]+` at [s, e) as a bigint (up to 15 digits without a string). */

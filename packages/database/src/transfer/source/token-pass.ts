@@ -1,5 +1,6 @@
 import { tables, type TableName } from '../../schema/tables.js';
 import { scanTokenChunk, type ScannedChunk } from './token-chunk.js';
+import { CopyTextEncoder, type CopyRows, type CopyTextSpec } from '../convert/copy-text.js';
 
 /** What a token pass reads (token-chunk.ts); plain data, so it can be posted to a reader thread. */
 export interface TokenPassSpec {
@@ -14,11 +15,15 @@ export interface TokenPassSpec {
   readonly sql: string;
   /** `SELECT <the value-by-value select list> FROM <table> t`: reads rows again by rowid (`WHERE t.rowid IN (…)` is appended). */
   readonly select: string;
+  /** Copy's byte path (convert/copy-text.ts): encode the rows that need no conversion as COPY text, in the reading thread. */
+  readonly copyText?: CopyTextSpec | undefined;
 }
 
 /** A scanned chunk and the raw rows (value-by-value select, rowid first) of the rows it says to read again. */
 export interface PassChunk extends ScannedChunk {
   readonly again: unknown[][];
+  /** With `spec.copyText`: the COPY text of the rows that need no conversion. */
+  readonly copy?: CopyRows | undefined;
 }
 
 /** Runs one read-only statement in the snapshot, rows as arrays. */
@@ -39,6 +44,7 @@ export async function* tokenPass(all: Query, spec: TokenPassSpec): AsyncGenerato
   let key: unknown = new Uint8Array(0);
   let rowid = -1n;
   let limit = spec.chunkRows;
+  const encoder = spec.copyText ? new CopyTextEncoder(spec.table, spec.copyText) : null;
   for (;;) {
     const [r] = await all(spec.sql, [key, rowid, limit]);
     const n = Number(r?.[1] ?? 0);
@@ -62,6 +68,6 @@ export async function* tokenPass(all: Query, spec: TokenPassSpec): AsyncGenerato
       if (!last) throw new Error(`${spec.table}: row ${rowid} vanished from the snapshot`);
       key = last[idIndex];
     }
-    yield { ...scan, again };
+    yield { ...scan, again, copy: encoder?.encode(scan) };
   }
 }
