@@ -1,11 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import type { ColumnSpec } from '../../schema/columns.js';
 import { tables, type TableName } from '../../schema/tables.js';
-import { needsExactParse } from '../../json-exact.js';
 import { HOLD_BACK_BYTES } from '../load/held-rows.js';
 import type { ScannedChunk } from '../source/token-chunk.js';
 import { DEFAULT_PG_JSON_DEPTH, SECONDS_MAX, type JsonDepthLimit } from './coerce.js';
 import { UNIQUE_KEYS } from './convert.js';
+import { isPlainJson } from './plain-json.js';
 
 /**
  * The byte path of `copy`: COPY text built straight from a token chunk (token-chunk.ts) for the
@@ -21,7 +21,7 @@ import { UNIQUE_KEYS } from './convert.js';
  * | type       | condition                                             | COPY text            |
  * |------------|-------------------------------------------------------|----------------------|
  * | id, text   | (the row's UTF-8 is valid, no U+0000)                 | the bytes, `\\ \t \n \r` escaped |
- * | json       | `JSON.stringify(JSON.parse(v)) === v`, no `\u` escape, not `null`, no number `JSON.parse` may round (json-exact.ts), shorter than twice PostgreSQL's smaller depth limit | the bytes, escaped as text |
+ * | json       | in the form the converter writes back, checked on the bytes (plain-json.ts), shorter than twice PostgreSQL's smaller depth limit | the bytes, escaped as text |
  * | int        | an integer in PostgreSQL `integer` range              | the digits           |
  * | bigint     | an integer (SQLite's are int64)                       | the digits           |
  * | timestamp  | an integer of seconds, \|v\| ≤ 253402300799           | the digits           |
@@ -201,7 +201,7 @@ export class CopyTextEncoder {
           at = escape(blob, s, e, out, at);
           break;
         case T_JSON:
-          if (e - s >= this.#jsonMax || (!clean && !cleanText(blob, s, e)) || !plainJson(blob, s, e, c.ascii[r] === 1)) return -1;
+          if (e - s >= this.#jsonMax || (!clean && !cleanText(blob, s, e)) || !isPlainJson(blob, s, e)) return -1;
           at = escape(blob, s, e, out, at);
           break;
         case T_BIGINT:
@@ -252,18 +252,3 @@ function digits(blob: Buffer, s: number, e: number): number {
   return neg ? -v : v;
 }
 
-/**
- * Whether JSON text (valid UTF-8, no U+0000) is what the converter writes back unchanged: it
- * parses (`JSON.parse`, which the converter uses for text without a risky number), writes back to
- * the same text (`JSON.stringify`, the converter's writer for such values), holds no `\u` escape
- * (a lone surrogate or U+0000 the text policy would change) and is not the JSON `null` (SQL NULL).
- */
-function plainJson(blob: Buffer, s: number, e: number, ascii: boolean): boolean {
-  const text = blob.toString(ascii ? 'latin1' : 'utf8', s, e);
-  if (text === 'null' || text.includes('\\u') || needsExactParse(text)) return false;
-  try {
-    return JSON.stringify(JSON.parse(text)) === text;
-  } catch {
-    return false;
-  }
-}
