@@ -119,11 +119,16 @@ export function windowable(where: Where): boolean {
   return keys.every((x) => x.k === 'timestamp');
 }
 
-/** The `match` plan's rowids (`r`), or the page's rows with `input.select`: FTS5 first, then each row by rowid, filtered and sorted. */
+/**
+ * The `match` plan's rowids (`r`), or the page's rows with `input.select`: FTS5 first, then each
+ * row by rowid, filtered and sorted. The select list is joined to the page's rowids after the sort,
+ * so the sort carries (rowid, timestamp, id) of every match, not whole rows.
+ */
 export function matchFirstSql(input: SearchPageInput): { sql: string; params: unknown[] } {
   const conds = input.conds.map((c) => ` AND ${c}`).join('');
+  const page = `SELECT m.rowid AS r, m.timestamp AS ts, m.id AS id FROM messages_fts f CROSS JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ?${conds} ${ORDER} LIMIT ? OFFSET ?`;
   return {
-    sql: `SELECT ${input.select ?? 'm.rowid AS r'} FROM messages_fts f CROSS JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ?${conds} ${ORDER} LIMIT ? OFFSET ?`,
+    sql: input.select ? `SELECT ${input.select} FROM (${page}) p CROSS JOIN messages m ON m.rowid = p.r ORDER BY p.ts DESC, p.id DESC` : page,
     params: [input.match, ...input.params, input.limit, input.offset],
   };
 }
