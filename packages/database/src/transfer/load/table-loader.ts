@@ -25,10 +25,8 @@ export interface LoadItem extends ConvertMeta {
   readonly values: Readonly<Record<string, unknown>>;
 }
 
-/** A row that needs no conversion, already encoded as its COPY text line by copy's byte path (source.ts `copyRows`). */
-export type EncodedItem = EncodedRow;
-
-const isEncoded = (item: LoadItem | EncodedItem): item is EncodedItem => (item as EncodedItem).copyText !== undefined;
+/** A row of copy's byte path (source.ts `copyRows`): already encoded as its COPY text line. */
+const isEncoded = (item: LoadItem | EncodedRow): item is EncodedRow => (item as EncodedRow).copyText !== undefined;
 
 /** Tuning and wiring of {@link loadTable}. */
 export interface LoadTableOptions {
@@ -79,7 +77,7 @@ export const DEFAULT_BATCH_BYTES = 2 << 20;
  * become orphans. Resolves when every batch of the table is written (so children load after
  * their parents). Throws on non-row errors (connection lost…): re-running is safe.
  */
-export async function loadTable(table: TableName, chunks: AsyncIterable<Array<LoadItem | EncodedItem>>, opts: LoadTableOptions): Promise<TableSummary> {
+export async function loadTable(table: TableName, chunks: AsyncIterable<Array<LoadItem | EncodedRow>>, opts: LoadTableOptions): Promise<TableSummary> {
   const started = performance.now();
   const s = emptySummary(table);
   const loader = new PgLoader(opts.target, table, opts.stage);
