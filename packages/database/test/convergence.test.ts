@@ -10,21 +10,11 @@ import type { TableName } from '../src/schema/tables.js';
 import type { RowChange, Store } from '../src/stores/store.js';
 import { normalizeRow } from '../src/transfer/convert/normalize-row.js';
 import { openPostgresBackend, openSqliteBackend, type TestBackend } from './helpers/backends.js';
+import { prng } from './helpers/prng.js';
 import { collaboratorRow, documentRow, messageRow, profileRow } from './helpers/rows.js';
 
 const PERMUTATIONS = 40;
 
-/** mulberry32: a small seeded PRNG, so a failing permutation can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(xs: readonly T[], rnd: () => number): T[] {
   const out = [...xs];

@@ -9,10 +9,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
-import { tableNames, tables } from '../src/schema/tables.js';
+import { tables } from '../src/schema/tables.js';
 import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
 import { countNotes, Converter } from '../src/transfer/convert/convert.js';
 import { byteLoadable, jsonMaxBytes, type CopyTextSpec } from '../src/transfer/convert/copy-text.js';
@@ -20,7 +19,7 @@ import { copyDatabase, type CopySummary } from '../src/transfer/copy.js';
 import { mayExceedIndexRow } from '../src/transfer/load/held-rows.js';
 import { PgBatch } from '../src/transfer/load/pg-batch.js';
 import { openSource, type EncodedRow, type SourceRow } from '../src/transfer/source/source.js';
-import { insertRow, msg, query, raw, T0, T0_MS } from './transfer-fixtures.js';
+import { dumpPostgres, insertRow, msg, query, raw, T0, T0_MS } from './transfer-fixtures.js';
 
 const deep = (d: number) => `${'['.repeat(d)}1${']'.repeat(d)}`;
 
@@ -225,17 +224,6 @@ describe('byte path, end to end', () => {
     pgs = [];
   });
 
-  /** Every table of a PostgreSQL database as text, rows in id order. */
-  async function dump(url: string): Promise<Record<string, string[]>> {
-    const sql = postgres(url, { max: 1, onnotice: () => {} });
-    try {
-      const out: Record<string, string[]> = {};
-      for (const t of tableNames) out[t] = (await sql.unsafe(`SELECT to_jsonb(t)::text AS r FROM "${t}" t ORDER BY id COLLATE "C"`)).map((r) => String(r.r));
-      return out;
-    } finally {
-      await sql.end({ timeout: 1 });
-    }
-  }
 
   /** The rejects files of a run, each sorted by line (batches may finish in any order). */
   const rejectsOf = (dir: string): Record<string, string[]> =>
@@ -254,7 +242,7 @@ describe('byte path, end to end', () => {
     const rejectsDir = mkdtempSync(join(tmpdir(), 'copy-text-rejects-'));
     dirs.push(rejectsDir);
     const summary = await copyDatabase({ libsqlUrl: src.url, databaseUrl: pg.url, rejectsDir, chunkRows: 3, batchRows: 4, loadMode, byteCopy });
-    return { summary, dump: await dump(pg.url), rejects: rejectsOf(rejectsDir) };
+    return { summary, dump: await dumpPostgres(pg.url), rejects: rejectsOf(rejectsDir) };
   }
 
   it('copy with the byte path leaves PostgreSQL, the counts and the rejects as the converter alone does (bulk and online)', async () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { coerce } from '../src/transfer/convert/coerce.js';
 import { isPlainJson, MAX_DEPTH, MAX_KEYS } from '../src/transfer/convert/plain-json.js';
 import { stringifyJsonExact } from '../src/json-exact.js';
+import { prng } from './helpers/prng.js';
 
 /** Whether the converter writes `text` back as it is, noting nothing (what the check must imply). */
 function convertedUnchanged(text: string): boolean {
@@ -27,17 +28,6 @@ function onBytes(text: string): { accepted: boolean; read: string } | null {
 }
 const accepts = (text: string) => onBytes(text)?.accepted === true;
 
-/** A small deterministic PRNG (mulberry32): the same cases every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CHARS = ['a', 'Z', ' ', '"', '\\', '/', '\n', '\t', '\b', '\f', '\r', '\u0001', '\u001f', '\u007f', 'é', '日', '🎉', '\u2028', '\ud800', '\u0000', ':', ',', '[', '1', 'e'];
 const NUMBERS = [0, -0, 1, -1, 0.5, 1.5, 0.1, 0.30000000000000004, 1e-6, 1e-7, 123456789012345, 1234567890123456, 2 ** 53 + 2, 1e21, 1e300, -2.5e-8, 3.14159, 100, 0.000123];
@@ -89,7 +79,7 @@ function mutations(text: string, r: () => number): string[] {
 
 describe('isPlainJson: what it accepts, the converter writes back unchanged', () => {
   it('on generated values and their mutations (seeded)', () => {
-    const r = rng(20261206);
+    const r = prng(20261206);
     let plainAccepted = 0;
     let plainTotal = 0;
     let checked = 0;

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client, type InValue } from '@libsql/client';
-import type postgres from 'postgres';
+import postgres from 'postgres';
 import { expect } from 'vitest';
 import { parseJsonExact } from '../src/json-exact.js';
 import { migrateSqlite } from '../src/migrations/migrate.js';
@@ -210,6 +210,18 @@ export async function buildTrapDatabase(): Promise<{ url: string; path: string; 
 }
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));
+
+/** Every table of a PostgreSQL database as text (`to_jsonb` of each row), rows in id order (bytewise), to compare two loads whole. */
+export async function dumpPostgres(url: string): Promise<Record<string, string[]>> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const out: Record<string, string[]> = {};
+    for (const t of tableNames) out[t] = (await sql.unsafe(`SELECT to_jsonb(t)::text AS r FROM "${t}" t ORDER BY id COLLATE "C"`)).map((r) => String(r.r));
+    return out;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
 
 /** Runs the built CLI (`node dist/cli/main.js …`) as a child process. Never rejects. */
 export function runCli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -11,7 +11,6 @@ import { createClient, type Client } from '@libsql/client';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
-import { tableNames } from '../src/schema/tables.js';
 import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
 import { checkDatabase, type CheckReport } from '../src/transfer/check.js';
 import { copyDatabase, type CopySummary } from '../src/transfer/copy.js';
@@ -20,7 +19,7 @@ import { importDirectory } from '../src/transfer/import.js';
 import { reconcile } from '../src/transfer/reconcile.js';
 import { runGate } from '../src/transfer/gate.js';
 import { verifyTables, type VerifyResult } from '../src/transfer/verify.js';
-import { doc, insertRow, msg, raw, T0 } from './transfer-fixtures.js';
+import { doc, dumpPostgres, insertRow, msg, raw, T0 } from './transfer-fixtures.js';
 
 const DEEP_OK = 5_000;
 const DEEP_BEYOND = 60_000; // beyond PostgreSQL's stack with any max_stack_depth an 8MB OS stack allows
@@ -67,17 +66,6 @@ async function buildHostile(c: Client): Promise<void> {
   await insertRow(c, 'user_analysis_history', { id: 'h-1', user_id: raw(`'u1' || char(0)`), analysis_timestamp: T0 });
 }
 
-/** Every table of a PostgreSQL database as text, rows in id order. */
-async function dump(url: string): Promise<Record<string, string[]>> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const out: Record<string, string[]> = {};
-    for (const t of tableNames) out[t] = (await sql.unsafe(`SELECT to_jsonb(t)::text AS r FROM "${t}" t ORDER BY id COLLATE "C"`)).map((r) => String(r.r));
-    return out;
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-}
 
 const rejectKeys = (list: ReadonlyArray<{ table: string; id: string | null }>) => list.map((r) => `${r.table}:${r.id}`).sort();
 
@@ -171,7 +159,7 @@ describe('export + import gives PostgreSQL what copy gives', () => {
     const exported = await exportDatabase({ libsqlUrl: src.url, outDir: out });
     const imported = await importDirectory({ dir: out, databaseUrl: pgImport.url });
     expect(exported.totals.rejected + imported.totals.rejected).toBe(copied.totals.rejected);
-    expect(await dump(pgImport.url)).toEqual(await dump(pgCopy.url));
+    expect(await dumpPostgres(pgImport.url)).toEqual(await dumpPostgres(pgCopy.url));
   }, 120_000);
 });
 

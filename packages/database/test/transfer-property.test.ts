@@ -9,7 +9,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
-import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migratePostgres, migrateSqlite } from '../src/migrations/migrate.js';
 import { tableNames } from '../src/schema/tables.js';
@@ -19,19 +18,9 @@ import { copyDatabase } from '../src/transfer/copy.js';
 import { exportDatabase } from '../src/transfer/export.js';
 import { importDirectory } from '../src/transfer/import.js';
 import { verifyTables } from '../src/transfer/verify.js';
-import { doc, insertRow, msg, raw } from './transfer-fixtures.js';
+import { prng } from './helpers/prng.js';
+import { doc, dumpPostgres, insertRow, msg, raw } from './transfer-fixtures.js';
 
-/** mulberry32: a small seeded PRNG (uniform in [0, 1)). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Gen = { pick<T>(xs: readonly T[]): T; int(n: number): number; chance(p: number): boolean };
 const gen = (r: () => number): Gen => ({
@@ -118,16 +107,6 @@ async function buildSource(c: Client, seed: number): Promise<void> {
   }
 }
 
-async function dump(url: string): Promise<Record<string, string[]>> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const out: Record<string, string[]> = {};
-    for (const t of tableNames) out[t] = (await sql.unsafe(`SELECT to_jsonb(t)::text AS r FROM "${t}" t ORDER BY id COLLATE "C"`)).map((r) => String(r.r));
-    return out;
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-}
 
 /** `table:id reason` of every line of the rejects files in `dir` (`<table>.ndjson`). */
 function rejectsIn(dir: string): Map<string, string> {
@@ -180,7 +159,7 @@ describe('copy ≡ export + import over generated hostile rows, and verify agree
       expect([...byExport.keys()].sort()).toEqual([...byCopy.keys()].sort());
       expect(check.rejects.map((r) => `${r.table}:${r.id ?? `rowid ${r.rowid}`}`).sort(), 'check predicts every reject of copy').toEqual([...byCopy.keys()].sort());
       expect(copied.totals.rejected).toBe(byCopy.size);
-      expect(await dump(b.url)).toEqual(await dump(a.url));
+      expect(await dumpPostgres(b.url)).toEqual(await dumpPostgres(a.url));
       expect(check.totals.rejected, 'the generator made hostile rows').toBeGreaterThan(0);
       // verify sees the rejects copy made as rejects (not drift), each by id
       const v = await verifyTables({ libsqlUrl: src.url, databaseUrl: a.url, recheckDelayMs: 0, threads: false, sampleSize: 1_000 });
