@@ -21,6 +21,20 @@ describe('Converter.finish', () => {
     expect(conv.convert('user_analysis_history', history('h1', 'u1'), { parentExists: { user_id: true } })).toMatchObject({ ok: false, reject: { reason: 'orphan: user_profile with user_id u1 was rejected' } });
   });
 
+  it('keeps, after the parent is finished, only the held keys that are also rejected, and still answers right', () => {
+    const conv = new Converter('sqlite', 'copy');
+    expect(conv.convert('user_profiles', profile('p1', 'u1')).ok).toBe(true);
+    conv.markRejectedKey('user_profiles', 'user_id', 'u1'); // another source row with u1 was rejected: p1 still holds it
+    expect(conv.convert('user_profiles', profile('p3', 'u3')).ok).toBe(true);
+    conv.markRejected('user_profiles', 'p3', { id: 'p3', user_id: 'u3' }); // PostgreSQL refused p3
+    expect(conv.convert('user_profiles', profile('p4', 'u4')).ok).toBe(true);
+    conv.finish('user_profiles');
+    const child = (id: string, userId: string) => conv.convert('user_analysis_history', history(id, userId), { parentExists: { user_id: true } });
+    expect(child('h1', 'u1').ok).toBe(true);
+    expect(child('h3', 'u3')).toMatchObject({ ok: false, reject: { reason: 'orphan: user_profile with user_id u3 was rejected' } });
+    expect(child('h4', 'u4').ok).toBe(true);
+  });
+
   it('keeps unique keys until the table itself is finished', () => {
     const conv = new Converter('sqlite', 'copy');
     expect(conv.convert('user_profiles', profile('p1', 'u1')).ok).toBe(true);

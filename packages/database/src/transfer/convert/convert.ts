@@ -81,8 +81,17 @@ export const UNIQUE_KEYS: ReadonlyMap<TableName, ReadonlyArray<readonly string[]
   (Object.values(tables) as Array<(typeof tables)[TableName]>).map((t) => [t.name, t.indexes.filter((i) => i.unique).map((i) => i.columns)] as const).filter(([, k]) => k.length > 0),
 );
 
-/** The key of converted `row` in unique key `columns` (null when a column is NULL: NULLs never collide). */
+/**
+ * The key of converted `row` in unique key `columns` (null when a column is NULL: NULLs never
+ * collide): the value's text itself for a one-column key (no new string per row: the converter
+ * holds one key per row of `user_profiles`, 200k at 10M messages), else the JSON array of the
+ * values' texts. Keys of different column lists are never compared with each other.
+ */
 export function uniqueKeyOf(row: Readonly<Row>, columns: readonly string[]): string | null {
+  if (columns.length === 1) {
+    const v = row[columns[0]!];
+    return v === null || v === undefined ? null : String(v);
+  }
   const vals = columns.map((c) => row[c]);
   return vals.some((v) => v === null || v === undefined) ? null : JSON.stringify(vals.map(String));
 }
@@ -208,15 +217,26 @@ export class Converter {
 
   /**
    * Says that every row of `table` has been converted and loaded (its rejects marked): its unique
-   * keys are dropped at once (they only collide within the table), and the referenced keys of a
-   * finished table once every table referencing it has finished too. So what the converter holds
-   * is bounded by the tables in progress, not by the run: at 10M messages the profiles' 200k
-   * user ids and the collaborators' 100k keys would otherwise stay for the whole messages load.
+   * keys are dropped at once (they only collide within the table), its held referenced keys are
+   * cut to those also rejected (the only ones a child's check asks about), and the referenced keys
+   * of a finished table go once every table referencing it has finished too. So what the
+   * converter holds is bounded by the tables in progress and by the rejects, not by the run: at
+   * 10M messages the profiles' 200k user ids would otherwise stay while their 500k children load
+   * beside messages.
    * Tables never finished (not part of the run) keep their parents' keys: nothing is dropped early.
    */
   finish(table: TableName): void {
     this.#finished.add(table);
     this.#keys.delete(table);
+    // From now on a held key only answers "is this rejected key held too?": keep those alone.
+    for (const column of REFERENCED.get(table) ?? []) {
+      const k = refKey(table, column);
+      const held = this.#held.get(k);
+      if (!held) continue;
+      const rejected = this.#rejected.get(k);
+      if (!rejected) this.#held.delete(k);
+      else this.#held.set(k, new Set([...rejected].filter((v) => held.has(v))));
+    }
     for (const [parent, columns] of REFERENCED) {
       if (!this.#finished.has(parent)) continue;
       const children = (Object.values(tables) as Array<(typeof tables)[TableName]>).filter((t) => t.foreignKeys.some((fk) => fk.references.table === parent));

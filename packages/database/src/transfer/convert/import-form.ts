@@ -183,7 +183,7 @@ export class ImportFormReader {
     // converted keys, so every row whose key converts the same counts (a U+0000, another lone surrogate).
     const holders = await this.#keyHolders(table, [column]);
     for (const v of values) {
-      const ids = holders.get(JSON.stringify([sanitizeText(v)])) ?? [];
+      const ids = holders.get(uniqueKeyOf({ [column]: sanitizeText(v) }, [column])!) ?? [];
       if (ids.length === 0) continue;
       const verdicts = await this.#verdictOf(table, ids);
       out.set(v, ids.every((id) => verdicts.get(id) !== null));
