@@ -254,6 +254,66 @@ describe('load modes', () => {
     }
   });
 
+  it("an index record a killed run's backend still holds is waited for after the load and built, never left missing", async () => {
+    const t = await freshTarget();
+    // Stands for the backend of a run killed during its build of messages_search_idx: it holds the
+    // record until the build ends, then PostgreSQL rolls it back (the client is gone).
+    const orphan = postgres(t.url, { max: 1, onnotice: () => {} });
+    let release = () => {};
+    try {
+      const ac = new AbortController();
+      const first = copyDatabase({
+        libsqlUrl: src.url,
+        databaseUrl: t.url,
+        rejectsDir: join(tmp, 'r9'),
+        batchRows: 100,
+        concurrency: 1,
+        tables: ['messages'],
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.stage === 'load' && p.done >= 1_000) ac.abort(new Error('simulated kill'));
+        },
+      });
+      await expect(first).rejects.toThrow('simulated kill');
+      const deferred = (await listDeferredIndexes(t.sql)).map((d) => d.indexName).sort();
+      expect(deferred).toContain('messages_search_idx');
+
+      let holding!: () => void;
+      const held = new Promise<void>((r) => (holding = r));
+      const released = new Promise<void>((r) => (release = r));
+      const orphanTx = orphan
+        .begin(async (tx) => {
+          await tx.unsafe(`SELECT 1 FROM "${DEFERRED_INDEXES_TABLE}" WHERE index_name = 'messages_search_idx' FOR UPDATE`);
+          holding();
+          await released;
+          throw new Error('build rolled back');
+        })
+        .catch((e: Error) => e.message);
+      await held;
+
+      const warnings: string[] = [];
+      let settled = false;
+      const run = copyDatabase({ libsqlUrl: src.url, databaseUrl: t.url, rejectsDir: join(tmp, 'r10'), onWarning: (w) => warnings.push(w) }).finally(() => (settled = true));
+      run.catch(() => {});
+      const deadline = Date.now() + 60_000;
+      while (!settled && !warnings.some((w) => w.includes('messages_search_idx')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(settled, 'copy must not end while the index is held elsewhere').toBe(false);
+      expect(warnings.find((w) => w.startsWith('waiting for index messages_search_idx on messages'))).toBeDefined();
+      expect((await indexDefs(t.sql)).has('messages_search_idx')).toBe(false); // the start skipped it, the load went on
+      release();
+      expect(await orphanTx).toBe('build rolled back');
+      const s = await run;
+      expect([...s.recoveredIndexes].sort()).toEqual(deferred);
+      expect(await listDeferredIndexes(t.sql)).toEqual([]);
+      expect(await indexDefs(t.sql)).toEqual(reference);
+      expect(await t.count()).toBe(MESSAGES);
+    } finally {
+      release();
+      await orphan.end();
+      await t.close();
+    }
+  });
+
   it('--load-mode: a bad value is a usage error (exit 2); --dry-run says which mode each table would get', async () => {
     const t = await freshTarget();
     try {

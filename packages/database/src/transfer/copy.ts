@@ -10,7 +10,7 @@ import { defaultChunkRows, openSource, type Source } from './source/source.js';
 import { journalModeWarning } from './source/warnings.js';
 import { loadTable } from './load/table-loader.js';
 import { jsonMaxBytes } from './convert/copy-text.js';
-import { loadInMode, recoverDeferredIndexes, type LoadModeEvents, type TableModeReport } from './load/load-mode.js';
+import { loadInMode, recoverDeferredIndexes, sweepDeferredIndexes, type LoadModeEvents, type TableModeReport } from './load/load-mode.js';
 import type { LoadMode } from './load/deferred-indexes.js';
 import { rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
 
@@ -65,7 +65,7 @@ export interface CopySummary {
   readonly tables: TableSummary[];
   /** The load mode each table got (foreign-key order). */
   readonly loadModes: TableModeReport[];
-  /** Indexes an earlier killed bulk load had left deferred, built before this load started. */
+  /** Indexes an earlier killed bulk load had left deferred, built by this run: before its load, or after it for those another session held until then (load-mode.ts `sweepDeferredIndexes`). */
   readonly recoveredIndexes: string[];
   readonly totals: Omit<TableSummary, 'table'>;
   /** Wall time, in seconds. */
@@ -123,6 +123,7 @@ export async function copyDatabase(opts: CopyOptions): Promise<CopySummary> {
         };
         return runInLanes(order, counts, copyTable, opts.signal, opts.parallelTables ?? true);
       });
+      recoveredIndexes.push(...(await sweepDeferredIndexes(target, opts)));
       const summaries = results.map((r) => r.value);
       const seconds = (performance.now() - started) / 1000;
       const t = totals(summaries);

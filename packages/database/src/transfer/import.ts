@@ -11,7 +11,7 @@ import { measurePgJsonDepth } from './load/pg-json-depth.js';
 import { RejectFile } from './files/reject-file.js';
 import { rowsPerSecond, totals, type TableSummary, type TransferProgress } from './summary.js';
 import { loadTable, type LoadItem } from './load/table-loader.js';
-import { loadInMode, recoverDeferredIndexes, type LoadModeEvents, type TableModeReport } from './load/load-mode.js';
+import { loadInMode, recoverDeferredIndexes, sweepDeferredIndexes, type LoadModeEvents, type TableModeReport } from './load/load-mode.js';
 import type { LoadMode } from './load/deferred-indexes.js';
 import { parseJsonExact } from '../json-exact.js';
 
@@ -56,7 +56,7 @@ export interface ImportSummary {
   readonly tables: ImportTableSummary[];
   /** The load mode each table got (foreign-key order). */
   readonly loadModes: TableModeReport[];
-  /** Indexes an earlier killed bulk load had left deferred, built before this load started. */
+  /** Indexes an earlier killed bulk load had left deferred, built by this run: before its load, or after it for those another session held until then (load-mode.ts `sweepDeferredIndexes`). */
   readonly recoveredIndexes: string[];
   readonly totals: Omit<TableSummary, 'table'> & { rejectedAtExport: number };
   /** Wall time including the checksum pass, in seconds. */
@@ -137,6 +137,7 @@ export async function importDirectory(opts: ImportOptions): Promise<ImportSummar
     };
     const rows = new Map(order.map((t) => [t, meta.tables[t].rows]));
     const results = await runInLanes(order, rows, importTable, opts.signal, opts.parallelTables ?? true);
+    recoveredIndexes.push(...(await sweepDeferredIndexes(target, opts)));
     const out = results.map((r) => r.value);
     const seconds = (performance.now() - started) / 1000;
     const t = { ...totals(out), rejectedAtExport: out.reduce((n, s) => n + s.rejectedAtExport, 0) };

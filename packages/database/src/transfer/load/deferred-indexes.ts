@@ -124,14 +124,22 @@ export async function chooseLoadMode(sql: Sql, table: string, mode: LoadMode): P
  * recorded and absent, never half there. {@link INDEX_BUILDS_AT_ONCE} builds run at once (on
  * their own connections of `sql`); a build takes a SHARE lock on its table: readers go on,
  * writers (a shadow write) wait until the build commits. A record whose index exists already
- * (built by hand) is just deleted. A record another process is rebuilding is skipped
- * (`FOR UPDATE SKIP LOCKED`): that process finishes it.
+ * (built by hand) is just deleted. A record another session is rebuilding is skipped
+ * (`FOR UPDATE SKIP LOCKED`): that session finishes it; with `wait`, it is waited for instead
+ * (`FOR UPDATE`): when that session commits, the record is gone and nothing is left to do; when
+ * it rolls back, this call builds the index. That session may be the backend of a run killed
+ * with kill -9 during its build: PostgreSQL notices the client is gone only when the build ends
+ * and it replies, then rolls the build back, so without `wait` the index would stay missing.
  *
  * @param onBuilt called after each index with its name and the build's wall time in ms.
+ * @param onWait with `wait`, called before waiting for a record another session holds.
  * @returns the names of the indexes built.
  * @throws what postgres.js throws (the indexes not built yet stay recorded).
  */
-export async function rebuildDeferredIndexes(sql: Sql, opts: { table?: string; onBuilt?: (index: string, table: string, ms: number) => void } = {}): Promise<string[]> {
+export async function rebuildDeferredIndexes(
+  sql: Sql,
+  opts: { table?: string; wait?: boolean; onBuilt?: (index: string, table: string, ms: number) => void; onWait?: (index: string, table: string) => void } = {},
+): Promise<string[]> {
   const todo = await listDeferredIndexes(sql, opts.table);
   // Biggest first (GIN of the tsvector is the longest build), so the two lanes end together.
   todo.sort((a, b) => weight(b) - weight(a));
@@ -142,7 +150,12 @@ export async function rebuildDeferredIndexes(sql: Sql, opts: { table?: string; o
       const d = todo[next++]!;
       const t0 = performance.now();
       const did = await sql.begin(async (tx) => {
-        const rec = await tx.unsafe(`SELECT 1 FROM ${q(DEFERRED_INDEXES_TABLE)} WHERE index_name = $1 FOR UPDATE SKIP LOCKED`, [d.indexName]);
+        const pick = `SELECT 1 FROM ${q(DEFERRED_INDEXES_TABLE)} WHERE index_name = $1 FOR UPDATE`;
+        let rec = await tx.unsafe(`${pick} SKIP LOCKED`, [d.indexName]);
+        if (rec.length === 0 && opts.wait && (await tx.unsafe(`SELECT 1 FROM ${q(DEFERRED_INDEXES_TABLE)} WHERE index_name = $1`, [d.indexName])).length > 0) {
+          opts.onWait?.(d.indexName, d.tableName);
+          rec = await tx.unsafe(pick, [d.indexName]);
+        }
         if (rec.length === 0) return false;
         const [ex] = (await tx.unsafe('SELECT to_regclass($1) IS NOT NULL AS ok', [q(d.indexName)])) as unknown as [{ ok: boolean }];
         if (!ex.ok) {

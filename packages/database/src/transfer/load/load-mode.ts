@@ -13,6 +13,8 @@ export interface TableModeReport extends TableLoadMode {
 
 /** Callbacks of a load's mode handling (the CLI prints them on stderr). */
 export interface LoadModeEvents {
+  /** The final sweep waits for a deferred index another session holds ({@link sweepDeferredIndexes}). */
+  readonly onWarning?: ((message: string) => void) | undefined;
   /** A table's mode was chosen (before its first row is written). */
   readonly onLoadMode?: ((table: TableName, m: TableLoadMode) => void) | undefined;
   /** A deferred index was built again (after a bulk load, or recovered from an earlier killed run); ms = build wall time. */
@@ -26,6 +28,22 @@ export interface LoadModeEvents {
  */
 export function recoverDeferredIndexes(target: Pick<Target, 'sql'>, ev: LoadModeEvents = {}): Promise<string[]> {
   return rebuildDeferredIndexes(target.sql, { onBuilt: ev.onIndexBuilt });
+}
+
+/**
+ * Last step of every copy/import: builds the indexes still recorded as deferred once every table
+ * has loaded, waiting for those another session holds (deferred-indexes.ts `rebuildDeferredIndexes`
+ * with `wait`). The first step skipped them so the load could start; they are the ones a killed
+ * run's backend was still building, which PostgreSQL rolls back when it finds the client gone. So a
+ * load that succeeds never leaves an index missing. Says so (`onWarning`) before it waits.
+ * @returns the names of the indexes built.
+ */
+export function sweepDeferredIndexes(target: Pick<Target, 'sql'>, ev: LoadModeEvents = {}): Promise<string[]> {
+  return rebuildDeferredIndexes(target.sql, {
+    wait: true,
+    onBuilt: ev.onIndexBuilt,
+    onWait: (index, table) => ev.onWarning?.(`waiting for index ${index} on ${table}: another session holds it (an earlier run killed during its build?); it is built here unless that session finishes it`),
+  });
 }
 
 /**
@@ -73,11 +91,11 @@ export function formatPlannedLoadModes(mode: LoadMode, planned: ReturnType<typeo
 }
 
 /**
- * What a load says when it ends: the indexes it built first for an earlier killed load (when
+ * What a load says when it ends: the indexes it built for an earlier killed load (when
  * any), then one line per table ({@link formatLoadModes}).
  */
 export function formatLoadReport(mode: LoadMode, recoveredIndexes: readonly string[], modes: readonly TableModeReport[]): string {
-  const recovered = recoveredIndexes.length > 0 ? `\nRebuilt first ${recoveredIndexes.length} indexes an earlier bulk load had left deferred: ${recoveredIndexes.join(', ')}\n` : '';
+  const recovered = recoveredIndexes.length > 0 ? `\nRebuilt ${recoveredIndexes.length} indexes an earlier bulk load had left deferred: ${recoveredIndexes.join(', ')}\n` : '';
   return `${recovered}\nLoad modes (--load-mode ${mode}):\n${formatLoadModes(modes)}`;
 }
 
