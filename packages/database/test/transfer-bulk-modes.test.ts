@@ -254,7 +254,7 @@ describe('load modes', () => {
     }
   });
 
-  it("an index record a killed run's backend still holds is waited for after the load and built, never left missing", async () => {
+  it.each(['copy', 'import'] as const)("%s: an index record a killed run's backend still holds is waited for after the load and built, never left missing", async (tool) => {
     const t = await freshTarget();
     // Stands for the backend of a run killed during its build of messages_search_idx: it holds the
     // record until the build ends, then PostgreSQL rolls it back (the client is gone).
@@ -265,7 +265,7 @@ describe('load modes', () => {
       const first = copyDatabase({
         libsqlUrl: src.url,
         databaseUrl: t.url,
-        rejectsDir: join(tmp, 'r9'),
+        rejectsDir: join(tmp, `r9-${tool}`),
         batchRows: 100,
         concurrency: 1,
         tables: ['messages'],
@@ -293,7 +293,11 @@ describe('load modes', () => {
 
       const warnings: string[] = [];
       let settled = false;
-      const run = copyDatabase({ libsqlUrl: src.url, databaseUrl: t.url, rejectsDir: join(tmp, 'r10'), onWarning: (w) => warnings.push(w) }).finally(() => (settled = true));
+      const onWarning = (w: string) => warnings.push(w);
+      const rejectsDir = join(tmp, `r10-${tool}`);
+      const run = (
+        tool === 'copy' ? copyDatabase({ libsqlUrl: src.url, databaseUrl: t.url, rejectsDir, onWarning }) : importDirectory({ dir: exportDir, databaseUrl: t.url, rejectsDir, onWarning })
+      ).finally(() => (settled = true));
       run.catch(() => {});
       const deadline = Date.now() + 60_000;
       while (!settled && !warnings.some((w) => w.includes('messages_search_idx')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
