@@ -72,6 +72,24 @@ async function freshTarget() {
   };
 }
 
+/** A copy of messages alone in bulk mode, stopped after 1,000 rows: its indexes stay deferred, as after kill -9. */
+async function killedBulkLoad(url: string, rejects: string): Promise<void> {
+  const ac = new AbortController();
+  const first = copyDatabase({
+    libsqlUrl: src.url,
+    databaseUrl: url,
+    rejectsDir: join(tmp, rejects),
+    batchRows: 100,
+    concurrency: 1,
+    tables: ['messages'],
+    signal: ac.signal,
+    onProgress: (p) => {
+      if (p.stage === 'load' && p.done >= 1_000) ac.abort(new Error('simulated kill'));
+    },
+  });
+  await expect(first).rejects.toThrow('simulated kill');
+}
+
 const env = (url: string) => ({ LIBSQL_URL: src.url, DATABASE_URL: url, USE_POSTGRES_SHADOW: 'true' });
 
 beforeAll(async () => {
@@ -229,20 +247,7 @@ describe('load modes', () => {
   it('a killed bulk load is recovered by the next copy itself (indexes built before it loads)', async () => {
     const t = await freshTarget();
     try {
-      const ac = new AbortController();
-      const first = copyDatabase({
-        libsqlUrl: src.url,
-        databaseUrl: t.url,
-        rejectsDir: join(tmp, 'r7'),
-        batchRows: 100,
-        concurrency: 1,
-        tables: ['messages'],
-        signal: ac.signal,
-        onProgress: (p) => {
-          if (p.stage === 'load' && p.done >= 1_000) ac.abort(new Error('simulated kill'));
-        },
-      });
-      await expect(first).rejects.toThrow('simulated kill');
+      await killedBulkLoad(t.url, 'r7');
       expect((await listDeferredIndexes(t.sql)).length).toBe(8); // messages' secondary indexes on PostgreSQL (6 btrees, 2 GIN)
       const s = await copyDatabase({ libsqlUrl: src.url, databaseUrl: t.url, rejectsDir: join(tmp, 'r8') });
       expect([...s.recoveredIndexes].sort()).toEqual([...(await indexDefs(t.sql)).keys()].filter((n) => n.startsWith('idx_messages_') || /^messages_.*_idx$/.test(n)).sort());
@@ -261,20 +266,7 @@ describe('load modes', () => {
     const orphan = postgres(t.url, { max: 1, onnotice: () => {} });
     let release = () => {};
     try {
-      const ac = new AbortController();
-      const first = copyDatabase({
-        libsqlUrl: src.url,
-        databaseUrl: t.url,
-        rejectsDir: join(tmp, `r9-${tool}`),
-        batchRows: 100,
-        concurrency: 1,
-        tables: ['messages'],
-        signal: ac.signal,
-        onProgress: (p) => {
-          if (p.stage === 'load' && p.done >= 1_000) ac.abort(new Error('simulated kill'));
-        },
-      });
-      await expect(first).rejects.toThrow('simulated kill');
+      await killedBulkLoad(t.url, `r9-${tool}`);
       const deferred = (await listDeferredIndexes(t.sql)).map((d) => d.indexName).sort();
       expect(deferred).toContain('messages_search_idx');
 
