@@ -105,6 +105,33 @@ describe('rows PostgreSQL refuses', () => {
     }
   });
 
+  it('a batch of thousands of refused rows: each rejected alone, the rest written, within the lock table', async () => {
+    // Every attempt of the bisection nested in the previous one (postgres.js releases no savepoint): a
+    // batch this size ended in "out of shared memory" (53200, max_locks_per_transaction) and rolled back.
+    await sql`INSERT INTO documents (id, title, content, created_by, created_at, version) VALUES ('doc-1', 't', '', 'u', ${T0}, 1)`;
+    const collaborator = (id: string, documentId: string): Row => ({ id, document_id: documentId, user_id: id, username: null, role: 'editor', joined_at: T0, updated_at: null, version: 1 });
+    const target = await openTarget(pg.url, { max: 2, applicationName: 'bisect-test' });
+    try {
+      const mixed = new PgBatch('document_collaborators');
+      for (let i = 0; i < 5_000; i++) mixed.add(collaborator(`dc${i}`, i % 2 === 0 ? 'doc-1' : `no-such-doc-${i}`));
+      const none = new PgBatch('document_collaborators');
+      for (let i = 0; i < 5_000; i++) none.add(collaborator(`dx${i}`, `no-such-doc-${i}`));
+      const loader = new PgLoader(target, 'document_collaborators', 'import');
+      const [a, b] = await Promise.all([loader.load(mixed), loader.load(none)]);
+      expect({ written: a.written, rejected: a.rejected.length }).toEqual({ written: 2_500, rejected: 2_500 });
+      expect({ written: b.written, rejected: b.rejected.length }).toEqual({ written: 0, rejected: 5_000 });
+      expect(a.rejected.map((r) => r.reject.id)).toEqual(Array.from({ length: 2_500 }, (_, k) => `dc${2 * k + 1}`));
+      expect(new Set([...a.rejected, ...b.rejected].map((r) => r.reject.reason.slice(0, 14)))).toEqual(new Set(['postgres 23503']));
+      expect(a.rejected[0]!.reject.reason).toMatch(/document_collaborators_document_id_fk.*Key \(document_id\)=\(no-such-doc-1\)/);
+      expect(await sql`SELECT count(*)::int AS n FROM document_collaborators WHERE id LIKE 'dc%'`).toEqual([{ n: 2_500 }]);
+      expect(await sql`SELECT count(*)::int AS n FROM document_collaborators WHERE id LIKE 'dx%'`).toEqual([{ n: 0 }]);
+      const states = await sql`SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bisect-test'`;
+      expect(states.map((s) => s.state).filter((s) => String(s).startsWith('idle in transaction'))).toEqual([]);
+    } finally {
+      await target.close();
+    }
+  }, 120_000);
+
   it('a COPY PostgreSQL fails after its last byte is detected (postgres.js says nothing), rolled back, pool clean', async () => {
     const target = await openTarget(pg.url, { max: 2, applicationName: 'copy-fail-test' });
     try {

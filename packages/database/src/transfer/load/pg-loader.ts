@@ -36,6 +36,12 @@ const sqlState = (e: unknown): string | null => {
 };
 const isRowError = (e: unknown) => ROW_ERROR.test(sqlState(e) ?? '');
 
+/**
+ * The savepoint of one bisection attempt (see `PgLoader#range`). Releasing it releases every
+ * savepoint established after it, postgres.js's unnamed one included (PostgreSQL `RELEASE SAVEPOINT`).
+ */
+const BISECT_SAVEPOINT = 'repo_bisect';
+
 /** Thrown inside a direct attempt to roll it back (a tombstone matches a row of the batch). */
 const NOT_DIRECT = Symbol('not direct');
 
@@ -163,13 +169,25 @@ export class PgLoader {
     return out;
   }
 
+  /**
+   * Inserts staged rows `[lo, hi)` under a savepoint, or, when PostgreSQL refuses one of them, each
+   * half in turn, down to the single rows that fail. Every attempt's savepoint is released before
+   * the next: postgres.js's `savepoint()` never releases its own (neither after the work nor after
+   * `ROLLBACK TO`), so without {@link BISECT_SAVEPOINT} every attempt would nest in the previous
+   * one, and a batch of thousands of refused rows would end in `out of shared memory` (53200):
+   * a write at nesting depth d assigns transaction ids to all d levels, each held as a lock until
+   * commit, from PostgreSQL's lock table of `max_locks_per_transaction` × connections.
+   */
   async #range(tx: postgres.TransactionSql, batch: PgBatch, base: number, lo: number, hi: number, out: LoadResult): Promise<void> {
+    await tx.unsafe(`SAVEPOINT ${BISECT_SAVEPOINT}`);
     try {
       const written = await tx.savepoint(async (sp) => (await sp.unsafe(this.#insertRange, [this.#table, base + lo, base + hi])).count);
       out.written += written;
       out.unchanged += hi - lo - written;
     } catch (e) {
       if (!isRowError(e)) throw e;
+      // Also releases postgres.js's savepoint of the attempt, established after this one.
+      await tx.unsafe(`RELEASE SAVEPOINT ${BISECT_SAVEPOINT}`);
       if (hi - lo === 1) {
         const row = batch.row(lo);
         out.rejected.push({ row, reject: this.#reject(row, sqlState(e)!, e) });
@@ -178,7 +196,9 @@ export class PgLoader {
       const mid = lo + ((hi - lo) >> 1);
       await this.#range(tx, batch, base, lo, mid, out);
       await this.#range(tx, batch, base, mid, hi, out);
+      return;
     }
+    await tx.unsafe(`RELEASE SAVEPOINT ${BISECT_SAVEPOINT}`);
   }
 
   #reject(row: Row, state: string, e: unknown): Reject {
