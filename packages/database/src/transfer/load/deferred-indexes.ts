@@ -34,12 +34,26 @@ export interface TableLoadMode {
 }
 
 /**
- * Session memory for one index build: PostgreSQL sorts a btree build in memory up to this size
- * (past it, an external merge sort on disk), and a GIN build accumulates entries up to it before
- * flushing (smaller = more, smaller merges). 1.28M messages sort in well under 512 MB per index;
- * two builds run at once, so at most 1 GB. PostgreSQL's default is 64 MB.
+ * Session memory (`maintenance_work_mem`) for one btree build: PostgreSQL sorts the entries in
+ * memory up to this size, past it an external merge sort on disk. 1.28M messages sort in well
+ * under 512 MB per index; two builds run at once, so at most 1 GB. PostgreSQL's default is 64 MB.
  */
-export const INDEX_BUILD_MEMORY = '512MB';
+export const BTREE_BUILD_MEMORY = '512MB';
+
+/**
+ * Session memory for one GIN build. A GIN build gathers (key, row pointers) in memory up to this
+ * size, then writes them into the index and starts over (PostgreSQL `ginbuild`). The pointers of
+ * every key grow as arrays that each row appends to, all over that memory: past the processor's
+ * cache, each append is a cache miss. Measured on the bench's 1M messages (AMD EPYC, 32 MiB L3),
+ * messages_search_idx built in about 12 s at 16 MB against about 14 s at 512 MB, in every pair
+ * of runs but one (docs/benchmarks.md, "Issue 15, seventh stop").
+ */
+export const GIN_BUILD_MEMORY = '16MB';
+
+/** The `maintenance_work_mem` for a recorded `CREATE INDEX` statement (see {@link BTREE_BUILD_MEMORY}, {@link GIN_BUILD_MEMORY}). */
+export const buildMemory = (definition: string): string => (isGin(definition) ? GIN_BUILD_MEMORY : BTREE_BUILD_MEMORY);
+
+const isGin = (definition: string) => / USING gin /i.test(definition);
 
 /** Index builds at once (one connection each): the machine has 2 cores. */
 export const INDEX_BUILDS_AT_ONCE = 2;
@@ -120,7 +134,7 @@ export async function chooseLoadMode(sql: Sql, table: string, mode: LoadMode): P
 /**
  * Builds again the indexes recorded as deferred (all, or one table's), each in one transaction
  * that runs its recorded `CREATE INDEX` (one pass over the table, with `maintenance_work_mem` =
- * {@link INDEX_BUILD_MEMORY}) and deletes its record, so a build killed midway leaves the index
+ * {@link buildMemory}) and deletes its record, so a build killed midway leaves the index
  * recorded and absent, never half there. {@link INDEX_BUILDS_AT_ONCE} builds run at once (on
  * their own connections of `sql`); a build takes a SHARE lock on its table: readers go on,
  * writers (a shadow write) wait until the build commits. A record whose index exists already
@@ -159,7 +173,7 @@ export async function rebuildDeferredIndexes(
         if (rec.length === 0) return false;
         const [ex] = (await tx.unsafe('SELECT to_regclass($1) IS NOT NULL AS ok', [q(d.indexName)])) as unknown as [{ ok: boolean }];
         if (!ex.ok) {
-          await tx.unsafe(`SET LOCAL maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
+          await tx.unsafe(`SET LOCAL maintenance_work_mem = '${buildMemory(d.definition)}'`);
           // Two builds at once already use both cores: no parallel workers on top.
           await tx.unsafe('SET LOCAL max_parallel_maintenance_workers = 0');
           await tx.unsafe(d.definition);
@@ -177,4 +191,4 @@ export async function rebuildDeferredIndexes(
   return built;
 }
 
-const weight = (d: DeferredIndex) => (/ USING gin /i.test(d.definition) ? 2 : 1);
+const weight = (d: DeferredIndex) => (isGin(d.definition) ? 2 : 1);
