@@ -45,8 +45,9 @@ export const BTREE_BUILD_MEMORY = '512MB';
  * size, then writes them into the index and starts over (PostgreSQL `ginbuild`). The pointers of
  * every key grow as arrays that each row appends to, all over that memory: past the processor's
  * cache, each append is a cache miss. Measured on the bench's 1M messages (AMD EPYC, 32 MiB L3),
- * messages_search_idx built in about 12 s at 16 MB against about 14 s at 512 MB, in every pair
- * of runs but one (docs/benchmarks.md, "Issue 15, seventh stop").
+ * messages_search_idx built in 12.0 s at 16 MB against 14.2 s at 512 MB (medians of ~30 builds;
+ * faster in 21 of 23 interleaved rounds), and slower again at 4 MB (docs/benchmarks.md, "Issue 15,
+ * seventh stop").
  */
 export const GIN_BUILD_MEMORY = '16MB';
 
