@@ -59,6 +59,12 @@ afterAll(async () => {
   if (rejectsDir) rmSync(rejectsDir, { recursive: true, force: true });
 });
 
+/** States of the sessions named `applicationName` that sit idle in an (aborted) transaction. */
+const idleInTransaction = async (applicationName: string): Promise<string[]> =>
+  (await sql`SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = ${applicationName}`)
+    .map((s) => String(s.state))
+    .filter((s) => s.startsWith('idle in transaction'));
+
 const rejects = (table: string) =>
   readFileSync(join(rejectsDir, `${table}.ndjson`), 'utf8')
     .split('\n')
@@ -98,8 +104,7 @@ describe('rows PostgreSQL refuses', () => {
       expect(r.rejected.map((x) => x.reject.id)).toEqual(['q2']);
       const pids = await Promise.all([1, 2, 3].map(() => target.sql`SELECT pg_backend_pid() AS pid, pg_sleep(0.2)`.then((x) => x[0]!.pid as number)));
       expect(new Set(pids).size).toBe(3);
-      const states = await sql`SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pool-test'`;
-      expect(states.map((s) => s.state).filter((s) => String(s).startsWith('idle in transaction'))).toEqual([]);
+      expect(await idleInTransaction('pool-test')).toEqual([]);
     } finally {
       await target.close();
     }
@@ -125,8 +130,7 @@ describe('rows PostgreSQL refuses', () => {
       expect(a.rejected[0]!.reject.reason).toMatch(/document_collaborators_document_id_fk.*Key \(document_id\)=\(no-such-doc-1\)/);
       expect(await sql`SELECT count(*)::int AS n FROM document_collaborators WHERE id LIKE 'dc%'`).toEqual([{ n: 2_500 }]);
       expect(await sql`SELECT count(*)::int AS n FROM document_collaborators WHERE id LIKE 'dx%'`).toEqual([{ n: 0 }]);
-      const states = await sql`SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bisect-test'`;
-      expect(states.map((s) => s.state).filter((s) => String(s).startsWith('idle in transaction'))).toEqual([]);
+      expect(await idleInTransaction('bisect-test')).toEqual([]);
     } finally {
       await target.close();
     }
@@ -143,8 +147,7 @@ describe('rows PostgreSQL refuses', () => {
       });
       await expect(attempt).rejects.toBeInstanceOf(CopyFailedError);
       expect(Date.now() - started).toBeLessThan(5_000);
-      const states = await sql`SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'copy-fail-test'`;
-      expect(states.map((s) => s.state).filter((s) => String(s).startsWith('idle in transaction'))).toEqual([]);
+      expect(await idleInTransaction('copy-fail-test')).toEqual([]);
       const pids = await Promise.all([1, 2].map(() => target.sql`SELECT pg_backend_pid() AS pid, pg_sleep(0.2)`.then((x) => x[0]!.pid as number)));
       expect(new Set(pids).size).toBe(2);
     } finally {
