@@ -17,7 +17,9 @@ import { createTestPostgres, createTestSqlite } from '../src/testing/index.js';
 import { copyDatabase } from '../src/transfer/copy.js';
 import { exportDatabase } from '../src/transfer/export.js';
 import { importDirectory } from '../src/transfer/import.js';
-import { DEFERRED_INDEXES_TABLE, listDeferredIndexes } from '../src/transfer/load/deferred-indexes.js';
+import { DEFERRED_INDEXES_TABLE, listDeferredIndexes, rebuildDeferredIndexes } from '../src/transfer/load/deferred-indexes.js';
+import { waitWarning } from '../src/transfer/load/load-mode.js';
+import { describeHolders, type LockHolder } from '../src/transfer/load/lock-wait.js';
 import { ensureFreshDist } from './helpers/fresh-dist.js';
 import { doc, insertRow, runCli, T0, T0_MS } from './transfer-fixtures.js';
 
@@ -263,10 +265,11 @@ describe('load modes', () => {
     const t = await freshTarget();
     // Stands for the backend of a run killed during its build of messages_search_idx: it holds the
     // record until the build ends, then PostgreSQL rolls it back (the client is gone).
-    const orphan = postgres(t.url, { max: 1, onnotice: () => {} });
+    const orphan = postgres(t.url, { max: 1, onnotice: () => {}, connection: { application_name: 'orphan-build' } });
     let release = () => {};
     try {
       await killedBulkLoad(t.url, `r9-${tool}`);
+      const orphanPid = (await orphan<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid;
       const deferred = (await listDeferredIndexes(t.sql)).map((d) => d.indexName).sort();
       expect(deferred).toContain('messages_search_idx');
 
@@ -294,7 +297,10 @@ describe('load modes', () => {
       const deadline = Date.now() + 60_000;
       while (!settled && !warnings.some((w) => w.includes('messages_search_idx')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(settled, 'copy must not end while the index is held elsewhere').toBe(false);
-      expect(warnings.find((w) => w.startsWith('waiting for index messages_search_idx on messages'))).toBeDefined();
+      const warning = warnings.find((w) => w.startsWith('waiting for index messages_search_idx on messages'));
+      // The operator is told who holds it and how to end the wait.
+      expect(warning).toContain(`pid ${orphanPid} (application "orphan-build", idle in transaction, transaction open `);
+      expect(warning).toContain(`SELECT pg_terminate_backend(${orphanPid})`);
       expect((await indexDefs(t.sql)).has('messages_search_idx')).toBe(false); // the start skipped it, the load went on
       release();
       expect(await orphanTx).toBe('build rolled back');
@@ -306,6 +312,108 @@ describe('load modes', () => {
     } finally {
       release();
       await orphan.end();
+      await t.close();
+    }
+  });
+
+  it('a record held by a session left idle in its transaction: the wait is reported every interval, and ends on the signal with the index still recorded', async () => {
+    const t = await freshTarget();
+    const holder = postgres(t.url, { max: 1, onnotice: () => {}, connection: { application_name: 'left-open' } });
+    let release = () => {};
+    try {
+      await killedBulkLoad(t.url, 'r11');
+      const pid = (await holder<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid;
+      let holding!: () => void;
+      const held = new Promise<void>((r) => (holding = r));
+      const released = new Promise<void>((r) => (release = r));
+      const holderTx = holder.begin(async (tx) => {
+        await tx.unsafe(`SELECT 1 FROM "${DEFERRED_INDEXES_TABLE}" WHERE index_name = 'messages_search_idx' FOR UPDATE`);
+        holding();
+        await released;
+        return 'still open';
+      });
+      await held;
+
+      const reports: { holders: readonly LockHolder[]; ms: number }[] = [];
+      const ac = new AbortController();
+      const waited = rebuildDeferredIndexes(t.sql, {
+        table: 'messages',
+        wait: true,
+        waitReportMs: 150,
+        signal: ac.signal,
+        onWait: (index, table, holders, ms) => {
+          expect([index, table]).toEqual(['messages_search_idx', 'messages']);
+          reports.push({ holders, ms });
+          if (reports.length === 3) ac.abort(new Error('operator pressed Ctrl-C'));
+        },
+      });
+      await expect(waited).rejects.toThrow('operator pressed Ctrl-C');
+      expect(reports.length).toBe(3);
+      for (const r of reports) expect(r.holders).toEqual([expect.objectContaining({ pid, applicationName: 'left-open', state: 'idle in transaction' })]);
+      expect(reports[2]!.ms).toBeGreaterThan(reports[0]!.ms);
+      // The wait ended and nothing else: the index is still recorded and missing, the other session untouched.
+      expect((await listDeferredIndexes(t.sql, 'messages')).map((d) => d.indexName)).toContain('messages_search_idx');
+      expect((await indexDefs(t.sql)).has('messages_search_idx')).toBe(false);
+      expect(await t.sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${pid} AND state = 'idle in transaction'`).toHaveLength(1);
+      expect(waitWarning('messages_search_idx', 'messages', reports[0]!.holders, 61_000)).toMatch(
+        new RegExp(`^still waiting for index messages_search_idx on messages after 61 s: another session holds it, pid ${pid} \\(application "left-open", idle in transaction, transaction open \\d+ s\\)`),
+      );
+      expect(describeHolders([{ pid: 7, applicationName: 'x\u001b[2Jy', state: 'active', transactionSeconds: 3 }])).toBe('pid 7 (application "x\\u001b[2Jy", active, transaction open 3 s)');
+
+      release();
+      expect(await holderTx).toBe('still open');
+    } finally {
+      release();
+      await holder.end();
+      await t.close();
+    }
+  });
+
+  it('CLI: Ctrl-C while copy waits for a held index ends the wait (exit 130); the next copy builds the index', { timeout: 120_000 }, async () => {
+    const t = await freshTarget();
+    const holder = postgres(t.url, { max: 1, onnotice: () => {}, connection: { application_name: 'left-open' } });
+    let release = () => {};
+    try {
+      await killedBulkLoad(t.url, 'r12');
+      let holding!: () => void;
+      const held = new Promise<void>((r) => (holding = r));
+      const released = new Promise<void>((r) => (release = r));
+      const holderTx = holder.begin(async (tx) => {
+        await tx.unsafe(`SELECT 1 FROM "${DEFERRED_INDEXES_TABLE}" WHERE index_name = 'messages_search_idx' FOR UPDATE`);
+        holding();
+        await released;
+        throw new Error('rolled back');
+      });
+      holderTx.catch(() => {});
+      await held;
+
+      const pkg = fileURLToPath(new URL('..', import.meta.url));
+      const child = spawn(process.execPath, ['dist/cli/main.js', 'copy', '--rejects', join(tmp, 'r13')], { cwd: pkg, env: { PATH: process.env.PATH, ...env(t.url) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stdout.resume();
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 60_000;
+      while (!stderr.includes('waiting for index messages_search_idx') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(stderr).toContain('application "left-open", idle in transaction');
+      child.kill('SIGINT');
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running 30 s after Ctrl-C'), 30_000))]);
+      if (code !== 130) child.kill('SIGKILL');
+      expect(code, stderr).toBe(130);
+      expect(stderr).toContain('error INTERRUPTED');
+      expect((await listDeferredIndexes(t.sql)).map((d) => d.indexName)).toEqual(['messages_search_idx']);
+      expect(await t.count()).toBe(MESSAGES); // the load itself had finished
+
+      release();
+      await expect(holderTx).rejects.toThrow('rolled back');
+      const again = await runCli(['copy', '--rejects', join(tmp, 'r14')], env(t.url));
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toContain('messages_search_idx');
+      expect(await listDeferredIndexes(t.sql)).toEqual([]);
+      expect(await indexDefs(t.sql)).toEqual(reference);
+    } finally {
+      release();
+      await holder.end();
       await t.close();
     }
   });

@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import { q } from '../../stores/table-sql.js';
+import { waitReported, type LockHolder } from './lock-wait.js';
 
 /**
  * Bookkeeping table (in the target, created on first use) of the secondary indexes a bulk load
@@ -145,31 +146,47 @@ export async function chooseLoadMode(sql: Sql, table: string, mode: LoadMode): P
  * it rolls back, this call builds the index. That session may be the backend of a run killed
  * with kill -9 during its build: PostgreSQL notices the client is gone only when the build ends
  * and it replies, then rolls the build back, so without `wait` the index would stay missing.
+ * It may also be a session left idle in its transaction: the wait then lasts until someone ends
+ * it, so `onWait` names it (pid, application, state) when the wait begins and every
+ * `waitReportMs` (default 30 s) while it lasts, and `signal` ends the wait (lock-wait.ts).
  *
  * @param onBuilt called after each index with its name and the build's wall time in ms.
- * @param onWait with `wait`, called before waiting for a record another session holds.
+ * @param onWait with `wait`, called when a wait for a record another session holds has begun,
+ *   then every `waitReportMs`, with the sessions holding it and the time waited so far (ms).
  * @returns the names of the indexes built.
- * @throws what postgres.js throws (the indexes not built yet stay recorded).
+ * @throws the signal's reason when `signal` fires during a wait; what postgres.js throws. The
+ *   indexes not built yet stay recorded either way.
  */
 export async function rebuildDeferredIndexes(
   sql: Sql,
-  opts: { table?: string; wait?: boolean; onBuilt?: (index: string, table: string, ms: number) => void; onWait?: (index: string, table: string) => void } = {},
+  opts: {
+    table?: string;
+    wait?: boolean;
+    onBuilt?: (index: string, table: string, ms: number) => void;
+    onWait?: (index: string, table: string, holders: readonly LockHolder[], waitedMs: number) => void;
+    waitReportMs?: number;
+    signal?: AbortSignal | undefined;
+  } = {},
 ): Promise<string[]> {
   const todo = await listDeferredIndexes(sql, opts.table);
   // Biggest first (GIN of the tsvector is the longest build), so the two lanes end together.
   todo.sort((a, b) => weight(b) - weight(a));
   const built: string[] = [];
   let next = 0;
+  let failed: { e: unknown } | null = null;
   const lane = async () => {
-    while (next < todo.length) {
+    while (next < todo.length && !failed) {
       const d = todo[next++]!;
       const t0 = performance.now();
       const did = await sql.begin(async (tx) => {
         const pick = `SELECT 1 FROM ${q(DEFERRED_INDEXES_TABLE)} WHERE index_name = $1 FOR UPDATE`;
         let rec = await tx.unsafe(`${pick} SKIP LOCKED`, [d.indexName]);
         if (rec.length === 0 && opts.wait && (await tx.unsafe(`SELECT 1 FROM ${q(DEFERRED_INDEXES_TABLE)} WHERE index_name = $1`, [d.indexName])).length > 0) {
-          opts.onWait?.(d.indexName, d.tableName);
-          rec = await tx.unsafe(pick, [d.indexName]);
+          rec = await waitReported(sql, tx, (t) => t.unsafe(pick, [d.indexName]), {
+            onHeld: (holders, ms) => opts.onWait?.(d.indexName, d.tableName, holders, ms),
+            everyMs: opts.waitReportMs,
+            signal: opts.signal,
+          });
         }
         if (rec.length === 0) return false;
         const [ex] = (await tx.unsafe('SELECT to_regclass($1) IS NOT NULL AS ok', [q(d.indexName)])) as unknown as [{ ok: boolean }];
@@ -188,7 +205,9 @@ export async function rebuildDeferredIndexes(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(INDEX_BUILDS_AT_ONCE, todo.length) }, lane));
+  // When one lane fails, the others finish the build they are in and take no more; the first error is thrown once all have stopped.
+  await Promise.all(Array.from({ length: Math.min(INDEX_BUILDS_AT_ONCE, todo.length) }, () => lane().catch((e: unknown) => void (failed ??= { e }))));
+  if (failed) throw (failed as { e: unknown }).e;
   return built;
 }
 

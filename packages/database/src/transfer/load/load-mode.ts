@@ -3,6 +3,7 @@ import { chooseLoadMode, listDeferredIndexes, rebuildDeferredIndexes, type LoadM
 import { btreeColumns } from './held-rows.js';
 import type { BulkLoad } from './table-loader.js';
 import type { Target } from './pg-target.js';
+import { describeHolders, type LockHolder } from './lock-wait.js';
 
 /** What a table's load mode did: the choice, and the rebuild of its deferred indexes (bulk). */
 export interface TableModeReport extends TableLoadMode {
@@ -35,15 +36,31 @@ export function recoverDeferredIndexes(target: Pick<Target, 'sql'>, ev: LoadMode
  * has loaded, waiting for those another session holds (deferred-indexes.ts `rebuildDeferredIndexes`
  * with `wait`). The first step skipped them so the load could start; they are the ones a killed
  * run's backend was still building, which PostgreSQL rolls back when it finds the client gone. So a
- * load that succeeds never leaves an index missing. Says so (`onWarning`) before it waits.
+ * load that succeeds never leaves an index missing. While it waits it says so (`onWarning`), naming
+ * the session that holds the index, when the wait begins and every 30 s; `signal` (Ctrl-C) ends the
+ * wait, the index staying recorded for the next run.
  * @returns the names of the indexes built.
+ * @throws the signal's reason when it fires during a wait; what postgres.js throws.
  */
-export function sweepDeferredIndexes(target: Pick<Target, 'sql'>, ev: LoadModeEvents = {}): Promise<string[]> {
+export function sweepDeferredIndexes(target: Pick<Target, 'sql'>, ev: LoadModeEvents & { readonly signal?: AbortSignal | undefined } = {}): Promise<string[]> {
   return rebuildDeferredIndexes(target.sql, {
     wait: true,
     onBuilt: ev.onIndexBuilt,
-    onWait: (index, table) => ev.onWarning?.(`waiting for index ${index} on ${table}: another session holds it (an earlier run killed during its build?); it is built here unless that session finishes it`),
+    signal: ev.signal,
+    onWait: (index, table, holders, ms) => ev.onWarning?.(waitWarning(index, table, holders, ms)),
   });
+}
+
+/**
+ * The sweep's warning: `waiting for index messages_search_idx on messages: held by pid 4242
+ * (application "…", idle in transaction, transaction open 95 s); …`, then `still waiting … after 30 s`.
+ */
+export function waitWarning(index: string, table: string, holders: readonly LockHolder[], waitedMs: number): string {
+  const s = Math.round(waitedMs / 1000);
+  const head = s < 5 ? `waiting for index ${index} on ${table}` : `still waiting for index ${index} on ${table} after ${s} s`;
+  const pids = holders.map((h) => h.pid);
+  const end = pids.length === 1 ? ` If that session is stuck, ending it (SELECT pg_terminate_backend(${pids[0]})) lets this run build the index; Ctrl-C stops the wait and leaves the index for the next run.` : ' Ctrl-C stops the wait and leaves the index for the next run.';
+  return `${head}: another session holds it, ${describeHolders(holders)} (an earlier run killed during its build?); it is built here unless that session finishes it.${end}`;
 }
 
 /**
