@@ -358,6 +358,20 @@ describe('load modes', () => {
       expect(waitWarning('messages_search_idx', 'messages', reports[0]!.holders, 61_000)).toMatch(
         new RegExp(`^still waiting for index messages_search_idx on messages after 61 s: another session holds it, pid ${pid} \\(application "left-open", idle in transaction, transaction open \\d+ s\\)`),
       );
+      // A pool of one connection (copy --concurrency 1): the holder is still named, read in the waiting transaction itself.
+      const one = postgres(t.url, { max: 1, onnotice: () => {} });
+      try {
+        const ac1 = new AbortController();
+        const seen: (readonly LockHolder[])[] = [];
+        const w1 = rebuildDeferredIndexes(one, { table: 'messages', wait: true, waitReportMs: 100, signal: ac1.signal, onWait: (_i, _t, holders) => seen.push(holders) });
+        const until = Date.now() + 10_000;
+        while (seen.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        ac1.abort(new Error('stop'));
+        await expect(w1).rejects.toThrow('stop');
+        expect(seen[0]).toEqual([expect.objectContaining({ pid, applicationName: 'left-open' })]);
+      } finally {
+        await one.end();
+      }
       expect(describeHolders([{ pid: 7, applicationName: 'x\u001b[2Jy', state: 'active', transactionSeconds: 3 }])).toBe('pid 7 (application "x\\u001b[2Jy", active, transaction open 3 s)');
 
       release();

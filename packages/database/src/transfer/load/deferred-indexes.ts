@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import { q } from '../../stores/table-sql.js';
-import { waitReported, type LockHolder } from './lock-wait.js';
+import { rowLockers, waitReported, type LockHolder } from './lock-wait.js';
 
 /**
  * Bookkeeping table (in the target, created on first use) of the secondary indexes a bulk load
@@ -186,6 +186,7 @@ export async function rebuildDeferredIndexes(
             onHeld: (holders, ms) => opts.onWait?.(d.indexName, d.tableName, holders, ms),
             everyMs: opts.waitReportMs,
             signal: opts.signal,
+            holdersBefore: (t) => rowLockers(t, q(DEFERRED_INDEXES_TABLE), 't.index_name = $1', [d.indexName]),
           });
         }
         if (rec.length === 0) return false;
