@@ -52,8 +52,9 @@ export function sweepDeferredIndexes(target: Pick<Target, 'sql'>, ev: LoadModeEv
 }
 
 /**
- * The sweep's warning: `waiting for index messages_search_idx on messages: held by pid 4242
- * (application "…", idle in transaction, transaction open 95 s); …`, then `still waiting … after 30 s`.
+ * The sweep's warning: `waiting for index messages_search_idx on messages: another session holds
+ * it, pid 4242 (application "…", idle in transaction, transaction open 95 s) …` and how to end the
+ * wait; later ones begin `still waiting for index … after 30 s`.
  */
 export function waitWarning(index: string, table: string, holders: readonly LockHolder[], waitedMs: number): string {
   const s = Math.round(waitedMs / 1000);
