@@ -95,6 +95,8 @@ export async function waitReported<T>(sql: postgres.Sql, tx: postgres.Transactio
   const started = performance.now();
   const before = report.holdersBefore ? await report.holdersBefore(tx) : [];
   if (before.length > 0) report.onHeld(before, 0);
+  // Fired while the holders were read: stop before the wait (from here to the await nothing yields).
+  report.signal?.throwIfAborted();
   const pending = query(tx);
   let done = false;
   let looking = false;
