@@ -358,6 +358,11 @@ describe('load modes', () => {
       expect(waitWarning('messages_search_idx', 'messages', reports[0]!.holders, 61_000)).toMatch(
         new RegExp(`^still waiting for index messages_search_idx on messages after 61 s: another session holds it, pid ${pid} \\(application "left-open", idle in transaction, transaction open \\d+ s\\)`),
       );
+      // Ctrl-C at the very first report (read before the wait starts): the wait never begins.
+      const ac0 = new AbortController();
+      const w0 = rebuildDeferredIndexes(t.sql, { table: 'messages', wait: true, signal: ac0.signal, onWait: () => ac0.abort(new Error('at once')) });
+      await expect(Promise.race([w0, new Promise((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))])).rejects.toThrow('at once');
+
       // A pool of one connection (copy --concurrency 1): the holder is still named, read in the waiting transaction itself.
       const one = postgres(t.url, { max: 1, onnotice: () => {} });
       try {
