@@ -29,25 +29,33 @@ it('a profile updated without pause during verify is not drift once it is still'
     await db.userProfileService.updateUserProfile('u-busy', { message_count: 0 });
     let busy = true;
     let n = 0;
-    const rounds: number[] = [];
-    // The writer keeps the row moving until verify has started its second re-read (so the first
-    // re-read saw it move, however slow the machine), then stops: the row must then settle as equal.
+    // Whether a verify has started a second re-read of the row: its first re-read saw it move.
+    let readTwice = false;
+    // The writer keeps the row moving until a verify has started its second re-read, however slow
+    // the machine, then stops: the row must then settle as equal.
     const writer = (async () => {
-      const until = Date.now() + 20_000;
-      while ((rounds.length < 2 || n <= 10) && Date.now() < until) {
+      const until = Date.now() + 60_000;
+      while ((!readTwice || n <= 10) && Date.now() < until) {
         await db.userProfileService.updateUserProfile('u-busy', { message_count: ++n });
         await new Promise((r) => setTimeout(r, 10));
       }
       busy = false;
     })();
     await new Promise((r) => setTimeout(r, 100));
-    const r = await verifyTables({ pair, tables: ['user_profiles'], recheckDelayMs: 400, onRecheck: (left) => rounds.push(left) });
+    // A first re-read can find both sides equal by chance (the shadow write landed between two
+    // updates): verify then rightly ends, and runs again until one re-read saw the row move.
+    const runs: { drift: number; ok: boolean; rounds: number }[] = [];
+    for (let attempt = 0; attempt < 8 && !readTwice; attempt++) {
+      let rounds = 0;
+      const r = await verifyTables({ pair, tables: ['user_profiles'], recheckDelayMs: 400, onRecheck: () => void (++rounds >= 2 && (readTwice = true)) });
+      runs.push({ drift: r.drift, ok: r.ok, rounds });
+    }
     await writer;
     expect(busy).toBe(false);
     expect(n).toBeGreaterThan(10);
-    expect(rounds.length, 'the busy row was read again more than once').toBeGreaterThan(1);
-    expect(r.drift).toBe(0);
-    expect(r.ok).toBe(true);
+    expect(readTwice, `no verify re-read the busy row more than once: ${JSON.stringify(runs)}`).toBe(true);
+    // No run called the moving row drift: neither those that found it equal at once nor the one that waited for it to settle.
+    for (const run of runs) expect(run).toMatchObject({ drift: 0, ok: true });
   } finally {
     await db.close();
   }
