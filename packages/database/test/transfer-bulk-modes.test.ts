@@ -92,6 +92,41 @@ async function killedBulkLoad(url: string, rejects: string): Promise<void> {
   await expect(first).rejects.toThrow('simulated kill');
 }
 
+/**
+ * A session named `app` holding messages_search_idx's deferred-index record (`FOR UPDATE`) in an
+ * open transaction, as the backend of a run killed during that build does, until `release`:
+ * 'rollback' (what PostgreSQL does to that build) or 'commit'. `ended` gives the outcome.
+ */
+async function holdSearchIndexRecord(url: string, app: string) {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: app } });
+  const pid = (await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid;
+  let release!: (outcome: 'commit' | 'rollback') => void;
+  const released = new Promise<'commit' | 'rollback'>((r) => (release = r));
+  let holding!: () => void;
+  const held = new Promise<void>((r) => (holding = r));
+  const ended = sql
+    .begin(async (tx) => {
+      await tx.unsafe(`SELECT 1 FROM "${DEFERRED_INDEXES_TABLE}" WHERE index_name = 'messages_search_idx' FOR UPDATE`);
+      holding();
+      if ((await released) === 'rollback') throw new Error('rolled back');
+      return 'committed';
+    })
+    .catch((e: Error) => e.message);
+  const failed = await Promise.race([held.then(() => null), ended]);
+  if (failed !== null) throw new Error(`could not hold the record: ${failed}`);
+  return {
+    pid,
+    release,
+    ended,
+    /** Rolls back if still open, and closes the session. */
+    close: async () => {
+      release('rollback');
+      await ended;
+      await sql.end();
+    },
+  };
+}
+
 const env = (url: string) => ({ LIBSQL_URL: src.url, DATABASE_URL: url, USE_POSTGRES_SHADOW: 'true' });
 
 beforeAll(async () => {
@@ -263,28 +298,15 @@ describe('load modes', () => {
 
   it.each(['copy', 'import'] as const)("%s: an index record a killed run's backend still holds is waited for after the load and built, never left missing", async (tool) => {
     const t = await freshTarget();
-    // Stands for the backend of a run killed during its build of messages_search_idx: it holds the
-    // record until the build ends, then PostgreSQL rolls it back (the client is gone).
-    const orphan = postgres(t.url, { max: 1, onnotice: () => {}, connection: { application_name: 'orphan-build' } });
-    let release = () => {};
+    let orphan: Awaited<ReturnType<typeof holdSearchIndexRecord>> | undefined;
     try {
       await killedBulkLoad(t.url, `r9-${tool}`);
-      const orphanPid = (await orphan<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid;
       const deferred = (await listDeferredIndexes(t.sql)).map((d) => d.indexName).sort();
       expect(deferred).toContain('messages_search_idx');
-
-      let holding!: () => void;
-      const held = new Promise<void>((r) => (holding = r));
-      const released = new Promise<void>((r) => (release = r));
-      const orphanTx = orphan
-        .begin(async (tx) => {
-          await tx.unsafe(`SELECT 1 FROM "${DEFERRED_INDEXES_TABLE}" WHERE index_name = 'messages_search_idx' FOR UPDATE`);
-          holding();
-          await released;
-          throw new Error('build rolled back');
-        })
-        .catch((e: Error) => e.message);
-      await held;
+      // Stands for the backend of a run killed during its build of messages_search_idx: it holds the
+      // record until the build ends, then PostgreSQL rolls it back (the client is gone).
+      orphan = await holdSearchIndexRecord(t.url, 'orphan-build');
+      const orphanPid = orphan.pid;
 
       const warnings: string[] = [];
       let settled = false;
@@ -302,37 +324,26 @@ describe('load modes', () => {
       expect(warning).toContain(`pid ${orphanPid} (application "orphan-build", idle in transaction, transaction open `);
       expect(warning).toContain(`SELECT pg_terminate_backend(${orphanPid})`);
       expect((await indexDefs(t.sql)).has('messages_search_idx')).toBe(false); // the start skipped it, the load went on
-      release();
-      expect(await orphanTx).toBe('build rolled back');
+      orphan.release('rollback');
+      expect(await orphan.ended).toBe('rolled back');
       const s = await run;
       expect([...s.recoveredIndexes].sort()).toEqual(deferred);
       expect(await listDeferredIndexes(t.sql)).toEqual([]);
       expect(await indexDefs(t.sql)).toEqual(reference);
       expect(await t.count()).toBe(MESSAGES);
     } finally {
-      release();
-      await orphan.end();
+      await orphan?.close();
       await t.close();
     }
   });
 
   it('a record held by a session left idle in its transaction: the wait is reported every interval, and ends on the signal with the index still recorded', async () => {
     const t = await freshTarget();
-    const holder = postgres(t.url, { max: 1, onnotice: () => {}, connection: { application_name: 'left-open' } });
-    let release = () => {};
+    let holder: Awaited<ReturnType<typeof holdSearchIndexRecord>> | undefined;
     try {
       await killedBulkLoad(t.url, 'r11');
-      const pid = (await holder<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0]!.pid;
-      let holding!: () => void;
-      const held = new Promise<void>((r) => (holding = r));
-      const released = new Promise<void>((r) => (release = r));
-      const holderTx = holder.begin(async (tx) => {
-        await tx.unsafe(`SELECT 1 FROM "${DEFERRED_INDEXES_TABLE}" WHERE index_name = 'messages_search_idx' FOR UPDATE`);
-        holding();
-        await released;
-        return 'still open';
-      });
-      await held;
+      holder = await holdSearchIndexRecord(t.url, 'left-open');
+      const pid = holder.pid;
 
       const reports: { holders: readonly LockHolder[]; ms: number }[] = [];
       const ac = new AbortController();
@@ -379,32 +390,20 @@ describe('load modes', () => {
       }
       expect(describeHolders([{ pid: 7, applicationName: 'x\u001b[2Jy', state: 'active', transactionSeconds: 3 }])).toBe('pid 7 (application "x\\u001b[2Jy", active, transaction open 3 s)');
 
-      release();
-      expect(await holderTx).toBe('still open');
+      holder.release('commit');
+      expect(await holder.ended).toBe('committed');
     } finally {
-      release();
-      await holder.end();
+      await holder?.close();
       await t.close();
     }
   });
 
   it('CLI: Ctrl-C while copy waits for a held index ends the wait (exit 130); the next copy builds the index', { timeout: 120_000 }, async () => {
     const t = await freshTarget();
-    const holder = postgres(t.url, { max: 1, onnotice: () => {}, connection: { application_name: 'left-open' } });
-    let release = () => {};
+    let holder: Awaited<ReturnType<typeof holdSearchIndexRecord>> | undefined;
     try {
       await killedBulkLoad(t.url, 'r12');
-      let holding!: () => void;
-      const held = new Promise<void>((r) => (holding = r));
-      const released = new Promise<void>((r) => (release = r));
-      const holderTx = holder.begin(async (tx) => {
-        await tx.unsafe(`SELECT 1 FROM "${DEFERRED_INDEXES_TABLE}" WHERE index_name = 'messages_search_idx' FOR UPDATE`);
-        holding();
-        await released;
-        throw new Error('rolled back');
-      });
-      holderTx.catch(() => {});
-      await held;
+      holder = await holdSearchIndexRecord(t.url, 'left-open');
 
       const pkg = fileURLToPath(new URL('..', import.meta.url));
       const child = spawn(process.execPath, ['dist/cli/main.js', 'copy', '--rejects', join(tmp, 'r13')], { cwd: pkg, env: { PATH: process.env.PATH, ...env(t.url) }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -423,16 +422,15 @@ describe('load modes', () => {
       expect((await listDeferredIndexes(t.sql)).map((d) => d.indexName)).toEqual(['messages_search_idx']);
       expect(await t.count()).toBe(MESSAGES); // the load itself had finished
 
-      release();
-      await expect(holderTx).rejects.toThrow('rolled back');
+      holder.release('rollback');
+      expect(await holder.ended).toBe('rolled back');
       const again = await runCli(['copy', '--rejects', join(tmp, 'r14')], env(t.url));
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toContain('messages_search_idx');
       expect(await listDeferredIndexes(t.sql)).toEqual([]);
       expect(await indexDefs(t.sql)).toEqual(reference);
     } finally {
-      release();
-      await holder.end();
+      await holder?.close();
       await t.close();
     }
   });
