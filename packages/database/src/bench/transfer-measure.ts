@@ -8,6 +8,7 @@ import { createTestPostgres } from '../testing/postgres.js';
 import { RESULT_PREFIX, type ChildOp, type ChildResult } from './transfer-protocol.js';
 import { watchDatabaseCpu } from './transfer-pgcpu.js';
 import { measureCommand } from './transfer-process.js';
+import { CLI_NODE_FLAGS } from '../cli/node-flags.js';
 
 /** One measured operation. */
 export interface OpMeasure {
@@ -41,7 +42,7 @@ export async function measureOp(op: ChildOp): Promise<OpMeasure> {
   let pgCpuSeconds: number | null = null;
   let m: Awaited<ReturnType<typeof measureCommand>>;
   try {
-    m = await measureCommand(process.execPath, [CHILD, JSON.stringify(op)]);
+    m = await measureCommand(process.execPath, [...CLI_NODE_FLAGS, CHILD, JSON.stringify(op)]);
   } finally {
     pgCpuSeconds = pg?.stop() ?? null;
   }

@@ -59,9 +59,10 @@ let sinceLook = 0;
  * (ArrayBuffers: chunk buffers, socket reads) is still held (`v8.getHeapStatistics().external_memory`).
  * Without it, dead chunk buffers pile up until V8's external-memory heuristics collect them, and
  * peak memory grows with the size of the data set (measured at 1M messages: 196 MB against
- * 134 MB at 100k; with it, 1M and 100k peak alike). When V8 has just collected them itself (it
- * does so often in a pass: ~80 major collections at 1M messages), the forced collection is skipped:
- * it would find nothing to free and costs 10–35 ms of this thread (15 of them: ~0.5 s at 1M).
+ * 134 MB at 100k; with it, 1M and 100k peak alike). When V8 has just collected them itself, the
+ * forced collection is skipped: it would find nothing to free and costs 10–35 ms of this thread.
+ * (V8 collects often when its old generation starts small: ~90 major collections in a pass at 1M
+ * messages with node's defaults, ~17 with the CLI's flags, cli/node-flags.ts.)
  */
 export function noteChunkBytes(bytes: number): void {
   sinceLook += bytes;
