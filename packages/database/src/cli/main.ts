@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=128
+#!/usr/bin/env -S node --initial-old-space-size=64
 import { Command } from 'commander';
 import { commands } from './commands/index.js';
 import { createContext, envWithUrls, reportError, type CliContext, type UrlOptions } from './context.js';

@@ -62,7 +62,7 @@ let sinceLook = 0;
  * 134 MB at 100k; with it, 1M and 100k peak alike). When V8 has just collected them itself, the
  * forced collection is skipped: it would find nothing to free and costs 10–35 ms of this thread.
  * (V8 collects often when its old generation starts small: ~90 major collections in a pass at 1M
- * messages with node's defaults, ~17 with the CLI's flags, cli/node-flags.ts.)
+ * messages with node's defaults, ~28 with the CLI's flags, cli/node-flags.ts.)
  */
 export function noteChunkBytes(bytes: number): void {
   sinceLook += bytes;
